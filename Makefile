@@ -1,0 +1,76 @@
+# otelcol-mnm: the OpenTelemetry Collector side of MNM.
+#   make run    the demo: a simulated Proxmox cluster, a stand-in controller and otelcol-mnm
+#   make test   everything CI runs
+
+GO      ?= go
+TOOLS   := $(GO) tool -modfile=$(CURDIR)/internal/tools/go.mod
+BIN     := _build/otelcol-mnm
+PKGS    := ./...
+# Packages with fuzz targets, each run briefly in `make test` (longer: make fuzz FUZZTIME=5m).
+FUZZTIME ?= 10s
+
+.PHONY: all generate check-generate build lint test unit fuzz rules validate e2e bench run clean
+
+all: build
+
+## generate: regenerate mdatagen code and documentation of every component
+generate:
+	$(GO) generate ./receiver/... ./exporter/...
+
+## check-generate: fail if `make generate` changes anything committed
+check-generate: generate
+	@if [ -n "$$(git status --porcelain -- receiver exporter)" ]; then \
+		echo "make generate changed files; run it and commit the result:"; git status --porcelain -- receiver exporter; exit 1; fi
+
+## build: build the otelcol-mnm Collector with ocb into _build/
+build: $(BIN)
+
+$(BIN): builder-config.yaml go.mod go.sum $(shell find receiver exporter internal cmd -name '*.go' -not -name '*_test.go' 2>/dev/null)
+	$(TOOLS) builder --config builder-config.yaml
+
+## lint: gofmt, go vet and staticcheck
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+	$(TOOLS) staticcheck $(PKGS)
+
+## unit: unit tests of every package (race detector on)
+unit:
+	$(GO) test -race -count=1 $(PKGS)
+
+## fuzz: run every fuzz target for FUZZTIME
+fuzz:
+	@for pkg in $$($(GO) list $(PKGS)); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+			echo "fuzz $$pkg $$f"; $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
+		done; done
+
+## rules: promtool checks and unit tests of the shipped Prometheus config and alert rules
+rules:
+	cd config/prometheus && promtool check config prometheus.yml && \
+		promtool check rules rules/proxmox.rules.yml && promtool test rules rules/proxmox.rules.test.yml
+
+## validate: otelcol-mnm validate on every shipped configuration
+validate: $(BIN)
+	@for c in config/*.yaml; do echo "validate $$c"; \
+		PROXMOX_ENDPOINT=https://pve.example.com:8006 PROXMOX_TOKEN_ID='monitor@pve!mnm' PROXMOX_TOKEN_SECRET=x \
+		MNM_CONTROLLER_ENDPOINT=http://127.0.0.1:8080 MNM_CONTROLLER_SECRET=x \
+		$(BIN) validate --config $$c || exit 1; done
+
+## e2e: end-to-end test: otelcol-mnm, the simulator, a stand-in controller and a real Prometheus
+e2e: $(BIN)
+	OTELCOL_MNM_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -v -timeout 10m -tags e2e ./test/e2e/
+
+## test: everything CI runs
+test: check-generate lint unit fuzz rules validate e2e
+
+## bench: the scale benchmarks of docs/performance.md
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=5x ./receiver/proxmoxreceiver/
+
+## run: the demo (see README.md)
+run: $(BIN)
+	$(GO) run ./cmd/mnm-demo -collector $(BIN)
+
+clean:
+	rm -rf _build

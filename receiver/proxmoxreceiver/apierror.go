@@ -1,0 +1,146 @@
+package proxmoxreceiver // import "github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver"
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Status codes pveproxy invents when its hop to another node fails.
+const (
+	statusProxyConnect = 595
+	statusProxyTLS     = 596
+)
+
+var (
+	errUnauthorized    = errors.New("unauthorized")
+	errForbidden       = errors.New("forbidden")
+	errNodeUnreachable = errors.New("node unreachable")
+	errTLS             = errors.New("tls")
+	errUnreachable     = errors.New("proxmox unreachable")
+)
+
+// permissionCheck matches "Permission check failed (/vms/100, VM.Audit)".
+var permissionCheck = regexp.MustCompile(`Permission check failed \(([^,]+), ([^)]+)\)`)
+
+// apiError is a non-2xx answer of the Proxmox API. Its text names the path
+// and, where there is one, the fix.
+type apiError struct {
+	Path    string // the request path, such as /nodes/pve2/status
+	Status  int
+	Message string // Proxmox's own text, from the body or the reason phrase
+	tokenID string
+}
+
+func (e *apiError) Error() string {
+	prefix := "GET " + e.Path
+	switch {
+	case e.Status == http.StatusUnauthorized:
+		return fmt.Sprintf("%s: Proxmox rejected the API token (401 %s): check token_id %q and token_secret; the token may be deleted or expired, or its user disabled",
+			prefix, e.messageOr("authentication failed"), e.tokenID)
+	case e.Status == http.StatusForbidden:
+		if m := permissionCheck.FindStringSubmatch(e.Message); m != nil {
+			return fmt.Sprintf("%s: the token lacks privilege %s on %s (403); grant read-only access with: pveum acl modify / --tokens '%s' --roles PVEAuditor",
+				prefix, m[2], m[1], e.tokenID)
+		}
+		return fmt.Sprintf("%s: permission denied (403 %s); grant read-only access with: pveum acl modify / --tokens '%s' --roles PVEAuditor",
+			prefix, e.messageOr("forbidden"), e.tokenID)
+	case e.Status == statusProxyConnect || e.Status == statusProxyTLS:
+		return fmt.Sprintf("%s: node unreachable from the cluster (%d %s)", prefix, e.Status, e.messageOr("proxy error"))
+	default:
+		return fmt.Sprintf("%s: %d %s", prefix, e.Status, e.messageOr(http.StatusText(e.Status)))
+	}
+}
+
+func (e *apiError) messageOr(fallback string) string {
+	if e.Message == "" {
+		return fallback
+	}
+	return e.Message
+}
+
+func (e *apiError) Is(target error) bool {
+	switch target {
+	case errUnauthorized:
+		return e.Status == http.StatusUnauthorized
+	case errForbidden:
+		return e.Status == http.StatusForbidden
+	case errNodeUnreachable:
+		return e.Status == statusProxyConnect || e.Status == statusProxyTLS
+	}
+	return false
+}
+
+// errorMessage reads Proxmox's explanation: PVE 8.3 and later put it in the
+// body's "message", older versions only in the HTTP reason phrase.
+func errorMessage(resp *http.Response, body []byte) string {
+	var env struct {
+		Message string            `json:"message"`
+		Errors  map[string]string `json:"errors"`
+	}
+	if json.Unmarshal(body, &env) == nil {
+		msg := strings.TrimSpace(env.Message)
+		for k, v := range env.Errors {
+			msg = strings.TrimSpace(msg + " " + k + ": " + v)
+		}
+		if msg != "" {
+			return msg
+		}
+	}
+	reason := strings.TrimSpace(strings.TrimPrefix(resp.Status, strconv.Itoa(resp.StatusCode)))
+	if reason != "" && reason != http.StatusText(resp.StatusCode) {
+		return reason
+	}
+	if text := strings.TrimSpace(string(body)); text != "" && !strings.HasPrefix(text, "{") {
+		return abbreviate([]byte(text))
+	}
+	return reason
+}
+
+// transportError explains a request that got no HTTP answer at all.
+func transportError(endpoint, path string, err error) error {
+	var unknownAuthority x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	switch {
+	case errors.As(err, &unknownAuthority):
+		return fmt.Errorf("%w: GET %s: the certificate of %s is not signed by a trusted authority: set tls.ca_file to a copy of the node's /etc/pve/pve-root-ca.pem, or for a test setup tls.insecure_skip_verify: true (%v)", errTLS, path, endpoint, err)
+	case errors.As(err, &hostname):
+		return fmt.Errorf("%w: GET %s: the certificate of %s is not valid for that name: use the host name the certificate was issued for in endpoint, or set tls.server_name_override (%v)", errTLS, path, endpoint, err)
+	case errors.As(err, &invalid):
+		return fmt.Errorf("%w: GET %s: the certificate of %s is invalid (%v): renew it with pvecm updatecerts, or set tls.insecure_skip_verify: true for a test setup", errTLS, path, endpoint, err)
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("%w: GET %s: no answer from %s within the timeout: %v", errUnreachable, path, endpoint, err)
+	}
+	var opErr *net.OpError
+	if errors.As(err, &opErr) {
+		return fmt.Errorf("%w: GET %s: cannot reach Proxmox at %s: %v", errUnreachable, path, endpoint, err)
+	}
+	return fmt.Errorf("%w: GET %s: %v", errUnreachable, path, err)
+}
+
+// errorReason is the low-cardinality reason recorded in mnm.proxmox.api.errors.
+func errorReason(err error) string {
+	var ae *apiError
+	switch {
+	case errors.As(err, &ae):
+		return strconv.Itoa(ae.Status)
+	case errors.Is(err, errTLS):
+		return "tls"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	case errors.Is(err, errDecode):
+		return "decode"
+	case errors.Is(err, errTooLarge):
+		return "too_large"
+	default:
+		return "transport"
+	}
+}

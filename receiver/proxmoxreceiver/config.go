@@ -1,0 +1,101 @@
+package proxmoxreceiver // import "github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver"
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"time"
+
+	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/config/configopaque"
+	"go.opentelemetry.io/collector/scraper/scraperhelper"
+
+	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/metadata"
+)
+
+// tokenIDPattern is USER@REALM!TOKENID as pveum prints it.
+var tokenIDPattern = regexp.MustCompile(`^[^\s@!=]+@[A-Za-z][A-Za-z0-9.\-_]*![A-Za-z][A-Za-z0-9.\-_]*$`)
+
+// Config is the configuration of the proxmox receiver.
+type Config struct {
+	// ClientConfig is a named squash field: confighttp.ClientConfig has its own
+	// Unmarshal, and an anonymous embed would silently drop the sibling keys.
+	ClientConfig                   confighttp.ClientConfig `mapstructure:",squash"`
+	scraperhelper.ControllerConfig `mapstructure:",squash"`
+	MetricsBuilderConfig           metadata.MetricsBuilderConfig `mapstructure:",squash"`
+	LogsBuilderConfig              metadata.LogsBuilderConfig    `mapstructure:",squash"`
+
+	// TokenID is the API token id, USER@REALM!TOKENID.
+	TokenID string `mapstructure:"token_id"`
+	// TokenSecret is the token's UUID secret.
+	TokenSecret configopaque.String `mapstructure:"token_secret"`
+
+	// MaxConcurrentRequestsPerNode bounds requests in flight to one Proxmox node:
+	// each node answers its own /nodes/{node}/... paths with 3 pveproxy workers.
+	MaxConcurrentRequestsPerNode int `mapstructure:"max_concurrent_requests_per_node"`
+	// MaxConcurrentRequests bounds requests in flight overall; 0 means no bound
+	// beyond the per-node one.
+	MaxConcurrentRequests int `mapstructure:"max_concurrent_requests"`
+	// DiskRefreshInterval is how often /nodes/{node}/disks/list is asked again:
+	// Proxmox runs smartctl on every disk for each call. In between, the last
+	// answer is re-emitted.
+	DiskRefreshInterval time.Duration `mapstructure:"disk_refresh_interval"`
+
+	// Inventory configures the logs signal: one record per guest NIC.
+	Inventory InventoryConfig `mapstructure:"inventory"`
+}
+
+// InventoryConfig configures the guest network inventory (logs signal).
+type InventoryConfig struct {
+	// CollectionInterval is the inventory cadence, separate from the metrics one.
+	CollectionInterval time.Duration `mapstructure:"collection_interval"`
+	// IncludeTemplates emits NICs of templates too (off: templates never run).
+	IncludeTemplates bool `mapstructure:"include_templates"`
+	// IncludeStopped emits NICs of stopped guests (their MACs are still inventory).
+	IncludeStopped bool `mapstructure:"include_stopped"`
+	// AgentBackoffCycles is how many inventory cycles a guest whose agent did not
+	// answer is left alone before it is asked again (a restart asks at once).
+	AgentBackoffCycles int `mapstructure:"agent_backoff_cycles"`
+}
+
+// Validate checks the configuration and names the key and the fix of each problem.
+func (cfg *Config) Validate() error {
+	var errs []error
+	if cfg.ClientConfig.Endpoint == "" {
+		errs = append(errs, errors.New(`"endpoint" is required: set it to the Proxmox API address, such as https://pve.example.com:8006`))
+	} else if u, err := url.Parse(cfg.ClientConfig.Endpoint); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		errs = append(errs, fmt.Errorf(`"endpoint" %q is not a valid URL: use https://HOST:8006`, cfg.ClientConfig.Endpoint))
+	}
+	switch {
+	case cfg.TokenID == "":
+		errs = append(errs, errors.New(`"token_id" is required: create a token with "pveum user token add USER@REALM TOKENID" and set token_id to USER@REALM!TOKENID`))
+	case !tokenIDPattern.MatchString(cfg.TokenID):
+		errs = append(errs, fmt.Errorf(`"token_id" %q must look like USER@REALM!TOKENID, for example monitor@pve!mnm`, cfg.TokenID))
+	}
+	if cfg.TokenSecret == "" {
+		errs = append(errs, errors.New(`"token_secret" is required: use the secret shown once by "pveum user token add", preferably from an environment variable such as ${env:PROXMOX_TOKEN_SECRET}`))
+	}
+	if cfg.CollectionInterval <= 0 {
+		errs = append(errs, errors.New(`"collection_interval" must be positive, for example 60s`))
+	}
+	if cfg.ClientConfig.Timeout < 0 {
+		errs = append(errs, errors.New(`"timeout" must not be negative`))
+	}
+	if cfg.MaxConcurrentRequestsPerNode < 1 {
+		errs = append(errs, fmt.Errorf(`"max_concurrent_requests_per_node" must be at least 1 (got %d); 2 is the default and leaves one of the node's 3 pveproxy workers free`, cfg.MaxConcurrentRequestsPerNode))
+	}
+	if cfg.MaxConcurrentRequests < 0 {
+		errs = append(errs, fmt.Errorf(`"max_concurrent_requests" must be 0 (no overall bound) or positive (got %d)`, cfg.MaxConcurrentRequests))
+	}
+	if cfg.DiskRefreshInterval < 0 {
+		errs = append(errs, errors.New(`"disk_refresh_interval" must not be negative; 0 asks for disks at every collection`))
+	}
+	if cfg.Inventory.CollectionInterval <= 0 {
+		errs = append(errs, errors.New(`"inventory::collection_interval" must be positive, for example 5m`))
+	}
+	if cfg.Inventory.AgentBackoffCycles < 0 {
+		errs = append(errs, errors.New(`"inventory::agent_backoff_cycles" must not be negative`))
+	}
+	return errors.Join(errs...)
+}

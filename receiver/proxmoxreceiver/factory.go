@@ -1,0 +1,90 @@
+package proxmoxreceiver // import "github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver"
+
+import (
+	"context"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/receiver"
+	"go.opentelemetry.io/collector/scraper"
+	"go.opentelemetry.io/collector/scraper/scraperhelper"
+
+	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/metadata"
+)
+
+const (
+	defaultCollectionInterval  = 60 * time.Second
+	defaultTimeout             = 30 * time.Second
+	defaultPerNodeConcurrency  = 2
+	defaultDiskRefreshInterval = 30 * time.Minute
+	defaultInventoryInterval   = 5 * time.Minute
+	defaultAgentBackoffCycles  = 3
+	defaultEndpoint            = "https://localhost:8006"
+)
+
+// NewFactory creates the factory of the proxmox receiver.
+func NewFactory() receiver.Factory {
+	return receiver.NewFactory(
+		metadata.Type,
+		createDefaultConfig,
+		receiver.WithMetrics(createMetricsReceiver, metadata.MetricsStability),
+		receiver.WithLogs(createLogsReceiver, metadata.LogsStability),
+	)
+}
+
+func createDefaultConfig() component.Config {
+	cc := scraperhelper.NewDefaultControllerConfig()
+	cc.CollectionInterval = defaultCollectionInterval
+	cc.Timeout = defaultTimeout
+
+	client := confighttp.NewDefaultClientConfig()
+	client.Endpoint = defaultEndpoint
+	client.Timeout = defaultTimeout
+
+	return &Config{
+		ClientConfig:                 client,
+		ControllerConfig:             cc,
+		MetricsBuilderConfig:         metadata.NewDefaultMetricsBuilderConfig(),
+		LogsBuilderConfig:            metadata.DefaultLogsBuilderConfig(),
+		MaxConcurrentRequestsPerNode: defaultPerNodeConcurrency,
+		DiskRefreshInterval:          defaultDiskRefreshInterval,
+		Inventory: InventoryConfig{
+			CollectionInterval: defaultInventoryInterval,
+			IncludeStopped:     true,
+			AgentBackoffCycles: defaultAgentBackoffCycles,
+		},
+	}
+}
+
+func createMetricsReceiver(_ context.Context, set receiver.Settings, cfg component.Config, next consumer.Metrics) (receiver.Metrics, error) {
+	rCfg := cfg.(*Config)
+	shared := sharedClients.acquire(rCfg, set)
+	s := newMetricsScraper(rCfg, set, shared)
+	sc, err := scraper.NewMetrics(s.scrape, scraper.WithStart(s.start), scraper.WithShutdown(s.shutdown))
+	if err != nil {
+		return nil, err
+	}
+	return scraperhelper.NewMetricsController(&rCfg.ControllerConfig, set, next, scraperhelper.AddMetricsScraper(metadata.Type, sc))
+}
+
+func createLogsReceiver(_ context.Context, set receiver.Settings, cfg component.Config, next consumer.Logs) (receiver.Logs, error) {
+	rCfg := cfg.(*Config)
+	shared := sharedClients.acquire(rCfg, set)
+	s := newInventoryScraper(rCfg, set, shared)
+	sc, err := scraper.NewLogs(s.scrape, scraper.WithStart(s.start), scraper.WithShutdown(s.shutdown))
+	if err != nil {
+		return nil, err
+	}
+	// The inventory has its own cadence; a cycle may wait on slow guest agents,
+	// so it gets no overall deadline beyond the per-request timeout.
+	cc := scraperhelper.ControllerConfig{
+		CollectionInterval: rCfg.Inventory.CollectionInterval,
+		InitialDelay:       rCfg.InitialDelay,
+	}
+	f := scraper.NewFactory(metadata.Type, nil, scraper.WithLogs(func(context.Context, scraper.Settings, component.Config) (scraper.Logs, error) {
+		return sc, nil
+	}, metadata.LogsStability))
+	return scraperhelper.NewLogsController(&cc, set, next, scraperhelper.AddFactoryWithConfig(f, nil))
+}
