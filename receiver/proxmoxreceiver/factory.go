@@ -60,6 +60,7 @@ func createDefaultConfig() component.Config {
 
 func createMetricsReceiver(_ context.Context, set receiver.Settings, cfg component.Config, next consumer.Metrics) (receiver.Metrics, error) {
 	rCfg := cfg.(*Config)
+	set.Logger = withoutRepeatedScrapeErrors(set.Logger)
 	shared := sharedClients.acquire(rCfg, set)
 	s := newMetricsScraper(rCfg, set, shared)
 	sc, err := scraper.NewMetrics(s.scrape, scraper.WithStart(s.start), scraper.WithShutdown(s.shutdown))
@@ -71,6 +72,7 @@ func createMetricsReceiver(_ context.Context, set receiver.Settings, cfg compone
 
 func createLogsReceiver(_ context.Context, set receiver.Settings, cfg component.Config, next consumer.Logs) (receiver.Logs, error) {
 	rCfg := cfg.(*Config)
+	set.Logger = withoutRepeatedScrapeErrors(set.Logger)
 	shared := sharedClients.acquire(rCfg, set)
 	s := newInventoryScraper(rCfg, set, shared)
 	sc, err := scraper.NewLogs(s.scrape, scraper.WithStart(s.start), scraper.WithShutdown(s.shutdown))

@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 )
 
 // problemLog logs each distinct problem once when it appears and once when it
@@ -49,4 +50,31 @@ func (l *problemLog) update(scope string, current problems) {
 		}
 	}
 	l.active[scope] = next
+}
+
+// scraperhelper logs "Error scraping ..." at every collection that returns an
+// error. The problem log already says each problem once when it appears and
+// once when it clears, so those repeats are dropped; everything else passes.
+var repeatedScrapeErrors = map[string]bool{
+	"Error scraping metrics": true,
+	"Error scraping logs":    true,
+}
+
+type scrapeErrorFilter struct {
+	zapcore.Core
+}
+
+func withoutRepeatedScrapeErrors(logger *zap.Logger) *zap.Logger {
+	return logger.WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core { return scrapeErrorFilter{c} }))
+}
+
+func (f scrapeErrorFilter) With(fields []zapcore.Field) zapcore.Core {
+	return scrapeErrorFilter{f.Core.With(fields)}
+}
+
+func (f scrapeErrorFilter) Check(ent zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
+	if repeatedScrapeErrors[ent.Message] {
+		return ce
+	}
+	return f.Core.Check(ent, ce)
 }

@@ -1,0 +1,137 @@
+package proxmoxreceiver
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
+
+	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/metadata"
+)
+
+func TestLoadConfig(t *testing.T) {
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+
+	defaultWithEndpoint := createDefaultConfig().(*Config)
+	defaultWithEndpoint.ClientConfig.Endpoint = "https://pve1.example.com:8006"
+	defaultWithEndpoint.TokenID = "monitor@pve!mnm"
+	defaultWithEndpoint.TokenSecret = "11111111-2222-3333-4444-555555555555"
+
+	custom := createDefaultConfig().(*Config)
+	custom.ClientConfig.Endpoint = "https://pve.example.com:8006"
+	custom.ClientConfig.TLS.CAFile = "/etc/otelcol-mnm/pve-root-ca.pem"
+	custom.ClientConfig.Timeout = 10 * time.Second
+	custom.TokenID = "monitor@pve!mnm"
+	custom.TokenSecret = "11111111-2222-3333-4444-555555555555"
+	custom.CollectionInterval = 30 * time.Second
+	custom.Timeout = 10 * time.Second
+	custom.MaxConcurrentRequestsPerNode = 1
+	custom.MaxConcurrentRequests = 16
+	custom.DiskRefreshInterval = time.Hour
+	custom.Inventory = InventoryConfig{CollectionInterval: 10 * time.Minute, IncludeTemplates: true, IncludeStopped: false, AgentBackoffCycles: 5}
+	custom.MetricsBuilderConfig.Metrics.MnmProxmoxVMInfo.Enabled = true
+
+	tests := []struct {
+		id       component.ID
+		expected *Config
+	}{
+		{id: component.NewID(metadata.Type), expected: defaultWithEndpoint},
+		{id: component.NewIDWithName(metadata.Type, "custom"), expected: custom},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id.String(), func(t *testing.T) {
+			cfg := createDefaultConfig().(*Config)
+			sub, err := cm.Sub(tt.id.String())
+			require.NoError(t, err)
+			require.NoError(t, sub.Unmarshal(cfg))
+			require.NoError(t, confmap.Validate(cfg))
+			// enabledSetByUser flags are unexported; compare what users see.
+			assert.Equal(t, tt.expected.MetricsBuilderConfig.Metrics.MnmProxmoxVMInfo.Enabled, cfg.MetricsBuilderConfig.Metrics.MnmProxmoxVMInfo.Enabled)
+			cfg.MetricsBuilderConfig = tt.expected.MetricsBuilderConfig
+			cfg.LogsBuilderConfig = tt.expected.LogsBuilderConfig
+			assert.Equal(t, tt.expected, cfg)
+		})
+	}
+}
+
+func TestValidate(t *testing.T) {
+	valid := func() *Config {
+		cfg := createDefaultConfig().(*Config)
+		cfg.TokenID = "monitor@pve!mnm"
+		cfg.TokenSecret = "secret"
+		return cfg
+	}
+	tests := []struct {
+		name    string
+		mutate  func(*Config)
+		wantErr []string // every fragment must appear
+	}{
+		{name: "valid", mutate: func(*Config) {}},
+		{name: "missing endpoint", mutate: func(c *Config) { c.ClientConfig.Endpoint = "" }, wantErr: []string{`"endpoint" is required`}},
+		{name: "endpoint without scheme", mutate: func(c *Config) { c.ClientConfig.Endpoint = "pve:8006" }, wantErr: []string{`"endpoint"`, "https://HOST:8006"}},
+		{name: "missing token id", mutate: func(c *Config) { c.TokenID = "" }, wantErr: []string{`"token_id" is required`, "pveum user token add"}},
+		{name: "token id without realm", mutate: func(c *Config) { c.TokenID = "monitor!mnm" }, wantErr: []string{`"token_id"`, "USER@REALM!TOKENID"}},
+		{name: "token id without token name", mutate: func(c *Config) { c.TokenID = "monitor@pve" }, wantErr: []string{"USER@REALM!TOKENID"}},
+		{name: "token id with secret glued on", mutate: func(c *Config) { c.TokenID = "monitor@pve!mnm=abc" }, wantErr: []string{"USER@REALM!TOKENID"}},
+		{name: "missing secret", mutate: func(c *Config) { c.TokenSecret = "" }, wantErr: []string{`"token_secret" is required`}},
+		{name: "per node bound zero", mutate: func(c *Config) { c.MaxConcurrentRequestsPerNode = 0 }, wantErr: []string{`"max_concurrent_requests_per_node" must be at least 1`}},
+		{name: "negative overall bound", mutate: func(c *Config) { c.MaxConcurrentRequests = -1 }, wantErr: []string{`"max_concurrent_requests"`}},
+		{name: "zero interval", mutate: func(c *Config) { c.CollectionInterval = 0 }, wantErr: []string{`"collection_interval"`}},
+		{name: "negative disk refresh", mutate: func(c *Config) { c.DiskRefreshInterval = -time.Second }, wantErr: []string{`"disk_refresh_interval"`}},
+		{name: "zero inventory interval", mutate: func(c *Config) { c.Inventory.CollectionInterval = 0 }, wantErr: []string{`"inventory::collection_interval"`}},
+		{name: "several problems at once", mutate: func(c *Config) { c.TokenID = ""; c.TokenSecret = "" }, wantErr: []string{`"token_id"`, `"token_secret"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := valid()
+			tt.mutate(cfg)
+			err := cfg.Validate()
+			if len(tt.wantErr) == 0 {
+				require.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			for _, frag := range tt.wantErr {
+				assert.Contains(t, err.Error(), frag)
+			}
+		})
+	}
+}
+
+func TestSecretNotInDumpedConfig(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.TokenID = "monitor@pve!mnm"
+	cfg.TokenSecret = "super-secret-token-value"
+	conf := confmap.New()
+	require.NoError(t, conf.Marshal(cfg))
+	dumped := conf.ToStringMap()
+	assert.NotContains(t, strings.Join(flatten(dumped), " "), "super-secret-token-value")
+	assert.Equal(t, "[REDACTED]", dumped["token_secret"])
+}
+
+func flatten(m map[string]any) []string {
+	var out []string
+	for k, v := range m {
+		switch vv := v.(type) {
+		case map[string]any:
+			out = append(out, flatten(vv)...)
+		default:
+			out = append(out, k+"="+strings.TrimSpace(strings.ReplaceAll(toString(vv), "\n", " ")))
+		}
+	}
+	return out
+}
+
+func toString(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	return ""
+}
