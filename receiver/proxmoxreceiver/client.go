@@ -73,7 +73,7 @@ func newProxmoxClient(cfg *Config, httpClient *http.Client, logger *zap.Logger, 
 // and returns the "data" member of the answer.
 func (c *proxmoxClient) get(ctx context.Context, tmpl, node, path string) (json.RawMessage, error) {
 	data, err := c.doGet(ctx, tmpl, node, path)
-	if err != nil {
+	if err != nil && !isNoZFS(err) {
 		c.stats.failed(tmpl, errorReason(err))
 		c.logger.Debug("Proxmox API request failed", zap.String("path", path), zap.Error(err))
 	}
@@ -203,12 +203,18 @@ func (c *proxmoxClient) nodeStorage(ctx context.Context, node string) ([]nodeSto
 // 500 "zpool list ... failed" (or "zfsutils-linux not installed"): no pools.
 func (c *proxmoxClient) nodeZFSPools(ctx context.Context, node string) ([]zfsPool, error) {
 	pools, err := getList[zfsPool](ctx, c, pathNodeZFS, node, "/nodes/"+url.PathEscape(node)+"/disks/zfs")
-	var ae *apiError
-	if errors.As(err, &ae) && ae.Status == http.StatusInternalServerError &&
-		(strings.Contains(ae.Message, "zpool") || strings.Contains(ae.Message, "zfsutils")) {
+	if isNoZFS(err) {
 		return nil, nil
 	}
 	return pools, err
+}
+
+// isNoZFS recognises the answer of a node without ZFS: 500 from a failing
+// "zpool list" or "zfsutils-linux not installed". It is not an error.
+func isNoZFS(err error) bool {
+	var ae *apiError
+	return errors.As(err, &ae) && ae.Status == http.StatusInternalServerError &&
+		(strings.Contains(ae.Message, "zpool") || strings.Contains(ae.Message, "zfsutils"))
 }
 
 // nodeDisks reads GET /nodes/{node}/disks/list (Proxmox runs smartctl on
