@@ -1,0 +1,185 @@
+package pvesim
+
+// Cluster is the ground truth behind every simulated response. Tests compare
+// what a client decoded against it. All sizes are bytes.
+type Cluster struct {
+	Name   string  `json:"name"`
+	Nodes  []Node  `json:"nodes"`
+	Guests []Guest `json:"guests"` // ordered by VMID
+}
+
+// Node is one cluster member.
+type Node struct {
+	Name   string `json:"name"`
+	NodeID int    `json:"nodeid"`
+	IP     string `json:"ip"`
+	// Online is the state at the time Cluster was called.
+	Online bool `json:"online"`
+	// Version is the pve-manager version (9.x.y, or 8.4.1 on the legacy node).
+	Version string `json:"version"`
+	RepoID  string `json:"repoid"`
+	// Legacy marks the older-version node: lxc list vmids are strings and
+	// lxc /interfaces uses the pre-8.4 {name,hwaddr,inet,inet6} format.
+	Legacy         bool       `json:"legacy"`
+	Level          string     `json:"level"`
+	SSLFingerprint string     `json:"ssl_fingerprint"`
+	MaxCPU         int        `json:"maxcpu"`
+	CPU            float64    `json:"cpu"`
+	MaxMem         int64      `json:"maxmem"`
+	Mem            int64      `json:"mem"`
+	MaxDisk        int64      `json:"maxdisk"`
+	Disk           int64      `json:"disk"`
+	SwapTotal      int64      `json:"swap_total"`
+	SwapUsed       int64      `json:"swap_used"`
+	Uptime         int64      `json:"uptime"`
+	LoadAvg        [3]float64 `json:"loadavg"`
+	CPUModel       string     `json:"cpu_model"`
+	Sockets        int        `json:"sockets"`
+	Cores          int        `json:"cores"`
+	Kernel         string     `json:"kernel"`
+	Storages       []Storage  `json:"storages"`
+	// HasZFS is false on the node whose /disks/zfs answers 500.
+	HasZFS   bool      `json:"has_zfs"`
+	ZFSPools []ZFSPool `json:"zfs_pools"`
+	Disks    []Disk    `json:"disks"`
+}
+
+// Storage is one storage as seen from one node.
+type Storage struct {
+	Name    string `json:"name"`
+	Type    string `json:"type"` // plugin type: dir, lvmthin, zfspool, nfs, pbs
+	Content string `json:"content"`
+	Shared  bool   `json:"shared"`
+	Enabled bool   `json:"enabled"`
+	Active  bool   `json:"active"`
+	Total   int64  `json:"total"`
+	Used    int64  `json:"used"`
+	Avail   int64  `json:"avail"`
+}
+
+// ZFSPool is one line of `zpool list`.
+type ZFSPool struct {
+	Name   string  `json:"name"`
+	Size   int64   `json:"size"`
+	Alloc  int64   `json:"alloc"`
+	Free   int64   `json:"free"`
+	Frag   int     `json:"frag"`
+	Dedup  float64 `json:"dedup"`
+	Health string  `json:"health"`
+}
+
+// Disk is one physical disk from /disks/list.
+type Disk struct {
+	DevPath string `json:"devpath"`
+	Type    string `json:"type"` // ssd, nvme, hdd, usb
+	Model   string `json:"model"`
+	Serial  string `json:"serial"`
+	Vendor  string `json:"vendor"` // space-padded like the kernel reports it
+	WWN     string `json:"wwn"`
+	Size    int64  `json:"size"`
+	RPM     int    `json:"rpm"`
+	Health  string `json:"health"`
+	// Wearout is the percentage of life remaining; nil when PVE says "N/A".
+	Wearout *float64 `json:"wearout"`
+	Used    string   `json:"used,omitempty"`
+	// OSDID is -1 unless the disk is a Ceph OSD (then rendered as a string).
+	OSDID int `json:"osdid"`
+
+	wearoutString bool // render wearout as a numeric string, as old PVE did
+}
+
+// Agent states of a qemu guest as the agent endpoint answers them.
+const (
+	AgentNone        = "none"        // not configured: 500 No QEMU guest agent configured
+	AgentRunning     = "running"     // answers the interface list
+	AgentNotRunning  = "not-running" // configured, answers 500 after Config.AgentDelay
+	AgentUnsupported = "unsupported" // answers an in-band QGA error object
+)
+
+// Guest is one qemu VM or lxc container.
+type Guest struct {
+	VMID int    `json:"vmid"`
+	Type string `json:"type"` // qemu or lxc
+	Node string `json:"node"`
+	Name string `json:"name"`
+	// Status is the real run state (running or stopped). Guests with NoRRD,
+	// and guests on offline nodes, show status "unknown" in /cluster/resources.
+	Status    string  `json:"status"`
+	Template  bool    `json:"template"`
+	NoRRD     bool    `json:"no_rrd"`
+	Tags      string  `json:"tags,omitempty"`
+	Lock      string  `json:"lock,omitempty"`
+	HAState   string  `json:"hastate,omitempty"`
+	MaxCPU    float64 `json:"maxcpu"`
+	CPU       float64 `json:"cpu"`
+	MaxMem    int64   `json:"maxmem"`
+	Mem       int64   `json:"mem"`
+	MaxDisk   int64   `json:"maxdisk"`
+	Disk      int64   `json:"disk"`
+	NetIn     int64   `json:"netin"`
+	NetOut    int64   `json:"netout"`
+	DiskRead  int64   `json:"diskread"`
+	DiskWrite int64   `json:"diskwrite"`
+	Uptime    int64   `json:"uptime"`
+	PID       int     `json:"pid,omitempty"`
+	// AgentConfig is the raw qemu `agent` config value ("" when absent).
+	AgentConfig string `json:"agent_config,omitempty"`
+	// Agent is one of the Agent* constants (qemu only).
+	Agent string `json:"agent,omitempty"`
+	NICs  []NIC  `json:"nics"`
+}
+
+// NIC is one netN entry of a guest config and what the guest reports for it.
+type NIC struct {
+	Key string `json:"key"` // net0, net1, ...
+	// Name is the interface name inside the guest (ens18, eth0, ...).
+	Name     string  `json:"name"`
+	Model    string  `json:"model,omitempty"` // qemu only
+	MAC      string  `json:"mac"`             // upper-case; "" when the config has none
+	Bridge   string  `json:"bridge,omitempty"`
+	VLAN     int     `json:"vlan,omitempty"`
+	Trunks   string  `json:"trunks,omitempty"`
+	Firewall bool    `json:"firewall"`
+	LinkDown bool    `json:"link_down"`
+	MTU      int     `json:"mtu,omitempty"`
+	Queues   int     `json:"queues,omitempty"`
+	Rate     float64 `json:"rate,omitempty"`
+	// IPv4 and IPv6 are the global addresses the guest reports, in CIDR form.
+	IPv4 []string `json:"ipv4"`
+	IPv6 []string `json:"ipv6"`
+	// Gateway, DHCP and SLAAC describe lxc ip= / ip6= settings.
+	Gateway string `json:"gw,omitempty"`
+	DHCP    bool   `json:"dhcp,omitempty"`
+	SLAAC   bool   `json:"slaac,omitempty"`
+
+	seq int // generation sequence number; picks the rendering variant
+}
+
+func (c *Cluster) clone() *Cluster {
+	out := &Cluster{Name: c.Name, Nodes: make([]Node, len(c.Nodes)), Guests: make([]Guest, len(c.Guests))}
+	for i, n := range c.Nodes {
+		n.Storages = append([]Storage(nil), n.Storages...)
+		n.ZFSPools = append([]ZFSPool(nil), n.ZFSPools...)
+		disks := make([]Disk, len(n.Disks))
+		for j, d := range n.Disks {
+			if d.Wearout != nil {
+				w := *d.Wearout
+				d.Wearout = &w
+			}
+			disks[j] = d
+		}
+		n.Disks = disks
+		out.Nodes[i] = n
+	}
+	for i, g := range c.Guests {
+		nics := make([]NIC, len(g.NICs))
+		for j, nic := range g.NICs {
+			nic.IPv4 = append([]string(nil), nic.IPv4...)
+			nic.IPv6 = append([]string(nil), nic.IPv6...)
+			nics[j] = nic
+		}
+		g.NICs = nics
+		out.Guests[i] = g
+	}
+	return out
+}

@@ -1,0 +1,127 @@
+package pvesim
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+)
+
+// FaultRequest is the body of POST /_sim/fault. Every present member is
+// applied; pointer members distinguish "absent" from "" (which clears).
+type FaultRequest struct {
+	NodeOffline string  `json:"node_offline,omitempty"`
+	NodeOnline  string  `json:"node_online,omitempty"`
+	FailPath    *string `json:"fail_path,omitempty"`
+	Status      int     `json:"status,omitempty"`
+	Message     string  `json:"message,omitempty"`
+	HangNode    *string `json:"hang_node,omitempty"`
+	HangPath    *string `json:"hang_path,omitempty"`
+	MalformPath *string `json:"malform_path,omitempty"`
+	Permissions string  `json:"permissions,omitempty"`
+	TokenID     *string `json:"token_id,omitempty"`
+	TokenSecret *string `json:"token_secret,omitempty"`
+	Clear       bool    `json:"clear,omitempty"`
+}
+
+func (s *Simulator) validTemplate(t *string) error {
+	if t == nil || *t == "" || slices.Contains(Templates(), *t) {
+		return nil
+	}
+	return fmt.Errorf("unknown path template %q: use one of %v", *t, Templates())
+}
+
+func (s *Simulator) validNode(n string) error {
+	if _, ok := s.nodeIdx[n]; n == "" || ok {
+		return nil
+	}
+	return fmt.Errorf("unknown node %q", n)
+}
+
+// ApplyFault validates and applies a FaultRequest.
+func (s *Simulator) ApplyFault(f FaultRequest) error {
+	var perms Permissions
+	var err error
+	if f.Permissions != "" {
+		perms, err = ParsePermissions(f.Permissions)
+	}
+	hangNode := ""
+	if f.HangNode != nil {
+		hangNode = *f.HangNode
+	}
+	err = errors.Join(err, s.validNode(f.NodeOffline), s.validNode(f.NodeOnline), s.validNode(hangNode),
+		s.validTemplate(f.FailPath), s.validTemplate(f.HangPath), s.validTemplate(f.MalformPath))
+	if f.FailPath != nil && *f.FailPath != "" && (f.Status < 100 || f.Status > 999) {
+		err = errors.Join(err, fmt.Errorf("fail_path needs a status between 100 and 999, got %d", f.Status))
+	}
+	if (f.TokenID == nil) != (f.TokenSecret == nil) {
+		err = errors.Join(err, errors.New("token_id and token_secret must be set together"))
+	}
+	if err != nil {
+		return err
+	}
+	if f.Clear {
+		s.ClearFaults()
+	}
+	if f.NodeOffline != "" {
+		s.SetNodeOffline(f.NodeOffline, true)
+	}
+	if f.NodeOnline != "" {
+		s.SetNodeOffline(f.NodeOnline, false)
+	}
+	if f.FailPath != nil {
+		s.FailPath(*f.FailPath, f.Status, f.Message)
+	}
+	if f.HangNode != nil {
+		s.HangNode(*f.HangNode)
+	}
+	if f.HangPath != nil {
+		s.HangPath(*f.HangPath)
+	}
+	if f.MalformPath != nil {
+		s.MalformPath(*f.MalformPath)
+	}
+	if f.Permissions != "" {
+		s.SetPermissions(perms)
+	}
+	if f.TokenID != nil {
+		s.SetToken(*f.TokenID, *f.TokenSecret)
+	}
+	return nil
+}
+
+// serveControl answers /_sim/...: stats, truth and fault switches for
+// out-of-process tests. It needs no authentication.
+func (s *Simulator) serveControl(w http.ResponseWriter, r *http.Request) {
+	route := r.Method + " " + r.URL.Path
+	switch route {
+	case "GET /_sim/stats":
+		controlJSON(w, s.Stats())
+	case "POST /_sim/stats/reset":
+		s.ResetStats()
+		w.WriteHeader(http.StatusNoContent)
+	case "GET /_sim/truth":
+		controlJSON(w, s.Cluster())
+	case "POST /_sim/fault":
+		var f FaultRequest
+		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&f); err != nil {
+			http.Error(w, fmt.Sprintf("decode fault request: %v", err), http.StatusBadRequest)
+			return
+		}
+		if err := s.ApplyFault(f); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		http.Error(w, fmt.Sprintf("unknown control endpoint %q: use GET /_sim/stats, POST /_sim/stats/reset, GET /_sim/truth or POST /_sim/fault", route), http.StatusNotFound)
+	}
+}
+
+func controlJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
+}

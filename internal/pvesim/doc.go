@@ -1,0 +1,11 @@
+// Package pvesim serves a synthetic, deterministic Proxmox VE cluster over the
+// Proxmox API (/api2/json/...) so that the receiver can be tested and
+// benchmarked without a real cluster.
+//
+// Response shapes follow /work/shared/PROXMOX-API.md, including the Perl-isms
+// of real PVE (numeric strings, 0/1 booleans, fields that come and go). The
+// cluster is generated from Config.Seed; Cluster returns the ground truth that
+// tests compare a client's view against. Faults (offline nodes, hangs, failing
+// or malformed paths, reduced permissions) can be switched on while serving,
+// in process or over HTTP under /_sim/.
+package pvesim // import "github.com/mnm-net/otelcol-mnm/internal/pvesim"

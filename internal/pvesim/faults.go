@@ -1,0 +1,172 @@
+package pvesim
+
+import "sync"
+
+type failure struct {
+	status  int
+	message string
+}
+
+// faultState is everything that can change while serving. One RWMutex
+// guards it; requests take a snapshot of what they need.
+type faultState struct {
+	mu           sync.RWMutex
+	offline      []bool
+	hangNodes    map[string]bool
+	hangPaths    map[string]bool
+	failPaths    map[string]failure
+	malformPaths map[string]bool
+	perms        Permissions
+	tokenID      string
+	tokenSecret  string
+	// release is closed (and replaced) to let hung requests continue when
+	// hangs are cleared.
+	release chan struct{}
+}
+
+func (f *faultState) reset(cfg Config, nodes int) {
+	f.offline = make([]bool, nodes)
+	for i := nodes - cfg.OfflineNodes; i < nodes; i++ {
+		f.offline[i] = true
+	}
+	f.hangNodes = map[string]bool{}
+	f.hangPaths = map[string]bool{}
+	f.failPaths = map[string]failure{}
+	f.malformPaths = map[string]bool{}
+	f.perms = cfg.Permissions
+	f.tokenID, f.tokenSecret = cfg.TokenID, cfg.TokenSecret
+	f.releaseHangs()
+}
+
+func (f *faultState) releaseHangs() {
+	if f.release != nil {
+		close(f.release)
+	}
+	f.release = make(chan struct{})
+}
+
+// SetNodeOffline takes a node offline (595 on /nodes/{node}/..., offline in
+// the cluster views) or back online. Unknown node names are ignored.
+func (s *Simulator) SetNodeOffline(node string, offline bool) {
+	i, ok := s.nodeIdx[node]
+	if !ok {
+		return
+	}
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	s.faults.offline[i] = offline
+}
+
+// FailPath makes every request matching template answer status with
+// message (as the error text). An empty template clears all failing paths;
+// status 0 clears that template.
+func (s *Simulator) FailPath(template string, status int, message string) {
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	switch {
+	case template == "":
+		clear(s.faults.failPaths)
+	case status == 0:
+		delete(s.faults.failPaths, template)
+	default:
+		s.faults.failPaths[template] = failure{status: status, message: message}
+	}
+}
+
+// HangPath makes requests matching template block until the client goes
+// away, the hang is cleared (they then continue normally) or Close is
+// called (the connection is then aborted). An empty template clears.
+func (s *Simulator) HangPath(template string) {
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	if template == "" {
+		clear(s.faults.hangPaths)
+		s.faults.releaseHangs()
+		return
+	}
+	s.faults.hangPaths[template] = true
+}
+
+// HangNode makes all /nodes/{node}/... requests hang like HangPath. An
+// empty node clears.
+func (s *Simulator) HangNode(node string) {
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	if node == "" {
+		clear(s.faults.hangNodes)
+		s.faults.releaseHangs()
+		return
+	}
+	s.faults.hangNodes[node] = true
+}
+
+// MalformPath makes requests matching template answer 200 with truncated
+// JSON. An empty template clears.
+func (s *Simulator) MalformPath(template string) {
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	if template == "" {
+		clear(s.faults.malformPaths)
+		return
+	}
+	s.faults.malformPaths[template] = true
+}
+
+// SetPermissions changes the ACL of the token.
+func (s *Simulator) SetPermissions(p Permissions) {
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	s.faults.perms = p
+}
+
+// SetToken changes the accepted API token.
+func (s *Simulator) SetToken(id, secret string) {
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	s.faults.tokenID, s.faults.tokenSecret = id, secret
+}
+
+// ClearFaults restores the state New started with: configured offline
+// nodes, permissions and token; no hangs (hung requests continue), failing
+// or malformed paths.
+func (s *Simulator) ClearFaults() {
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	s.faults.reset(s.cfg, len(s.cluster.Nodes))
+}
+
+// requestFaults is the fault state one request sees.
+type requestFaults struct {
+	offline  []bool
+	hang     bool
+	release  chan struct{}
+	fail     *failure
+	malform  bool
+	perms    Permissions
+	tokenID  string
+	tokenSec string
+}
+
+func (s *Simulator) faultsFor(template, node string) requestFaults {
+	s.faults.mu.RLock()
+	defer s.faults.mu.RUnlock()
+	rf := requestFaults{
+		offline:  append([]bool(nil), s.faults.offline...),
+		hang:     s.faults.hangPaths[template] || (node != "" && s.faults.hangNodes[node]),
+		release:  s.faults.release,
+		malform:  s.faults.malformPaths[template],
+		perms:    s.faults.perms,
+		tokenID:  s.faults.tokenID,
+		tokenSec: s.faults.tokenSecret,
+	}
+	if f, ok := s.faults.failPaths[template]; ok {
+		rf.fail = &f
+	}
+	return rf
+}
+
+func (s *Simulator) offlineSnapshot() []bool {
+	s.faults.mu.RLock()
+	defer s.faults.mu.RUnlock()
+	return append([]bool(nil), s.faults.offline...)
+}

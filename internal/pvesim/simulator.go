@@ -1,0 +1,96 @@
+package pvesim
+
+import (
+	"sync"
+)
+
+// Simulator serves one synthetic cluster. All methods are safe for
+// concurrent use while serving.
+type Simulator struct {
+	cfg     Config
+	cluster *Cluster
+	nodeIdx map[string]int
+	byNode  [][]int         // guest indexes per node
+	guests  map[int]int     // vmid -> index in cluster.Guests
+	nodes   []nodeRender    // pre-rendered per node
+	version []byte          // /version body
+	slots   []chan struct{} // per node worker slots; nil when unlimited
+
+	poolEntry, sdnEntries []byte
+	permBodies            map[Permissions][]byte
+
+	faults faultState
+	stats  statsCounter
+
+	closed    chan struct{}
+	closeOnce sync.Once
+}
+
+// New fills Config defaults and builds the cluster deterministically from
+// cfg.Seed.
+func New(cfg Config) *Simulator {
+	cfg = cfg.withDefaults()
+	s := &Simulator{
+		cfg:     cfg,
+		cluster: generate(cfg),
+		nodeIdx: map[string]int{},
+		guests:  map[int]int{},
+		closed:  make(chan struct{}),
+	}
+	s.byNode = make([][]int, len(s.cluster.Nodes))
+	for i, n := range s.cluster.Nodes {
+		s.nodeIdx[n.Name] = i
+	}
+	for i, g := range s.cluster.Guests {
+		s.guests[g.VMID] = i
+		ni := s.nodeIdx[g.Node]
+		s.byNode[ni] = append(s.byNode[ni], i)
+	}
+	// every node's Online in the stored truth is its configured state;
+	// Cluster() overlays the current one.
+	s.nodes = make([]nodeRender, len(s.cluster.Nodes))
+	for i := range s.cluster.Nodes {
+		s.nodes[i] = s.renderNode(i)
+	}
+	s.version = renderVersion(&s.cluster.Nodes[0])
+	s.poolEntry, s.sdnEntries = s.poolAndSDN()
+	s.permBodies = map[Permissions][]byte{}
+	for _, p := range []Permissions{Full, AuditorPVE8, PrivSepNoACL} {
+		s.permBodies[p] = renderPermissions(p)
+	}
+	if cfg.WorkersPerNode > 0 {
+		s.slots = make([]chan struct{}, len(s.cluster.Nodes))
+		for i := range s.slots {
+			s.slots[i] = make(chan struct{}, cfg.WorkersPerNode)
+		}
+	}
+	s.faults.reset(cfg, len(s.cluster.Nodes))
+	return s
+}
+
+// Config returns the effective configuration (defaults filled in).
+func (s *Simulator) Config() Config { return s.cfg }
+
+// Cluster returns a copy of the ground truth, with each node's current
+// online state.
+func (s *Simulator) Cluster() *Cluster {
+	c := s.cluster.clone()
+	for i, off := range s.offlineSnapshot() {
+		c.Nodes[i].Online = !off
+	}
+	return c
+}
+
+// Stats returns a copy of the request counters.
+func (s *Simulator) Stats() Stats { return s.stats.snapshot() }
+
+// ResetStats zeroes the request counters.
+func (s *Simulator) ResetStats() { s.stats.reset() }
+
+// Close aborts hung requests and makes new hangs and worker-slot waits
+// return at once. Call it before closing the HTTP server (an
+// httptest.Server's Close waits for outstanding requests), e.g. register it
+// with http.Server.RegisterOnShutdown or a later t.Cleanup.
+func (s *Simulator) Close() {
+	s.closeOnce.Do(func() { close(s.closed) })
+}
