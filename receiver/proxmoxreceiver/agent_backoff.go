@@ -13,6 +13,12 @@ type agentBackoff struct {
 	cycle          int
 	guests         map[string]backoffEntry
 	forbiddenUntil map[string]int // guest type → no address requests before this cycle: the token lacks the privilege
+	forbiddenWhy   map[string]forbiddenProblem
+}
+
+type forbiddenProblem struct {
+	key string
+	err error
 }
 
 type backoffEntry struct {
@@ -21,7 +27,7 @@ type backoffEntry struct {
 }
 
 func newAgentBackoff(cycles int) *agentBackoff {
-	return &agentBackoff{cycles: cycles, guests: map[string]backoffEntry{}, forbiddenUntil: map[string]int{}}
+	return &agentBackoff{cycles: cycles, guests: map[string]backoffEntry{}, forbiddenUntil: map[string]int{}, forbiddenWhy: map[string]forbiddenProblem{}}
 }
 
 func (b *agentBackoff) startCycle() {
@@ -64,8 +70,24 @@ func (b *agentBackoff) answered(g *clusterResource) {
 
 // forbidden stops address requests of one guest type for the backoff
 // period; they are tried again afterwards so that a fixed ACL is noticed.
-func (b *agentBackoff) forbidden(guestType string) {
+func (b *agentBackoff) forbidden(guestType, key string, err error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.forbiddenUntil[guestType] = b.cycle + 1 + b.cycles
+	b.forbiddenWhy[guestType] = forbiddenProblem{key: key, err: err}
+}
+
+// pausedProblems returns the privilege problems that address requests are
+// pausing for in this cycle, so they are not reported as resolved.
+func (b *agentBackoff) pausedProblems() map[string]error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := map[string]error{}
+	for guestType, until := range b.forbiddenUntil {
+		if b.cycle < until {
+			p := b.forbiddenWhy[guestType]
+			out[p.key] = p.err
+		}
+	}
+	return out
 }

@@ -60,6 +60,7 @@ func (s *inventoryScraper) shutdown(context.Context) error {
 // guestInventory is what one guest contributes to a cycle.
 type guestInventory struct {
 	guest *clusterResource
+	name  string // from the config: /cluster/resources lacks it for guests without RRD data
 	nics  []guestnet.NIC
 	addrs map[string][]netip.Addr // MAC → addresses reported by the guest
 }
@@ -91,7 +92,8 @@ func (s *inventoryScraper) scrape(ctx context.Context) (plog.Logs, error) {
 
 	s.agents.startCycle()
 	results := make([]*guestInventory, len(guests))
-	var mu sync.Mutex // guards errs and found
+	failedGuests := map[string]int{} // problem key → guests it cost data
+	var mu sync.Mutex                // guards found and failedGuests
 	var wg sync.WaitGroup
 	for i, g := range guests {
 		wg.Add(1)
@@ -99,18 +101,23 @@ func (s *inventoryScraper) scrape(ctx context.Context) (plog.Logs, error) {
 			defer wg.Done()
 			inv, failures := s.collectGuest(ctx, client, g)
 			results[i] = inv
-			if len(failures) == 0 {
-				return
-			}
 			mu.Lock()
 			defer mu.Unlock()
 			for key, err := range failures {
 				found.add(key, err)
-				errs.AddPartial(1, err)
+				failedGuests[key]++
 			}
 		}()
 	}
 	wg.Wait()
+	// One partial error per distinct problem, not one per guest.
+	for key, n := range failedGuests {
+		errs.AddPartial(n, found[key])
+	}
+	// A privilege problem stays a problem while address requests pause for it.
+	for key, err := range s.agents.pausedProblems() {
+		found.add(key, err)
+	}
 
 	for _, inv := range results {
 		if inv != nil {
@@ -161,7 +168,7 @@ func (s *inventoryScraper) collectGuest(ctx context.Context, client *proxmoxClie
 		err := fmt.Errorf("%s/%d config: %w", g.Type, g.VMID.Value, e)
 		failures.add(fmt.Sprintf("%s/%d netN", g.Type, g.VMID.Value), err)
 	}
-	inv := &guestInventory{guest: g, nics: nics}
+	inv := &guestInventory{guest: g, nics: nics, name: guestName(g, config)}
 	if g.Status != "running" || !hasMAC(nics) {
 		return inv, failures
 	}
@@ -208,12 +215,14 @@ func (s *inventoryScraper) noteAnswer(g *clusterResource, reqErr, parseErr error
 		s.agents.answered(g)
 		return true
 	case errors.As(reqErr, &ae) && ae.Status == http.StatusForbidden:
-		s.agents.forbidden(g.Type)
 		fix := fmt.Sprintf("on Proxmox VE 9 grant VM.GuestAgent.Audit (part of PVEAuditor): pveum acl modify /vms --tokens '%[1]s' --roles PVEAuditor; on Proxmox VE 8 grant VM.Monitor: pveum role add MNMGuestAgent --privs VM.Monitor && pveum acl modify /vms --tokens '%[1]s' --roles MNMGuestAgent", s.cfg.TokenID)
 		if g.Type == "lxc" {
 			fix = fmt.Sprintf("grant VM.Audit: pveum acl modify /vms --tokens '%s' --roles PVEAuditor", s.cfg.TokenID)
 		}
-		failures.add("address-forbidden "+g.Type, fmt.Errorf("%w; guest IPs are left out until the token may read them: %s", reqErr, fix))
+		key := "address-forbidden " + g.Type
+		err := fmt.Errorf("GET %s: 403 %s: guest IPs are left out until the token may read them; %s", ae.Path, ae.Message, fix)
+		s.agents.forbidden(g.Type, key, err)
+		failures.add(key, err)
 		return false
 	case errors.Is(reqErr, errNodeUnreachable):
 		failures.add(problemKey(pathAgentInterfaces, g.Node, reqErr), reqErr)
@@ -256,9 +265,22 @@ func (s *inventoryScraper) recordGuest(ctx context.Context, now pcommon.Timestam
 		if nic.Trunks != "" {
 			opts = append(opts, metadata.WithProxmoxNicTrunksEventAttribute(nic.Trunks))
 		}
-		s.lb.RecordMnmEndpointEvent(ctx, now, nic.MAC, extra, string(g.Name), classification, g.Node, nic.Bridge,
+		s.lb.RecordMnmEndpointEvent(ctx, now, nic.MAC, extra, inv.name, classification, g.Node, nic.Bridge,
 			int64(nic.VLAN), endpointSource, g.VMID.Value, g.Type, g.Status, nic.Device, nic.Model, nic.Firewall, nic.LinkDown, opts...)
 	}
+}
+
+// guestName is the config's name (qemu) or hostname (lxc), else the name
+// /cluster/resources gave.
+func guestName(g *clusterResource, config map[string]json.RawMessage) string {
+	key := "name"
+	if g.Type == "lxc" {
+		key = "hostname"
+	}
+	if name := configString(config[key]); name != "" {
+		return name
+	}
+	return string(g.Name)
 }
 
 func hasMAC(nics []guestnet.NIC) bool {
