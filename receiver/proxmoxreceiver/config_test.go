@@ -19,12 +19,12 @@ func TestLoadConfig(t *testing.T) {
 	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
 	require.NoError(t, err)
 
-	defaultWithEndpoint := createDefaultConfig().(*Config)
+	defaultWithEndpoint := loadedDefaultConfig(t)
 	defaultWithEndpoint.ClientConfig.Endpoint = "https://pve1.example.com:8006"
 	defaultWithEndpoint.TokenID = "monitor@pve!mnm"
 	defaultWithEndpoint.TokenSecret = "11111111-2222-3333-4444-555555555555"
 
-	custom := createDefaultConfig().(*Config)
+	custom := loadedDefaultConfig(t)
 	custom.ClientConfig.Endpoint = "https://pve.example.com:8006"
 	custom.ClientConfig.TLS.CAFile = "/etc/otelcol-mnm/pve-root-ca.pem"
 	custom.ClientConfig.Timeout = 10 * time.Second
@@ -59,6 +59,14 @@ func TestLoadConfig(t *testing.T) {
 			assert.Equal(t, tt.expected, cfg)
 		})
 	}
+}
+
+// loadedDefaultConfig is the default config as it looks after loading:
+// confighttp folds its keepalive section into the flat fields on Unmarshal.
+func loadedDefaultConfig(t *testing.T) *Config {
+	cfg := createDefaultConfig().(*Config)
+	require.NoError(t, confmap.New().Unmarshal(cfg))
+	return cfg
 }
 
 func TestValidate(t *testing.T) {

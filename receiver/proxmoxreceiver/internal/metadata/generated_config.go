@@ -3,27 +3,14 @@
 package metadata
 
 import (
-	"fmt"
-
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/filter"
-)
-
-// MnmProxmoxAPIErrorsMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.api.errors metric.
-type MnmProxmoxAPIErrorsMetricAttributeKey string
-
-const (
-	MnmProxmoxAPIErrorsMetricAttributeKeyPath   MnmProxmoxAPIErrorsMetricAttributeKey = "path"
-	MnmProxmoxAPIErrorsMetricAttributeKeyReason MnmProxmoxAPIErrorsMetricAttributeKey = "reason"
 )
 
 // MnmProxmoxAPIErrorsMetricConfig provides config for the mnm.proxmox.api.errors metric.
 type MnmProxmoxAPIErrorsMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                  `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxAPIErrorsMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxAPIErrorsMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -40,38 +27,10 @@ func (ms *MnmProxmoxAPIErrorsMetricConfig) Unmarshal(parser *confmap.Conf) error
 	return nil
 }
 
-func (ms *MnmProxmoxAPIErrorsMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxAPIErrorsMetricAttributeKeyPath, MnmProxmoxAPIErrorsMetricAttributeKeyReason:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.api.errors doesn't have an attribute %v, valid attributes: [path, reason]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxAPIRequestsMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.api.requests metric.
-type MnmProxmoxAPIRequestsMetricAttributeKey string
-
-const (
-	MnmProxmoxAPIRequestsMetricAttributeKeyPath MnmProxmoxAPIRequestsMetricAttributeKey = "path"
-)
-
 // MnmProxmoxAPIRequestsMetricConfig provides config for the mnm.proxmox.api.requests metric.
 type MnmProxmoxAPIRequestsMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                    `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxAPIRequestsMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxAPIRequestsMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -88,38 +47,10 @@ func (ms *MnmProxmoxAPIRequestsMetricConfig) Unmarshal(parser *confmap.Conf) err
 	return nil
 }
 
-func (ms *MnmProxmoxAPIRequestsMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxAPIRequestsMetricAttributeKeyPath:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.api.requests doesn't have an attribute %v, valid attributes: [path]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxClusterNodesMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.cluster.nodes metric.
-type MnmProxmoxClusterNodesMetricAttributeKey string
-
-const (
-	MnmProxmoxClusterNodesMetricAttributeKeyCluster MnmProxmoxClusterNodesMetricAttributeKey = "cluster"
-)
-
 // MnmProxmoxClusterNodesMetricConfig provides config for the mnm.proxmox.cluster.nodes metric.
 type MnmProxmoxClusterNodesMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                     `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxClusterNodesMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxClusterNodesMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -136,38 +67,10 @@ func (ms *MnmProxmoxClusterNodesMetricConfig) Unmarshal(parser *confmap.Conf) er
 	return nil
 }
 
-func (ms *MnmProxmoxClusterNodesMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxClusterNodesMetricAttributeKeyCluster:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.cluster.nodes doesn't have an attribute %v, valid attributes: [cluster]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxClusterNodesOnlineMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.cluster.nodes_online metric.
-type MnmProxmoxClusterNodesOnlineMetricAttributeKey string
-
-const (
-	MnmProxmoxClusterNodesOnlineMetricAttributeKeyCluster MnmProxmoxClusterNodesOnlineMetricAttributeKey = "cluster"
-)
-
 // MnmProxmoxClusterNodesOnlineMetricConfig provides config for the mnm.proxmox.cluster.nodes_online metric.
 type MnmProxmoxClusterNodesOnlineMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                           `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxClusterNodesOnlineMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxClusterNodesOnlineMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -184,38 +87,10 @@ func (ms *MnmProxmoxClusterNodesOnlineMetricConfig) Unmarshal(parser *confmap.Co
 	return nil
 }
 
-func (ms *MnmProxmoxClusterNodesOnlineMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxClusterNodesOnlineMetricAttributeKeyCluster:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.cluster.nodes_online doesn't have an attribute %v, valid attributes: [cluster]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxClusterQuorateMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.cluster.quorate metric.
-type MnmProxmoxClusterQuorateMetricAttributeKey string
-
-const (
-	MnmProxmoxClusterQuorateMetricAttributeKeyCluster MnmProxmoxClusterQuorateMetricAttributeKey = "cluster"
-)
-
 // MnmProxmoxClusterQuorateMetricConfig provides config for the mnm.proxmox.cluster.quorate metric.
 type MnmProxmoxClusterQuorateMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                       `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxClusterQuorateMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxClusterQuorateMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -229,24 +104,6 @@ func (ms *MnmProxmoxClusterQuorateMetricConfig) Unmarshal(parser *confmap.Conf) 
 	}
 
 	ms.enabledSetByUser = parser.IsSet("enabled")
-	return nil
-}
-
-func (ms *MnmProxmoxClusterQuorateMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxClusterQuorateMetricAttributeKeyCluster:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.cluster.quorate doesn't have an attribute %v, valid attributes: [cluster]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
 	return nil
 }
 
@@ -270,22 +127,10 @@ func (ms *MnmProxmoxCollectionDurationMetricConfig) Unmarshal(parser *confmap.Co
 	return nil
 }
 
-// MnmProxmoxCtCPUUsageMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.ct.cpu_usage metric.
-type MnmProxmoxCtCPUUsageMetricAttributeKey string
-
-const (
-	MnmProxmoxCtCPUUsageMetricAttributeKeyNode MnmProxmoxCtCPUUsageMetricAttributeKey = "node"
-	MnmProxmoxCtCPUUsageMetricAttributeKeyVmid MnmProxmoxCtCPUUsageMetricAttributeKey = "vmid"
-	MnmProxmoxCtCPUUsageMetricAttributeKeyName MnmProxmoxCtCPUUsageMetricAttributeKey = "name"
-)
-
 // MnmProxmoxCtCPUUsageMetricConfig provides config for the mnm.proxmox.ct.cpu_usage metric.
 type MnmProxmoxCtCPUUsageMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                   `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxCtCPUUsageMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxCtCPUUsageMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -302,40 +147,10 @@ func (ms *MnmProxmoxCtCPUUsageMetricConfig) Unmarshal(parser *confmap.Conf) erro
 	return nil
 }
 
-func (ms *MnmProxmoxCtCPUUsageMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxCtCPUUsageMetricAttributeKeyNode, MnmProxmoxCtCPUUsageMetricAttributeKeyVmid, MnmProxmoxCtCPUUsageMetricAttributeKeyName:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.ct.cpu_usage doesn't have an attribute %v, valid attributes: [node, vmid, name]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxCtCpusMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.ct.cpus metric.
-type MnmProxmoxCtCpusMetricAttributeKey string
-
-const (
-	MnmProxmoxCtCpusMetricAttributeKeyNode MnmProxmoxCtCpusMetricAttributeKey = "node"
-	MnmProxmoxCtCpusMetricAttributeKeyVmid MnmProxmoxCtCpusMetricAttributeKey = "vmid"
-	MnmProxmoxCtCpusMetricAttributeKeyName MnmProxmoxCtCpusMetricAttributeKey = "name"
-)
-
 // MnmProxmoxCtCpusMetricConfig provides config for the mnm.proxmox.ct.cpus metric.
 type MnmProxmoxCtCpusMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                               `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxCtCpusMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxCtCpusMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -352,40 +167,10 @@ func (ms *MnmProxmoxCtCpusMetricConfig) Unmarshal(parser *confmap.Conf) error {
 	return nil
 }
 
-func (ms *MnmProxmoxCtCpusMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxCtCpusMetricAttributeKeyNode, MnmProxmoxCtCpusMetricAttributeKeyVmid, MnmProxmoxCtCpusMetricAttributeKeyName:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.ct.cpus doesn't have an attribute %v, valid attributes: [node, vmid, name]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxCtDiskReadMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.ct.disk_read metric.
-type MnmProxmoxCtDiskReadMetricAttributeKey string
-
-const (
-	MnmProxmoxCtDiskReadMetricAttributeKeyNode MnmProxmoxCtDiskReadMetricAttributeKey = "node"
-	MnmProxmoxCtDiskReadMetricAttributeKeyVmid MnmProxmoxCtDiskReadMetricAttributeKey = "vmid"
-	MnmProxmoxCtDiskReadMetricAttributeKeyName MnmProxmoxCtDiskReadMetricAttributeKey = "name"
-)
-
 // MnmProxmoxCtDiskReadMetricConfig provides config for the mnm.proxmox.ct.disk_read metric.
 type MnmProxmoxCtDiskReadMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                   `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxCtDiskReadMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxCtDiskReadMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -402,40 +187,10 @@ func (ms *MnmProxmoxCtDiskReadMetricConfig) Unmarshal(parser *confmap.Conf) erro
 	return nil
 }
 
-func (ms *MnmProxmoxCtDiskReadMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxCtDiskReadMetricAttributeKeyNode, MnmProxmoxCtDiskReadMetricAttributeKeyVmid, MnmProxmoxCtDiskReadMetricAttributeKeyName:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.ct.disk_read doesn't have an attribute %v, valid attributes: [node, vmid, name]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxCtDiskSizeMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.ct.disk_size metric.
-type MnmProxmoxCtDiskSizeMetricAttributeKey string
-
-const (
-	MnmProxmoxCtDiskSizeMetricAttributeKeyNode MnmProxmoxCtDiskSizeMetricAttributeKey = "node"
-	MnmProxmoxCtDiskSizeMetricAttributeKeyVmid MnmProxmoxCtDiskSizeMetricAttributeKey = "vmid"
-	MnmProxmoxCtDiskSizeMetricAttributeKeyName MnmProxmoxCtDiskSizeMetricAttributeKey = "name"
-)
-
 // MnmProxmoxCtDiskSizeMetricConfig provides config for the mnm.proxmox.ct.disk_size metric.
 type MnmProxmoxCtDiskSizeMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                   `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxCtDiskSizeMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxCtDiskSizeMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -452,40 +207,10 @@ func (ms *MnmProxmoxCtDiskSizeMetricConfig) Unmarshal(parser *confmap.Conf) erro
 	return nil
 }
 
-func (ms *MnmProxmoxCtDiskSizeMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxCtDiskSizeMetricAttributeKeyNode, MnmProxmoxCtDiskSizeMetricAttributeKeyVmid, MnmProxmoxCtDiskSizeMetricAttributeKeyName:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.ct.disk_size doesn't have an attribute %v, valid attributes: [node, vmid, name]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxCtDiskUsedMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.ct.disk_used metric.
-type MnmProxmoxCtDiskUsedMetricAttributeKey string
-
-const (
-	MnmProxmoxCtDiskUsedMetricAttributeKeyNode MnmProxmoxCtDiskUsedMetricAttributeKey = "node"
-	MnmProxmoxCtDiskUsedMetricAttributeKeyVmid MnmProxmoxCtDiskUsedMetricAttributeKey = "vmid"
-	MnmProxmoxCtDiskUsedMetricAttributeKeyName MnmProxmoxCtDiskUsedMetricAttributeKey = "name"
-)
-
 // MnmProxmoxCtDiskUsedMetricConfig provides config for the mnm.proxmox.ct.disk_used metric.
 type MnmProxmoxCtDiskUsedMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                   `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxCtDiskUsedMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxCtDiskUsedMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -502,40 +227,10 @@ func (ms *MnmProxmoxCtDiskUsedMetricConfig) Unmarshal(parser *confmap.Conf) erro
 	return nil
 }
 
-func (ms *MnmProxmoxCtDiskUsedMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxCtDiskUsedMetricAttributeKeyNode, MnmProxmoxCtDiskUsedMetricAttributeKeyVmid, MnmProxmoxCtDiskUsedMetricAttributeKeyName:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.ct.disk_used doesn't have an attribute %v, valid attributes: [node, vmid, name]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxCtDiskWriteMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.ct.disk_write metric.
-type MnmProxmoxCtDiskWriteMetricAttributeKey string
-
-const (
-	MnmProxmoxCtDiskWriteMetricAttributeKeyNode MnmProxmoxCtDiskWriteMetricAttributeKey = "node"
-	MnmProxmoxCtDiskWriteMetricAttributeKeyVmid MnmProxmoxCtDiskWriteMetricAttributeKey = "vmid"
-	MnmProxmoxCtDiskWriteMetricAttributeKeyName MnmProxmoxCtDiskWriteMetricAttributeKey = "name"
-)
-
 // MnmProxmoxCtDiskWriteMetricConfig provides config for the mnm.proxmox.ct.disk_write metric.
 type MnmProxmoxCtDiskWriteMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                    `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxCtDiskWriteMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxCtDiskWriteMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -552,45 +247,10 @@ func (ms *MnmProxmoxCtDiskWriteMetricConfig) Unmarshal(parser *confmap.Conf) err
 	return nil
 }
 
-func (ms *MnmProxmoxCtDiskWriteMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxCtDiskWriteMetricAttributeKeyNode, MnmProxmoxCtDiskWriteMetricAttributeKeyVmid, MnmProxmoxCtDiskWriteMetricAttributeKeyName:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.ct.disk_write doesn't have an attribute %v, valid attributes: [node, vmid, name]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxCtInfoMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.ct.info metric.
-type MnmProxmoxCtInfoMetricAttributeKey string
-
-const (
-	MnmProxmoxCtInfoMetricAttributeKeyNode        MnmProxmoxCtInfoMetricAttributeKey = "node"
-	MnmProxmoxCtInfoMetricAttributeKeyVmid        MnmProxmoxCtInfoMetricAttributeKey = "vmid"
-	MnmProxmoxCtInfoMetricAttributeKeyName        MnmProxmoxCtInfoMetricAttributeKey = "name"
-	MnmProxmoxCtInfoMetricAttributeKeyTags        MnmProxmoxCtInfoMetricAttributeKey = "tags"
-	MnmProxmoxCtInfoMetricAttributeKeyTemplate    MnmProxmoxCtInfoMetricAttributeKey = "template"
-	MnmProxmoxCtInfoMetricAttributeKeyHastate     MnmProxmoxCtInfoMetricAttributeKey = "hastate"
-	MnmProxmoxCtInfoMetricAttributeKeyLock        MnmProxmoxCtInfoMetricAttributeKey = "lock"
-	MnmProxmoxCtInfoMetricAttributeKeyGuestStatus MnmProxmoxCtInfoMetricAttributeKey = "guest_status"
-)
-
 // MnmProxmoxCtInfoMetricConfig provides config for the mnm.proxmox.ct.info metric.
 type MnmProxmoxCtInfoMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                               `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxCtInfoMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxCtInfoMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -607,40 +267,10 @@ func (ms *MnmProxmoxCtInfoMetricConfig) Unmarshal(parser *confmap.Conf) error {
 	return nil
 }
 
-func (ms *MnmProxmoxCtInfoMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxCtInfoMetricAttributeKeyNode, MnmProxmoxCtInfoMetricAttributeKeyVmid, MnmProxmoxCtInfoMetricAttributeKeyName, MnmProxmoxCtInfoMetricAttributeKeyTags, MnmProxmoxCtInfoMetricAttributeKeyTemplate, MnmProxmoxCtInfoMetricAttributeKeyHastate, MnmProxmoxCtInfoMetricAttributeKeyLock, MnmProxmoxCtInfoMetricAttributeKeyGuestStatus:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.ct.info doesn't have an attribute %v, valid attributes: [node, vmid, name, tags, template, hastate, lock, guest_status]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxCtMemoryTotalMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.ct.memory_total metric.
-type MnmProxmoxCtMemoryTotalMetricAttributeKey string
-
-const (
-	MnmProxmoxCtMemoryTotalMetricAttributeKeyNode MnmProxmoxCtMemoryTotalMetricAttributeKey = "node"
-	MnmProxmoxCtMemoryTotalMetricAttributeKeyVmid MnmProxmoxCtMemoryTotalMetricAttributeKey = "vmid"
-	MnmProxmoxCtMemoryTotalMetricAttributeKeyName MnmProxmoxCtMemoryTotalMetricAttributeKey = "name"
-)
-
 // MnmProxmoxCtMemoryTotalMetricConfig provides config for the mnm.proxmox.ct.memory_total metric.
 type MnmProxmoxCtMemoryTotalMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                      `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxCtMemoryTotalMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxCtMemoryTotalMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -657,40 +287,10 @@ func (ms *MnmProxmoxCtMemoryTotalMetricConfig) Unmarshal(parser *confmap.Conf) e
 	return nil
 }
 
-func (ms *MnmProxmoxCtMemoryTotalMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxCtMemoryTotalMetricAttributeKeyNode, MnmProxmoxCtMemoryTotalMetricAttributeKeyVmid, MnmProxmoxCtMemoryTotalMetricAttributeKeyName:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.ct.memory_total doesn't have an attribute %v, valid attributes: [node, vmid, name]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxCtMemoryUsedMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.ct.memory_used metric.
-type MnmProxmoxCtMemoryUsedMetricAttributeKey string
-
-const (
-	MnmProxmoxCtMemoryUsedMetricAttributeKeyNode MnmProxmoxCtMemoryUsedMetricAttributeKey = "node"
-	MnmProxmoxCtMemoryUsedMetricAttributeKeyVmid MnmProxmoxCtMemoryUsedMetricAttributeKey = "vmid"
-	MnmProxmoxCtMemoryUsedMetricAttributeKeyName MnmProxmoxCtMemoryUsedMetricAttributeKey = "name"
-)
-
 // MnmProxmoxCtMemoryUsedMetricConfig provides config for the mnm.proxmox.ct.memory_used metric.
 type MnmProxmoxCtMemoryUsedMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                     `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxCtMemoryUsedMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxCtMemoryUsedMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -707,40 +307,10 @@ func (ms *MnmProxmoxCtMemoryUsedMetricConfig) Unmarshal(parser *confmap.Conf) er
 	return nil
 }
 
-func (ms *MnmProxmoxCtMemoryUsedMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxCtMemoryUsedMetricAttributeKeyNode, MnmProxmoxCtMemoryUsedMetricAttributeKeyVmid, MnmProxmoxCtMemoryUsedMetricAttributeKeyName:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.ct.memory_used doesn't have an attribute %v, valid attributes: [node, vmid, name]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxCtNetinMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.ct.netin metric.
-type MnmProxmoxCtNetinMetricAttributeKey string
-
-const (
-	MnmProxmoxCtNetinMetricAttributeKeyNode MnmProxmoxCtNetinMetricAttributeKey = "node"
-	MnmProxmoxCtNetinMetricAttributeKeyVmid MnmProxmoxCtNetinMetricAttributeKey = "vmid"
-	MnmProxmoxCtNetinMetricAttributeKeyName MnmProxmoxCtNetinMetricAttributeKey = "name"
-)
-
 // MnmProxmoxCtNetinMetricConfig provides config for the mnm.proxmox.ct.netin metric.
 type MnmProxmoxCtNetinMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxCtNetinMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxCtNetinMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -757,40 +327,10 @@ func (ms *MnmProxmoxCtNetinMetricConfig) Unmarshal(parser *confmap.Conf) error {
 	return nil
 }
 
-func (ms *MnmProxmoxCtNetinMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxCtNetinMetricAttributeKeyNode, MnmProxmoxCtNetinMetricAttributeKeyVmid, MnmProxmoxCtNetinMetricAttributeKeyName:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.ct.netin doesn't have an attribute %v, valid attributes: [node, vmid, name]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxCtNetoutMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.ct.netout metric.
-type MnmProxmoxCtNetoutMetricAttributeKey string
-
-const (
-	MnmProxmoxCtNetoutMetricAttributeKeyNode MnmProxmoxCtNetoutMetricAttributeKey = "node"
-	MnmProxmoxCtNetoutMetricAttributeKeyVmid MnmProxmoxCtNetoutMetricAttributeKey = "vmid"
-	MnmProxmoxCtNetoutMetricAttributeKeyName MnmProxmoxCtNetoutMetricAttributeKey = "name"
-)
-
 // MnmProxmoxCtNetoutMetricConfig provides config for the mnm.proxmox.ct.netout metric.
 type MnmProxmoxCtNetoutMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                 `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxCtNetoutMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxCtNetoutMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -807,40 +347,10 @@ func (ms *MnmProxmoxCtNetoutMetricConfig) Unmarshal(parser *confmap.Conf) error 
 	return nil
 }
 
-func (ms *MnmProxmoxCtNetoutMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxCtNetoutMetricAttributeKeyNode, MnmProxmoxCtNetoutMetricAttributeKeyVmid, MnmProxmoxCtNetoutMetricAttributeKeyName:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.ct.netout doesn't have an attribute %v, valid attributes: [node, vmid, name]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxCtStatusMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.ct.status metric.
-type MnmProxmoxCtStatusMetricAttributeKey string
-
-const (
-	MnmProxmoxCtStatusMetricAttributeKeyNode MnmProxmoxCtStatusMetricAttributeKey = "node"
-	MnmProxmoxCtStatusMetricAttributeKeyVmid MnmProxmoxCtStatusMetricAttributeKey = "vmid"
-	MnmProxmoxCtStatusMetricAttributeKeyName MnmProxmoxCtStatusMetricAttributeKey = "name"
-)
-
 // MnmProxmoxCtStatusMetricConfig provides config for the mnm.proxmox.ct.status metric.
 type MnmProxmoxCtStatusMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                 `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxCtStatusMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxCtStatusMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -857,40 +367,10 @@ func (ms *MnmProxmoxCtStatusMetricConfig) Unmarshal(parser *confmap.Conf) error 
 	return nil
 }
 
-func (ms *MnmProxmoxCtStatusMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxCtStatusMetricAttributeKeyNode, MnmProxmoxCtStatusMetricAttributeKeyVmid, MnmProxmoxCtStatusMetricAttributeKeyName:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.ct.status doesn't have an attribute %v, valid attributes: [node, vmid, name]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxCtUptimeMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.ct.uptime metric.
-type MnmProxmoxCtUptimeMetricAttributeKey string
-
-const (
-	MnmProxmoxCtUptimeMetricAttributeKeyNode MnmProxmoxCtUptimeMetricAttributeKey = "node"
-	MnmProxmoxCtUptimeMetricAttributeKeyVmid MnmProxmoxCtUptimeMetricAttributeKey = "vmid"
-	MnmProxmoxCtUptimeMetricAttributeKeyName MnmProxmoxCtUptimeMetricAttributeKey = "name"
-)
-
 // MnmProxmoxCtUptimeMetricConfig provides config for the mnm.proxmox.ct.uptime metric.
 type MnmProxmoxCtUptimeMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                 `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxCtUptimeMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxCtUptimeMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -907,41 +387,10 @@ func (ms *MnmProxmoxCtUptimeMetricConfig) Unmarshal(parser *confmap.Conf) error 
 	return nil
 }
 
-func (ms *MnmProxmoxCtUptimeMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxCtUptimeMetricAttributeKeyNode, MnmProxmoxCtUptimeMetricAttributeKeyVmid, MnmProxmoxCtUptimeMetricAttributeKeyName:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.ct.uptime doesn't have an attribute %v, valid attributes: [node, vmid, name]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxDiskHealthMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.disk.health metric.
-type MnmProxmoxDiskHealthMetricAttributeKey string
-
-const (
-	MnmProxmoxDiskHealthMetricAttributeKeyNode   MnmProxmoxDiskHealthMetricAttributeKey = "node"
-	MnmProxmoxDiskHealthMetricAttributeKeyDevice MnmProxmoxDiskHealthMetricAttributeKey = "device"
-	MnmProxmoxDiskHealthMetricAttributeKeyModel  MnmProxmoxDiskHealthMetricAttributeKey = "model"
-	MnmProxmoxDiskHealthMetricAttributeKeyType   MnmProxmoxDiskHealthMetricAttributeKey = "type"
-)
-
 // MnmProxmoxDiskHealthMetricConfig provides config for the mnm.proxmox.disk.health metric.
 type MnmProxmoxDiskHealthMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                   `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxDiskHealthMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxDiskHealthMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -958,41 +407,10 @@ func (ms *MnmProxmoxDiskHealthMetricConfig) Unmarshal(parser *confmap.Conf) erro
 	return nil
 }
 
-func (ms *MnmProxmoxDiskHealthMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxDiskHealthMetricAttributeKeyNode, MnmProxmoxDiskHealthMetricAttributeKeyDevice, MnmProxmoxDiskHealthMetricAttributeKeyModel, MnmProxmoxDiskHealthMetricAttributeKeyType:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.disk.health doesn't have an attribute %v, valid attributes: [node, device, model, type]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxDiskHealthUnknownMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.disk.health_unknown metric.
-type MnmProxmoxDiskHealthUnknownMetricAttributeKey string
-
-const (
-	MnmProxmoxDiskHealthUnknownMetricAttributeKeyNode   MnmProxmoxDiskHealthUnknownMetricAttributeKey = "node"
-	MnmProxmoxDiskHealthUnknownMetricAttributeKeyDevice MnmProxmoxDiskHealthUnknownMetricAttributeKey = "device"
-	MnmProxmoxDiskHealthUnknownMetricAttributeKeyModel  MnmProxmoxDiskHealthUnknownMetricAttributeKey = "model"
-	MnmProxmoxDiskHealthUnknownMetricAttributeKeyType   MnmProxmoxDiskHealthUnknownMetricAttributeKey = "type"
-)
-
 // MnmProxmoxDiskHealthUnknownMetricConfig provides config for the mnm.proxmox.disk.health_unknown metric.
 type MnmProxmoxDiskHealthUnknownMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                          `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxDiskHealthUnknownMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxDiskHealthUnknownMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -1009,41 +427,10 @@ func (ms *MnmProxmoxDiskHealthUnknownMetricConfig) Unmarshal(parser *confmap.Con
 	return nil
 }
 
-func (ms *MnmProxmoxDiskHealthUnknownMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxDiskHealthUnknownMetricAttributeKeyNode, MnmProxmoxDiskHealthUnknownMetricAttributeKeyDevice, MnmProxmoxDiskHealthUnknownMetricAttributeKeyModel, MnmProxmoxDiskHealthUnknownMetricAttributeKeyType:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.disk.health_unknown doesn't have an attribute %v, valid attributes: [node, device, model, type]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxDiskLifeRemainingMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.disk.life_remaining metric.
-type MnmProxmoxDiskLifeRemainingMetricAttributeKey string
-
-const (
-	MnmProxmoxDiskLifeRemainingMetricAttributeKeyNode   MnmProxmoxDiskLifeRemainingMetricAttributeKey = "node"
-	MnmProxmoxDiskLifeRemainingMetricAttributeKeyDevice MnmProxmoxDiskLifeRemainingMetricAttributeKey = "device"
-	MnmProxmoxDiskLifeRemainingMetricAttributeKeyModel  MnmProxmoxDiskLifeRemainingMetricAttributeKey = "model"
-	MnmProxmoxDiskLifeRemainingMetricAttributeKeyType   MnmProxmoxDiskLifeRemainingMetricAttributeKey = "type"
-)
-
 // MnmProxmoxDiskLifeRemainingMetricConfig provides config for the mnm.proxmox.disk.life_remaining metric.
 type MnmProxmoxDiskLifeRemainingMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                          `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxDiskLifeRemainingMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxDiskLifeRemainingMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -1060,41 +447,10 @@ func (ms *MnmProxmoxDiskLifeRemainingMetricConfig) Unmarshal(parser *confmap.Con
 	return nil
 }
 
-func (ms *MnmProxmoxDiskLifeRemainingMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxDiskLifeRemainingMetricAttributeKeyNode, MnmProxmoxDiskLifeRemainingMetricAttributeKeyDevice, MnmProxmoxDiskLifeRemainingMetricAttributeKeyModel, MnmProxmoxDiskLifeRemainingMetricAttributeKeyType:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.disk.life_remaining doesn't have an attribute %v, valid attributes: [node, device, model, type]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxDiskSizeMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.disk.size metric.
-type MnmProxmoxDiskSizeMetricAttributeKey string
-
-const (
-	MnmProxmoxDiskSizeMetricAttributeKeyNode   MnmProxmoxDiskSizeMetricAttributeKey = "node"
-	MnmProxmoxDiskSizeMetricAttributeKeyDevice MnmProxmoxDiskSizeMetricAttributeKey = "device"
-	MnmProxmoxDiskSizeMetricAttributeKeyModel  MnmProxmoxDiskSizeMetricAttributeKey = "model"
-	MnmProxmoxDiskSizeMetricAttributeKeyType   MnmProxmoxDiskSizeMetricAttributeKey = "type"
-)
-
 // MnmProxmoxDiskSizeMetricConfig provides config for the mnm.proxmox.disk.size metric.
 type MnmProxmoxDiskSizeMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                 `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxDiskSizeMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxDiskSizeMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -1108,24 +464,6 @@ func (ms *MnmProxmoxDiskSizeMetricConfig) Unmarshal(parser *confmap.Conf) error 
 	}
 
 	ms.enabledSetByUser = parser.IsSet("enabled")
-	return nil
-}
-
-func (ms *MnmProxmoxDiskSizeMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxDiskSizeMetricAttributeKeyNode, MnmProxmoxDiskSizeMetricAttributeKeyDevice, MnmProxmoxDiskSizeMetricAttributeKeyModel, MnmProxmoxDiskSizeMetricAttributeKeyType:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.disk.size doesn't have an attribute %v, valid attributes: [node, device, model, type]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
 	return nil
 }
 
@@ -1149,20 +487,10 @@ func (ms *MnmProxmoxLastCollectionTimestampMetricConfig) Unmarshal(parser *confm
 	return nil
 }
 
-// MnmProxmoxNodeCPUCoresMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.node.cpu_cores metric.
-type MnmProxmoxNodeCPUCoresMetricAttributeKey string
-
-const (
-	MnmProxmoxNodeCPUCoresMetricAttributeKeyNode MnmProxmoxNodeCPUCoresMetricAttributeKey = "node"
-)
-
 // MnmProxmoxNodeCPUCoresMetricConfig provides config for the mnm.proxmox.node.cpu_cores metric.
 type MnmProxmoxNodeCPUCoresMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                     `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxNodeCPUCoresMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxNodeCPUCoresMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -1179,38 +507,10 @@ func (ms *MnmProxmoxNodeCPUCoresMetricConfig) Unmarshal(parser *confmap.Conf) er
 	return nil
 }
 
-func (ms *MnmProxmoxNodeCPUCoresMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxNodeCPUCoresMetricAttributeKeyNode:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.node.cpu_cores doesn't have an attribute %v, valid attributes: [node]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxNodeCPUCountMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.node.cpu_count metric.
-type MnmProxmoxNodeCPUCountMetricAttributeKey string
-
-const (
-	MnmProxmoxNodeCPUCountMetricAttributeKeyNode MnmProxmoxNodeCPUCountMetricAttributeKey = "node"
-)
-
 // MnmProxmoxNodeCPUCountMetricConfig provides config for the mnm.proxmox.node.cpu_count metric.
 type MnmProxmoxNodeCPUCountMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                     `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxNodeCPUCountMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxNodeCPUCountMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -1227,38 +527,10 @@ func (ms *MnmProxmoxNodeCPUCountMetricConfig) Unmarshal(parser *confmap.Conf) er
 	return nil
 }
 
-func (ms *MnmProxmoxNodeCPUCountMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxNodeCPUCountMetricAttributeKeyNode:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.node.cpu_count doesn't have an attribute %v, valid attributes: [node]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxNodeCPUMhzMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.node.cpu_mhz metric.
-type MnmProxmoxNodeCPUMhzMetricAttributeKey string
-
-const (
-	MnmProxmoxNodeCPUMhzMetricAttributeKeyNode MnmProxmoxNodeCPUMhzMetricAttributeKey = "node"
-)
-
 // MnmProxmoxNodeCPUMhzMetricConfig provides config for the mnm.proxmox.node.cpu_mhz metric.
 type MnmProxmoxNodeCPUMhzMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                   `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxNodeCPUMhzMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxNodeCPUMhzMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -1275,38 +547,10 @@ func (ms *MnmProxmoxNodeCPUMhzMetricConfig) Unmarshal(parser *confmap.Conf) erro
 	return nil
 }
 
-func (ms *MnmProxmoxNodeCPUMhzMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxNodeCPUMhzMetricAttributeKeyNode:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.node.cpu_mhz doesn't have an attribute %v, valid attributes: [node]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxNodeCPUSocketsMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.node.cpu_sockets metric.
-type MnmProxmoxNodeCPUSocketsMetricAttributeKey string
-
-const (
-	MnmProxmoxNodeCPUSocketsMetricAttributeKeyNode MnmProxmoxNodeCPUSocketsMetricAttributeKey = "node"
-)
-
 // MnmProxmoxNodeCPUSocketsMetricConfig provides config for the mnm.proxmox.node.cpu_sockets metric.
 type MnmProxmoxNodeCPUSocketsMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                       `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxNodeCPUSocketsMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxNodeCPUSocketsMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -1323,38 +567,10 @@ func (ms *MnmProxmoxNodeCPUSocketsMetricConfig) Unmarshal(parser *confmap.Conf) 
 	return nil
 }
 
-func (ms *MnmProxmoxNodeCPUSocketsMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxNodeCPUSocketsMetricAttributeKeyNode:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.node.cpu_sockets doesn't have an attribute %v, valid attributes: [node]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxNodeCPUUsageMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.node.cpu_usage metric.
-type MnmProxmoxNodeCPUUsageMetricAttributeKey string
-
-const (
-	MnmProxmoxNodeCPUUsageMetricAttributeKeyNode MnmProxmoxNodeCPUUsageMetricAttributeKey = "node"
-)
-
 // MnmProxmoxNodeCPUUsageMetricConfig provides config for the mnm.proxmox.node.cpu_usage metric.
 type MnmProxmoxNodeCPUUsageMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                     `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxNodeCPUUsageMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxNodeCPUUsageMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -1371,40 +587,10 @@ func (ms *MnmProxmoxNodeCPUUsageMetricConfig) Unmarshal(parser *confmap.Conf) er
 	return nil
 }
 
-func (ms *MnmProxmoxNodeCPUUsageMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxNodeCPUUsageMetricAttributeKeyNode:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.node.cpu_usage doesn't have an attribute %v, valid attributes: [node]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxNodeInfoMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.node.info metric.
-type MnmProxmoxNodeInfoMetricAttributeKey string
-
-const (
-	MnmProxmoxNodeInfoMetricAttributeKeyNode          MnmProxmoxNodeInfoMetricAttributeKey = "node"
-	MnmProxmoxNodeInfoMetricAttributeKeyKernelVersion MnmProxmoxNodeInfoMetricAttributeKey = "kernel_version"
-	MnmProxmoxNodeInfoMetricAttributeKeyPveVersion    MnmProxmoxNodeInfoMetricAttributeKey = "pve_version"
-)
-
 // MnmProxmoxNodeInfoMetricConfig provides config for the mnm.proxmox.node.info metric.
 type MnmProxmoxNodeInfoMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                 `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxNodeInfoMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxNodeInfoMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -1421,38 +607,10 @@ func (ms *MnmProxmoxNodeInfoMetricConfig) Unmarshal(parser *confmap.Conf) error 
 	return nil
 }
 
-func (ms *MnmProxmoxNodeInfoMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxNodeInfoMetricAttributeKeyNode, MnmProxmoxNodeInfoMetricAttributeKeyKernelVersion, MnmProxmoxNodeInfoMetricAttributeKeyPveVersion:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.node.info doesn't have an attribute %v, valid attributes: [node, kernel_version, pve_version]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxNodeIowaitMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.node.iowait metric.
-type MnmProxmoxNodeIowaitMetricAttributeKey string
-
-const (
-	MnmProxmoxNodeIowaitMetricAttributeKeyNode MnmProxmoxNodeIowaitMetricAttributeKey = "node"
-)
-
 // MnmProxmoxNodeIowaitMetricConfig provides config for the mnm.proxmox.node.iowait metric.
 type MnmProxmoxNodeIowaitMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                   `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxNodeIowaitMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxNodeIowaitMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -1469,38 +627,10 @@ func (ms *MnmProxmoxNodeIowaitMetricConfig) Unmarshal(parser *confmap.Conf) erro
 	return nil
 }
 
-func (ms *MnmProxmoxNodeIowaitMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxNodeIowaitMetricAttributeKeyNode:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.node.iowait doesn't have an attribute %v, valid attributes: [node]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxNodeKsmSharedMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.node.ksm_shared metric.
-type MnmProxmoxNodeKsmSharedMetricAttributeKey string
-
-const (
-	MnmProxmoxNodeKsmSharedMetricAttributeKeyNode MnmProxmoxNodeKsmSharedMetricAttributeKey = "node"
-)
-
 // MnmProxmoxNodeKsmSharedMetricConfig provides config for the mnm.proxmox.node.ksm_shared metric.
 type MnmProxmoxNodeKsmSharedMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                      `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxNodeKsmSharedMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxNodeKsmSharedMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -1517,38 +647,10 @@ func (ms *MnmProxmoxNodeKsmSharedMetricConfig) Unmarshal(parser *confmap.Conf) e
 	return nil
 }
 
-func (ms *MnmProxmoxNodeKsmSharedMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxNodeKsmSharedMetricAttributeKeyNode:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.node.ksm_shared doesn't have an attribute %v, valid attributes: [node]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxNodeLoadavg15mMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.node.loadavg_15m metric.
-type MnmProxmoxNodeLoadavg15mMetricAttributeKey string
-
-const (
-	MnmProxmoxNodeLoadavg15mMetricAttributeKeyNode MnmProxmoxNodeLoadavg15mMetricAttributeKey = "node"
-)
-
 // MnmProxmoxNodeLoadavg15mMetricConfig provides config for the mnm.proxmox.node.loadavg_15m metric.
 type MnmProxmoxNodeLoadavg15mMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                       `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxNodeLoadavg15mMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxNodeLoadavg15mMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -1565,38 +667,10 @@ func (ms *MnmProxmoxNodeLoadavg15mMetricConfig) Unmarshal(parser *confmap.Conf) 
 	return nil
 }
 
-func (ms *MnmProxmoxNodeLoadavg15mMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxNodeLoadavg15mMetricAttributeKeyNode:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.node.loadavg_15m doesn't have an attribute %v, valid attributes: [node]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxNodeLoadavg1mMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.node.loadavg_1m metric.
-type MnmProxmoxNodeLoadavg1mMetricAttributeKey string
-
-const (
-	MnmProxmoxNodeLoadavg1mMetricAttributeKeyNode MnmProxmoxNodeLoadavg1mMetricAttributeKey = "node"
-)
-
 // MnmProxmoxNodeLoadavg1mMetricConfig provides config for the mnm.proxmox.node.loadavg_1m metric.
 type MnmProxmoxNodeLoadavg1mMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                      `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxNodeLoadavg1mMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxNodeLoadavg1mMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -1613,38 +687,10 @@ func (ms *MnmProxmoxNodeLoadavg1mMetricConfig) Unmarshal(parser *confmap.Conf) e
 	return nil
 }
 
-func (ms *MnmProxmoxNodeLoadavg1mMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxNodeLoadavg1mMetricAttributeKeyNode:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.node.loadavg_1m doesn't have an attribute %v, valid attributes: [node]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxNodeLoadavg5mMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.node.loadavg_5m metric.
-type MnmProxmoxNodeLoadavg5mMetricAttributeKey string
-
-const (
-	MnmProxmoxNodeLoadavg5mMetricAttributeKeyNode MnmProxmoxNodeLoadavg5mMetricAttributeKey = "node"
-)
-
 // MnmProxmoxNodeLoadavg5mMetricConfig provides config for the mnm.proxmox.node.loadavg_5m metric.
 type MnmProxmoxNodeLoadavg5mMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                      `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxNodeLoadavg5mMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxNodeLoadavg5mMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -1661,38 +707,10 @@ func (ms *MnmProxmoxNodeLoadavg5mMetricConfig) Unmarshal(parser *confmap.Conf) e
 	return nil
 }
 
-func (ms *MnmProxmoxNodeLoadavg5mMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxNodeLoadavg5mMetricAttributeKeyNode:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.node.loadavg_5m doesn't have an attribute %v, valid attributes: [node]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxNodeMemoryFreeMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.node.memory_free metric.
-type MnmProxmoxNodeMemoryFreeMetricAttributeKey string
-
-const (
-	MnmProxmoxNodeMemoryFreeMetricAttributeKeyNode MnmProxmoxNodeMemoryFreeMetricAttributeKey = "node"
-)
-
 // MnmProxmoxNodeMemoryFreeMetricConfig provides config for the mnm.proxmox.node.memory_free metric.
 type MnmProxmoxNodeMemoryFreeMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                       `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxNodeMemoryFreeMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxNodeMemoryFreeMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -1709,38 +727,10 @@ func (ms *MnmProxmoxNodeMemoryFreeMetricConfig) Unmarshal(parser *confmap.Conf) 
 	return nil
 }
 
-func (ms *MnmProxmoxNodeMemoryFreeMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxNodeMemoryFreeMetricAttributeKeyNode:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.node.memory_free doesn't have an attribute %v, valid attributes: [node]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxNodeMemoryTotalMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.node.memory_total metric.
-type MnmProxmoxNodeMemoryTotalMetricAttributeKey string
-
-const (
-	MnmProxmoxNodeMemoryTotalMetricAttributeKeyNode MnmProxmoxNodeMemoryTotalMetricAttributeKey = "node"
-)
-
 // MnmProxmoxNodeMemoryTotalMetricConfig provides config for the mnm.proxmox.node.memory_total metric.
 type MnmProxmoxNodeMemoryTotalMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                        `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxNodeMemoryTotalMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxNodeMemoryTotalMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -1757,38 +747,10 @@ func (ms *MnmProxmoxNodeMemoryTotalMetricConfig) Unmarshal(parser *confmap.Conf)
 	return nil
 }
 
-func (ms *MnmProxmoxNodeMemoryTotalMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxNodeMemoryTotalMetricAttributeKeyNode:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.node.memory_total doesn't have an attribute %v, valid attributes: [node]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxNodeMemoryUsedMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.node.memory_used metric.
-type MnmProxmoxNodeMemoryUsedMetricAttributeKey string
-
-const (
-	MnmProxmoxNodeMemoryUsedMetricAttributeKeyNode MnmProxmoxNodeMemoryUsedMetricAttributeKey = "node"
-)
-
 // MnmProxmoxNodeMemoryUsedMetricConfig provides config for the mnm.proxmox.node.memory_used metric.
 type MnmProxmoxNodeMemoryUsedMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                       `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxNodeMemoryUsedMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxNodeMemoryUsedMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -1805,38 +767,10 @@ func (ms *MnmProxmoxNodeMemoryUsedMetricConfig) Unmarshal(parser *confmap.Conf) 
 	return nil
 }
 
-func (ms *MnmProxmoxNodeMemoryUsedMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxNodeMemoryUsedMetricAttributeKeyNode:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.node.memory_used doesn't have an attribute %v, valid attributes: [node]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxNodeOnlineMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.node.online metric.
-type MnmProxmoxNodeOnlineMetricAttributeKey string
-
-const (
-	MnmProxmoxNodeOnlineMetricAttributeKeyNode MnmProxmoxNodeOnlineMetricAttributeKey = "node"
-)
-
 // MnmProxmoxNodeOnlineMetricConfig provides config for the mnm.proxmox.node.online metric.
 type MnmProxmoxNodeOnlineMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                   `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxNodeOnlineMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxNodeOnlineMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -1853,38 +787,10 @@ func (ms *MnmProxmoxNodeOnlineMetricConfig) Unmarshal(parser *confmap.Conf) erro
 	return nil
 }
 
-func (ms *MnmProxmoxNodeOnlineMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxNodeOnlineMetricAttributeKeyNode:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.node.online doesn't have an attribute %v, valid attributes: [node]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxNodeRootfsTotalMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.node.rootfs_total metric.
-type MnmProxmoxNodeRootfsTotalMetricAttributeKey string
-
-const (
-	MnmProxmoxNodeRootfsTotalMetricAttributeKeyNode MnmProxmoxNodeRootfsTotalMetricAttributeKey = "node"
-)
-
 // MnmProxmoxNodeRootfsTotalMetricConfig provides config for the mnm.proxmox.node.rootfs_total metric.
 type MnmProxmoxNodeRootfsTotalMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                        `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxNodeRootfsTotalMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxNodeRootfsTotalMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -1901,38 +807,10 @@ func (ms *MnmProxmoxNodeRootfsTotalMetricConfig) Unmarshal(parser *confmap.Conf)
 	return nil
 }
 
-func (ms *MnmProxmoxNodeRootfsTotalMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxNodeRootfsTotalMetricAttributeKeyNode:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.node.rootfs_total doesn't have an attribute %v, valid attributes: [node]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxNodeRootfsUsedMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.node.rootfs_used metric.
-type MnmProxmoxNodeRootfsUsedMetricAttributeKey string
-
-const (
-	MnmProxmoxNodeRootfsUsedMetricAttributeKeyNode MnmProxmoxNodeRootfsUsedMetricAttributeKey = "node"
-)
-
 // MnmProxmoxNodeRootfsUsedMetricConfig provides config for the mnm.proxmox.node.rootfs_used metric.
 type MnmProxmoxNodeRootfsUsedMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                       `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxNodeRootfsUsedMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxNodeRootfsUsedMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -1949,38 +827,10 @@ func (ms *MnmProxmoxNodeRootfsUsedMetricConfig) Unmarshal(parser *confmap.Conf) 
 	return nil
 }
 
-func (ms *MnmProxmoxNodeRootfsUsedMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxNodeRootfsUsedMetricAttributeKeyNode:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.node.rootfs_used doesn't have an attribute %v, valid attributes: [node]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxNodeSwapTotalMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.node.swap_total metric.
-type MnmProxmoxNodeSwapTotalMetricAttributeKey string
-
-const (
-	MnmProxmoxNodeSwapTotalMetricAttributeKeyNode MnmProxmoxNodeSwapTotalMetricAttributeKey = "node"
-)
-
 // MnmProxmoxNodeSwapTotalMetricConfig provides config for the mnm.proxmox.node.swap_total metric.
 type MnmProxmoxNodeSwapTotalMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                      `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxNodeSwapTotalMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxNodeSwapTotalMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -1997,38 +847,10 @@ func (ms *MnmProxmoxNodeSwapTotalMetricConfig) Unmarshal(parser *confmap.Conf) e
 	return nil
 }
 
-func (ms *MnmProxmoxNodeSwapTotalMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxNodeSwapTotalMetricAttributeKeyNode:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.node.swap_total doesn't have an attribute %v, valid attributes: [node]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxNodeSwapUsedMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.node.swap_used metric.
-type MnmProxmoxNodeSwapUsedMetricAttributeKey string
-
-const (
-	MnmProxmoxNodeSwapUsedMetricAttributeKeyNode MnmProxmoxNodeSwapUsedMetricAttributeKey = "node"
-)
-
 // MnmProxmoxNodeSwapUsedMetricConfig provides config for the mnm.proxmox.node.swap_used metric.
 type MnmProxmoxNodeSwapUsedMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                     `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxNodeSwapUsedMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxNodeSwapUsedMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -2045,38 +867,10 @@ func (ms *MnmProxmoxNodeSwapUsedMetricConfig) Unmarshal(parser *confmap.Conf) er
 	return nil
 }
 
-func (ms *MnmProxmoxNodeSwapUsedMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxNodeSwapUsedMetricAttributeKeyNode:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.node.swap_used doesn't have an attribute %v, valid attributes: [node]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxNodeUptimeMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.node.uptime metric.
-type MnmProxmoxNodeUptimeMetricAttributeKey string
-
-const (
-	MnmProxmoxNodeUptimeMetricAttributeKeyNode MnmProxmoxNodeUptimeMetricAttributeKey = "node"
-)
-
 // MnmProxmoxNodeUptimeMetricConfig provides config for the mnm.proxmox.node.uptime metric.
 type MnmProxmoxNodeUptimeMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                   `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxNodeUptimeMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxNodeUptimeMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -2093,40 +887,10 @@ func (ms *MnmProxmoxNodeUptimeMetricConfig) Unmarshal(parser *confmap.Conf) erro
 	return nil
 }
 
-func (ms *MnmProxmoxNodeUptimeMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxNodeUptimeMetricAttributeKeyNode:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.node.uptime doesn't have an attribute %v, valid attributes: [node]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxStorageActiveMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.storage.active metric.
-type MnmProxmoxStorageActiveMetricAttributeKey string
-
-const (
-	MnmProxmoxStorageActiveMetricAttributeKeyNode    MnmProxmoxStorageActiveMetricAttributeKey = "node"
-	MnmProxmoxStorageActiveMetricAttributeKeyStorage MnmProxmoxStorageActiveMetricAttributeKey = "storage"
-	MnmProxmoxStorageActiveMetricAttributeKeyType    MnmProxmoxStorageActiveMetricAttributeKey = "type"
-)
-
 // MnmProxmoxStorageActiveMetricConfig provides config for the mnm.proxmox.storage.active metric.
 type MnmProxmoxStorageActiveMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                      `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxStorageActiveMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxStorageActiveMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -2143,40 +907,10 @@ func (ms *MnmProxmoxStorageActiveMetricConfig) Unmarshal(parser *confmap.Conf) e
 	return nil
 }
 
-func (ms *MnmProxmoxStorageActiveMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxStorageActiveMetricAttributeKeyNode, MnmProxmoxStorageActiveMetricAttributeKeyStorage, MnmProxmoxStorageActiveMetricAttributeKeyType:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.storage.active doesn't have an attribute %v, valid attributes: [node, storage, type]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxStorageAvailableMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.storage.available metric.
-type MnmProxmoxStorageAvailableMetricAttributeKey string
-
-const (
-	MnmProxmoxStorageAvailableMetricAttributeKeyNode    MnmProxmoxStorageAvailableMetricAttributeKey = "node"
-	MnmProxmoxStorageAvailableMetricAttributeKeyStorage MnmProxmoxStorageAvailableMetricAttributeKey = "storage"
-	MnmProxmoxStorageAvailableMetricAttributeKeyType    MnmProxmoxStorageAvailableMetricAttributeKey = "type"
-)
-
 // MnmProxmoxStorageAvailableMetricConfig provides config for the mnm.proxmox.storage.available metric.
 type MnmProxmoxStorageAvailableMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                         `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxStorageAvailableMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxStorageAvailableMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -2193,40 +927,10 @@ func (ms *MnmProxmoxStorageAvailableMetricConfig) Unmarshal(parser *confmap.Conf
 	return nil
 }
 
-func (ms *MnmProxmoxStorageAvailableMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxStorageAvailableMetricAttributeKeyNode, MnmProxmoxStorageAvailableMetricAttributeKeyStorage, MnmProxmoxStorageAvailableMetricAttributeKeyType:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.storage.available doesn't have an attribute %v, valid attributes: [node, storage, type]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxStorageEnabledMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.storage.enabled metric.
-type MnmProxmoxStorageEnabledMetricAttributeKey string
-
-const (
-	MnmProxmoxStorageEnabledMetricAttributeKeyNode    MnmProxmoxStorageEnabledMetricAttributeKey = "node"
-	MnmProxmoxStorageEnabledMetricAttributeKeyStorage MnmProxmoxStorageEnabledMetricAttributeKey = "storage"
-	MnmProxmoxStorageEnabledMetricAttributeKeyType    MnmProxmoxStorageEnabledMetricAttributeKey = "type"
-)
-
 // MnmProxmoxStorageEnabledMetricConfig provides config for the mnm.proxmox.storage.enabled metric.
 type MnmProxmoxStorageEnabledMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                       `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxStorageEnabledMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxStorageEnabledMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -2243,40 +947,10 @@ func (ms *MnmProxmoxStorageEnabledMetricConfig) Unmarshal(parser *confmap.Conf) 
 	return nil
 }
 
-func (ms *MnmProxmoxStorageEnabledMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxStorageEnabledMetricAttributeKeyNode, MnmProxmoxStorageEnabledMetricAttributeKeyStorage, MnmProxmoxStorageEnabledMetricAttributeKeyType:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.storage.enabled doesn't have an attribute %v, valid attributes: [node, storage, type]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxStorageSharedMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.storage.shared metric.
-type MnmProxmoxStorageSharedMetricAttributeKey string
-
-const (
-	MnmProxmoxStorageSharedMetricAttributeKeyNode    MnmProxmoxStorageSharedMetricAttributeKey = "node"
-	MnmProxmoxStorageSharedMetricAttributeKeyStorage MnmProxmoxStorageSharedMetricAttributeKey = "storage"
-	MnmProxmoxStorageSharedMetricAttributeKeyType    MnmProxmoxStorageSharedMetricAttributeKey = "type"
-)
-
 // MnmProxmoxStorageSharedMetricConfig provides config for the mnm.proxmox.storage.shared metric.
 type MnmProxmoxStorageSharedMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                      `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxStorageSharedMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxStorageSharedMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -2293,40 +967,10 @@ func (ms *MnmProxmoxStorageSharedMetricConfig) Unmarshal(parser *confmap.Conf) e
 	return nil
 }
 
-func (ms *MnmProxmoxStorageSharedMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxStorageSharedMetricAttributeKeyNode, MnmProxmoxStorageSharedMetricAttributeKeyStorage, MnmProxmoxStorageSharedMetricAttributeKeyType:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.storage.shared doesn't have an attribute %v, valid attributes: [node, storage, type]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxStorageTotalMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.storage.total metric.
-type MnmProxmoxStorageTotalMetricAttributeKey string
-
-const (
-	MnmProxmoxStorageTotalMetricAttributeKeyNode    MnmProxmoxStorageTotalMetricAttributeKey = "node"
-	MnmProxmoxStorageTotalMetricAttributeKeyStorage MnmProxmoxStorageTotalMetricAttributeKey = "storage"
-	MnmProxmoxStorageTotalMetricAttributeKeyType    MnmProxmoxStorageTotalMetricAttributeKey = "type"
-)
-
 // MnmProxmoxStorageTotalMetricConfig provides config for the mnm.proxmox.storage.total metric.
 type MnmProxmoxStorageTotalMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                     `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxStorageTotalMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxStorageTotalMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -2343,40 +987,10 @@ func (ms *MnmProxmoxStorageTotalMetricConfig) Unmarshal(parser *confmap.Conf) er
 	return nil
 }
 
-func (ms *MnmProxmoxStorageTotalMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxStorageTotalMetricAttributeKeyNode, MnmProxmoxStorageTotalMetricAttributeKeyStorage, MnmProxmoxStorageTotalMetricAttributeKeyType:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.storage.total doesn't have an attribute %v, valid attributes: [node, storage, type]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxStorageUsedMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.storage.used metric.
-type MnmProxmoxStorageUsedMetricAttributeKey string
-
-const (
-	MnmProxmoxStorageUsedMetricAttributeKeyNode    MnmProxmoxStorageUsedMetricAttributeKey = "node"
-	MnmProxmoxStorageUsedMetricAttributeKeyStorage MnmProxmoxStorageUsedMetricAttributeKey = "storage"
-	MnmProxmoxStorageUsedMetricAttributeKeyType    MnmProxmoxStorageUsedMetricAttributeKey = "type"
-)
-
 // MnmProxmoxStorageUsedMetricConfig provides config for the mnm.proxmox.storage.used metric.
 type MnmProxmoxStorageUsedMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                    `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxStorageUsedMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxStorageUsedMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -2393,40 +1007,10 @@ func (ms *MnmProxmoxStorageUsedMetricConfig) Unmarshal(parser *confmap.Conf) err
 	return nil
 }
 
-func (ms *MnmProxmoxStorageUsedMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxStorageUsedMetricAttributeKeyNode, MnmProxmoxStorageUsedMetricAttributeKeyStorage, MnmProxmoxStorageUsedMetricAttributeKeyType:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.storage.used doesn't have an attribute %v, valid attributes: [node, storage, type]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxVMCPUUsageMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.vm.cpu_usage metric.
-type MnmProxmoxVMCPUUsageMetricAttributeKey string
-
-const (
-	MnmProxmoxVMCPUUsageMetricAttributeKeyNode MnmProxmoxVMCPUUsageMetricAttributeKey = "node"
-	MnmProxmoxVMCPUUsageMetricAttributeKeyVmid MnmProxmoxVMCPUUsageMetricAttributeKey = "vmid"
-	MnmProxmoxVMCPUUsageMetricAttributeKeyName MnmProxmoxVMCPUUsageMetricAttributeKey = "name"
-)
-
 // MnmProxmoxVMCPUUsageMetricConfig provides config for the mnm.proxmox.vm.cpu_usage metric.
 type MnmProxmoxVMCPUUsageMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                   `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxVMCPUUsageMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxVMCPUUsageMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -2443,40 +1027,10 @@ func (ms *MnmProxmoxVMCPUUsageMetricConfig) Unmarshal(parser *confmap.Conf) erro
 	return nil
 }
 
-func (ms *MnmProxmoxVMCPUUsageMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxVMCPUUsageMetricAttributeKeyNode, MnmProxmoxVMCPUUsageMetricAttributeKeyVmid, MnmProxmoxVMCPUUsageMetricAttributeKeyName:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.vm.cpu_usage doesn't have an attribute %v, valid attributes: [node, vmid, name]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxVMCpusMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.vm.cpus metric.
-type MnmProxmoxVMCpusMetricAttributeKey string
-
-const (
-	MnmProxmoxVMCpusMetricAttributeKeyNode MnmProxmoxVMCpusMetricAttributeKey = "node"
-	MnmProxmoxVMCpusMetricAttributeKeyVmid MnmProxmoxVMCpusMetricAttributeKey = "vmid"
-	MnmProxmoxVMCpusMetricAttributeKeyName MnmProxmoxVMCpusMetricAttributeKey = "name"
-)
-
 // MnmProxmoxVMCpusMetricConfig provides config for the mnm.proxmox.vm.cpus metric.
 type MnmProxmoxVMCpusMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                               `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxVMCpusMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxVMCpusMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -2493,40 +1047,10 @@ func (ms *MnmProxmoxVMCpusMetricConfig) Unmarshal(parser *confmap.Conf) error {
 	return nil
 }
 
-func (ms *MnmProxmoxVMCpusMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxVMCpusMetricAttributeKeyNode, MnmProxmoxVMCpusMetricAttributeKeyVmid, MnmProxmoxVMCpusMetricAttributeKeyName:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.vm.cpus doesn't have an attribute %v, valid attributes: [node, vmid, name]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxVMDiskReadMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.vm.disk_read metric.
-type MnmProxmoxVMDiskReadMetricAttributeKey string
-
-const (
-	MnmProxmoxVMDiskReadMetricAttributeKeyNode MnmProxmoxVMDiskReadMetricAttributeKey = "node"
-	MnmProxmoxVMDiskReadMetricAttributeKeyVmid MnmProxmoxVMDiskReadMetricAttributeKey = "vmid"
-	MnmProxmoxVMDiskReadMetricAttributeKeyName MnmProxmoxVMDiskReadMetricAttributeKey = "name"
-)
-
 // MnmProxmoxVMDiskReadMetricConfig provides config for the mnm.proxmox.vm.disk_read metric.
 type MnmProxmoxVMDiskReadMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                   `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxVMDiskReadMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxVMDiskReadMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -2543,40 +1067,10 @@ func (ms *MnmProxmoxVMDiskReadMetricConfig) Unmarshal(parser *confmap.Conf) erro
 	return nil
 }
 
-func (ms *MnmProxmoxVMDiskReadMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxVMDiskReadMetricAttributeKeyNode, MnmProxmoxVMDiskReadMetricAttributeKeyVmid, MnmProxmoxVMDiskReadMetricAttributeKeyName:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.vm.disk_read doesn't have an attribute %v, valid attributes: [node, vmid, name]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxVMDiskSizeMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.vm.disk_size metric.
-type MnmProxmoxVMDiskSizeMetricAttributeKey string
-
-const (
-	MnmProxmoxVMDiskSizeMetricAttributeKeyNode MnmProxmoxVMDiskSizeMetricAttributeKey = "node"
-	MnmProxmoxVMDiskSizeMetricAttributeKeyVmid MnmProxmoxVMDiskSizeMetricAttributeKey = "vmid"
-	MnmProxmoxVMDiskSizeMetricAttributeKeyName MnmProxmoxVMDiskSizeMetricAttributeKey = "name"
-)
-
 // MnmProxmoxVMDiskSizeMetricConfig provides config for the mnm.proxmox.vm.disk_size metric.
 type MnmProxmoxVMDiskSizeMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                   `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxVMDiskSizeMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxVMDiskSizeMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -2593,40 +1087,10 @@ func (ms *MnmProxmoxVMDiskSizeMetricConfig) Unmarshal(parser *confmap.Conf) erro
 	return nil
 }
 
-func (ms *MnmProxmoxVMDiskSizeMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxVMDiskSizeMetricAttributeKeyNode, MnmProxmoxVMDiskSizeMetricAttributeKeyVmid, MnmProxmoxVMDiskSizeMetricAttributeKeyName:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.vm.disk_size doesn't have an attribute %v, valid attributes: [node, vmid, name]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxVMDiskWriteMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.vm.disk_write metric.
-type MnmProxmoxVMDiskWriteMetricAttributeKey string
-
-const (
-	MnmProxmoxVMDiskWriteMetricAttributeKeyNode MnmProxmoxVMDiskWriteMetricAttributeKey = "node"
-	MnmProxmoxVMDiskWriteMetricAttributeKeyVmid MnmProxmoxVMDiskWriteMetricAttributeKey = "vmid"
-	MnmProxmoxVMDiskWriteMetricAttributeKeyName MnmProxmoxVMDiskWriteMetricAttributeKey = "name"
-)
-
 // MnmProxmoxVMDiskWriteMetricConfig provides config for the mnm.proxmox.vm.disk_write metric.
 type MnmProxmoxVMDiskWriteMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                    `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxVMDiskWriteMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxVMDiskWriteMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -2643,45 +1107,10 @@ func (ms *MnmProxmoxVMDiskWriteMetricConfig) Unmarshal(parser *confmap.Conf) err
 	return nil
 }
 
-func (ms *MnmProxmoxVMDiskWriteMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxVMDiskWriteMetricAttributeKeyNode, MnmProxmoxVMDiskWriteMetricAttributeKeyVmid, MnmProxmoxVMDiskWriteMetricAttributeKeyName:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.vm.disk_write doesn't have an attribute %v, valid attributes: [node, vmid, name]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxVMInfoMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.vm.info metric.
-type MnmProxmoxVMInfoMetricAttributeKey string
-
-const (
-	MnmProxmoxVMInfoMetricAttributeKeyNode        MnmProxmoxVMInfoMetricAttributeKey = "node"
-	MnmProxmoxVMInfoMetricAttributeKeyVmid        MnmProxmoxVMInfoMetricAttributeKey = "vmid"
-	MnmProxmoxVMInfoMetricAttributeKeyName        MnmProxmoxVMInfoMetricAttributeKey = "name"
-	MnmProxmoxVMInfoMetricAttributeKeyTags        MnmProxmoxVMInfoMetricAttributeKey = "tags"
-	MnmProxmoxVMInfoMetricAttributeKeyTemplate    MnmProxmoxVMInfoMetricAttributeKey = "template"
-	MnmProxmoxVMInfoMetricAttributeKeyHastate     MnmProxmoxVMInfoMetricAttributeKey = "hastate"
-	MnmProxmoxVMInfoMetricAttributeKeyLock        MnmProxmoxVMInfoMetricAttributeKey = "lock"
-	MnmProxmoxVMInfoMetricAttributeKeyGuestStatus MnmProxmoxVMInfoMetricAttributeKey = "guest_status"
-)
-
 // MnmProxmoxVMInfoMetricConfig provides config for the mnm.proxmox.vm.info metric.
 type MnmProxmoxVMInfoMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                               `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxVMInfoMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxVMInfoMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -2698,40 +1127,10 @@ func (ms *MnmProxmoxVMInfoMetricConfig) Unmarshal(parser *confmap.Conf) error {
 	return nil
 }
 
-func (ms *MnmProxmoxVMInfoMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxVMInfoMetricAttributeKeyNode, MnmProxmoxVMInfoMetricAttributeKeyVmid, MnmProxmoxVMInfoMetricAttributeKeyName, MnmProxmoxVMInfoMetricAttributeKeyTags, MnmProxmoxVMInfoMetricAttributeKeyTemplate, MnmProxmoxVMInfoMetricAttributeKeyHastate, MnmProxmoxVMInfoMetricAttributeKeyLock, MnmProxmoxVMInfoMetricAttributeKeyGuestStatus:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.vm.info doesn't have an attribute %v, valid attributes: [node, vmid, name, tags, template, hastate, lock, guest_status]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxVMMemoryTotalMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.vm.memory_total metric.
-type MnmProxmoxVMMemoryTotalMetricAttributeKey string
-
-const (
-	MnmProxmoxVMMemoryTotalMetricAttributeKeyNode MnmProxmoxVMMemoryTotalMetricAttributeKey = "node"
-	MnmProxmoxVMMemoryTotalMetricAttributeKeyVmid MnmProxmoxVMMemoryTotalMetricAttributeKey = "vmid"
-	MnmProxmoxVMMemoryTotalMetricAttributeKeyName MnmProxmoxVMMemoryTotalMetricAttributeKey = "name"
-)
-
 // MnmProxmoxVMMemoryTotalMetricConfig provides config for the mnm.proxmox.vm.memory_total metric.
 type MnmProxmoxVMMemoryTotalMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                      `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxVMMemoryTotalMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxVMMemoryTotalMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -2748,40 +1147,10 @@ func (ms *MnmProxmoxVMMemoryTotalMetricConfig) Unmarshal(parser *confmap.Conf) e
 	return nil
 }
 
-func (ms *MnmProxmoxVMMemoryTotalMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxVMMemoryTotalMetricAttributeKeyNode, MnmProxmoxVMMemoryTotalMetricAttributeKeyVmid, MnmProxmoxVMMemoryTotalMetricAttributeKeyName:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.vm.memory_total doesn't have an attribute %v, valid attributes: [node, vmid, name]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxVMMemoryUsedMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.vm.memory_used metric.
-type MnmProxmoxVMMemoryUsedMetricAttributeKey string
-
-const (
-	MnmProxmoxVMMemoryUsedMetricAttributeKeyNode MnmProxmoxVMMemoryUsedMetricAttributeKey = "node"
-	MnmProxmoxVMMemoryUsedMetricAttributeKeyVmid MnmProxmoxVMMemoryUsedMetricAttributeKey = "vmid"
-	MnmProxmoxVMMemoryUsedMetricAttributeKeyName MnmProxmoxVMMemoryUsedMetricAttributeKey = "name"
-)
-
 // MnmProxmoxVMMemoryUsedMetricConfig provides config for the mnm.proxmox.vm.memory_used metric.
 type MnmProxmoxVMMemoryUsedMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                     `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxVMMemoryUsedMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxVMMemoryUsedMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -2798,40 +1167,10 @@ func (ms *MnmProxmoxVMMemoryUsedMetricConfig) Unmarshal(parser *confmap.Conf) er
 	return nil
 }
 
-func (ms *MnmProxmoxVMMemoryUsedMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxVMMemoryUsedMetricAttributeKeyNode, MnmProxmoxVMMemoryUsedMetricAttributeKeyVmid, MnmProxmoxVMMemoryUsedMetricAttributeKeyName:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.vm.memory_used doesn't have an attribute %v, valid attributes: [node, vmid, name]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxVMNetinMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.vm.netin metric.
-type MnmProxmoxVMNetinMetricAttributeKey string
-
-const (
-	MnmProxmoxVMNetinMetricAttributeKeyNode MnmProxmoxVMNetinMetricAttributeKey = "node"
-	MnmProxmoxVMNetinMetricAttributeKeyVmid MnmProxmoxVMNetinMetricAttributeKey = "vmid"
-	MnmProxmoxVMNetinMetricAttributeKeyName MnmProxmoxVMNetinMetricAttributeKey = "name"
-)
-
 // MnmProxmoxVMNetinMetricConfig provides config for the mnm.proxmox.vm.netin metric.
 type MnmProxmoxVMNetinMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxVMNetinMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxVMNetinMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -2848,40 +1187,10 @@ func (ms *MnmProxmoxVMNetinMetricConfig) Unmarshal(parser *confmap.Conf) error {
 	return nil
 }
 
-func (ms *MnmProxmoxVMNetinMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxVMNetinMetricAttributeKeyNode, MnmProxmoxVMNetinMetricAttributeKeyVmid, MnmProxmoxVMNetinMetricAttributeKeyName:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.vm.netin doesn't have an attribute %v, valid attributes: [node, vmid, name]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxVMNetoutMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.vm.netout metric.
-type MnmProxmoxVMNetoutMetricAttributeKey string
-
-const (
-	MnmProxmoxVMNetoutMetricAttributeKeyNode MnmProxmoxVMNetoutMetricAttributeKey = "node"
-	MnmProxmoxVMNetoutMetricAttributeKeyVmid MnmProxmoxVMNetoutMetricAttributeKey = "vmid"
-	MnmProxmoxVMNetoutMetricAttributeKeyName MnmProxmoxVMNetoutMetricAttributeKey = "name"
-)
-
 // MnmProxmoxVMNetoutMetricConfig provides config for the mnm.proxmox.vm.netout metric.
 type MnmProxmoxVMNetoutMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                 `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxVMNetoutMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxVMNetoutMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -2898,40 +1207,10 @@ func (ms *MnmProxmoxVMNetoutMetricConfig) Unmarshal(parser *confmap.Conf) error 
 	return nil
 }
 
-func (ms *MnmProxmoxVMNetoutMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxVMNetoutMetricAttributeKeyNode, MnmProxmoxVMNetoutMetricAttributeKeyVmid, MnmProxmoxVMNetoutMetricAttributeKeyName:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.vm.netout doesn't have an attribute %v, valid attributes: [node, vmid, name]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxVMStatusMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.vm.status metric.
-type MnmProxmoxVMStatusMetricAttributeKey string
-
-const (
-	MnmProxmoxVMStatusMetricAttributeKeyNode MnmProxmoxVMStatusMetricAttributeKey = "node"
-	MnmProxmoxVMStatusMetricAttributeKeyVmid MnmProxmoxVMStatusMetricAttributeKey = "vmid"
-	MnmProxmoxVMStatusMetricAttributeKeyName MnmProxmoxVMStatusMetricAttributeKey = "name"
-)
-
 // MnmProxmoxVMStatusMetricConfig provides config for the mnm.proxmox.vm.status metric.
 type MnmProxmoxVMStatusMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                 `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxVMStatusMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxVMStatusMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -2948,40 +1227,10 @@ func (ms *MnmProxmoxVMStatusMetricConfig) Unmarshal(parser *confmap.Conf) error 
 	return nil
 }
 
-func (ms *MnmProxmoxVMStatusMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxVMStatusMetricAttributeKeyNode, MnmProxmoxVMStatusMetricAttributeKeyVmid, MnmProxmoxVMStatusMetricAttributeKeyName:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.vm.status doesn't have an attribute %v, valid attributes: [node, vmid, name]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxVMUptimeMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.vm.uptime metric.
-type MnmProxmoxVMUptimeMetricAttributeKey string
-
-const (
-	MnmProxmoxVMUptimeMetricAttributeKeyNode MnmProxmoxVMUptimeMetricAttributeKey = "node"
-	MnmProxmoxVMUptimeMetricAttributeKeyVmid MnmProxmoxVMUptimeMetricAttributeKey = "vmid"
-	MnmProxmoxVMUptimeMetricAttributeKeyName MnmProxmoxVMUptimeMetricAttributeKey = "name"
-)
-
 // MnmProxmoxVMUptimeMetricConfig provides config for the mnm.proxmox.vm.uptime metric.
 type MnmProxmoxVMUptimeMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                 `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxVMUptimeMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxVMUptimeMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -2998,39 +1247,10 @@ func (ms *MnmProxmoxVMUptimeMetricConfig) Unmarshal(parser *confmap.Conf) error 
 	return nil
 }
 
-func (ms *MnmProxmoxVMUptimeMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxVMUptimeMetricAttributeKeyNode, MnmProxmoxVMUptimeMetricAttributeKeyVmid, MnmProxmoxVMUptimeMetricAttributeKeyName:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.vm.uptime doesn't have an attribute %v, valid attributes: [node, vmid, name]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxZfsPoolDedupMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.zfs_pool.dedup metric.
-type MnmProxmoxZfsPoolDedupMetricAttributeKey string
-
-const (
-	MnmProxmoxZfsPoolDedupMetricAttributeKeyNode MnmProxmoxZfsPoolDedupMetricAttributeKey = "node"
-	MnmProxmoxZfsPoolDedupMetricAttributeKeyPool MnmProxmoxZfsPoolDedupMetricAttributeKey = "pool"
-)
-
 // MnmProxmoxZfsPoolDedupMetricConfig provides config for the mnm.proxmox.zfs_pool.dedup metric.
 type MnmProxmoxZfsPoolDedupMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                     `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxZfsPoolDedupMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxZfsPoolDedupMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -3047,39 +1267,10 @@ func (ms *MnmProxmoxZfsPoolDedupMetricConfig) Unmarshal(parser *confmap.Conf) er
 	return nil
 }
 
-func (ms *MnmProxmoxZfsPoolDedupMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxZfsPoolDedupMetricAttributeKeyNode, MnmProxmoxZfsPoolDedupMetricAttributeKeyPool:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.zfs_pool.dedup doesn't have an attribute %v, valid attributes: [node, pool]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxZfsPoolFragmentationMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.zfs_pool.fragmentation metric.
-type MnmProxmoxZfsPoolFragmentationMetricAttributeKey string
-
-const (
-	MnmProxmoxZfsPoolFragmentationMetricAttributeKeyNode MnmProxmoxZfsPoolFragmentationMetricAttributeKey = "node"
-	MnmProxmoxZfsPoolFragmentationMetricAttributeKeyPool MnmProxmoxZfsPoolFragmentationMetricAttributeKey = "pool"
-)
-
 // MnmProxmoxZfsPoolFragmentationMetricConfig provides config for the mnm.proxmox.zfs_pool.fragmentation metric.
 type MnmProxmoxZfsPoolFragmentationMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                             `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxZfsPoolFragmentationMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxZfsPoolFragmentationMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -3096,39 +1287,10 @@ func (ms *MnmProxmoxZfsPoolFragmentationMetricConfig) Unmarshal(parser *confmap.
 	return nil
 }
 
-func (ms *MnmProxmoxZfsPoolFragmentationMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxZfsPoolFragmentationMetricAttributeKeyNode, MnmProxmoxZfsPoolFragmentationMetricAttributeKeyPool:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.zfs_pool.fragmentation doesn't have an attribute %v, valid attributes: [node, pool]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxZfsPoolFreeMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.zfs_pool.free metric.
-type MnmProxmoxZfsPoolFreeMetricAttributeKey string
-
-const (
-	MnmProxmoxZfsPoolFreeMetricAttributeKeyNode MnmProxmoxZfsPoolFreeMetricAttributeKey = "node"
-	MnmProxmoxZfsPoolFreeMetricAttributeKeyPool MnmProxmoxZfsPoolFreeMetricAttributeKey = "pool"
-)
-
 // MnmProxmoxZfsPoolFreeMetricConfig provides config for the mnm.proxmox.zfs_pool.free metric.
 type MnmProxmoxZfsPoolFreeMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                    `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxZfsPoolFreeMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxZfsPoolFreeMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -3145,39 +1307,10 @@ func (ms *MnmProxmoxZfsPoolFreeMetricConfig) Unmarshal(parser *confmap.Conf) err
 	return nil
 }
 
-func (ms *MnmProxmoxZfsPoolFreeMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxZfsPoolFreeMetricAttributeKeyNode, MnmProxmoxZfsPoolFreeMetricAttributeKeyPool:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.zfs_pool.free doesn't have an attribute %v, valid attributes: [node, pool]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxZfsPoolHealthMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.zfs_pool.health metric.
-type MnmProxmoxZfsPoolHealthMetricAttributeKey string
-
-const (
-	MnmProxmoxZfsPoolHealthMetricAttributeKeyNode MnmProxmoxZfsPoolHealthMetricAttributeKey = "node"
-	MnmProxmoxZfsPoolHealthMetricAttributeKeyPool MnmProxmoxZfsPoolHealthMetricAttributeKey = "pool"
-)
-
 // MnmProxmoxZfsPoolHealthMetricConfig provides config for the mnm.proxmox.zfs_pool.health metric.
 type MnmProxmoxZfsPoolHealthMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                      `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxZfsPoolHealthMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxZfsPoolHealthMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -3194,39 +1327,10 @@ func (ms *MnmProxmoxZfsPoolHealthMetricConfig) Unmarshal(parser *confmap.Conf) e
 	return nil
 }
 
-func (ms *MnmProxmoxZfsPoolHealthMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxZfsPoolHealthMetricAttributeKeyNode, MnmProxmoxZfsPoolHealthMetricAttributeKeyPool:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.zfs_pool.health doesn't have an attribute %v, valid attributes: [node, pool]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxZfsPoolSizeMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.zfs_pool.size metric.
-type MnmProxmoxZfsPoolSizeMetricAttributeKey string
-
-const (
-	MnmProxmoxZfsPoolSizeMetricAttributeKeyNode MnmProxmoxZfsPoolSizeMetricAttributeKey = "node"
-	MnmProxmoxZfsPoolSizeMetricAttributeKeyPool MnmProxmoxZfsPoolSizeMetricAttributeKey = "pool"
-)
-
 // MnmProxmoxZfsPoolSizeMetricConfig provides config for the mnm.proxmox.zfs_pool.size metric.
 type MnmProxmoxZfsPoolSizeMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                    `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxZfsPoolSizeMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxZfsPoolSizeMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -3243,39 +1347,10 @@ func (ms *MnmProxmoxZfsPoolSizeMetricConfig) Unmarshal(parser *confmap.Conf) err
 	return nil
 }
 
-func (ms *MnmProxmoxZfsPoolSizeMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxZfsPoolSizeMetricAttributeKeyNode, MnmProxmoxZfsPoolSizeMetricAttributeKeyPool:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.zfs_pool.size doesn't have an attribute %v, valid attributes: [node, pool]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
-	return nil
-}
-
-// MnmProxmoxZfsPoolUsedMetricAttributeKey specifies the key of an attribute for the mnm.proxmox.zfs_pool.used metric.
-type MnmProxmoxZfsPoolUsedMetricAttributeKey string
-
-const (
-	MnmProxmoxZfsPoolUsedMetricAttributeKeyNode MnmProxmoxZfsPoolUsedMetricAttributeKey = "node"
-	MnmProxmoxZfsPoolUsedMetricAttributeKeyPool MnmProxmoxZfsPoolUsedMetricAttributeKey = "pool"
-)
-
 // MnmProxmoxZfsPoolUsedMetricConfig provides config for the mnm.proxmox.zfs_pool.used metric.
 type MnmProxmoxZfsPoolUsedMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
 	enabledSetByUser bool
-
-	AggregationStrategy string                                    `mapstructure:"aggregation_strategy"`
-	EnabledAttributes   []MnmProxmoxZfsPoolUsedMetricAttributeKey `mapstructure:"attributes"`
 }
 
 func (ms *MnmProxmoxZfsPoolUsedMetricConfig) Unmarshal(parser *confmap.Conf) error {
@@ -3289,24 +1364,6 @@ func (ms *MnmProxmoxZfsPoolUsedMetricConfig) Unmarshal(parser *confmap.Conf) err
 	}
 
 	ms.enabledSetByUser = parser.IsSet("enabled")
-	return nil
-}
-
-func (ms *MnmProxmoxZfsPoolUsedMetricConfig) Validate() error {
-	for _, val := range ms.EnabledAttributes {
-		switch val {
-		case MnmProxmoxZfsPoolUsedMetricAttributeKeyNode, MnmProxmoxZfsPoolUsedMetricAttributeKeyPool:
-		default:
-			return fmt.Errorf("metric mnm.proxmox.zfs_pool.used doesn't have an attribute %v, valid attributes: [node, pool]", val)
-		}
-	}
-
-	switch ms.AggregationStrategy {
-	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
-	default:
-		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
-	}
-
 	return nil
 }
 
@@ -3385,340 +1442,208 @@ type MetricsConfig struct {
 func DefaultMetricsConfig() MetricsConfig {
 	return MetricsConfig{
 		MnmProxmoxAPIErrors: MnmProxmoxAPIErrorsMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategySum,
-			EnabledAttributes:   []MnmProxmoxAPIErrorsMetricAttributeKey{MnmProxmoxAPIErrorsMetricAttributeKeyPath, MnmProxmoxAPIErrorsMetricAttributeKeyReason},
+			Enabled: true,
 		},
 		MnmProxmoxAPIRequests: MnmProxmoxAPIRequestsMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategySum,
-			EnabledAttributes:   []MnmProxmoxAPIRequestsMetricAttributeKey{MnmProxmoxAPIRequestsMetricAttributeKeyPath},
+			Enabled: true,
 		},
 		MnmProxmoxClusterNodes: MnmProxmoxClusterNodesMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxClusterNodesMetricAttributeKey{MnmProxmoxClusterNodesMetricAttributeKeyCluster},
+			Enabled: true,
 		},
 		MnmProxmoxClusterNodesOnline: MnmProxmoxClusterNodesOnlineMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxClusterNodesOnlineMetricAttributeKey{MnmProxmoxClusterNodesOnlineMetricAttributeKeyCluster},
+			Enabled: true,
 		},
 		MnmProxmoxClusterQuorate: MnmProxmoxClusterQuorateMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxClusterQuorateMetricAttributeKey{MnmProxmoxClusterQuorateMetricAttributeKeyCluster},
+			Enabled: true,
 		},
 		MnmProxmoxCollectionDuration: MnmProxmoxCollectionDurationMetricConfig{
 			Enabled: true,
 		},
 		MnmProxmoxCtCPUUsage: MnmProxmoxCtCPUUsageMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxCtCPUUsageMetricAttributeKey{MnmProxmoxCtCPUUsageMetricAttributeKeyNode, MnmProxmoxCtCPUUsageMetricAttributeKeyVmid, MnmProxmoxCtCPUUsageMetricAttributeKeyName},
+			Enabled: true,
 		},
 		MnmProxmoxCtCpus: MnmProxmoxCtCpusMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxCtCpusMetricAttributeKey{MnmProxmoxCtCpusMetricAttributeKeyNode, MnmProxmoxCtCpusMetricAttributeKeyVmid, MnmProxmoxCtCpusMetricAttributeKeyName},
+			Enabled: true,
 		},
 		MnmProxmoxCtDiskRead: MnmProxmoxCtDiskReadMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxCtDiskReadMetricAttributeKey{MnmProxmoxCtDiskReadMetricAttributeKeyNode, MnmProxmoxCtDiskReadMetricAttributeKeyVmid, MnmProxmoxCtDiskReadMetricAttributeKeyName},
+			Enabled: true,
 		},
 		MnmProxmoxCtDiskSize: MnmProxmoxCtDiskSizeMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxCtDiskSizeMetricAttributeKey{MnmProxmoxCtDiskSizeMetricAttributeKeyNode, MnmProxmoxCtDiskSizeMetricAttributeKeyVmid, MnmProxmoxCtDiskSizeMetricAttributeKeyName},
+			Enabled: true,
 		},
 		MnmProxmoxCtDiskUsed: MnmProxmoxCtDiskUsedMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxCtDiskUsedMetricAttributeKey{MnmProxmoxCtDiskUsedMetricAttributeKeyNode, MnmProxmoxCtDiskUsedMetricAttributeKeyVmid, MnmProxmoxCtDiskUsedMetricAttributeKeyName},
+			Enabled: true,
 		},
 		MnmProxmoxCtDiskWrite: MnmProxmoxCtDiskWriteMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxCtDiskWriteMetricAttributeKey{MnmProxmoxCtDiskWriteMetricAttributeKeyNode, MnmProxmoxCtDiskWriteMetricAttributeKeyVmid, MnmProxmoxCtDiskWriteMetricAttributeKeyName},
+			Enabled: true,
 		},
 		MnmProxmoxCtInfo: MnmProxmoxCtInfoMetricConfig{
-			Enabled:             false,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxCtInfoMetricAttributeKey{MnmProxmoxCtInfoMetricAttributeKeyNode, MnmProxmoxCtInfoMetricAttributeKeyVmid, MnmProxmoxCtInfoMetricAttributeKeyName, MnmProxmoxCtInfoMetricAttributeKeyTags, MnmProxmoxCtInfoMetricAttributeKeyTemplate, MnmProxmoxCtInfoMetricAttributeKeyHastate, MnmProxmoxCtInfoMetricAttributeKeyLock, MnmProxmoxCtInfoMetricAttributeKeyGuestStatus},
+			Enabled: false,
 		},
 		MnmProxmoxCtMemoryTotal: MnmProxmoxCtMemoryTotalMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxCtMemoryTotalMetricAttributeKey{MnmProxmoxCtMemoryTotalMetricAttributeKeyNode, MnmProxmoxCtMemoryTotalMetricAttributeKeyVmid, MnmProxmoxCtMemoryTotalMetricAttributeKeyName},
+			Enabled: true,
 		},
 		MnmProxmoxCtMemoryUsed: MnmProxmoxCtMemoryUsedMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxCtMemoryUsedMetricAttributeKey{MnmProxmoxCtMemoryUsedMetricAttributeKeyNode, MnmProxmoxCtMemoryUsedMetricAttributeKeyVmid, MnmProxmoxCtMemoryUsedMetricAttributeKeyName},
+			Enabled: true,
 		},
 		MnmProxmoxCtNetin: MnmProxmoxCtNetinMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxCtNetinMetricAttributeKey{MnmProxmoxCtNetinMetricAttributeKeyNode, MnmProxmoxCtNetinMetricAttributeKeyVmid, MnmProxmoxCtNetinMetricAttributeKeyName},
+			Enabled: true,
 		},
 		MnmProxmoxCtNetout: MnmProxmoxCtNetoutMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxCtNetoutMetricAttributeKey{MnmProxmoxCtNetoutMetricAttributeKeyNode, MnmProxmoxCtNetoutMetricAttributeKeyVmid, MnmProxmoxCtNetoutMetricAttributeKeyName},
+			Enabled: true,
 		},
 		MnmProxmoxCtStatus: MnmProxmoxCtStatusMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxCtStatusMetricAttributeKey{MnmProxmoxCtStatusMetricAttributeKeyNode, MnmProxmoxCtStatusMetricAttributeKeyVmid, MnmProxmoxCtStatusMetricAttributeKeyName},
+			Enabled: true,
 		},
 		MnmProxmoxCtUptime: MnmProxmoxCtUptimeMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxCtUptimeMetricAttributeKey{MnmProxmoxCtUptimeMetricAttributeKeyNode, MnmProxmoxCtUptimeMetricAttributeKeyVmid, MnmProxmoxCtUptimeMetricAttributeKeyName},
+			Enabled: true,
 		},
 		MnmProxmoxDiskHealth: MnmProxmoxDiskHealthMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxDiskHealthMetricAttributeKey{MnmProxmoxDiskHealthMetricAttributeKeyNode, MnmProxmoxDiskHealthMetricAttributeKeyDevice, MnmProxmoxDiskHealthMetricAttributeKeyModel, MnmProxmoxDiskHealthMetricAttributeKeyType},
+			Enabled: true,
 		},
 		MnmProxmoxDiskHealthUnknown: MnmProxmoxDiskHealthUnknownMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxDiskHealthUnknownMetricAttributeKey{MnmProxmoxDiskHealthUnknownMetricAttributeKeyNode, MnmProxmoxDiskHealthUnknownMetricAttributeKeyDevice, MnmProxmoxDiskHealthUnknownMetricAttributeKeyModel, MnmProxmoxDiskHealthUnknownMetricAttributeKeyType},
+			Enabled: true,
 		},
 		MnmProxmoxDiskLifeRemaining: MnmProxmoxDiskLifeRemainingMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxDiskLifeRemainingMetricAttributeKey{MnmProxmoxDiskLifeRemainingMetricAttributeKeyNode, MnmProxmoxDiskLifeRemainingMetricAttributeKeyDevice, MnmProxmoxDiskLifeRemainingMetricAttributeKeyModel, MnmProxmoxDiskLifeRemainingMetricAttributeKeyType},
+			Enabled: true,
 		},
 		MnmProxmoxDiskSize: MnmProxmoxDiskSizeMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxDiskSizeMetricAttributeKey{MnmProxmoxDiskSizeMetricAttributeKeyNode, MnmProxmoxDiskSizeMetricAttributeKeyDevice, MnmProxmoxDiskSizeMetricAttributeKeyModel, MnmProxmoxDiskSizeMetricAttributeKeyType},
+			Enabled: true,
 		},
 		MnmProxmoxLastCollectionTimestamp: MnmProxmoxLastCollectionTimestampMetricConfig{
 			Enabled: true,
 		},
 		MnmProxmoxNodeCPUCores: MnmProxmoxNodeCPUCoresMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxNodeCPUCoresMetricAttributeKey{MnmProxmoxNodeCPUCoresMetricAttributeKeyNode},
+			Enabled: true,
 		},
 		MnmProxmoxNodeCPUCount: MnmProxmoxNodeCPUCountMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxNodeCPUCountMetricAttributeKey{MnmProxmoxNodeCPUCountMetricAttributeKeyNode},
+			Enabled: true,
 		},
 		MnmProxmoxNodeCPUMhz: MnmProxmoxNodeCPUMhzMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxNodeCPUMhzMetricAttributeKey{MnmProxmoxNodeCPUMhzMetricAttributeKeyNode},
+			Enabled: true,
 		},
 		MnmProxmoxNodeCPUSockets: MnmProxmoxNodeCPUSocketsMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxNodeCPUSocketsMetricAttributeKey{MnmProxmoxNodeCPUSocketsMetricAttributeKeyNode},
+			Enabled: true,
 		},
 		MnmProxmoxNodeCPUUsage: MnmProxmoxNodeCPUUsageMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxNodeCPUUsageMetricAttributeKey{MnmProxmoxNodeCPUUsageMetricAttributeKeyNode},
+			Enabled: true,
 		},
 		MnmProxmoxNodeInfo: MnmProxmoxNodeInfoMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxNodeInfoMetricAttributeKey{MnmProxmoxNodeInfoMetricAttributeKeyNode, MnmProxmoxNodeInfoMetricAttributeKeyKernelVersion, MnmProxmoxNodeInfoMetricAttributeKeyPveVersion},
+			Enabled: true,
 		},
 		MnmProxmoxNodeIowait: MnmProxmoxNodeIowaitMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxNodeIowaitMetricAttributeKey{MnmProxmoxNodeIowaitMetricAttributeKeyNode},
+			Enabled: true,
 		},
 		MnmProxmoxNodeKsmShared: MnmProxmoxNodeKsmSharedMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxNodeKsmSharedMetricAttributeKey{MnmProxmoxNodeKsmSharedMetricAttributeKeyNode},
+			Enabled: true,
 		},
 		MnmProxmoxNodeLoadavg15m: MnmProxmoxNodeLoadavg15mMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxNodeLoadavg15mMetricAttributeKey{MnmProxmoxNodeLoadavg15mMetricAttributeKeyNode},
+			Enabled: true,
 		},
 		MnmProxmoxNodeLoadavg1m: MnmProxmoxNodeLoadavg1mMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxNodeLoadavg1mMetricAttributeKey{MnmProxmoxNodeLoadavg1mMetricAttributeKeyNode},
+			Enabled: true,
 		},
 		MnmProxmoxNodeLoadavg5m: MnmProxmoxNodeLoadavg5mMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxNodeLoadavg5mMetricAttributeKey{MnmProxmoxNodeLoadavg5mMetricAttributeKeyNode},
+			Enabled: true,
 		},
 		MnmProxmoxNodeMemoryFree: MnmProxmoxNodeMemoryFreeMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxNodeMemoryFreeMetricAttributeKey{MnmProxmoxNodeMemoryFreeMetricAttributeKeyNode},
+			Enabled: true,
 		},
 		MnmProxmoxNodeMemoryTotal: MnmProxmoxNodeMemoryTotalMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxNodeMemoryTotalMetricAttributeKey{MnmProxmoxNodeMemoryTotalMetricAttributeKeyNode},
+			Enabled: true,
 		},
 		MnmProxmoxNodeMemoryUsed: MnmProxmoxNodeMemoryUsedMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxNodeMemoryUsedMetricAttributeKey{MnmProxmoxNodeMemoryUsedMetricAttributeKeyNode},
+			Enabled: true,
 		},
 		MnmProxmoxNodeOnline: MnmProxmoxNodeOnlineMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxNodeOnlineMetricAttributeKey{MnmProxmoxNodeOnlineMetricAttributeKeyNode},
+			Enabled: true,
 		},
 		MnmProxmoxNodeRootfsTotal: MnmProxmoxNodeRootfsTotalMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxNodeRootfsTotalMetricAttributeKey{MnmProxmoxNodeRootfsTotalMetricAttributeKeyNode},
+			Enabled: true,
 		},
 		MnmProxmoxNodeRootfsUsed: MnmProxmoxNodeRootfsUsedMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxNodeRootfsUsedMetricAttributeKey{MnmProxmoxNodeRootfsUsedMetricAttributeKeyNode},
+			Enabled: true,
 		},
 		MnmProxmoxNodeSwapTotal: MnmProxmoxNodeSwapTotalMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxNodeSwapTotalMetricAttributeKey{MnmProxmoxNodeSwapTotalMetricAttributeKeyNode},
+			Enabled: true,
 		},
 		MnmProxmoxNodeSwapUsed: MnmProxmoxNodeSwapUsedMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxNodeSwapUsedMetricAttributeKey{MnmProxmoxNodeSwapUsedMetricAttributeKeyNode},
+			Enabled: true,
 		},
 		MnmProxmoxNodeUptime: MnmProxmoxNodeUptimeMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxNodeUptimeMetricAttributeKey{MnmProxmoxNodeUptimeMetricAttributeKeyNode},
+			Enabled: true,
 		},
 		MnmProxmoxStorageActive: MnmProxmoxStorageActiveMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxStorageActiveMetricAttributeKey{MnmProxmoxStorageActiveMetricAttributeKeyNode, MnmProxmoxStorageActiveMetricAttributeKeyStorage, MnmProxmoxStorageActiveMetricAttributeKeyType},
+			Enabled: true,
 		},
 		MnmProxmoxStorageAvailable: MnmProxmoxStorageAvailableMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxStorageAvailableMetricAttributeKey{MnmProxmoxStorageAvailableMetricAttributeKeyNode, MnmProxmoxStorageAvailableMetricAttributeKeyStorage, MnmProxmoxStorageAvailableMetricAttributeKeyType},
+			Enabled: true,
 		},
 		MnmProxmoxStorageEnabled: MnmProxmoxStorageEnabledMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxStorageEnabledMetricAttributeKey{MnmProxmoxStorageEnabledMetricAttributeKeyNode, MnmProxmoxStorageEnabledMetricAttributeKeyStorage, MnmProxmoxStorageEnabledMetricAttributeKeyType},
+			Enabled: true,
 		},
 		MnmProxmoxStorageShared: MnmProxmoxStorageSharedMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxStorageSharedMetricAttributeKey{MnmProxmoxStorageSharedMetricAttributeKeyNode, MnmProxmoxStorageSharedMetricAttributeKeyStorage, MnmProxmoxStorageSharedMetricAttributeKeyType},
+			Enabled: true,
 		},
 		MnmProxmoxStorageTotal: MnmProxmoxStorageTotalMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxStorageTotalMetricAttributeKey{MnmProxmoxStorageTotalMetricAttributeKeyNode, MnmProxmoxStorageTotalMetricAttributeKeyStorage, MnmProxmoxStorageTotalMetricAttributeKeyType},
+			Enabled: true,
 		},
 		MnmProxmoxStorageUsed: MnmProxmoxStorageUsedMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxStorageUsedMetricAttributeKey{MnmProxmoxStorageUsedMetricAttributeKeyNode, MnmProxmoxStorageUsedMetricAttributeKeyStorage, MnmProxmoxStorageUsedMetricAttributeKeyType},
+			Enabled: true,
 		},
 		MnmProxmoxVMCPUUsage: MnmProxmoxVMCPUUsageMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxVMCPUUsageMetricAttributeKey{MnmProxmoxVMCPUUsageMetricAttributeKeyNode, MnmProxmoxVMCPUUsageMetricAttributeKeyVmid, MnmProxmoxVMCPUUsageMetricAttributeKeyName},
+			Enabled: true,
 		},
 		MnmProxmoxVMCpus: MnmProxmoxVMCpusMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxVMCpusMetricAttributeKey{MnmProxmoxVMCpusMetricAttributeKeyNode, MnmProxmoxVMCpusMetricAttributeKeyVmid, MnmProxmoxVMCpusMetricAttributeKeyName},
+			Enabled: true,
 		},
 		MnmProxmoxVMDiskRead: MnmProxmoxVMDiskReadMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxVMDiskReadMetricAttributeKey{MnmProxmoxVMDiskReadMetricAttributeKeyNode, MnmProxmoxVMDiskReadMetricAttributeKeyVmid, MnmProxmoxVMDiskReadMetricAttributeKeyName},
+			Enabled: true,
 		},
 		MnmProxmoxVMDiskSize: MnmProxmoxVMDiskSizeMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxVMDiskSizeMetricAttributeKey{MnmProxmoxVMDiskSizeMetricAttributeKeyNode, MnmProxmoxVMDiskSizeMetricAttributeKeyVmid, MnmProxmoxVMDiskSizeMetricAttributeKeyName},
+			Enabled: true,
 		},
 		MnmProxmoxVMDiskWrite: MnmProxmoxVMDiskWriteMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxVMDiskWriteMetricAttributeKey{MnmProxmoxVMDiskWriteMetricAttributeKeyNode, MnmProxmoxVMDiskWriteMetricAttributeKeyVmid, MnmProxmoxVMDiskWriteMetricAttributeKeyName},
+			Enabled: true,
 		},
 		MnmProxmoxVMInfo: MnmProxmoxVMInfoMetricConfig{
-			Enabled:             false,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxVMInfoMetricAttributeKey{MnmProxmoxVMInfoMetricAttributeKeyNode, MnmProxmoxVMInfoMetricAttributeKeyVmid, MnmProxmoxVMInfoMetricAttributeKeyName, MnmProxmoxVMInfoMetricAttributeKeyTags, MnmProxmoxVMInfoMetricAttributeKeyTemplate, MnmProxmoxVMInfoMetricAttributeKeyHastate, MnmProxmoxVMInfoMetricAttributeKeyLock, MnmProxmoxVMInfoMetricAttributeKeyGuestStatus},
+			Enabled: false,
 		},
 		MnmProxmoxVMMemoryTotal: MnmProxmoxVMMemoryTotalMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxVMMemoryTotalMetricAttributeKey{MnmProxmoxVMMemoryTotalMetricAttributeKeyNode, MnmProxmoxVMMemoryTotalMetricAttributeKeyVmid, MnmProxmoxVMMemoryTotalMetricAttributeKeyName},
+			Enabled: true,
 		},
 		MnmProxmoxVMMemoryUsed: MnmProxmoxVMMemoryUsedMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxVMMemoryUsedMetricAttributeKey{MnmProxmoxVMMemoryUsedMetricAttributeKeyNode, MnmProxmoxVMMemoryUsedMetricAttributeKeyVmid, MnmProxmoxVMMemoryUsedMetricAttributeKeyName},
+			Enabled: true,
 		},
 		MnmProxmoxVMNetin: MnmProxmoxVMNetinMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxVMNetinMetricAttributeKey{MnmProxmoxVMNetinMetricAttributeKeyNode, MnmProxmoxVMNetinMetricAttributeKeyVmid, MnmProxmoxVMNetinMetricAttributeKeyName},
+			Enabled: true,
 		},
 		MnmProxmoxVMNetout: MnmProxmoxVMNetoutMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxVMNetoutMetricAttributeKey{MnmProxmoxVMNetoutMetricAttributeKeyNode, MnmProxmoxVMNetoutMetricAttributeKeyVmid, MnmProxmoxVMNetoutMetricAttributeKeyName},
+			Enabled: true,
 		},
 		MnmProxmoxVMStatus: MnmProxmoxVMStatusMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxVMStatusMetricAttributeKey{MnmProxmoxVMStatusMetricAttributeKeyNode, MnmProxmoxVMStatusMetricAttributeKeyVmid, MnmProxmoxVMStatusMetricAttributeKeyName},
+			Enabled: true,
 		},
 		MnmProxmoxVMUptime: MnmProxmoxVMUptimeMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxVMUptimeMetricAttributeKey{MnmProxmoxVMUptimeMetricAttributeKeyNode, MnmProxmoxVMUptimeMetricAttributeKeyVmid, MnmProxmoxVMUptimeMetricAttributeKeyName},
+			Enabled: true,
 		},
 		MnmProxmoxZfsPoolDedup: MnmProxmoxZfsPoolDedupMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxZfsPoolDedupMetricAttributeKey{MnmProxmoxZfsPoolDedupMetricAttributeKeyNode, MnmProxmoxZfsPoolDedupMetricAttributeKeyPool},
+			Enabled: true,
 		},
 		MnmProxmoxZfsPoolFragmentation: MnmProxmoxZfsPoolFragmentationMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxZfsPoolFragmentationMetricAttributeKey{MnmProxmoxZfsPoolFragmentationMetricAttributeKeyNode, MnmProxmoxZfsPoolFragmentationMetricAttributeKeyPool},
+			Enabled: true,
 		},
 		MnmProxmoxZfsPoolFree: MnmProxmoxZfsPoolFreeMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxZfsPoolFreeMetricAttributeKey{MnmProxmoxZfsPoolFreeMetricAttributeKeyNode, MnmProxmoxZfsPoolFreeMetricAttributeKeyPool},
+			Enabled: true,
 		},
 		MnmProxmoxZfsPoolHealth: MnmProxmoxZfsPoolHealthMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxZfsPoolHealthMetricAttributeKey{MnmProxmoxZfsPoolHealthMetricAttributeKeyNode, MnmProxmoxZfsPoolHealthMetricAttributeKeyPool},
+			Enabled: true,
 		},
 		MnmProxmoxZfsPoolSize: MnmProxmoxZfsPoolSizeMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxZfsPoolSizeMetricAttributeKey{MnmProxmoxZfsPoolSizeMetricAttributeKeyNode, MnmProxmoxZfsPoolSizeMetricAttributeKeyPool},
+			Enabled: true,
 		},
 		MnmProxmoxZfsPoolUsed: MnmProxmoxZfsPoolUsedMetricConfig{
-			Enabled:             true,
-			AggregationStrategy: AggregationStrategyAvg,
-			EnabledAttributes:   []MnmProxmoxZfsPoolUsedMetricAttributeKey{MnmProxmoxZfsPoolUsedMetricAttributeKeyNode, MnmProxmoxZfsPoolUsedMetricAttributeKeyPool},
+			Enabled: true,
 		},
 	}
 }

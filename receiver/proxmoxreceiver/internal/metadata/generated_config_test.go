@@ -27,340 +27,208 @@ func TestMetricsBuilderConfig(t *testing.T) {
 			want: MetricsBuilderConfig{
 				Metrics: MetricsConfig{
 					MnmProxmoxAPIErrors: MnmProxmoxAPIErrorsMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategySum,
-						EnabledAttributes:   []MnmProxmoxAPIErrorsMetricAttributeKey{MnmProxmoxAPIErrorsMetricAttributeKeyPath, MnmProxmoxAPIErrorsMetricAttributeKeyReason},
+						Enabled: true,
 					},
 					MnmProxmoxAPIRequests: MnmProxmoxAPIRequestsMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategySum,
-						EnabledAttributes:   []MnmProxmoxAPIRequestsMetricAttributeKey{MnmProxmoxAPIRequestsMetricAttributeKeyPath},
+						Enabled: true,
 					},
 					MnmProxmoxClusterNodes: MnmProxmoxClusterNodesMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxClusterNodesMetricAttributeKey{MnmProxmoxClusterNodesMetricAttributeKeyCluster},
+						Enabled: true,
 					},
 					MnmProxmoxClusterNodesOnline: MnmProxmoxClusterNodesOnlineMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxClusterNodesOnlineMetricAttributeKey{MnmProxmoxClusterNodesOnlineMetricAttributeKeyCluster},
+						Enabled: true,
 					},
 					MnmProxmoxClusterQuorate: MnmProxmoxClusterQuorateMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxClusterQuorateMetricAttributeKey{MnmProxmoxClusterQuorateMetricAttributeKeyCluster},
+						Enabled: true,
 					},
 					MnmProxmoxCollectionDuration: MnmProxmoxCollectionDurationMetricConfig{
 						Enabled: true,
 					},
 					MnmProxmoxCtCPUUsage: MnmProxmoxCtCPUUsageMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxCtCPUUsageMetricAttributeKey{MnmProxmoxCtCPUUsageMetricAttributeKeyNode, MnmProxmoxCtCPUUsageMetricAttributeKeyVmid, MnmProxmoxCtCPUUsageMetricAttributeKeyName},
+						Enabled: true,
 					},
 					MnmProxmoxCtCpus: MnmProxmoxCtCpusMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxCtCpusMetricAttributeKey{MnmProxmoxCtCpusMetricAttributeKeyNode, MnmProxmoxCtCpusMetricAttributeKeyVmid, MnmProxmoxCtCpusMetricAttributeKeyName},
+						Enabled: true,
 					},
 					MnmProxmoxCtDiskRead: MnmProxmoxCtDiskReadMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxCtDiskReadMetricAttributeKey{MnmProxmoxCtDiskReadMetricAttributeKeyNode, MnmProxmoxCtDiskReadMetricAttributeKeyVmid, MnmProxmoxCtDiskReadMetricAttributeKeyName},
+						Enabled: true,
 					},
 					MnmProxmoxCtDiskSize: MnmProxmoxCtDiskSizeMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxCtDiskSizeMetricAttributeKey{MnmProxmoxCtDiskSizeMetricAttributeKeyNode, MnmProxmoxCtDiskSizeMetricAttributeKeyVmid, MnmProxmoxCtDiskSizeMetricAttributeKeyName},
+						Enabled: true,
 					},
 					MnmProxmoxCtDiskUsed: MnmProxmoxCtDiskUsedMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxCtDiskUsedMetricAttributeKey{MnmProxmoxCtDiskUsedMetricAttributeKeyNode, MnmProxmoxCtDiskUsedMetricAttributeKeyVmid, MnmProxmoxCtDiskUsedMetricAttributeKeyName},
+						Enabled: true,
 					},
 					MnmProxmoxCtDiskWrite: MnmProxmoxCtDiskWriteMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxCtDiskWriteMetricAttributeKey{MnmProxmoxCtDiskWriteMetricAttributeKeyNode, MnmProxmoxCtDiskWriteMetricAttributeKeyVmid, MnmProxmoxCtDiskWriteMetricAttributeKeyName},
+						Enabled: true,
 					},
 					MnmProxmoxCtInfo: MnmProxmoxCtInfoMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxCtInfoMetricAttributeKey{MnmProxmoxCtInfoMetricAttributeKeyNode, MnmProxmoxCtInfoMetricAttributeKeyVmid, MnmProxmoxCtInfoMetricAttributeKeyName, MnmProxmoxCtInfoMetricAttributeKeyTags, MnmProxmoxCtInfoMetricAttributeKeyTemplate, MnmProxmoxCtInfoMetricAttributeKeyHastate, MnmProxmoxCtInfoMetricAttributeKeyLock, MnmProxmoxCtInfoMetricAttributeKeyGuestStatus},
+						Enabled: true,
 					},
 					MnmProxmoxCtMemoryTotal: MnmProxmoxCtMemoryTotalMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxCtMemoryTotalMetricAttributeKey{MnmProxmoxCtMemoryTotalMetricAttributeKeyNode, MnmProxmoxCtMemoryTotalMetricAttributeKeyVmid, MnmProxmoxCtMemoryTotalMetricAttributeKeyName},
+						Enabled: true,
 					},
 					MnmProxmoxCtMemoryUsed: MnmProxmoxCtMemoryUsedMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxCtMemoryUsedMetricAttributeKey{MnmProxmoxCtMemoryUsedMetricAttributeKeyNode, MnmProxmoxCtMemoryUsedMetricAttributeKeyVmid, MnmProxmoxCtMemoryUsedMetricAttributeKeyName},
+						Enabled: true,
 					},
 					MnmProxmoxCtNetin: MnmProxmoxCtNetinMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxCtNetinMetricAttributeKey{MnmProxmoxCtNetinMetricAttributeKeyNode, MnmProxmoxCtNetinMetricAttributeKeyVmid, MnmProxmoxCtNetinMetricAttributeKeyName},
+						Enabled: true,
 					},
 					MnmProxmoxCtNetout: MnmProxmoxCtNetoutMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxCtNetoutMetricAttributeKey{MnmProxmoxCtNetoutMetricAttributeKeyNode, MnmProxmoxCtNetoutMetricAttributeKeyVmid, MnmProxmoxCtNetoutMetricAttributeKeyName},
+						Enabled: true,
 					},
 					MnmProxmoxCtStatus: MnmProxmoxCtStatusMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxCtStatusMetricAttributeKey{MnmProxmoxCtStatusMetricAttributeKeyNode, MnmProxmoxCtStatusMetricAttributeKeyVmid, MnmProxmoxCtStatusMetricAttributeKeyName},
+						Enabled: true,
 					},
 					MnmProxmoxCtUptime: MnmProxmoxCtUptimeMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxCtUptimeMetricAttributeKey{MnmProxmoxCtUptimeMetricAttributeKeyNode, MnmProxmoxCtUptimeMetricAttributeKeyVmid, MnmProxmoxCtUptimeMetricAttributeKeyName},
+						Enabled: true,
 					},
 					MnmProxmoxDiskHealth: MnmProxmoxDiskHealthMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxDiskHealthMetricAttributeKey{MnmProxmoxDiskHealthMetricAttributeKeyNode, MnmProxmoxDiskHealthMetricAttributeKeyDevice, MnmProxmoxDiskHealthMetricAttributeKeyModel, MnmProxmoxDiskHealthMetricAttributeKeyType},
+						Enabled: true,
 					},
 					MnmProxmoxDiskHealthUnknown: MnmProxmoxDiskHealthUnknownMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxDiskHealthUnknownMetricAttributeKey{MnmProxmoxDiskHealthUnknownMetricAttributeKeyNode, MnmProxmoxDiskHealthUnknownMetricAttributeKeyDevice, MnmProxmoxDiskHealthUnknownMetricAttributeKeyModel, MnmProxmoxDiskHealthUnknownMetricAttributeKeyType},
+						Enabled: true,
 					},
 					MnmProxmoxDiskLifeRemaining: MnmProxmoxDiskLifeRemainingMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxDiskLifeRemainingMetricAttributeKey{MnmProxmoxDiskLifeRemainingMetricAttributeKeyNode, MnmProxmoxDiskLifeRemainingMetricAttributeKeyDevice, MnmProxmoxDiskLifeRemainingMetricAttributeKeyModel, MnmProxmoxDiskLifeRemainingMetricAttributeKeyType},
+						Enabled: true,
 					},
 					MnmProxmoxDiskSize: MnmProxmoxDiskSizeMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxDiskSizeMetricAttributeKey{MnmProxmoxDiskSizeMetricAttributeKeyNode, MnmProxmoxDiskSizeMetricAttributeKeyDevice, MnmProxmoxDiskSizeMetricAttributeKeyModel, MnmProxmoxDiskSizeMetricAttributeKeyType},
+						Enabled: true,
 					},
 					MnmProxmoxLastCollectionTimestamp: MnmProxmoxLastCollectionTimestampMetricConfig{
 						Enabled: true,
 					},
 					MnmProxmoxNodeCPUCores: MnmProxmoxNodeCPUCoresMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxNodeCPUCoresMetricAttributeKey{MnmProxmoxNodeCPUCoresMetricAttributeKeyNode},
+						Enabled: true,
 					},
 					MnmProxmoxNodeCPUCount: MnmProxmoxNodeCPUCountMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxNodeCPUCountMetricAttributeKey{MnmProxmoxNodeCPUCountMetricAttributeKeyNode},
+						Enabled: true,
 					},
 					MnmProxmoxNodeCPUMhz: MnmProxmoxNodeCPUMhzMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxNodeCPUMhzMetricAttributeKey{MnmProxmoxNodeCPUMhzMetricAttributeKeyNode},
+						Enabled: true,
 					},
 					MnmProxmoxNodeCPUSockets: MnmProxmoxNodeCPUSocketsMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxNodeCPUSocketsMetricAttributeKey{MnmProxmoxNodeCPUSocketsMetricAttributeKeyNode},
+						Enabled: true,
 					},
 					MnmProxmoxNodeCPUUsage: MnmProxmoxNodeCPUUsageMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxNodeCPUUsageMetricAttributeKey{MnmProxmoxNodeCPUUsageMetricAttributeKeyNode},
+						Enabled: true,
 					},
 					MnmProxmoxNodeInfo: MnmProxmoxNodeInfoMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxNodeInfoMetricAttributeKey{MnmProxmoxNodeInfoMetricAttributeKeyNode, MnmProxmoxNodeInfoMetricAttributeKeyKernelVersion, MnmProxmoxNodeInfoMetricAttributeKeyPveVersion},
+						Enabled: true,
 					},
 					MnmProxmoxNodeIowait: MnmProxmoxNodeIowaitMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxNodeIowaitMetricAttributeKey{MnmProxmoxNodeIowaitMetricAttributeKeyNode},
+						Enabled: true,
 					},
 					MnmProxmoxNodeKsmShared: MnmProxmoxNodeKsmSharedMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxNodeKsmSharedMetricAttributeKey{MnmProxmoxNodeKsmSharedMetricAttributeKeyNode},
+						Enabled: true,
 					},
 					MnmProxmoxNodeLoadavg15m: MnmProxmoxNodeLoadavg15mMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxNodeLoadavg15mMetricAttributeKey{MnmProxmoxNodeLoadavg15mMetricAttributeKeyNode},
+						Enabled: true,
 					},
 					MnmProxmoxNodeLoadavg1m: MnmProxmoxNodeLoadavg1mMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxNodeLoadavg1mMetricAttributeKey{MnmProxmoxNodeLoadavg1mMetricAttributeKeyNode},
+						Enabled: true,
 					},
 					MnmProxmoxNodeLoadavg5m: MnmProxmoxNodeLoadavg5mMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxNodeLoadavg5mMetricAttributeKey{MnmProxmoxNodeLoadavg5mMetricAttributeKeyNode},
+						Enabled: true,
 					},
 					MnmProxmoxNodeMemoryFree: MnmProxmoxNodeMemoryFreeMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxNodeMemoryFreeMetricAttributeKey{MnmProxmoxNodeMemoryFreeMetricAttributeKeyNode},
+						Enabled: true,
 					},
 					MnmProxmoxNodeMemoryTotal: MnmProxmoxNodeMemoryTotalMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxNodeMemoryTotalMetricAttributeKey{MnmProxmoxNodeMemoryTotalMetricAttributeKeyNode},
+						Enabled: true,
 					},
 					MnmProxmoxNodeMemoryUsed: MnmProxmoxNodeMemoryUsedMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxNodeMemoryUsedMetricAttributeKey{MnmProxmoxNodeMemoryUsedMetricAttributeKeyNode},
+						Enabled: true,
 					},
 					MnmProxmoxNodeOnline: MnmProxmoxNodeOnlineMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxNodeOnlineMetricAttributeKey{MnmProxmoxNodeOnlineMetricAttributeKeyNode},
+						Enabled: true,
 					},
 					MnmProxmoxNodeRootfsTotal: MnmProxmoxNodeRootfsTotalMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxNodeRootfsTotalMetricAttributeKey{MnmProxmoxNodeRootfsTotalMetricAttributeKeyNode},
+						Enabled: true,
 					},
 					MnmProxmoxNodeRootfsUsed: MnmProxmoxNodeRootfsUsedMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxNodeRootfsUsedMetricAttributeKey{MnmProxmoxNodeRootfsUsedMetricAttributeKeyNode},
+						Enabled: true,
 					},
 					MnmProxmoxNodeSwapTotal: MnmProxmoxNodeSwapTotalMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxNodeSwapTotalMetricAttributeKey{MnmProxmoxNodeSwapTotalMetricAttributeKeyNode},
+						Enabled: true,
 					},
 					MnmProxmoxNodeSwapUsed: MnmProxmoxNodeSwapUsedMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxNodeSwapUsedMetricAttributeKey{MnmProxmoxNodeSwapUsedMetricAttributeKeyNode},
+						Enabled: true,
 					},
 					MnmProxmoxNodeUptime: MnmProxmoxNodeUptimeMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxNodeUptimeMetricAttributeKey{MnmProxmoxNodeUptimeMetricAttributeKeyNode},
+						Enabled: true,
 					},
 					MnmProxmoxStorageActive: MnmProxmoxStorageActiveMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxStorageActiveMetricAttributeKey{MnmProxmoxStorageActiveMetricAttributeKeyNode, MnmProxmoxStorageActiveMetricAttributeKeyStorage, MnmProxmoxStorageActiveMetricAttributeKeyType},
+						Enabled: true,
 					},
 					MnmProxmoxStorageAvailable: MnmProxmoxStorageAvailableMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxStorageAvailableMetricAttributeKey{MnmProxmoxStorageAvailableMetricAttributeKeyNode, MnmProxmoxStorageAvailableMetricAttributeKeyStorage, MnmProxmoxStorageAvailableMetricAttributeKeyType},
+						Enabled: true,
 					},
 					MnmProxmoxStorageEnabled: MnmProxmoxStorageEnabledMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxStorageEnabledMetricAttributeKey{MnmProxmoxStorageEnabledMetricAttributeKeyNode, MnmProxmoxStorageEnabledMetricAttributeKeyStorage, MnmProxmoxStorageEnabledMetricAttributeKeyType},
+						Enabled: true,
 					},
 					MnmProxmoxStorageShared: MnmProxmoxStorageSharedMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxStorageSharedMetricAttributeKey{MnmProxmoxStorageSharedMetricAttributeKeyNode, MnmProxmoxStorageSharedMetricAttributeKeyStorage, MnmProxmoxStorageSharedMetricAttributeKeyType},
+						Enabled: true,
 					},
 					MnmProxmoxStorageTotal: MnmProxmoxStorageTotalMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxStorageTotalMetricAttributeKey{MnmProxmoxStorageTotalMetricAttributeKeyNode, MnmProxmoxStorageTotalMetricAttributeKeyStorage, MnmProxmoxStorageTotalMetricAttributeKeyType},
+						Enabled: true,
 					},
 					MnmProxmoxStorageUsed: MnmProxmoxStorageUsedMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxStorageUsedMetricAttributeKey{MnmProxmoxStorageUsedMetricAttributeKeyNode, MnmProxmoxStorageUsedMetricAttributeKeyStorage, MnmProxmoxStorageUsedMetricAttributeKeyType},
+						Enabled: true,
 					},
 					MnmProxmoxVMCPUUsage: MnmProxmoxVMCPUUsageMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxVMCPUUsageMetricAttributeKey{MnmProxmoxVMCPUUsageMetricAttributeKeyNode, MnmProxmoxVMCPUUsageMetricAttributeKeyVmid, MnmProxmoxVMCPUUsageMetricAttributeKeyName},
+						Enabled: true,
 					},
 					MnmProxmoxVMCpus: MnmProxmoxVMCpusMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxVMCpusMetricAttributeKey{MnmProxmoxVMCpusMetricAttributeKeyNode, MnmProxmoxVMCpusMetricAttributeKeyVmid, MnmProxmoxVMCpusMetricAttributeKeyName},
+						Enabled: true,
 					},
 					MnmProxmoxVMDiskRead: MnmProxmoxVMDiskReadMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxVMDiskReadMetricAttributeKey{MnmProxmoxVMDiskReadMetricAttributeKeyNode, MnmProxmoxVMDiskReadMetricAttributeKeyVmid, MnmProxmoxVMDiskReadMetricAttributeKeyName},
+						Enabled: true,
 					},
 					MnmProxmoxVMDiskSize: MnmProxmoxVMDiskSizeMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxVMDiskSizeMetricAttributeKey{MnmProxmoxVMDiskSizeMetricAttributeKeyNode, MnmProxmoxVMDiskSizeMetricAttributeKeyVmid, MnmProxmoxVMDiskSizeMetricAttributeKeyName},
+						Enabled: true,
 					},
 					MnmProxmoxVMDiskWrite: MnmProxmoxVMDiskWriteMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxVMDiskWriteMetricAttributeKey{MnmProxmoxVMDiskWriteMetricAttributeKeyNode, MnmProxmoxVMDiskWriteMetricAttributeKeyVmid, MnmProxmoxVMDiskWriteMetricAttributeKeyName},
+						Enabled: true,
 					},
 					MnmProxmoxVMInfo: MnmProxmoxVMInfoMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxVMInfoMetricAttributeKey{MnmProxmoxVMInfoMetricAttributeKeyNode, MnmProxmoxVMInfoMetricAttributeKeyVmid, MnmProxmoxVMInfoMetricAttributeKeyName, MnmProxmoxVMInfoMetricAttributeKeyTags, MnmProxmoxVMInfoMetricAttributeKeyTemplate, MnmProxmoxVMInfoMetricAttributeKeyHastate, MnmProxmoxVMInfoMetricAttributeKeyLock, MnmProxmoxVMInfoMetricAttributeKeyGuestStatus},
+						Enabled: true,
 					},
 					MnmProxmoxVMMemoryTotal: MnmProxmoxVMMemoryTotalMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxVMMemoryTotalMetricAttributeKey{MnmProxmoxVMMemoryTotalMetricAttributeKeyNode, MnmProxmoxVMMemoryTotalMetricAttributeKeyVmid, MnmProxmoxVMMemoryTotalMetricAttributeKeyName},
+						Enabled: true,
 					},
 					MnmProxmoxVMMemoryUsed: MnmProxmoxVMMemoryUsedMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxVMMemoryUsedMetricAttributeKey{MnmProxmoxVMMemoryUsedMetricAttributeKeyNode, MnmProxmoxVMMemoryUsedMetricAttributeKeyVmid, MnmProxmoxVMMemoryUsedMetricAttributeKeyName},
+						Enabled: true,
 					},
 					MnmProxmoxVMNetin: MnmProxmoxVMNetinMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxVMNetinMetricAttributeKey{MnmProxmoxVMNetinMetricAttributeKeyNode, MnmProxmoxVMNetinMetricAttributeKeyVmid, MnmProxmoxVMNetinMetricAttributeKeyName},
+						Enabled: true,
 					},
 					MnmProxmoxVMNetout: MnmProxmoxVMNetoutMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxVMNetoutMetricAttributeKey{MnmProxmoxVMNetoutMetricAttributeKeyNode, MnmProxmoxVMNetoutMetricAttributeKeyVmid, MnmProxmoxVMNetoutMetricAttributeKeyName},
+						Enabled: true,
 					},
 					MnmProxmoxVMStatus: MnmProxmoxVMStatusMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxVMStatusMetricAttributeKey{MnmProxmoxVMStatusMetricAttributeKeyNode, MnmProxmoxVMStatusMetricAttributeKeyVmid, MnmProxmoxVMStatusMetricAttributeKeyName},
+						Enabled: true,
 					},
 					MnmProxmoxVMUptime: MnmProxmoxVMUptimeMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxVMUptimeMetricAttributeKey{MnmProxmoxVMUptimeMetricAttributeKeyNode, MnmProxmoxVMUptimeMetricAttributeKeyVmid, MnmProxmoxVMUptimeMetricAttributeKeyName},
+						Enabled: true,
 					},
 					MnmProxmoxZfsPoolDedup: MnmProxmoxZfsPoolDedupMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxZfsPoolDedupMetricAttributeKey{MnmProxmoxZfsPoolDedupMetricAttributeKeyNode, MnmProxmoxZfsPoolDedupMetricAttributeKeyPool},
+						Enabled: true,
 					},
 					MnmProxmoxZfsPoolFragmentation: MnmProxmoxZfsPoolFragmentationMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxZfsPoolFragmentationMetricAttributeKey{MnmProxmoxZfsPoolFragmentationMetricAttributeKeyNode, MnmProxmoxZfsPoolFragmentationMetricAttributeKeyPool},
+						Enabled: true,
 					},
 					MnmProxmoxZfsPoolFree: MnmProxmoxZfsPoolFreeMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxZfsPoolFreeMetricAttributeKey{MnmProxmoxZfsPoolFreeMetricAttributeKeyNode, MnmProxmoxZfsPoolFreeMetricAttributeKeyPool},
+						Enabled: true,
 					},
 					MnmProxmoxZfsPoolHealth: MnmProxmoxZfsPoolHealthMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxZfsPoolHealthMetricAttributeKey{MnmProxmoxZfsPoolHealthMetricAttributeKeyNode, MnmProxmoxZfsPoolHealthMetricAttributeKeyPool},
+						Enabled: true,
 					},
 					MnmProxmoxZfsPoolSize: MnmProxmoxZfsPoolSizeMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxZfsPoolSizeMetricAttributeKey{MnmProxmoxZfsPoolSizeMetricAttributeKeyNode, MnmProxmoxZfsPoolSizeMetricAttributeKeyPool},
+						Enabled: true,
 					},
 					MnmProxmoxZfsPoolUsed: MnmProxmoxZfsPoolUsedMetricConfig{
-						Enabled:             true,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxZfsPoolUsedMetricAttributeKey{MnmProxmoxZfsPoolUsedMetricAttributeKeyNode, MnmProxmoxZfsPoolUsedMetricAttributeKeyPool},
+						Enabled: true,
 					},
 				},
 				ResourceAttributes: ResourceAttributesConfig{
@@ -373,340 +241,208 @@ func TestMetricsBuilderConfig(t *testing.T) {
 			want: MetricsBuilderConfig{
 				Metrics: MetricsConfig{
 					MnmProxmoxAPIErrors: MnmProxmoxAPIErrorsMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategySum,
-						EnabledAttributes:   []MnmProxmoxAPIErrorsMetricAttributeKey{MnmProxmoxAPIErrorsMetricAttributeKeyPath, MnmProxmoxAPIErrorsMetricAttributeKeyReason},
+						Enabled: false,
 					},
 					MnmProxmoxAPIRequests: MnmProxmoxAPIRequestsMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategySum,
-						EnabledAttributes:   []MnmProxmoxAPIRequestsMetricAttributeKey{MnmProxmoxAPIRequestsMetricAttributeKeyPath},
+						Enabled: false,
 					},
 					MnmProxmoxClusterNodes: MnmProxmoxClusterNodesMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxClusterNodesMetricAttributeKey{MnmProxmoxClusterNodesMetricAttributeKeyCluster},
+						Enabled: false,
 					},
 					MnmProxmoxClusterNodesOnline: MnmProxmoxClusterNodesOnlineMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxClusterNodesOnlineMetricAttributeKey{MnmProxmoxClusterNodesOnlineMetricAttributeKeyCluster},
+						Enabled: false,
 					},
 					MnmProxmoxClusterQuorate: MnmProxmoxClusterQuorateMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxClusterQuorateMetricAttributeKey{MnmProxmoxClusterQuorateMetricAttributeKeyCluster},
+						Enabled: false,
 					},
 					MnmProxmoxCollectionDuration: MnmProxmoxCollectionDurationMetricConfig{
 						Enabled: false,
 					},
 					MnmProxmoxCtCPUUsage: MnmProxmoxCtCPUUsageMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxCtCPUUsageMetricAttributeKey{MnmProxmoxCtCPUUsageMetricAttributeKeyNode, MnmProxmoxCtCPUUsageMetricAttributeKeyVmid, MnmProxmoxCtCPUUsageMetricAttributeKeyName},
+						Enabled: false,
 					},
 					MnmProxmoxCtCpus: MnmProxmoxCtCpusMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxCtCpusMetricAttributeKey{MnmProxmoxCtCpusMetricAttributeKeyNode, MnmProxmoxCtCpusMetricAttributeKeyVmid, MnmProxmoxCtCpusMetricAttributeKeyName},
+						Enabled: false,
 					},
 					MnmProxmoxCtDiskRead: MnmProxmoxCtDiskReadMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxCtDiskReadMetricAttributeKey{MnmProxmoxCtDiskReadMetricAttributeKeyNode, MnmProxmoxCtDiskReadMetricAttributeKeyVmid, MnmProxmoxCtDiskReadMetricAttributeKeyName},
+						Enabled: false,
 					},
 					MnmProxmoxCtDiskSize: MnmProxmoxCtDiskSizeMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxCtDiskSizeMetricAttributeKey{MnmProxmoxCtDiskSizeMetricAttributeKeyNode, MnmProxmoxCtDiskSizeMetricAttributeKeyVmid, MnmProxmoxCtDiskSizeMetricAttributeKeyName},
+						Enabled: false,
 					},
 					MnmProxmoxCtDiskUsed: MnmProxmoxCtDiskUsedMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxCtDiskUsedMetricAttributeKey{MnmProxmoxCtDiskUsedMetricAttributeKeyNode, MnmProxmoxCtDiskUsedMetricAttributeKeyVmid, MnmProxmoxCtDiskUsedMetricAttributeKeyName},
+						Enabled: false,
 					},
 					MnmProxmoxCtDiskWrite: MnmProxmoxCtDiskWriteMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxCtDiskWriteMetricAttributeKey{MnmProxmoxCtDiskWriteMetricAttributeKeyNode, MnmProxmoxCtDiskWriteMetricAttributeKeyVmid, MnmProxmoxCtDiskWriteMetricAttributeKeyName},
+						Enabled: false,
 					},
 					MnmProxmoxCtInfo: MnmProxmoxCtInfoMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxCtInfoMetricAttributeKey{MnmProxmoxCtInfoMetricAttributeKeyNode, MnmProxmoxCtInfoMetricAttributeKeyVmid, MnmProxmoxCtInfoMetricAttributeKeyName, MnmProxmoxCtInfoMetricAttributeKeyTags, MnmProxmoxCtInfoMetricAttributeKeyTemplate, MnmProxmoxCtInfoMetricAttributeKeyHastate, MnmProxmoxCtInfoMetricAttributeKeyLock, MnmProxmoxCtInfoMetricAttributeKeyGuestStatus},
+						Enabled: false,
 					},
 					MnmProxmoxCtMemoryTotal: MnmProxmoxCtMemoryTotalMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxCtMemoryTotalMetricAttributeKey{MnmProxmoxCtMemoryTotalMetricAttributeKeyNode, MnmProxmoxCtMemoryTotalMetricAttributeKeyVmid, MnmProxmoxCtMemoryTotalMetricAttributeKeyName},
+						Enabled: false,
 					},
 					MnmProxmoxCtMemoryUsed: MnmProxmoxCtMemoryUsedMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxCtMemoryUsedMetricAttributeKey{MnmProxmoxCtMemoryUsedMetricAttributeKeyNode, MnmProxmoxCtMemoryUsedMetricAttributeKeyVmid, MnmProxmoxCtMemoryUsedMetricAttributeKeyName},
+						Enabled: false,
 					},
 					MnmProxmoxCtNetin: MnmProxmoxCtNetinMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxCtNetinMetricAttributeKey{MnmProxmoxCtNetinMetricAttributeKeyNode, MnmProxmoxCtNetinMetricAttributeKeyVmid, MnmProxmoxCtNetinMetricAttributeKeyName},
+						Enabled: false,
 					},
 					MnmProxmoxCtNetout: MnmProxmoxCtNetoutMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxCtNetoutMetricAttributeKey{MnmProxmoxCtNetoutMetricAttributeKeyNode, MnmProxmoxCtNetoutMetricAttributeKeyVmid, MnmProxmoxCtNetoutMetricAttributeKeyName},
+						Enabled: false,
 					},
 					MnmProxmoxCtStatus: MnmProxmoxCtStatusMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxCtStatusMetricAttributeKey{MnmProxmoxCtStatusMetricAttributeKeyNode, MnmProxmoxCtStatusMetricAttributeKeyVmid, MnmProxmoxCtStatusMetricAttributeKeyName},
+						Enabled: false,
 					},
 					MnmProxmoxCtUptime: MnmProxmoxCtUptimeMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxCtUptimeMetricAttributeKey{MnmProxmoxCtUptimeMetricAttributeKeyNode, MnmProxmoxCtUptimeMetricAttributeKeyVmid, MnmProxmoxCtUptimeMetricAttributeKeyName},
+						Enabled: false,
 					},
 					MnmProxmoxDiskHealth: MnmProxmoxDiskHealthMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxDiskHealthMetricAttributeKey{MnmProxmoxDiskHealthMetricAttributeKeyNode, MnmProxmoxDiskHealthMetricAttributeKeyDevice, MnmProxmoxDiskHealthMetricAttributeKeyModel, MnmProxmoxDiskHealthMetricAttributeKeyType},
+						Enabled: false,
 					},
 					MnmProxmoxDiskHealthUnknown: MnmProxmoxDiskHealthUnknownMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxDiskHealthUnknownMetricAttributeKey{MnmProxmoxDiskHealthUnknownMetricAttributeKeyNode, MnmProxmoxDiskHealthUnknownMetricAttributeKeyDevice, MnmProxmoxDiskHealthUnknownMetricAttributeKeyModel, MnmProxmoxDiskHealthUnknownMetricAttributeKeyType},
+						Enabled: false,
 					},
 					MnmProxmoxDiskLifeRemaining: MnmProxmoxDiskLifeRemainingMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxDiskLifeRemainingMetricAttributeKey{MnmProxmoxDiskLifeRemainingMetricAttributeKeyNode, MnmProxmoxDiskLifeRemainingMetricAttributeKeyDevice, MnmProxmoxDiskLifeRemainingMetricAttributeKeyModel, MnmProxmoxDiskLifeRemainingMetricAttributeKeyType},
+						Enabled: false,
 					},
 					MnmProxmoxDiskSize: MnmProxmoxDiskSizeMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxDiskSizeMetricAttributeKey{MnmProxmoxDiskSizeMetricAttributeKeyNode, MnmProxmoxDiskSizeMetricAttributeKeyDevice, MnmProxmoxDiskSizeMetricAttributeKeyModel, MnmProxmoxDiskSizeMetricAttributeKeyType},
+						Enabled: false,
 					},
 					MnmProxmoxLastCollectionTimestamp: MnmProxmoxLastCollectionTimestampMetricConfig{
 						Enabled: false,
 					},
 					MnmProxmoxNodeCPUCores: MnmProxmoxNodeCPUCoresMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxNodeCPUCoresMetricAttributeKey{MnmProxmoxNodeCPUCoresMetricAttributeKeyNode},
+						Enabled: false,
 					},
 					MnmProxmoxNodeCPUCount: MnmProxmoxNodeCPUCountMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxNodeCPUCountMetricAttributeKey{MnmProxmoxNodeCPUCountMetricAttributeKeyNode},
+						Enabled: false,
 					},
 					MnmProxmoxNodeCPUMhz: MnmProxmoxNodeCPUMhzMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxNodeCPUMhzMetricAttributeKey{MnmProxmoxNodeCPUMhzMetricAttributeKeyNode},
+						Enabled: false,
 					},
 					MnmProxmoxNodeCPUSockets: MnmProxmoxNodeCPUSocketsMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxNodeCPUSocketsMetricAttributeKey{MnmProxmoxNodeCPUSocketsMetricAttributeKeyNode},
+						Enabled: false,
 					},
 					MnmProxmoxNodeCPUUsage: MnmProxmoxNodeCPUUsageMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxNodeCPUUsageMetricAttributeKey{MnmProxmoxNodeCPUUsageMetricAttributeKeyNode},
+						Enabled: false,
 					},
 					MnmProxmoxNodeInfo: MnmProxmoxNodeInfoMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxNodeInfoMetricAttributeKey{MnmProxmoxNodeInfoMetricAttributeKeyNode, MnmProxmoxNodeInfoMetricAttributeKeyKernelVersion, MnmProxmoxNodeInfoMetricAttributeKeyPveVersion},
+						Enabled: false,
 					},
 					MnmProxmoxNodeIowait: MnmProxmoxNodeIowaitMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxNodeIowaitMetricAttributeKey{MnmProxmoxNodeIowaitMetricAttributeKeyNode},
+						Enabled: false,
 					},
 					MnmProxmoxNodeKsmShared: MnmProxmoxNodeKsmSharedMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxNodeKsmSharedMetricAttributeKey{MnmProxmoxNodeKsmSharedMetricAttributeKeyNode},
+						Enabled: false,
 					},
 					MnmProxmoxNodeLoadavg15m: MnmProxmoxNodeLoadavg15mMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxNodeLoadavg15mMetricAttributeKey{MnmProxmoxNodeLoadavg15mMetricAttributeKeyNode},
+						Enabled: false,
 					},
 					MnmProxmoxNodeLoadavg1m: MnmProxmoxNodeLoadavg1mMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxNodeLoadavg1mMetricAttributeKey{MnmProxmoxNodeLoadavg1mMetricAttributeKeyNode},
+						Enabled: false,
 					},
 					MnmProxmoxNodeLoadavg5m: MnmProxmoxNodeLoadavg5mMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxNodeLoadavg5mMetricAttributeKey{MnmProxmoxNodeLoadavg5mMetricAttributeKeyNode},
+						Enabled: false,
 					},
 					MnmProxmoxNodeMemoryFree: MnmProxmoxNodeMemoryFreeMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxNodeMemoryFreeMetricAttributeKey{MnmProxmoxNodeMemoryFreeMetricAttributeKeyNode},
+						Enabled: false,
 					},
 					MnmProxmoxNodeMemoryTotal: MnmProxmoxNodeMemoryTotalMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxNodeMemoryTotalMetricAttributeKey{MnmProxmoxNodeMemoryTotalMetricAttributeKeyNode},
+						Enabled: false,
 					},
 					MnmProxmoxNodeMemoryUsed: MnmProxmoxNodeMemoryUsedMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxNodeMemoryUsedMetricAttributeKey{MnmProxmoxNodeMemoryUsedMetricAttributeKeyNode},
+						Enabled: false,
 					},
 					MnmProxmoxNodeOnline: MnmProxmoxNodeOnlineMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxNodeOnlineMetricAttributeKey{MnmProxmoxNodeOnlineMetricAttributeKeyNode},
+						Enabled: false,
 					},
 					MnmProxmoxNodeRootfsTotal: MnmProxmoxNodeRootfsTotalMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxNodeRootfsTotalMetricAttributeKey{MnmProxmoxNodeRootfsTotalMetricAttributeKeyNode},
+						Enabled: false,
 					},
 					MnmProxmoxNodeRootfsUsed: MnmProxmoxNodeRootfsUsedMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxNodeRootfsUsedMetricAttributeKey{MnmProxmoxNodeRootfsUsedMetricAttributeKeyNode},
+						Enabled: false,
 					},
 					MnmProxmoxNodeSwapTotal: MnmProxmoxNodeSwapTotalMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxNodeSwapTotalMetricAttributeKey{MnmProxmoxNodeSwapTotalMetricAttributeKeyNode},
+						Enabled: false,
 					},
 					MnmProxmoxNodeSwapUsed: MnmProxmoxNodeSwapUsedMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxNodeSwapUsedMetricAttributeKey{MnmProxmoxNodeSwapUsedMetricAttributeKeyNode},
+						Enabled: false,
 					},
 					MnmProxmoxNodeUptime: MnmProxmoxNodeUptimeMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxNodeUptimeMetricAttributeKey{MnmProxmoxNodeUptimeMetricAttributeKeyNode},
+						Enabled: false,
 					},
 					MnmProxmoxStorageActive: MnmProxmoxStorageActiveMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxStorageActiveMetricAttributeKey{MnmProxmoxStorageActiveMetricAttributeKeyNode, MnmProxmoxStorageActiveMetricAttributeKeyStorage, MnmProxmoxStorageActiveMetricAttributeKeyType},
+						Enabled: false,
 					},
 					MnmProxmoxStorageAvailable: MnmProxmoxStorageAvailableMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxStorageAvailableMetricAttributeKey{MnmProxmoxStorageAvailableMetricAttributeKeyNode, MnmProxmoxStorageAvailableMetricAttributeKeyStorage, MnmProxmoxStorageAvailableMetricAttributeKeyType},
+						Enabled: false,
 					},
 					MnmProxmoxStorageEnabled: MnmProxmoxStorageEnabledMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxStorageEnabledMetricAttributeKey{MnmProxmoxStorageEnabledMetricAttributeKeyNode, MnmProxmoxStorageEnabledMetricAttributeKeyStorage, MnmProxmoxStorageEnabledMetricAttributeKeyType},
+						Enabled: false,
 					},
 					MnmProxmoxStorageShared: MnmProxmoxStorageSharedMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxStorageSharedMetricAttributeKey{MnmProxmoxStorageSharedMetricAttributeKeyNode, MnmProxmoxStorageSharedMetricAttributeKeyStorage, MnmProxmoxStorageSharedMetricAttributeKeyType},
+						Enabled: false,
 					},
 					MnmProxmoxStorageTotal: MnmProxmoxStorageTotalMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxStorageTotalMetricAttributeKey{MnmProxmoxStorageTotalMetricAttributeKeyNode, MnmProxmoxStorageTotalMetricAttributeKeyStorage, MnmProxmoxStorageTotalMetricAttributeKeyType},
+						Enabled: false,
 					},
 					MnmProxmoxStorageUsed: MnmProxmoxStorageUsedMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxStorageUsedMetricAttributeKey{MnmProxmoxStorageUsedMetricAttributeKeyNode, MnmProxmoxStorageUsedMetricAttributeKeyStorage, MnmProxmoxStorageUsedMetricAttributeKeyType},
+						Enabled: false,
 					},
 					MnmProxmoxVMCPUUsage: MnmProxmoxVMCPUUsageMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxVMCPUUsageMetricAttributeKey{MnmProxmoxVMCPUUsageMetricAttributeKeyNode, MnmProxmoxVMCPUUsageMetricAttributeKeyVmid, MnmProxmoxVMCPUUsageMetricAttributeKeyName},
+						Enabled: false,
 					},
 					MnmProxmoxVMCpus: MnmProxmoxVMCpusMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxVMCpusMetricAttributeKey{MnmProxmoxVMCpusMetricAttributeKeyNode, MnmProxmoxVMCpusMetricAttributeKeyVmid, MnmProxmoxVMCpusMetricAttributeKeyName},
+						Enabled: false,
 					},
 					MnmProxmoxVMDiskRead: MnmProxmoxVMDiskReadMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxVMDiskReadMetricAttributeKey{MnmProxmoxVMDiskReadMetricAttributeKeyNode, MnmProxmoxVMDiskReadMetricAttributeKeyVmid, MnmProxmoxVMDiskReadMetricAttributeKeyName},
+						Enabled: false,
 					},
 					MnmProxmoxVMDiskSize: MnmProxmoxVMDiskSizeMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxVMDiskSizeMetricAttributeKey{MnmProxmoxVMDiskSizeMetricAttributeKeyNode, MnmProxmoxVMDiskSizeMetricAttributeKeyVmid, MnmProxmoxVMDiskSizeMetricAttributeKeyName},
+						Enabled: false,
 					},
 					MnmProxmoxVMDiskWrite: MnmProxmoxVMDiskWriteMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxVMDiskWriteMetricAttributeKey{MnmProxmoxVMDiskWriteMetricAttributeKeyNode, MnmProxmoxVMDiskWriteMetricAttributeKeyVmid, MnmProxmoxVMDiskWriteMetricAttributeKeyName},
+						Enabled: false,
 					},
 					MnmProxmoxVMInfo: MnmProxmoxVMInfoMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxVMInfoMetricAttributeKey{MnmProxmoxVMInfoMetricAttributeKeyNode, MnmProxmoxVMInfoMetricAttributeKeyVmid, MnmProxmoxVMInfoMetricAttributeKeyName, MnmProxmoxVMInfoMetricAttributeKeyTags, MnmProxmoxVMInfoMetricAttributeKeyTemplate, MnmProxmoxVMInfoMetricAttributeKeyHastate, MnmProxmoxVMInfoMetricAttributeKeyLock, MnmProxmoxVMInfoMetricAttributeKeyGuestStatus},
+						Enabled: false,
 					},
 					MnmProxmoxVMMemoryTotal: MnmProxmoxVMMemoryTotalMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxVMMemoryTotalMetricAttributeKey{MnmProxmoxVMMemoryTotalMetricAttributeKeyNode, MnmProxmoxVMMemoryTotalMetricAttributeKeyVmid, MnmProxmoxVMMemoryTotalMetricAttributeKeyName},
+						Enabled: false,
 					},
 					MnmProxmoxVMMemoryUsed: MnmProxmoxVMMemoryUsedMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxVMMemoryUsedMetricAttributeKey{MnmProxmoxVMMemoryUsedMetricAttributeKeyNode, MnmProxmoxVMMemoryUsedMetricAttributeKeyVmid, MnmProxmoxVMMemoryUsedMetricAttributeKeyName},
+						Enabled: false,
 					},
 					MnmProxmoxVMNetin: MnmProxmoxVMNetinMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxVMNetinMetricAttributeKey{MnmProxmoxVMNetinMetricAttributeKeyNode, MnmProxmoxVMNetinMetricAttributeKeyVmid, MnmProxmoxVMNetinMetricAttributeKeyName},
+						Enabled: false,
 					},
 					MnmProxmoxVMNetout: MnmProxmoxVMNetoutMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxVMNetoutMetricAttributeKey{MnmProxmoxVMNetoutMetricAttributeKeyNode, MnmProxmoxVMNetoutMetricAttributeKeyVmid, MnmProxmoxVMNetoutMetricAttributeKeyName},
+						Enabled: false,
 					},
 					MnmProxmoxVMStatus: MnmProxmoxVMStatusMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxVMStatusMetricAttributeKey{MnmProxmoxVMStatusMetricAttributeKeyNode, MnmProxmoxVMStatusMetricAttributeKeyVmid, MnmProxmoxVMStatusMetricAttributeKeyName},
+						Enabled: false,
 					},
 					MnmProxmoxVMUptime: MnmProxmoxVMUptimeMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxVMUptimeMetricAttributeKey{MnmProxmoxVMUptimeMetricAttributeKeyNode, MnmProxmoxVMUptimeMetricAttributeKeyVmid, MnmProxmoxVMUptimeMetricAttributeKeyName},
+						Enabled: false,
 					},
 					MnmProxmoxZfsPoolDedup: MnmProxmoxZfsPoolDedupMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxZfsPoolDedupMetricAttributeKey{MnmProxmoxZfsPoolDedupMetricAttributeKeyNode, MnmProxmoxZfsPoolDedupMetricAttributeKeyPool},
+						Enabled: false,
 					},
 					MnmProxmoxZfsPoolFragmentation: MnmProxmoxZfsPoolFragmentationMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxZfsPoolFragmentationMetricAttributeKey{MnmProxmoxZfsPoolFragmentationMetricAttributeKeyNode, MnmProxmoxZfsPoolFragmentationMetricAttributeKeyPool},
+						Enabled: false,
 					},
 					MnmProxmoxZfsPoolFree: MnmProxmoxZfsPoolFreeMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxZfsPoolFreeMetricAttributeKey{MnmProxmoxZfsPoolFreeMetricAttributeKeyNode, MnmProxmoxZfsPoolFreeMetricAttributeKeyPool},
+						Enabled: false,
 					},
 					MnmProxmoxZfsPoolHealth: MnmProxmoxZfsPoolHealthMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxZfsPoolHealthMetricAttributeKey{MnmProxmoxZfsPoolHealthMetricAttributeKeyNode, MnmProxmoxZfsPoolHealthMetricAttributeKeyPool},
+						Enabled: false,
 					},
 					MnmProxmoxZfsPoolSize: MnmProxmoxZfsPoolSizeMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxZfsPoolSizeMetricAttributeKey{MnmProxmoxZfsPoolSizeMetricAttributeKeyNode, MnmProxmoxZfsPoolSizeMetricAttributeKeyPool},
+						Enabled: false,
 					},
 					MnmProxmoxZfsPoolUsed: MnmProxmoxZfsPoolUsedMetricConfig{
-						Enabled:             false,
-						AggregationStrategy: AggregationStrategyAvg,
-						EnabledAttributes:   []MnmProxmoxZfsPoolUsedMetricAttributeKey{MnmProxmoxZfsPoolUsedMetricAttributeKeyNode, MnmProxmoxZfsPoolUsedMetricAttributeKeyPool},
+						Enabled: false,
 					},
 				},
 				ResourceAttributes: ResourceAttributesConfig{
@@ -722,797 +458,6 @@ func TestMetricsBuilderConfig(t *testing.T) {
 			require.Emptyf(t, diff, "Config mismatch (-expected +actual):\n%s", diff)
 		})
 	}
-}
-func TestMnmProxmoxAPIErrorsMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxAPIErrors
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxAPIErrorsMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.api.errors doesn't have an attribute invalid, valid attributes: [path, reason]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxAPIErrors
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxAPIRequestsMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxAPIRequests
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxAPIRequestsMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.api.requests doesn't have an attribute invalid, valid attributes: [path]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxAPIRequests
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxClusterNodesMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxClusterNodes
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxClusterNodesMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.cluster.nodes doesn't have an attribute invalid, valid attributes: [cluster]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxClusterNodes
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxClusterNodesOnlineMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxClusterNodesOnline
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxClusterNodesOnlineMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.cluster.nodes_online doesn't have an attribute invalid, valid attributes: [cluster]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxClusterNodesOnline
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxClusterQuorateMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxClusterQuorate
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxClusterQuorateMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.cluster.quorate doesn't have an attribute invalid, valid attributes: [cluster]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxClusterQuorate
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxCtCPUUsageMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxCtCPUUsage
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxCtCPUUsageMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.ct.cpu_usage doesn't have an attribute invalid, valid attributes: [node, vmid, name]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxCtCPUUsage
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxCtCpusMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxCtCpus
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxCtCpusMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.ct.cpus doesn't have an attribute invalid, valid attributes: [node, vmid, name]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxCtCpus
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxCtDiskReadMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxCtDiskRead
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxCtDiskReadMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.ct.disk_read doesn't have an attribute invalid, valid attributes: [node, vmid, name]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxCtDiskRead
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxCtDiskSizeMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxCtDiskSize
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxCtDiskSizeMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.ct.disk_size doesn't have an attribute invalid, valid attributes: [node, vmid, name]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxCtDiskSize
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxCtDiskUsedMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxCtDiskUsed
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxCtDiskUsedMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.ct.disk_used doesn't have an attribute invalid, valid attributes: [node, vmid, name]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxCtDiskUsed
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxCtDiskWriteMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxCtDiskWrite
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxCtDiskWriteMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.ct.disk_write doesn't have an attribute invalid, valid attributes: [node, vmid, name]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxCtDiskWrite
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxCtInfoMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxCtInfo
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxCtInfoMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.ct.info doesn't have an attribute invalid, valid attributes: [node, vmid, name, tags, template, hastate, lock, guest_status]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxCtInfo
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxCtMemoryTotalMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxCtMemoryTotal
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxCtMemoryTotalMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.ct.memory_total doesn't have an attribute invalid, valid attributes: [node, vmid, name]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxCtMemoryTotal
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxCtMemoryUsedMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxCtMemoryUsed
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxCtMemoryUsedMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.ct.memory_used doesn't have an attribute invalid, valid attributes: [node, vmid, name]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxCtMemoryUsed
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxCtNetinMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxCtNetin
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxCtNetinMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.ct.netin doesn't have an attribute invalid, valid attributes: [node, vmid, name]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxCtNetin
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxCtNetoutMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxCtNetout
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxCtNetoutMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.ct.netout doesn't have an attribute invalid, valid attributes: [node, vmid, name]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxCtNetout
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxCtStatusMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxCtStatus
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxCtStatusMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.ct.status doesn't have an attribute invalid, valid attributes: [node, vmid, name]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxCtStatus
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxCtUptimeMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxCtUptime
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxCtUptimeMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.ct.uptime doesn't have an attribute invalid, valid attributes: [node, vmid, name]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxCtUptime
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxDiskHealthMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxDiskHealth
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxDiskHealthMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.disk.health doesn't have an attribute invalid, valid attributes: [node, device, model, type]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxDiskHealth
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxDiskHealthUnknownMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxDiskHealthUnknown
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxDiskHealthUnknownMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.disk.health_unknown doesn't have an attribute invalid, valid attributes: [node, device, model, type]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxDiskHealthUnknown
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxDiskLifeRemainingMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxDiskLifeRemaining
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxDiskLifeRemainingMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.disk.life_remaining doesn't have an attribute invalid, valid attributes: [node, device, model, type]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxDiskLifeRemaining
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxDiskSizeMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxDiskSize
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxDiskSizeMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.disk.size doesn't have an attribute invalid, valid attributes: [node, device, model, type]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxDiskSize
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxNodeCPUCoresMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxNodeCPUCores
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxNodeCPUCoresMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.node.cpu_cores doesn't have an attribute invalid, valid attributes: [node]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxNodeCPUCores
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxNodeCPUCountMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxNodeCPUCount
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxNodeCPUCountMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.node.cpu_count doesn't have an attribute invalid, valid attributes: [node]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxNodeCPUCount
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxNodeCPUMhzMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxNodeCPUMhz
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxNodeCPUMhzMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.node.cpu_mhz doesn't have an attribute invalid, valid attributes: [node]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxNodeCPUMhz
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxNodeCPUSocketsMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxNodeCPUSockets
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxNodeCPUSocketsMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.node.cpu_sockets doesn't have an attribute invalid, valid attributes: [node]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxNodeCPUSockets
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxNodeCPUUsageMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxNodeCPUUsage
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxNodeCPUUsageMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.node.cpu_usage doesn't have an attribute invalid, valid attributes: [node]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxNodeCPUUsage
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxNodeInfoMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxNodeInfo
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxNodeInfoMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.node.info doesn't have an attribute invalid, valid attributes: [node, kernel_version, pve_version]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxNodeInfo
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxNodeIowaitMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxNodeIowait
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxNodeIowaitMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.node.iowait doesn't have an attribute invalid, valid attributes: [node]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxNodeIowait
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxNodeKsmSharedMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxNodeKsmShared
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxNodeKsmSharedMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.node.ksm_shared doesn't have an attribute invalid, valid attributes: [node]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxNodeKsmShared
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxNodeLoadavg15mMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxNodeLoadavg15m
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxNodeLoadavg15mMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.node.loadavg_15m doesn't have an attribute invalid, valid attributes: [node]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxNodeLoadavg15m
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxNodeLoadavg1mMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxNodeLoadavg1m
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxNodeLoadavg1mMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.node.loadavg_1m doesn't have an attribute invalid, valid attributes: [node]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxNodeLoadavg1m
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxNodeLoadavg5mMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxNodeLoadavg5m
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxNodeLoadavg5mMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.node.loadavg_5m doesn't have an attribute invalid, valid attributes: [node]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxNodeLoadavg5m
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxNodeMemoryFreeMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxNodeMemoryFree
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxNodeMemoryFreeMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.node.memory_free doesn't have an attribute invalid, valid attributes: [node]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxNodeMemoryFree
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxNodeMemoryTotalMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxNodeMemoryTotal
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxNodeMemoryTotalMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.node.memory_total doesn't have an attribute invalid, valid attributes: [node]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxNodeMemoryTotal
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxNodeMemoryUsedMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxNodeMemoryUsed
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxNodeMemoryUsedMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.node.memory_used doesn't have an attribute invalid, valid attributes: [node]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxNodeMemoryUsed
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxNodeOnlineMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxNodeOnline
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxNodeOnlineMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.node.online doesn't have an attribute invalid, valid attributes: [node]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxNodeOnline
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxNodeRootfsTotalMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxNodeRootfsTotal
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxNodeRootfsTotalMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.node.rootfs_total doesn't have an attribute invalid, valid attributes: [node]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxNodeRootfsTotal
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxNodeRootfsUsedMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxNodeRootfsUsed
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxNodeRootfsUsedMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.node.rootfs_used doesn't have an attribute invalid, valid attributes: [node]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxNodeRootfsUsed
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxNodeSwapTotalMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxNodeSwapTotal
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxNodeSwapTotalMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.node.swap_total doesn't have an attribute invalid, valid attributes: [node]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxNodeSwapTotal
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxNodeSwapUsedMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxNodeSwapUsed
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxNodeSwapUsedMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.node.swap_used doesn't have an attribute invalid, valid attributes: [node]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxNodeSwapUsed
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxNodeUptimeMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxNodeUptime
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxNodeUptimeMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.node.uptime doesn't have an attribute invalid, valid attributes: [node]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxNodeUptime
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxStorageActiveMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxStorageActive
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxStorageActiveMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.storage.active doesn't have an attribute invalid, valid attributes: [node, storage, type]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxStorageActive
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxStorageAvailableMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxStorageAvailable
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxStorageAvailableMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.storage.available doesn't have an attribute invalid, valid attributes: [node, storage, type]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxStorageAvailable
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxStorageEnabledMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxStorageEnabled
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxStorageEnabledMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.storage.enabled doesn't have an attribute invalid, valid attributes: [node, storage, type]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxStorageEnabled
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxStorageSharedMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxStorageShared
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxStorageSharedMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.storage.shared doesn't have an attribute invalid, valid attributes: [node, storage, type]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxStorageShared
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxStorageTotalMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxStorageTotal
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxStorageTotalMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.storage.total doesn't have an attribute invalid, valid attributes: [node, storage, type]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxStorageTotal
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxStorageUsedMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxStorageUsed
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxStorageUsedMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.storage.used doesn't have an attribute invalid, valid attributes: [node, storage, type]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxStorageUsed
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxVMCPUUsageMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxVMCPUUsage
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxVMCPUUsageMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.vm.cpu_usage doesn't have an attribute invalid, valid attributes: [node, vmid, name]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxVMCPUUsage
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxVMCpusMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxVMCpus
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxVMCpusMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.vm.cpus doesn't have an attribute invalid, valid attributes: [node, vmid, name]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxVMCpus
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxVMDiskReadMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxVMDiskRead
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxVMDiskReadMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.vm.disk_read doesn't have an attribute invalid, valid attributes: [node, vmid, name]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxVMDiskRead
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxVMDiskSizeMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxVMDiskSize
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxVMDiskSizeMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.vm.disk_size doesn't have an attribute invalid, valid attributes: [node, vmid, name]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxVMDiskSize
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxVMDiskWriteMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxVMDiskWrite
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxVMDiskWriteMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.vm.disk_write doesn't have an attribute invalid, valid attributes: [node, vmid, name]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxVMDiskWrite
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxVMInfoMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxVMInfo
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxVMInfoMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.vm.info doesn't have an attribute invalid, valid attributes: [node, vmid, name, tags, template, hastate, lock, guest_status]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxVMInfo
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxVMMemoryTotalMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxVMMemoryTotal
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxVMMemoryTotalMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.vm.memory_total doesn't have an attribute invalid, valid attributes: [node, vmid, name]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxVMMemoryTotal
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxVMMemoryUsedMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxVMMemoryUsed
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxVMMemoryUsedMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.vm.memory_used doesn't have an attribute invalid, valid attributes: [node, vmid, name]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxVMMemoryUsed
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxVMNetinMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxVMNetin
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxVMNetinMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.vm.netin doesn't have an attribute invalid, valid attributes: [node, vmid, name]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxVMNetin
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxVMNetoutMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxVMNetout
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxVMNetoutMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.vm.netout doesn't have an attribute invalid, valid attributes: [node, vmid, name]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxVMNetout
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxVMStatusMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxVMStatus
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxVMStatusMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.vm.status doesn't have an attribute invalid, valid attributes: [node, vmid, name]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxVMStatus
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxVMUptimeMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxVMUptime
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxVMUptimeMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.vm.uptime doesn't have an attribute invalid, valid attributes: [node, vmid, name]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxVMUptime
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxZfsPoolDedupMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxZfsPoolDedup
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxZfsPoolDedupMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.zfs_pool.dedup doesn't have an attribute invalid, valid attributes: [node, pool]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxZfsPoolDedup
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxZfsPoolFragmentationMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxZfsPoolFragmentation
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxZfsPoolFragmentationMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.zfs_pool.fragmentation doesn't have an attribute invalid, valid attributes: [node, pool]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxZfsPoolFragmentation
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxZfsPoolFreeMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxZfsPoolFree
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxZfsPoolFreeMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.zfs_pool.free doesn't have an attribute invalid, valid attributes: [node, pool]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxZfsPoolFree
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxZfsPoolHealthMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxZfsPoolHealth
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxZfsPoolHealthMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.zfs_pool.health doesn't have an attribute invalid, valid attributes: [node, pool]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxZfsPoolHealth
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxZfsPoolSizeMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxZfsPoolSize
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxZfsPoolSizeMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.zfs_pool.size doesn't have an attribute invalid, valid attributes: [node, pool]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxZfsPoolSize
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
-}
-
-func TestMnmProxmoxZfsPoolUsedMetricsConfig_Validate(t *testing.T) {
-	cfg := DefaultMetricsConfig().MnmProxmoxZfsPoolUsed
-	require.NoError(t, cfg.Validate())
-
-	cfg.EnabledAttributes = []MnmProxmoxZfsPoolUsedMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric mnm.proxmox.zfs_pool.used doesn't have an attribute invalid, valid attributes: [node, pool]")
-
-	cfg = DefaultMetricsConfig().MnmProxmoxZfsPoolUsed
-	cfg.AggregationStrategy = "invalid"
-	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
 }
 
 func loadMetricsBuilderConfig(t *testing.T, name string) MetricsBuilderConfig {

@@ -8,7 +8,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/receiver"
-	"slices"
 	"time"
 )
 
@@ -395,10 +394,9 @@ type metricInfo struct {
 }
 
 type metricMnmProxmoxAPIErrors struct {
-	data          pmetric.Metric                  // data buffer for generated metric.
-	config        MnmProxmoxAPIErrorsMetricConfig // metric config provided by user.
-	capacity      int                             // max observed number of data points added to the metric.
-	aggDataPoints []int64                         // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                  // data buffer for generated metric.
+	config   MnmProxmoxAPIErrorsMetricConfig // metric config provided by user.
+	capacity int                             // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.api.errors metric with initial data.
@@ -410,51 +408,18 @@ func (m *metricMnmProxmoxAPIErrors) init() {
 	m.data.Sum().SetIsMonotonic(true)
 	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
 	m.data.Sum().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxAPIErrors) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, pathAttributeValue string, reasonAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Sum().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxAPIErrorsMetricAttributeKeyPath) {
-		dp.Attributes().PutStr("path", pathAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxAPIErrorsMetricAttributeKeyReason) {
-		dp.Attributes().PutStr("reason", reasonAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Sum().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("path", pathAttributeValue)
+	dp.Attributes().PutStr("reason", reasonAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -467,11 +432,6 @@ func (m *metricMnmProxmoxAPIErrors) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxAPIErrors) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Sum().DataPoints().At(i).SetIntValue(m.data.Sum().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -489,10 +449,9 @@ func newMetricMnmProxmoxAPIErrors(cfg MnmProxmoxAPIErrorsMetricConfig) metricMnm
 }
 
 type metricMnmProxmoxAPIRequests struct {
-	data          pmetric.Metric                    // data buffer for generated metric.
-	config        MnmProxmoxAPIRequestsMetricConfig // metric config provided by user.
-	capacity      int                               // max observed number of data points added to the metric.
-	aggDataPoints []int64                           // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                    // data buffer for generated metric.
+	config   MnmProxmoxAPIRequestsMetricConfig // metric config provided by user.
+	capacity int                               // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.api.requests metric with initial data.
@@ -504,48 +463,17 @@ func (m *metricMnmProxmoxAPIRequests) init() {
 	m.data.Sum().SetIsMonotonic(true)
 	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
 	m.data.Sum().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxAPIRequests) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, pathAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Sum().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxAPIRequestsMetricAttributeKeyPath) {
-		dp.Attributes().PutStr("path", pathAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Sum().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("path", pathAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -558,11 +486,6 @@ func (m *metricMnmProxmoxAPIRequests) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxAPIRequests) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Sum().DataPoints().At(i).SetIntValue(m.data.Sum().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -580,10 +503,9 @@ func newMetricMnmProxmoxAPIRequests(cfg MnmProxmoxAPIRequestsMetricConfig) metri
 }
 
 type metricMnmProxmoxClusterNodes struct {
-	data          pmetric.Metric                     // data buffer for generated metric.
-	config        MnmProxmoxClusterNodesMetricConfig // metric config provided by user.
-	capacity      int                                // max observed number of data points added to the metric.
-	aggDataPoints []int64                            // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                     // data buffer for generated metric.
+	config   MnmProxmoxClusterNodesMetricConfig // metric config provided by user.
+	capacity int                                // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.cluster.nodes metric with initial data.
@@ -593,48 +515,17 @@ func (m *metricMnmProxmoxClusterNodes) init() {
 	m.data.SetUnit("{node}")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxClusterNodes) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, clusterAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxClusterNodesMetricAttributeKeyCluster) {
-		dp.Attributes().PutStr("cluster", clusterAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("cluster", clusterAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -647,11 +538,6 @@ func (m *metricMnmProxmoxClusterNodes) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxClusterNodes) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -669,10 +555,9 @@ func newMetricMnmProxmoxClusterNodes(cfg MnmProxmoxClusterNodesMetricConfig) met
 }
 
 type metricMnmProxmoxClusterNodesOnline struct {
-	data          pmetric.Metric                           // data buffer for generated metric.
-	config        MnmProxmoxClusterNodesOnlineMetricConfig // metric config provided by user.
-	capacity      int                                      // max observed number of data points added to the metric.
-	aggDataPoints []int64                                  // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                           // data buffer for generated metric.
+	config   MnmProxmoxClusterNodesOnlineMetricConfig // metric config provided by user.
+	capacity int                                      // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.cluster.nodes_online metric with initial data.
@@ -682,48 +567,17 @@ func (m *metricMnmProxmoxClusterNodesOnline) init() {
 	m.data.SetUnit("{node}")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxClusterNodesOnline) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, clusterAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxClusterNodesOnlineMetricAttributeKeyCluster) {
-		dp.Attributes().PutStr("cluster", clusterAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("cluster", clusterAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -736,11 +590,6 @@ func (m *metricMnmProxmoxClusterNodesOnline) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxClusterNodesOnline) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -758,10 +607,9 @@ func newMetricMnmProxmoxClusterNodesOnline(cfg MnmProxmoxClusterNodesOnlineMetri
 }
 
 type metricMnmProxmoxClusterQuorate struct {
-	data          pmetric.Metric                       // data buffer for generated metric.
-	config        MnmProxmoxClusterQuorateMetricConfig // metric config provided by user.
-	capacity      int                                  // max observed number of data points added to the metric.
-	aggDataPoints []int64                              // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                       // data buffer for generated metric.
+	config   MnmProxmoxClusterQuorateMetricConfig // metric config provided by user.
+	capacity int                                  // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.cluster.quorate metric with initial data.
@@ -771,48 +619,17 @@ func (m *metricMnmProxmoxClusterQuorate) init() {
 	m.data.SetUnit("{status}")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxClusterQuorate) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, clusterAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxClusterQuorateMetricAttributeKeyCluster) {
-		dp.Attributes().PutStr("cluster", clusterAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("cluster", clusterAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -825,11 +642,6 @@ func (m *metricMnmProxmoxClusterQuorate) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxClusterQuorate) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -897,10 +709,9 @@ func newMetricMnmProxmoxCollectionDuration(cfg MnmProxmoxCollectionDurationMetri
 }
 
 type metricMnmProxmoxCtCPUUsage struct {
-	data          pmetric.Metric                   // data buffer for generated metric.
-	config        MnmProxmoxCtCPUUsageMetricConfig // metric config provided by user.
-	capacity      int                              // max observed number of data points added to the metric.
-	aggDataPoints []float64                        // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                   // data buffer for generated metric.
+	config   MnmProxmoxCtCPUUsageMetricConfig // metric config provided by user.
+	capacity int                              // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.ct.cpu_usage metric with initial data.
@@ -910,54 +721,19 @@ func (m *metricMnmProxmoxCtCPUUsage) init() {
 	m.data.SetUnit("{fraction}")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxCtCPUUsage) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxCtCPUUsageMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxCtCPUUsageMetricAttributeKeyVmid) {
-		dp.Attributes().PutStr("vmid", vmidAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxCtCPUUsageMetricAttributeKeyName) {
-		dp.Attributes().PutStr("name", nameAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetDoubleValue(dpi.DoubleValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.DoubleValue() > val {
-					dpi.SetDoubleValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.DoubleValue() < val {
-					dpi.SetDoubleValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetDoubleValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("vmid", vmidAttributeValue)
+	dp.Attributes().PutStr("name", nameAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -970,11 +746,6 @@ func (m *metricMnmProxmoxCtCPUUsage) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxCtCPUUsage) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetDoubleValue(m.data.Gauge().DataPoints().At(i).DoubleValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -992,10 +763,9 @@ func newMetricMnmProxmoxCtCPUUsage(cfg MnmProxmoxCtCPUUsageMetricConfig) metricM
 }
 
 type metricMnmProxmoxCtCpus struct {
-	data          pmetric.Metric               // data buffer for generated metric.
-	config        MnmProxmoxCtCpusMetricConfig // metric config provided by user.
-	capacity      int                          // max observed number of data points added to the metric.
-	aggDataPoints []float64                    // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric               // data buffer for generated metric.
+	config   MnmProxmoxCtCpusMetricConfig // metric config provided by user.
+	capacity int                          // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.ct.cpus metric with initial data.
@@ -1005,54 +775,19 @@ func (m *metricMnmProxmoxCtCpus) init() {
 	m.data.SetUnit("{cpu}")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxCtCpus) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxCtCpusMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxCtCpusMetricAttributeKeyVmid) {
-		dp.Attributes().PutStr("vmid", vmidAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxCtCpusMetricAttributeKeyName) {
-		dp.Attributes().PutStr("name", nameAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetDoubleValue(dpi.DoubleValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.DoubleValue() > val {
-					dpi.SetDoubleValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.DoubleValue() < val {
-					dpi.SetDoubleValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetDoubleValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("vmid", vmidAttributeValue)
+	dp.Attributes().PutStr("name", nameAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -1065,11 +800,6 @@ func (m *metricMnmProxmoxCtCpus) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxCtCpus) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetDoubleValue(m.data.Gauge().DataPoints().At(i).DoubleValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -1087,10 +817,9 @@ func newMetricMnmProxmoxCtCpus(cfg MnmProxmoxCtCpusMetricConfig) metricMnmProxmo
 }
 
 type metricMnmProxmoxCtDiskRead struct {
-	data          pmetric.Metric                   // data buffer for generated metric.
-	config        MnmProxmoxCtDiskReadMetricConfig // metric config provided by user.
-	capacity      int                              // max observed number of data points added to the metric.
-	aggDataPoints []int64                          // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                   // data buffer for generated metric.
+	config   MnmProxmoxCtDiskReadMetricConfig // metric config provided by user.
+	capacity int                              // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.ct.disk_read metric with initial data.
@@ -1100,54 +829,19 @@ func (m *metricMnmProxmoxCtDiskRead) init() {
 	m.data.SetUnit("By")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxCtDiskRead) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxCtDiskReadMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxCtDiskReadMetricAttributeKeyVmid) {
-		dp.Attributes().PutStr("vmid", vmidAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxCtDiskReadMetricAttributeKeyName) {
-		dp.Attributes().PutStr("name", nameAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("vmid", vmidAttributeValue)
+	dp.Attributes().PutStr("name", nameAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -1160,11 +854,6 @@ func (m *metricMnmProxmoxCtDiskRead) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxCtDiskRead) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -1182,10 +871,9 @@ func newMetricMnmProxmoxCtDiskRead(cfg MnmProxmoxCtDiskReadMetricConfig) metricM
 }
 
 type metricMnmProxmoxCtDiskSize struct {
-	data          pmetric.Metric                   // data buffer for generated metric.
-	config        MnmProxmoxCtDiskSizeMetricConfig // metric config provided by user.
-	capacity      int                              // max observed number of data points added to the metric.
-	aggDataPoints []int64                          // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                   // data buffer for generated metric.
+	config   MnmProxmoxCtDiskSizeMetricConfig // metric config provided by user.
+	capacity int                              // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.ct.disk_size metric with initial data.
@@ -1195,54 +883,19 @@ func (m *metricMnmProxmoxCtDiskSize) init() {
 	m.data.SetUnit("By")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxCtDiskSize) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxCtDiskSizeMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxCtDiskSizeMetricAttributeKeyVmid) {
-		dp.Attributes().PutStr("vmid", vmidAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxCtDiskSizeMetricAttributeKeyName) {
-		dp.Attributes().PutStr("name", nameAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("vmid", vmidAttributeValue)
+	dp.Attributes().PutStr("name", nameAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -1255,11 +908,6 @@ func (m *metricMnmProxmoxCtDiskSize) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxCtDiskSize) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -1277,10 +925,9 @@ func newMetricMnmProxmoxCtDiskSize(cfg MnmProxmoxCtDiskSizeMetricConfig) metricM
 }
 
 type metricMnmProxmoxCtDiskUsed struct {
-	data          pmetric.Metric                   // data buffer for generated metric.
-	config        MnmProxmoxCtDiskUsedMetricConfig // metric config provided by user.
-	capacity      int                              // max observed number of data points added to the metric.
-	aggDataPoints []int64                          // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                   // data buffer for generated metric.
+	config   MnmProxmoxCtDiskUsedMetricConfig // metric config provided by user.
+	capacity int                              // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.ct.disk_used metric with initial data.
@@ -1290,54 +937,19 @@ func (m *metricMnmProxmoxCtDiskUsed) init() {
 	m.data.SetUnit("By")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxCtDiskUsed) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxCtDiskUsedMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxCtDiskUsedMetricAttributeKeyVmid) {
-		dp.Attributes().PutStr("vmid", vmidAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxCtDiskUsedMetricAttributeKeyName) {
-		dp.Attributes().PutStr("name", nameAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("vmid", vmidAttributeValue)
+	dp.Attributes().PutStr("name", nameAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -1350,11 +962,6 @@ func (m *metricMnmProxmoxCtDiskUsed) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxCtDiskUsed) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -1372,10 +979,9 @@ func newMetricMnmProxmoxCtDiskUsed(cfg MnmProxmoxCtDiskUsedMetricConfig) metricM
 }
 
 type metricMnmProxmoxCtDiskWrite struct {
-	data          pmetric.Metric                    // data buffer for generated metric.
-	config        MnmProxmoxCtDiskWriteMetricConfig // metric config provided by user.
-	capacity      int                               // max observed number of data points added to the metric.
-	aggDataPoints []int64                           // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                    // data buffer for generated metric.
+	config   MnmProxmoxCtDiskWriteMetricConfig // metric config provided by user.
+	capacity int                               // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.ct.disk_write metric with initial data.
@@ -1385,54 +991,19 @@ func (m *metricMnmProxmoxCtDiskWrite) init() {
 	m.data.SetUnit("By")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxCtDiskWrite) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxCtDiskWriteMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxCtDiskWriteMetricAttributeKeyVmid) {
-		dp.Attributes().PutStr("vmid", vmidAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxCtDiskWriteMetricAttributeKeyName) {
-		dp.Attributes().PutStr("name", nameAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("vmid", vmidAttributeValue)
+	dp.Attributes().PutStr("name", nameAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -1445,11 +1016,6 @@ func (m *metricMnmProxmoxCtDiskWrite) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxCtDiskWrite) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -1467,10 +1033,9 @@ func newMetricMnmProxmoxCtDiskWrite(cfg MnmProxmoxCtDiskWriteMetricConfig) metri
 }
 
 type metricMnmProxmoxCtInfo struct {
-	data          pmetric.Metric               // data buffer for generated metric.
-	config        MnmProxmoxCtInfoMetricConfig // metric config provided by user.
-	capacity      int                          // max observed number of data points added to the metric.
-	aggDataPoints []int64                      // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric               // data buffer for generated metric.
+	config   MnmProxmoxCtInfoMetricConfig // metric config provided by user.
+	capacity int                          // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.ct.info metric with initial data.
@@ -1480,69 +1045,24 @@ func (m *metricMnmProxmoxCtInfo) init() {
 	m.data.SetUnit("{info}")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxCtInfo) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string, tagsAttributeValue string, templateAttributeValue string, hastateAttributeValue string, lockAttributeValue string, guestStatusAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxCtInfoMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxCtInfoMetricAttributeKeyVmid) {
-		dp.Attributes().PutStr("vmid", vmidAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxCtInfoMetricAttributeKeyName) {
-		dp.Attributes().PutStr("name", nameAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxCtInfoMetricAttributeKeyTags) {
-		dp.Attributes().PutStr("tags", tagsAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxCtInfoMetricAttributeKeyTemplate) {
-		dp.Attributes().PutStr("template", templateAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxCtInfoMetricAttributeKeyHastate) {
-		dp.Attributes().PutStr("hastate", hastateAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxCtInfoMetricAttributeKeyLock) {
-		dp.Attributes().PutStr("lock", lockAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxCtInfoMetricAttributeKeyGuestStatus) {
-		dp.Attributes().PutStr("guest_status", guestStatusAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("vmid", vmidAttributeValue)
+	dp.Attributes().PutStr("name", nameAttributeValue)
+	dp.Attributes().PutStr("tags", tagsAttributeValue)
+	dp.Attributes().PutStr("template", templateAttributeValue)
+	dp.Attributes().PutStr("hastate", hastateAttributeValue)
+	dp.Attributes().PutStr("lock", lockAttributeValue)
+	dp.Attributes().PutStr("guest_status", guestStatusAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -1555,11 +1075,6 @@ func (m *metricMnmProxmoxCtInfo) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxCtInfo) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -1577,10 +1092,9 @@ func newMetricMnmProxmoxCtInfo(cfg MnmProxmoxCtInfoMetricConfig) metricMnmProxmo
 }
 
 type metricMnmProxmoxCtMemoryTotal struct {
-	data          pmetric.Metric                      // data buffer for generated metric.
-	config        MnmProxmoxCtMemoryTotalMetricConfig // metric config provided by user.
-	capacity      int                                 // max observed number of data points added to the metric.
-	aggDataPoints []int64                             // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                      // data buffer for generated metric.
+	config   MnmProxmoxCtMemoryTotalMetricConfig // metric config provided by user.
+	capacity int                                 // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.ct.memory_total metric with initial data.
@@ -1590,54 +1104,19 @@ func (m *metricMnmProxmoxCtMemoryTotal) init() {
 	m.data.SetUnit("By")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxCtMemoryTotal) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxCtMemoryTotalMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxCtMemoryTotalMetricAttributeKeyVmid) {
-		dp.Attributes().PutStr("vmid", vmidAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxCtMemoryTotalMetricAttributeKeyName) {
-		dp.Attributes().PutStr("name", nameAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("vmid", vmidAttributeValue)
+	dp.Attributes().PutStr("name", nameAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -1650,11 +1129,6 @@ func (m *metricMnmProxmoxCtMemoryTotal) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxCtMemoryTotal) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -1672,10 +1146,9 @@ func newMetricMnmProxmoxCtMemoryTotal(cfg MnmProxmoxCtMemoryTotalMetricConfig) m
 }
 
 type metricMnmProxmoxCtMemoryUsed struct {
-	data          pmetric.Metric                     // data buffer for generated metric.
-	config        MnmProxmoxCtMemoryUsedMetricConfig // metric config provided by user.
-	capacity      int                                // max observed number of data points added to the metric.
-	aggDataPoints []int64                            // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                     // data buffer for generated metric.
+	config   MnmProxmoxCtMemoryUsedMetricConfig // metric config provided by user.
+	capacity int                                // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.ct.memory_used metric with initial data.
@@ -1685,54 +1158,19 @@ func (m *metricMnmProxmoxCtMemoryUsed) init() {
 	m.data.SetUnit("By")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxCtMemoryUsed) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxCtMemoryUsedMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxCtMemoryUsedMetricAttributeKeyVmid) {
-		dp.Attributes().PutStr("vmid", vmidAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxCtMemoryUsedMetricAttributeKeyName) {
-		dp.Attributes().PutStr("name", nameAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("vmid", vmidAttributeValue)
+	dp.Attributes().PutStr("name", nameAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -1745,11 +1183,6 @@ func (m *metricMnmProxmoxCtMemoryUsed) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxCtMemoryUsed) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -1767,10 +1200,9 @@ func newMetricMnmProxmoxCtMemoryUsed(cfg MnmProxmoxCtMemoryUsedMetricConfig) met
 }
 
 type metricMnmProxmoxCtNetin struct {
-	data          pmetric.Metric                // data buffer for generated metric.
-	config        MnmProxmoxCtNetinMetricConfig // metric config provided by user.
-	capacity      int                           // max observed number of data points added to the metric.
-	aggDataPoints []int64                       // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                // data buffer for generated metric.
+	config   MnmProxmoxCtNetinMetricConfig // metric config provided by user.
+	capacity int                           // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.ct.netin metric with initial data.
@@ -1780,54 +1212,19 @@ func (m *metricMnmProxmoxCtNetin) init() {
 	m.data.SetUnit("By")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxCtNetin) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxCtNetinMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxCtNetinMetricAttributeKeyVmid) {
-		dp.Attributes().PutStr("vmid", vmidAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxCtNetinMetricAttributeKeyName) {
-		dp.Attributes().PutStr("name", nameAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("vmid", vmidAttributeValue)
+	dp.Attributes().PutStr("name", nameAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -1840,11 +1237,6 @@ func (m *metricMnmProxmoxCtNetin) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxCtNetin) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -1862,10 +1254,9 @@ func newMetricMnmProxmoxCtNetin(cfg MnmProxmoxCtNetinMetricConfig) metricMnmProx
 }
 
 type metricMnmProxmoxCtNetout struct {
-	data          pmetric.Metric                 // data buffer for generated metric.
-	config        MnmProxmoxCtNetoutMetricConfig // metric config provided by user.
-	capacity      int                            // max observed number of data points added to the metric.
-	aggDataPoints []int64                        // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                 // data buffer for generated metric.
+	config   MnmProxmoxCtNetoutMetricConfig // metric config provided by user.
+	capacity int                            // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.ct.netout metric with initial data.
@@ -1875,54 +1266,19 @@ func (m *metricMnmProxmoxCtNetout) init() {
 	m.data.SetUnit("By")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxCtNetout) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxCtNetoutMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxCtNetoutMetricAttributeKeyVmid) {
-		dp.Attributes().PutStr("vmid", vmidAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxCtNetoutMetricAttributeKeyName) {
-		dp.Attributes().PutStr("name", nameAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("vmid", vmidAttributeValue)
+	dp.Attributes().PutStr("name", nameAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -1935,11 +1291,6 @@ func (m *metricMnmProxmoxCtNetout) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxCtNetout) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -1957,10 +1308,9 @@ func newMetricMnmProxmoxCtNetout(cfg MnmProxmoxCtNetoutMetricConfig) metricMnmPr
 }
 
 type metricMnmProxmoxCtStatus struct {
-	data          pmetric.Metric                 // data buffer for generated metric.
-	config        MnmProxmoxCtStatusMetricConfig // metric config provided by user.
-	capacity      int                            // max observed number of data points added to the metric.
-	aggDataPoints []int64                        // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                 // data buffer for generated metric.
+	config   MnmProxmoxCtStatusMetricConfig // metric config provided by user.
+	capacity int                            // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.ct.status metric with initial data.
@@ -1970,54 +1320,19 @@ func (m *metricMnmProxmoxCtStatus) init() {
 	m.data.SetUnit("{status}")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxCtStatus) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxCtStatusMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxCtStatusMetricAttributeKeyVmid) {
-		dp.Attributes().PutStr("vmid", vmidAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxCtStatusMetricAttributeKeyName) {
-		dp.Attributes().PutStr("name", nameAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("vmid", vmidAttributeValue)
+	dp.Attributes().PutStr("name", nameAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -2030,11 +1345,6 @@ func (m *metricMnmProxmoxCtStatus) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxCtStatus) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -2052,10 +1362,9 @@ func newMetricMnmProxmoxCtStatus(cfg MnmProxmoxCtStatusMetricConfig) metricMnmPr
 }
 
 type metricMnmProxmoxCtUptime struct {
-	data          pmetric.Metric                 // data buffer for generated metric.
-	config        MnmProxmoxCtUptimeMetricConfig // metric config provided by user.
-	capacity      int                            // max observed number of data points added to the metric.
-	aggDataPoints []int64                        // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                 // data buffer for generated metric.
+	config   MnmProxmoxCtUptimeMetricConfig // metric config provided by user.
+	capacity int                            // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.ct.uptime metric with initial data.
@@ -2065,54 +1374,19 @@ func (m *metricMnmProxmoxCtUptime) init() {
 	m.data.SetUnit("s")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxCtUptime) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxCtUptimeMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxCtUptimeMetricAttributeKeyVmid) {
-		dp.Attributes().PutStr("vmid", vmidAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxCtUptimeMetricAttributeKeyName) {
-		dp.Attributes().PutStr("name", nameAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("vmid", vmidAttributeValue)
+	dp.Attributes().PutStr("name", nameAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -2125,11 +1399,6 @@ func (m *metricMnmProxmoxCtUptime) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxCtUptime) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -2147,10 +1416,9 @@ func newMetricMnmProxmoxCtUptime(cfg MnmProxmoxCtUptimeMetricConfig) metricMnmPr
 }
 
 type metricMnmProxmoxDiskHealth struct {
-	data          pmetric.Metric                   // data buffer for generated metric.
-	config        MnmProxmoxDiskHealthMetricConfig // metric config provided by user.
-	capacity      int                              // max observed number of data points added to the metric.
-	aggDataPoints []int64                          // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                   // data buffer for generated metric.
+	config   MnmProxmoxDiskHealthMetricConfig // metric config provided by user.
+	capacity int                              // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.disk.health metric with initial data.
@@ -2160,57 +1428,20 @@ func (m *metricMnmProxmoxDiskHealth) init() {
 	m.data.SetUnit("{status}")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxDiskHealth) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, deviceAttributeValue string, modelAttributeValue string, typeAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxDiskHealthMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxDiskHealthMetricAttributeKeyDevice) {
-		dp.Attributes().PutStr("device", deviceAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxDiskHealthMetricAttributeKeyModel) {
-		dp.Attributes().PutStr("model", modelAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxDiskHealthMetricAttributeKeyType) {
-		dp.Attributes().PutStr("type", typeAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("device", deviceAttributeValue)
+	dp.Attributes().PutStr("model", modelAttributeValue)
+	dp.Attributes().PutStr("type", typeAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -2223,11 +1454,6 @@ func (m *metricMnmProxmoxDiskHealth) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxDiskHealth) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -2245,10 +1471,9 @@ func newMetricMnmProxmoxDiskHealth(cfg MnmProxmoxDiskHealthMetricConfig) metricM
 }
 
 type metricMnmProxmoxDiskHealthUnknown struct {
-	data          pmetric.Metric                          // data buffer for generated metric.
-	config        MnmProxmoxDiskHealthUnknownMetricConfig // metric config provided by user.
-	capacity      int                                     // max observed number of data points added to the metric.
-	aggDataPoints []int64                                 // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                          // data buffer for generated metric.
+	config   MnmProxmoxDiskHealthUnknownMetricConfig // metric config provided by user.
+	capacity int                                     // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.disk.health_unknown metric with initial data.
@@ -2258,57 +1483,20 @@ func (m *metricMnmProxmoxDiskHealthUnknown) init() {
 	m.data.SetUnit("{status}")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxDiskHealthUnknown) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, deviceAttributeValue string, modelAttributeValue string, typeAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxDiskHealthUnknownMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxDiskHealthUnknownMetricAttributeKeyDevice) {
-		dp.Attributes().PutStr("device", deviceAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxDiskHealthUnknownMetricAttributeKeyModel) {
-		dp.Attributes().PutStr("model", modelAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxDiskHealthUnknownMetricAttributeKeyType) {
-		dp.Attributes().PutStr("type", typeAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("device", deviceAttributeValue)
+	dp.Attributes().PutStr("model", modelAttributeValue)
+	dp.Attributes().PutStr("type", typeAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -2321,11 +1509,6 @@ func (m *metricMnmProxmoxDiskHealthUnknown) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxDiskHealthUnknown) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -2343,10 +1526,9 @@ func newMetricMnmProxmoxDiskHealthUnknown(cfg MnmProxmoxDiskHealthUnknownMetricC
 }
 
 type metricMnmProxmoxDiskLifeRemaining struct {
-	data          pmetric.Metric                          // data buffer for generated metric.
-	config        MnmProxmoxDiskLifeRemainingMetricConfig // metric config provided by user.
-	capacity      int                                     // max observed number of data points added to the metric.
-	aggDataPoints []float64                               // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                          // data buffer for generated metric.
+	config   MnmProxmoxDiskLifeRemainingMetricConfig // metric config provided by user.
+	capacity int                                     // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.disk.life_remaining metric with initial data.
@@ -2356,57 +1538,20 @@ func (m *metricMnmProxmoxDiskLifeRemaining) init() {
 	m.data.SetUnit("%")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxDiskLifeRemaining) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, nodeAttributeValue string, deviceAttributeValue string, modelAttributeValue string, typeAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxDiskLifeRemainingMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxDiskLifeRemainingMetricAttributeKeyDevice) {
-		dp.Attributes().PutStr("device", deviceAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxDiskLifeRemainingMetricAttributeKeyModel) {
-		dp.Attributes().PutStr("model", modelAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxDiskLifeRemainingMetricAttributeKeyType) {
-		dp.Attributes().PutStr("type", typeAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetDoubleValue(dpi.DoubleValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.DoubleValue() > val {
-					dpi.SetDoubleValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.DoubleValue() < val {
-					dpi.SetDoubleValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetDoubleValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("device", deviceAttributeValue)
+	dp.Attributes().PutStr("model", modelAttributeValue)
+	dp.Attributes().PutStr("type", typeAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -2419,11 +1564,6 @@ func (m *metricMnmProxmoxDiskLifeRemaining) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxDiskLifeRemaining) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetDoubleValue(m.data.Gauge().DataPoints().At(i).DoubleValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -2441,10 +1581,9 @@ func newMetricMnmProxmoxDiskLifeRemaining(cfg MnmProxmoxDiskLifeRemainingMetricC
 }
 
 type metricMnmProxmoxDiskSize struct {
-	data          pmetric.Metric                 // data buffer for generated metric.
-	config        MnmProxmoxDiskSizeMetricConfig // metric config provided by user.
-	capacity      int                            // max observed number of data points added to the metric.
-	aggDataPoints []int64                        // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                 // data buffer for generated metric.
+	config   MnmProxmoxDiskSizeMetricConfig // metric config provided by user.
+	capacity int                            // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.disk.size metric with initial data.
@@ -2454,57 +1593,20 @@ func (m *metricMnmProxmoxDiskSize) init() {
 	m.data.SetUnit("By")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxDiskSize) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, deviceAttributeValue string, modelAttributeValue string, typeAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxDiskSizeMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxDiskSizeMetricAttributeKeyDevice) {
-		dp.Attributes().PutStr("device", deviceAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxDiskSizeMetricAttributeKeyModel) {
-		dp.Attributes().PutStr("model", modelAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxDiskSizeMetricAttributeKeyType) {
-		dp.Attributes().PutStr("type", typeAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("device", deviceAttributeValue)
+	dp.Attributes().PutStr("model", modelAttributeValue)
+	dp.Attributes().PutStr("type", typeAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -2517,11 +1619,6 @@ func (m *metricMnmProxmoxDiskSize) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxDiskSize) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -2589,10 +1686,9 @@ func newMetricMnmProxmoxLastCollectionTimestamp(cfg MnmProxmoxLastCollectionTime
 }
 
 type metricMnmProxmoxNodeCPUCores struct {
-	data          pmetric.Metric                     // data buffer for generated metric.
-	config        MnmProxmoxNodeCPUCoresMetricConfig // metric config provided by user.
-	capacity      int                                // max observed number of data points added to the metric.
-	aggDataPoints []int64                            // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                     // data buffer for generated metric.
+	config   MnmProxmoxNodeCPUCoresMetricConfig // metric config provided by user.
+	capacity int                                // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.node.cpu_cores metric with initial data.
@@ -2602,48 +1698,17 @@ func (m *metricMnmProxmoxNodeCPUCores) init() {
 	m.data.SetUnit("{core}")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxNodeCPUCores) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxNodeCPUCoresMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -2656,11 +1721,6 @@ func (m *metricMnmProxmoxNodeCPUCores) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxNodeCPUCores) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -2678,10 +1738,9 @@ func newMetricMnmProxmoxNodeCPUCores(cfg MnmProxmoxNodeCPUCoresMetricConfig) met
 }
 
 type metricMnmProxmoxNodeCPUCount struct {
-	data          pmetric.Metric                     // data buffer for generated metric.
-	config        MnmProxmoxNodeCPUCountMetricConfig // metric config provided by user.
-	capacity      int                                // max observed number of data points added to the metric.
-	aggDataPoints []int64                            // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                     // data buffer for generated metric.
+	config   MnmProxmoxNodeCPUCountMetricConfig // metric config provided by user.
+	capacity int                                // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.node.cpu_count metric with initial data.
@@ -2691,48 +1750,17 @@ func (m *metricMnmProxmoxNodeCPUCount) init() {
 	m.data.SetUnit("{cpu}")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxNodeCPUCount) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxNodeCPUCountMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -2745,11 +1773,6 @@ func (m *metricMnmProxmoxNodeCPUCount) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxNodeCPUCount) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -2767,10 +1790,9 @@ func newMetricMnmProxmoxNodeCPUCount(cfg MnmProxmoxNodeCPUCountMetricConfig) met
 }
 
 type metricMnmProxmoxNodeCPUMhz struct {
-	data          pmetric.Metric                   // data buffer for generated metric.
-	config        MnmProxmoxNodeCPUMhzMetricConfig // metric config provided by user.
-	capacity      int                              // max observed number of data points added to the metric.
-	aggDataPoints []float64                        // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                   // data buffer for generated metric.
+	config   MnmProxmoxNodeCPUMhzMetricConfig // metric config provided by user.
+	capacity int                              // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.node.cpu_mhz metric with initial data.
@@ -2780,48 +1802,17 @@ func (m *metricMnmProxmoxNodeCPUMhz) init() {
 	m.data.SetUnit("{MHz}")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxNodeCPUMhz) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, nodeAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxNodeCPUMhzMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetDoubleValue(dpi.DoubleValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.DoubleValue() > val {
-					dpi.SetDoubleValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.DoubleValue() < val {
-					dpi.SetDoubleValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetDoubleValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -2834,11 +1825,6 @@ func (m *metricMnmProxmoxNodeCPUMhz) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxNodeCPUMhz) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetDoubleValue(m.data.Gauge().DataPoints().At(i).DoubleValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -2856,10 +1842,9 @@ func newMetricMnmProxmoxNodeCPUMhz(cfg MnmProxmoxNodeCPUMhzMetricConfig) metricM
 }
 
 type metricMnmProxmoxNodeCPUSockets struct {
-	data          pmetric.Metric                       // data buffer for generated metric.
-	config        MnmProxmoxNodeCPUSocketsMetricConfig // metric config provided by user.
-	capacity      int                                  // max observed number of data points added to the metric.
-	aggDataPoints []int64                              // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                       // data buffer for generated metric.
+	config   MnmProxmoxNodeCPUSocketsMetricConfig // metric config provided by user.
+	capacity int                                  // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.node.cpu_sockets metric with initial data.
@@ -2869,48 +1854,17 @@ func (m *metricMnmProxmoxNodeCPUSockets) init() {
 	m.data.SetUnit("{socket}")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxNodeCPUSockets) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxNodeCPUSocketsMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -2923,11 +1877,6 @@ func (m *metricMnmProxmoxNodeCPUSockets) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxNodeCPUSockets) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -2945,10 +1894,9 @@ func newMetricMnmProxmoxNodeCPUSockets(cfg MnmProxmoxNodeCPUSocketsMetricConfig)
 }
 
 type metricMnmProxmoxNodeCPUUsage struct {
-	data          pmetric.Metric                     // data buffer for generated metric.
-	config        MnmProxmoxNodeCPUUsageMetricConfig // metric config provided by user.
-	capacity      int                                // max observed number of data points added to the metric.
-	aggDataPoints []float64                          // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                     // data buffer for generated metric.
+	config   MnmProxmoxNodeCPUUsageMetricConfig // metric config provided by user.
+	capacity int                                // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.node.cpu_usage metric with initial data.
@@ -2958,48 +1906,17 @@ func (m *metricMnmProxmoxNodeCPUUsage) init() {
 	m.data.SetUnit("{fraction}")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxNodeCPUUsage) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, nodeAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxNodeCPUUsageMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetDoubleValue(dpi.DoubleValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.DoubleValue() > val {
-					dpi.SetDoubleValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.DoubleValue() < val {
-					dpi.SetDoubleValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetDoubleValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -3012,11 +1929,6 @@ func (m *metricMnmProxmoxNodeCPUUsage) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxNodeCPUUsage) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetDoubleValue(m.data.Gauge().DataPoints().At(i).DoubleValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -3034,10 +1946,9 @@ func newMetricMnmProxmoxNodeCPUUsage(cfg MnmProxmoxNodeCPUUsageMetricConfig) met
 }
 
 type metricMnmProxmoxNodeInfo struct {
-	data          pmetric.Metric                 // data buffer for generated metric.
-	config        MnmProxmoxNodeInfoMetricConfig // metric config provided by user.
-	capacity      int                            // max observed number of data points added to the metric.
-	aggDataPoints []int64                        // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                 // data buffer for generated metric.
+	config   MnmProxmoxNodeInfoMetricConfig // metric config provided by user.
+	capacity int                            // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.node.info metric with initial data.
@@ -3047,54 +1958,19 @@ func (m *metricMnmProxmoxNodeInfo) init() {
 	m.data.SetUnit("{info}")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxNodeInfo) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, kernelVersionAttributeValue string, pveVersionAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxNodeInfoMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxNodeInfoMetricAttributeKeyKernelVersion) {
-		dp.Attributes().PutStr("kernel_version", kernelVersionAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxNodeInfoMetricAttributeKeyPveVersion) {
-		dp.Attributes().PutStr("pve_version", pveVersionAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("kernel_version", kernelVersionAttributeValue)
+	dp.Attributes().PutStr("pve_version", pveVersionAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -3107,11 +1983,6 @@ func (m *metricMnmProxmoxNodeInfo) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxNodeInfo) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -3129,10 +2000,9 @@ func newMetricMnmProxmoxNodeInfo(cfg MnmProxmoxNodeInfoMetricConfig) metricMnmPr
 }
 
 type metricMnmProxmoxNodeIowait struct {
-	data          pmetric.Metric                   // data buffer for generated metric.
-	config        MnmProxmoxNodeIowaitMetricConfig // metric config provided by user.
-	capacity      int                              // max observed number of data points added to the metric.
-	aggDataPoints []float64                        // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                   // data buffer for generated metric.
+	config   MnmProxmoxNodeIowaitMetricConfig // metric config provided by user.
+	capacity int                              // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.node.iowait metric with initial data.
@@ -3142,48 +2012,17 @@ func (m *metricMnmProxmoxNodeIowait) init() {
 	m.data.SetUnit("{fraction}")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxNodeIowait) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, nodeAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxNodeIowaitMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetDoubleValue(dpi.DoubleValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.DoubleValue() > val {
-					dpi.SetDoubleValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.DoubleValue() < val {
-					dpi.SetDoubleValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetDoubleValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -3196,11 +2035,6 @@ func (m *metricMnmProxmoxNodeIowait) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxNodeIowait) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetDoubleValue(m.data.Gauge().DataPoints().At(i).DoubleValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -3218,10 +2052,9 @@ func newMetricMnmProxmoxNodeIowait(cfg MnmProxmoxNodeIowaitMetricConfig) metricM
 }
 
 type metricMnmProxmoxNodeKsmShared struct {
-	data          pmetric.Metric                      // data buffer for generated metric.
-	config        MnmProxmoxNodeKsmSharedMetricConfig // metric config provided by user.
-	capacity      int                                 // max observed number of data points added to the metric.
-	aggDataPoints []int64                             // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                      // data buffer for generated metric.
+	config   MnmProxmoxNodeKsmSharedMetricConfig // metric config provided by user.
+	capacity int                                 // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.node.ksm_shared metric with initial data.
@@ -3231,48 +2064,17 @@ func (m *metricMnmProxmoxNodeKsmShared) init() {
 	m.data.SetUnit("By")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxNodeKsmShared) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxNodeKsmSharedMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -3285,11 +2087,6 @@ func (m *metricMnmProxmoxNodeKsmShared) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxNodeKsmShared) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -3307,10 +2104,9 @@ func newMetricMnmProxmoxNodeKsmShared(cfg MnmProxmoxNodeKsmSharedMetricConfig) m
 }
 
 type metricMnmProxmoxNodeLoadavg15m struct {
-	data          pmetric.Metric                       // data buffer for generated metric.
-	config        MnmProxmoxNodeLoadavg15mMetricConfig // metric config provided by user.
-	capacity      int                                  // max observed number of data points added to the metric.
-	aggDataPoints []float64                            // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                       // data buffer for generated metric.
+	config   MnmProxmoxNodeLoadavg15mMetricConfig // metric config provided by user.
+	capacity int                                  // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.node.loadavg_15m metric with initial data.
@@ -3320,48 +2116,17 @@ func (m *metricMnmProxmoxNodeLoadavg15m) init() {
 	m.data.SetUnit("{load}")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxNodeLoadavg15m) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, nodeAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxNodeLoadavg15mMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetDoubleValue(dpi.DoubleValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.DoubleValue() > val {
-					dpi.SetDoubleValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.DoubleValue() < val {
-					dpi.SetDoubleValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetDoubleValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -3374,11 +2139,6 @@ func (m *metricMnmProxmoxNodeLoadavg15m) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxNodeLoadavg15m) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetDoubleValue(m.data.Gauge().DataPoints().At(i).DoubleValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -3396,10 +2156,9 @@ func newMetricMnmProxmoxNodeLoadavg15m(cfg MnmProxmoxNodeLoadavg15mMetricConfig)
 }
 
 type metricMnmProxmoxNodeLoadavg1m struct {
-	data          pmetric.Metric                      // data buffer for generated metric.
-	config        MnmProxmoxNodeLoadavg1mMetricConfig // metric config provided by user.
-	capacity      int                                 // max observed number of data points added to the metric.
-	aggDataPoints []float64                           // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                      // data buffer for generated metric.
+	config   MnmProxmoxNodeLoadavg1mMetricConfig // metric config provided by user.
+	capacity int                                 // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.node.loadavg_1m metric with initial data.
@@ -3409,48 +2168,17 @@ func (m *metricMnmProxmoxNodeLoadavg1m) init() {
 	m.data.SetUnit("{load}")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxNodeLoadavg1m) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, nodeAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxNodeLoadavg1mMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetDoubleValue(dpi.DoubleValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.DoubleValue() > val {
-					dpi.SetDoubleValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.DoubleValue() < val {
-					dpi.SetDoubleValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetDoubleValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -3463,11 +2191,6 @@ func (m *metricMnmProxmoxNodeLoadavg1m) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxNodeLoadavg1m) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetDoubleValue(m.data.Gauge().DataPoints().At(i).DoubleValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -3485,10 +2208,9 @@ func newMetricMnmProxmoxNodeLoadavg1m(cfg MnmProxmoxNodeLoadavg1mMetricConfig) m
 }
 
 type metricMnmProxmoxNodeLoadavg5m struct {
-	data          pmetric.Metric                      // data buffer for generated metric.
-	config        MnmProxmoxNodeLoadavg5mMetricConfig // metric config provided by user.
-	capacity      int                                 // max observed number of data points added to the metric.
-	aggDataPoints []float64                           // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                      // data buffer for generated metric.
+	config   MnmProxmoxNodeLoadavg5mMetricConfig // metric config provided by user.
+	capacity int                                 // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.node.loadavg_5m metric with initial data.
@@ -3498,48 +2220,17 @@ func (m *metricMnmProxmoxNodeLoadavg5m) init() {
 	m.data.SetUnit("{load}")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxNodeLoadavg5m) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, nodeAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxNodeLoadavg5mMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetDoubleValue(dpi.DoubleValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.DoubleValue() > val {
-					dpi.SetDoubleValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.DoubleValue() < val {
-					dpi.SetDoubleValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetDoubleValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -3552,11 +2243,6 @@ func (m *metricMnmProxmoxNodeLoadavg5m) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxNodeLoadavg5m) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetDoubleValue(m.data.Gauge().DataPoints().At(i).DoubleValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -3574,10 +2260,9 @@ func newMetricMnmProxmoxNodeLoadavg5m(cfg MnmProxmoxNodeLoadavg5mMetricConfig) m
 }
 
 type metricMnmProxmoxNodeMemoryFree struct {
-	data          pmetric.Metric                       // data buffer for generated metric.
-	config        MnmProxmoxNodeMemoryFreeMetricConfig // metric config provided by user.
-	capacity      int                                  // max observed number of data points added to the metric.
-	aggDataPoints []int64                              // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                       // data buffer for generated metric.
+	config   MnmProxmoxNodeMemoryFreeMetricConfig // metric config provided by user.
+	capacity int                                  // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.node.memory_free metric with initial data.
@@ -3587,48 +2272,17 @@ func (m *metricMnmProxmoxNodeMemoryFree) init() {
 	m.data.SetUnit("By")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxNodeMemoryFree) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxNodeMemoryFreeMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -3641,11 +2295,6 @@ func (m *metricMnmProxmoxNodeMemoryFree) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxNodeMemoryFree) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -3663,10 +2312,9 @@ func newMetricMnmProxmoxNodeMemoryFree(cfg MnmProxmoxNodeMemoryFreeMetricConfig)
 }
 
 type metricMnmProxmoxNodeMemoryTotal struct {
-	data          pmetric.Metric                        // data buffer for generated metric.
-	config        MnmProxmoxNodeMemoryTotalMetricConfig // metric config provided by user.
-	capacity      int                                   // max observed number of data points added to the metric.
-	aggDataPoints []int64                               // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                        // data buffer for generated metric.
+	config   MnmProxmoxNodeMemoryTotalMetricConfig // metric config provided by user.
+	capacity int                                   // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.node.memory_total metric with initial data.
@@ -3676,48 +2324,17 @@ func (m *metricMnmProxmoxNodeMemoryTotal) init() {
 	m.data.SetUnit("By")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxNodeMemoryTotal) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxNodeMemoryTotalMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -3730,11 +2347,6 @@ func (m *metricMnmProxmoxNodeMemoryTotal) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxNodeMemoryTotal) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -3752,10 +2364,9 @@ func newMetricMnmProxmoxNodeMemoryTotal(cfg MnmProxmoxNodeMemoryTotalMetricConfi
 }
 
 type metricMnmProxmoxNodeMemoryUsed struct {
-	data          pmetric.Metric                       // data buffer for generated metric.
-	config        MnmProxmoxNodeMemoryUsedMetricConfig // metric config provided by user.
-	capacity      int                                  // max observed number of data points added to the metric.
-	aggDataPoints []int64                              // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                       // data buffer for generated metric.
+	config   MnmProxmoxNodeMemoryUsedMetricConfig // metric config provided by user.
+	capacity int                                  // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.node.memory_used metric with initial data.
@@ -3765,48 +2376,17 @@ func (m *metricMnmProxmoxNodeMemoryUsed) init() {
 	m.data.SetUnit("By")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxNodeMemoryUsed) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxNodeMemoryUsedMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -3819,11 +2399,6 @@ func (m *metricMnmProxmoxNodeMemoryUsed) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxNodeMemoryUsed) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -3841,10 +2416,9 @@ func newMetricMnmProxmoxNodeMemoryUsed(cfg MnmProxmoxNodeMemoryUsedMetricConfig)
 }
 
 type metricMnmProxmoxNodeOnline struct {
-	data          pmetric.Metric                   // data buffer for generated metric.
-	config        MnmProxmoxNodeOnlineMetricConfig // metric config provided by user.
-	capacity      int                              // max observed number of data points added to the metric.
-	aggDataPoints []int64                          // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                   // data buffer for generated metric.
+	config   MnmProxmoxNodeOnlineMetricConfig // metric config provided by user.
+	capacity int                              // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.node.online metric with initial data.
@@ -3854,48 +2428,17 @@ func (m *metricMnmProxmoxNodeOnline) init() {
 	m.data.SetUnit("{status}")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxNodeOnline) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxNodeOnlineMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -3908,11 +2451,6 @@ func (m *metricMnmProxmoxNodeOnline) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxNodeOnline) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -3930,10 +2468,9 @@ func newMetricMnmProxmoxNodeOnline(cfg MnmProxmoxNodeOnlineMetricConfig) metricM
 }
 
 type metricMnmProxmoxNodeRootfsTotal struct {
-	data          pmetric.Metric                        // data buffer for generated metric.
-	config        MnmProxmoxNodeRootfsTotalMetricConfig // metric config provided by user.
-	capacity      int                                   // max observed number of data points added to the metric.
-	aggDataPoints []int64                               // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                        // data buffer for generated metric.
+	config   MnmProxmoxNodeRootfsTotalMetricConfig // metric config provided by user.
+	capacity int                                   // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.node.rootfs_total metric with initial data.
@@ -3943,48 +2480,17 @@ func (m *metricMnmProxmoxNodeRootfsTotal) init() {
 	m.data.SetUnit("By")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxNodeRootfsTotal) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxNodeRootfsTotalMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -3997,11 +2503,6 @@ func (m *metricMnmProxmoxNodeRootfsTotal) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxNodeRootfsTotal) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -4019,10 +2520,9 @@ func newMetricMnmProxmoxNodeRootfsTotal(cfg MnmProxmoxNodeRootfsTotalMetricConfi
 }
 
 type metricMnmProxmoxNodeRootfsUsed struct {
-	data          pmetric.Metric                       // data buffer for generated metric.
-	config        MnmProxmoxNodeRootfsUsedMetricConfig // metric config provided by user.
-	capacity      int                                  // max observed number of data points added to the metric.
-	aggDataPoints []int64                              // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                       // data buffer for generated metric.
+	config   MnmProxmoxNodeRootfsUsedMetricConfig // metric config provided by user.
+	capacity int                                  // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.node.rootfs_used metric with initial data.
@@ -4032,48 +2532,17 @@ func (m *metricMnmProxmoxNodeRootfsUsed) init() {
 	m.data.SetUnit("By")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxNodeRootfsUsed) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxNodeRootfsUsedMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -4086,11 +2555,6 @@ func (m *metricMnmProxmoxNodeRootfsUsed) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxNodeRootfsUsed) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -4108,10 +2572,9 @@ func newMetricMnmProxmoxNodeRootfsUsed(cfg MnmProxmoxNodeRootfsUsedMetricConfig)
 }
 
 type metricMnmProxmoxNodeSwapTotal struct {
-	data          pmetric.Metric                      // data buffer for generated metric.
-	config        MnmProxmoxNodeSwapTotalMetricConfig // metric config provided by user.
-	capacity      int                                 // max observed number of data points added to the metric.
-	aggDataPoints []int64                             // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                      // data buffer for generated metric.
+	config   MnmProxmoxNodeSwapTotalMetricConfig // metric config provided by user.
+	capacity int                                 // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.node.swap_total metric with initial data.
@@ -4121,48 +2584,17 @@ func (m *metricMnmProxmoxNodeSwapTotal) init() {
 	m.data.SetUnit("By")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxNodeSwapTotal) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxNodeSwapTotalMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -4175,11 +2607,6 @@ func (m *metricMnmProxmoxNodeSwapTotal) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxNodeSwapTotal) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -4197,10 +2624,9 @@ func newMetricMnmProxmoxNodeSwapTotal(cfg MnmProxmoxNodeSwapTotalMetricConfig) m
 }
 
 type metricMnmProxmoxNodeSwapUsed struct {
-	data          pmetric.Metric                     // data buffer for generated metric.
-	config        MnmProxmoxNodeSwapUsedMetricConfig // metric config provided by user.
-	capacity      int                                // max observed number of data points added to the metric.
-	aggDataPoints []int64                            // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                     // data buffer for generated metric.
+	config   MnmProxmoxNodeSwapUsedMetricConfig // metric config provided by user.
+	capacity int                                // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.node.swap_used metric with initial data.
@@ -4210,48 +2636,17 @@ func (m *metricMnmProxmoxNodeSwapUsed) init() {
 	m.data.SetUnit("By")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxNodeSwapUsed) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxNodeSwapUsedMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -4264,11 +2659,6 @@ func (m *metricMnmProxmoxNodeSwapUsed) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxNodeSwapUsed) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -4286,10 +2676,9 @@ func newMetricMnmProxmoxNodeSwapUsed(cfg MnmProxmoxNodeSwapUsedMetricConfig) met
 }
 
 type metricMnmProxmoxNodeUptime struct {
-	data          pmetric.Metric                   // data buffer for generated metric.
-	config        MnmProxmoxNodeUptimeMetricConfig // metric config provided by user.
-	capacity      int                              // max observed number of data points added to the metric.
-	aggDataPoints []int64                          // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                   // data buffer for generated metric.
+	config   MnmProxmoxNodeUptimeMetricConfig // metric config provided by user.
+	capacity int                              // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.node.uptime metric with initial data.
@@ -4299,48 +2688,17 @@ func (m *metricMnmProxmoxNodeUptime) init() {
 	m.data.SetUnit("s")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxNodeUptime) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxNodeUptimeMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -4353,11 +2711,6 @@ func (m *metricMnmProxmoxNodeUptime) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxNodeUptime) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -4375,10 +2728,9 @@ func newMetricMnmProxmoxNodeUptime(cfg MnmProxmoxNodeUptimeMetricConfig) metricM
 }
 
 type metricMnmProxmoxStorageActive struct {
-	data          pmetric.Metric                      // data buffer for generated metric.
-	config        MnmProxmoxStorageActiveMetricConfig // metric config provided by user.
-	capacity      int                                 // max observed number of data points added to the metric.
-	aggDataPoints []int64                             // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                      // data buffer for generated metric.
+	config   MnmProxmoxStorageActiveMetricConfig // metric config provided by user.
+	capacity int                                 // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.storage.active metric with initial data.
@@ -4388,54 +2740,19 @@ func (m *metricMnmProxmoxStorageActive) init() {
 	m.data.SetUnit("{status}")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxStorageActive) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, storageAttributeValue string, typeAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxStorageActiveMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxStorageActiveMetricAttributeKeyStorage) {
-		dp.Attributes().PutStr("storage", storageAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxStorageActiveMetricAttributeKeyType) {
-		dp.Attributes().PutStr("type", typeAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("storage", storageAttributeValue)
+	dp.Attributes().PutStr("type", typeAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -4448,11 +2765,6 @@ func (m *metricMnmProxmoxStorageActive) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxStorageActive) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -4470,10 +2782,9 @@ func newMetricMnmProxmoxStorageActive(cfg MnmProxmoxStorageActiveMetricConfig) m
 }
 
 type metricMnmProxmoxStorageAvailable struct {
-	data          pmetric.Metric                         // data buffer for generated metric.
-	config        MnmProxmoxStorageAvailableMetricConfig // metric config provided by user.
-	capacity      int                                    // max observed number of data points added to the metric.
-	aggDataPoints []int64                                // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                         // data buffer for generated metric.
+	config   MnmProxmoxStorageAvailableMetricConfig // metric config provided by user.
+	capacity int                                    // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.storage.available metric with initial data.
@@ -4483,54 +2794,19 @@ func (m *metricMnmProxmoxStorageAvailable) init() {
 	m.data.SetUnit("By")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxStorageAvailable) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, storageAttributeValue string, typeAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxStorageAvailableMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxStorageAvailableMetricAttributeKeyStorage) {
-		dp.Attributes().PutStr("storage", storageAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxStorageAvailableMetricAttributeKeyType) {
-		dp.Attributes().PutStr("type", typeAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("storage", storageAttributeValue)
+	dp.Attributes().PutStr("type", typeAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -4543,11 +2819,6 @@ func (m *metricMnmProxmoxStorageAvailable) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxStorageAvailable) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -4565,10 +2836,9 @@ func newMetricMnmProxmoxStorageAvailable(cfg MnmProxmoxStorageAvailableMetricCon
 }
 
 type metricMnmProxmoxStorageEnabled struct {
-	data          pmetric.Metric                       // data buffer for generated metric.
-	config        MnmProxmoxStorageEnabledMetricConfig // metric config provided by user.
-	capacity      int                                  // max observed number of data points added to the metric.
-	aggDataPoints []int64                              // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                       // data buffer for generated metric.
+	config   MnmProxmoxStorageEnabledMetricConfig // metric config provided by user.
+	capacity int                                  // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.storage.enabled metric with initial data.
@@ -4578,54 +2848,19 @@ func (m *metricMnmProxmoxStorageEnabled) init() {
 	m.data.SetUnit("{status}")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxStorageEnabled) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, storageAttributeValue string, typeAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxStorageEnabledMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxStorageEnabledMetricAttributeKeyStorage) {
-		dp.Attributes().PutStr("storage", storageAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxStorageEnabledMetricAttributeKeyType) {
-		dp.Attributes().PutStr("type", typeAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("storage", storageAttributeValue)
+	dp.Attributes().PutStr("type", typeAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -4638,11 +2873,6 @@ func (m *metricMnmProxmoxStorageEnabled) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxStorageEnabled) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -4660,10 +2890,9 @@ func newMetricMnmProxmoxStorageEnabled(cfg MnmProxmoxStorageEnabledMetricConfig)
 }
 
 type metricMnmProxmoxStorageShared struct {
-	data          pmetric.Metric                      // data buffer for generated metric.
-	config        MnmProxmoxStorageSharedMetricConfig // metric config provided by user.
-	capacity      int                                 // max observed number of data points added to the metric.
-	aggDataPoints []int64                             // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                      // data buffer for generated metric.
+	config   MnmProxmoxStorageSharedMetricConfig // metric config provided by user.
+	capacity int                                 // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.storage.shared metric with initial data.
@@ -4673,54 +2902,19 @@ func (m *metricMnmProxmoxStorageShared) init() {
 	m.data.SetUnit("{status}")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxStorageShared) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, storageAttributeValue string, typeAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxStorageSharedMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxStorageSharedMetricAttributeKeyStorage) {
-		dp.Attributes().PutStr("storage", storageAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxStorageSharedMetricAttributeKeyType) {
-		dp.Attributes().PutStr("type", typeAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("storage", storageAttributeValue)
+	dp.Attributes().PutStr("type", typeAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -4733,11 +2927,6 @@ func (m *metricMnmProxmoxStorageShared) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxStorageShared) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -4755,10 +2944,9 @@ func newMetricMnmProxmoxStorageShared(cfg MnmProxmoxStorageSharedMetricConfig) m
 }
 
 type metricMnmProxmoxStorageTotal struct {
-	data          pmetric.Metric                     // data buffer for generated metric.
-	config        MnmProxmoxStorageTotalMetricConfig // metric config provided by user.
-	capacity      int                                // max observed number of data points added to the metric.
-	aggDataPoints []int64                            // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                     // data buffer for generated metric.
+	config   MnmProxmoxStorageTotalMetricConfig // metric config provided by user.
+	capacity int                                // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.storage.total metric with initial data.
@@ -4768,54 +2956,19 @@ func (m *metricMnmProxmoxStorageTotal) init() {
 	m.data.SetUnit("By")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxStorageTotal) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, storageAttributeValue string, typeAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxStorageTotalMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxStorageTotalMetricAttributeKeyStorage) {
-		dp.Attributes().PutStr("storage", storageAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxStorageTotalMetricAttributeKeyType) {
-		dp.Attributes().PutStr("type", typeAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("storage", storageAttributeValue)
+	dp.Attributes().PutStr("type", typeAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -4828,11 +2981,6 @@ func (m *metricMnmProxmoxStorageTotal) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxStorageTotal) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -4850,10 +2998,9 @@ func newMetricMnmProxmoxStorageTotal(cfg MnmProxmoxStorageTotalMetricConfig) met
 }
 
 type metricMnmProxmoxStorageUsed struct {
-	data          pmetric.Metric                    // data buffer for generated metric.
-	config        MnmProxmoxStorageUsedMetricConfig // metric config provided by user.
-	capacity      int                               // max observed number of data points added to the metric.
-	aggDataPoints []int64                           // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                    // data buffer for generated metric.
+	config   MnmProxmoxStorageUsedMetricConfig // metric config provided by user.
+	capacity int                               // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.storage.used metric with initial data.
@@ -4863,54 +3010,19 @@ func (m *metricMnmProxmoxStorageUsed) init() {
 	m.data.SetUnit("By")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxStorageUsed) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, storageAttributeValue string, typeAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxStorageUsedMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxStorageUsedMetricAttributeKeyStorage) {
-		dp.Attributes().PutStr("storage", storageAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxStorageUsedMetricAttributeKeyType) {
-		dp.Attributes().PutStr("type", typeAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("storage", storageAttributeValue)
+	dp.Attributes().PutStr("type", typeAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -4923,11 +3035,6 @@ func (m *metricMnmProxmoxStorageUsed) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxStorageUsed) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -4945,10 +3052,9 @@ func newMetricMnmProxmoxStorageUsed(cfg MnmProxmoxStorageUsedMetricConfig) metri
 }
 
 type metricMnmProxmoxVMCPUUsage struct {
-	data          pmetric.Metric                   // data buffer for generated metric.
-	config        MnmProxmoxVMCPUUsageMetricConfig // metric config provided by user.
-	capacity      int                              // max observed number of data points added to the metric.
-	aggDataPoints []float64                        // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                   // data buffer for generated metric.
+	config   MnmProxmoxVMCPUUsageMetricConfig // metric config provided by user.
+	capacity int                              // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.vm.cpu_usage metric with initial data.
@@ -4958,54 +3064,19 @@ func (m *metricMnmProxmoxVMCPUUsage) init() {
 	m.data.SetUnit("{fraction}")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxVMCPUUsage) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxVMCPUUsageMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxVMCPUUsageMetricAttributeKeyVmid) {
-		dp.Attributes().PutStr("vmid", vmidAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxVMCPUUsageMetricAttributeKeyName) {
-		dp.Attributes().PutStr("name", nameAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetDoubleValue(dpi.DoubleValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.DoubleValue() > val {
-					dpi.SetDoubleValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.DoubleValue() < val {
-					dpi.SetDoubleValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetDoubleValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("vmid", vmidAttributeValue)
+	dp.Attributes().PutStr("name", nameAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -5018,11 +3089,6 @@ func (m *metricMnmProxmoxVMCPUUsage) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxVMCPUUsage) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetDoubleValue(m.data.Gauge().DataPoints().At(i).DoubleValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -5040,10 +3106,9 @@ func newMetricMnmProxmoxVMCPUUsage(cfg MnmProxmoxVMCPUUsageMetricConfig) metricM
 }
 
 type metricMnmProxmoxVMCpus struct {
-	data          pmetric.Metric               // data buffer for generated metric.
-	config        MnmProxmoxVMCpusMetricConfig // metric config provided by user.
-	capacity      int                          // max observed number of data points added to the metric.
-	aggDataPoints []float64                    // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric               // data buffer for generated metric.
+	config   MnmProxmoxVMCpusMetricConfig // metric config provided by user.
+	capacity int                          // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.vm.cpus metric with initial data.
@@ -5053,54 +3118,19 @@ func (m *metricMnmProxmoxVMCpus) init() {
 	m.data.SetUnit("{cpu}")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxVMCpus) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxVMCpusMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxVMCpusMetricAttributeKeyVmid) {
-		dp.Attributes().PutStr("vmid", vmidAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxVMCpusMetricAttributeKeyName) {
-		dp.Attributes().PutStr("name", nameAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetDoubleValue(dpi.DoubleValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.DoubleValue() > val {
-					dpi.SetDoubleValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.DoubleValue() < val {
-					dpi.SetDoubleValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetDoubleValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("vmid", vmidAttributeValue)
+	dp.Attributes().PutStr("name", nameAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -5113,11 +3143,6 @@ func (m *metricMnmProxmoxVMCpus) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxVMCpus) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetDoubleValue(m.data.Gauge().DataPoints().At(i).DoubleValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -5135,10 +3160,9 @@ func newMetricMnmProxmoxVMCpus(cfg MnmProxmoxVMCpusMetricConfig) metricMnmProxmo
 }
 
 type metricMnmProxmoxVMDiskRead struct {
-	data          pmetric.Metric                   // data buffer for generated metric.
-	config        MnmProxmoxVMDiskReadMetricConfig // metric config provided by user.
-	capacity      int                              // max observed number of data points added to the metric.
-	aggDataPoints []int64                          // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                   // data buffer for generated metric.
+	config   MnmProxmoxVMDiskReadMetricConfig // metric config provided by user.
+	capacity int                              // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.vm.disk_read metric with initial data.
@@ -5148,54 +3172,19 @@ func (m *metricMnmProxmoxVMDiskRead) init() {
 	m.data.SetUnit("By")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxVMDiskRead) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxVMDiskReadMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxVMDiskReadMetricAttributeKeyVmid) {
-		dp.Attributes().PutStr("vmid", vmidAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxVMDiskReadMetricAttributeKeyName) {
-		dp.Attributes().PutStr("name", nameAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("vmid", vmidAttributeValue)
+	dp.Attributes().PutStr("name", nameAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -5208,11 +3197,6 @@ func (m *metricMnmProxmoxVMDiskRead) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxVMDiskRead) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -5230,10 +3214,9 @@ func newMetricMnmProxmoxVMDiskRead(cfg MnmProxmoxVMDiskReadMetricConfig) metricM
 }
 
 type metricMnmProxmoxVMDiskSize struct {
-	data          pmetric.Metric                   // data buffer for generated metric.
-	config        MnmProxmoxVMDiskSizeMetricConfig // metric config provided by user.
-	capacity      int                              // max observed number of data points added to the metric.
-	aggDataPoints []int64                          // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                   // data buffer for generated metric.
+	config   MnmProxmoxVMDiskSizeMetricConfig // metric config provided by user.
+	capacity int                              // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.vm.disk_size metric with initial data.
@@ -5243,54 +3226,19 @@ func (m *metricMnmProxmoxVMDiskSize) init() {
 	m.data.SetUnit("By")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxVMDiskSize) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxVMDiskSizeMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxVMDiskSizeMetricAttributeKeyVmid) {
-		dp.Attributes().PutStr("vmid", vmidAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxVMDiskSizeMetricAttributeKeyName) {
-		dp.Attributes().PutStr("name", nameAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("vmid", vmidAttributeValue)
+	dp.Attributes().PutStr("name", nameAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -5303,11 +3251,6 @@ func (m *metricMnmProxmoxVMDiskSize) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxVMDiskSize) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -5325,10 +3268,9 @@ func newMetricMnmProxmoxVMDiskSize(cfg MnmProxmoxVMDiskSizeMetricConfig) metricM
 }
 
 type metricMnmProxmoxVMDiskWrite struct {
-	data          pmetric.Metric                    // data buffer for generated metric.
-	config        MnmProxmoxVMDiskWriteMetricConfig // metric config provided by user.
-	capacity      int                               // max observed number of data points added to the metric.
-	aggDataPoints []int64                           // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                    // data buffer for generated metric.
+	config   MnmProxmoxVMDiskWriteMetricConfig // metric config provided by user.
+	capacity int                               // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.vm.disk_write metric with initial data.
@@ -5338,54 +3280,19 @@ func (m *metricMnmProxmoxVMDiskWrite) init() {
 	m.data.SetUnit("By")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxVMDiskWrite) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxVMDiskWriteMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxVMDiskWriteMetricAttributeKeyVmid) {
-		dp.Attributes().PutStr("vmid", vmidAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxVMDiskWriteMetricAttributeKeyName) {
-		dp.Attributes().PutStr("name", nameAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("vmid", vmidAttributeValue)
+	dp.Attributes().PutStr("name", nameAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -5398,11 +3305,6 @@ func (m *metricMnmProxmoxVMDiskWrite) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxVMDiskWrite) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -5420,10 +3322,9 @@ func newMetricMnmProxmoxVMDiskWrite(cfg MnmProxmoxVMDiskWriteMetricConfig) metri
 }
 
 type metricMnmProxmoxVMInfo struct {
-	data          pmetric.Metric               // data buffer for generated metric.
-	config        MnmProxmoxVMInfoMetricConfig // metric config provided by user.
-	capacity      int                          // max observed number of data points added to the metric.
-	aggDataPoints []int64                      // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric               // data buffer for generated metric.
+	config   MnmProxmoxVMInfoMetricConfig // metric config provided by user.
+	capacity int                          // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.vm.info metric with initial data.
@@ -5433,69 +3334,24 @@ func (m *metricMnmProxmoxVMInfo) init() {
 	m.data.SetUnit("{info}")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxVMInfo) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string, tagsAttributeValue string, templateAttributeValue string, hastateAttributeValue string, lockAttributeValue string, guestStatusAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxVMInfoMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxVMInfoMetricAttributeKeyVmid) {
-		dp.Attributes().PutStr("vmid", vmidAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxVMInfoMetricAttributeKeyName) {
-		dp.Attributes().PutStr("name", nameAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxVMInfoMetricAttributeKeyTags) {
-		dp.Attributes().PutStr("tags", tagsAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxVMInfoMetricAttributeKeyTemplate) {
-		dp.Attributes().PutStr("template", templateAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxVMInfoMetricAttributeKeyHastate) {
-		dp.Attributes().PutStr("hastate", hastateAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxVMInfoMetricAttributeKeyLock) {
-		dp.Attributes().PutStr("lock", lockAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxVMInfoMetricAttributeKeyGuestStatus) {
-		dp.Attributes().PutStr("guest_status", guestStatusAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("vmid", vmidAttributeValue)
+	dp.Attributes().PutStr("name", nameAttributeValue)
+	dp.Attributes().PutStr("tags", tagsAttributeValue)
+	dp.Attributes().PutStr("template", templateAttributeValue)
+	dp.Attributes().PutStr("hastate", hastateAttributeValue)
+	dp.Attributes().PutStr("lock", lockAttributeValue)
+	dp.Attributes().PutStr("guest_status", guestStatusAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -5508,11 +3364,6 @@ func (m *metricMnmProxmoxVMInfo) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxVMInfo) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -5530,10 +3381,9 @@ func newMetricMnmProxmoxVMInfo(cfg MnmProxmoxVMInfoMetricConfig) metricMnmProxmo
 }
 
 type metricMnmProxmoxVMMemoryTotal struct {
-	data          pmetric.Metric                      // data buffer for generated metric.
-	config        MnmProxmoxVMMemoryTotalMetricConfig // metric config provided by user.
-	capacity      int                                 // max observed number of data points added to the metric.
-	aggDataPoints []int64                             // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                      // data buffer for generated metric.
+	config   MnmProxmoxVMMemoryTotalMetricConfig // metric config provided by user.
+	capacity int                                 // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.vm.memory_total metric with initial data.
@@ -5543,54 +3393,19 @@ func (m *metricMnmProxmoxVMMemoryTotal) init() {
 	m.data.SetUnit("By")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxVMMemoryTotal) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxVMMemoryTotalMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxVMMemoryTotalMetricAttributeKeyVmid) {
-		dp.Attributes().PutStr("vmid", vmidAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxVMMemoryTotalMetricAttributeKeyName) {
-		dp.Attributes().PutStr("name", nameAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("vmid", vmidAttributeValue)
+	dp.Attributes().PutStr("name", nameAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -5603,11 +3418,6 @@ func (m *metricMnmProxmoxVMMemoryTotal) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxVMMemoryTotal) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -5625,10 +3435,9 @@ func newMetricMnmProxmoxVMMemoryTotal(cfg MnmProxmoxVMMemoryTotalMetricConfig) m
 }
 
 type metricMnmProxmoxVMMemoryUsed struct {
-	data          pmetric.Metric                     // data buffer for generated metric.
-	config        MnmProxmoxVMMemoryUsedMetricConfig // metric config provided by user.
-	capacity      int                                // max observed number of data points added to the metric.
-	aggDataPoints []int64                            // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                     // data buffer for generated metric.
+	config   MnmProxmoxVMMemoryUsedMetricConfig // metric config provided by user.
+	capacity int                                // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.vm.memory_used metric with initial data.
@@ -5638,54 +3447,19 @@ func (m *metricMnmProxmoxVMMemoryUsed) init() {
 	m.data.SetUnit("By")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxVMMemoryUsed) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxVMMemoryUsedMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxVMMemoryUsedMetricAttributeKeyVmid) {
-		dp.Attributes().PutStr("vmid", vmidAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxVMMemoryUsedMetricAttributeKeyName) {
-		dp.Attributes().PutStr("name", nameAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("vmid", vmidAttributeValue)
+	dp.Attributes().PutStr("name", nameAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -5698,11 +3472,6 @@ func (m *metricMnmProxmoxVMMemoryUsed) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxVMMemoryUsed) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -5720,10 +3489,9 @@ func newMetricMnmProxmoxVMMemoryUsed(cfg MnmProxmoxVMMemoryUsedMetricConfig) met
 }
 
 type metricMnmProxmoxVMNetin struct {
-	data          pmetric.Metric                // data buffer for generated metric.
-	config        MnmProxmoxVMNetinMetricConfig // metric config provided by user.
-	capacity      int                           // max observed number of data points added to the metric.
-	aggDataPoints []int64                       // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                // data buffer for generated metric.
+	config   MnmProxmoxVMNetinMetricConfig // metric config provided by user.
+	capacity int                           // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.vm.netin metric with initial data.
@@ -5733,54 +3501,19 @@ func (m *metricMnmProxmoxVMNetin) init() {
 	m.data.SetUnit("By")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxVMNetin) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxVMNetinMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxVMNetinMetricAttributeKeyVmid) {
-		dp.Attributes().PutStr("vmid", vmidAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxVMNetinMetricAttributeKeyName) {
-		dp.Attributes().PutStr("name", nameAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("vmid", vmidAttributeValue)
+	dp.Attributes().PutStr("name", nameAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -5793,11 +3526,6 @@ func (m *metricMnmProxmoxVMNetin) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxVMNetin) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -5815,10 +3543,9 @@ func newMetricMnmProxmoxVMNetin(cfg MnmProxmoxVMNetinMetricConfig) metricMnmProx
 }
 
 type metricMnmProxmoxVMNetout struct {
-	data          pmetric.Metric                 // data buffer for generated metric.
-	config        MnmProxmoxVMNetoutMetricConfig // metric config provided by user.
-	capacity      int                            // max observed number of data points added to the metric.
-	aggDataPoints []int64                        // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                 // data buffer for generated metric.
+	config   MnmProxmoxVMNetoutMetricConfig // metric config provided by user.
+	capacity int                            // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.vm.netout metric with initial data.
@@ -5828,54 +3555,19 @@ func (m *metricMnmProxmoxVMNetout) init() {
 	m.data.SetUnit("By")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxVMNetout) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxVMNetoutMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxVMNetoutMetricAttributeKeyVmid) {
-		dp.Attributes().PutStr("vmid", vmidAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxVMNetoutMetricAttributeKeyName) {
-		dp.Attributes().PutStr("name", nameAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("vmid", vmidAttributeValue)
+	dp.Attributes().PutStr("name", nameAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -5888,11 +3580,6 @@ func (m *metricMnmProxmoxVMNetout) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxVMNetout) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -5910,10 +3597,9 @@ func newMetricMnmProxmoxVMNetout(cfg MnmProxmoxVMNetoutMetricConfig) metricMnmPr
 }
 
 type metricMnmProxmoxVMStatus struct {
-	data          pmetric.Metric                 // data buffer for generated metric.
-	config        MnmProxmoxVMStatusMetricConfig // metric config provided by user.
-	capacity      int                            // max observed number of data points added to the metric.
-	aggDataPoints []int64                        // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                 // data buffer for generated metric.
+	config   MnmProxmoxVMStatusMetricConfig // metric config provided by user.
+	capacity int                            // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.vm.status metric with initial data.
@@ -5923,54 +3609,19 @@ func (m *metricMnmProxmoxVMStatus) init() {
 	m.data.SetUnit("{status}")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxVMStatus) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxVMStatusMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxVMStatusMetricAttributeKeyVmid) {
-		dp.Attributes().PutStr("vmid", vmidAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxVMStatusMetricAttributeKeyName) {
-		dp.Attributes().PutStr("name", nameAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("vmid", vmidAttributeValue)
+	dp.Attributes().PutStr("name", nameAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -5983,11 +3634,6 @@ func (m *metricMnmProxmoxVMStatus) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxVMStatus) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -6005,10 +3651,9 @@ func newMetricMnmProxmoxVMStatus(cfg MnmProxmoxVMStatusMetricConfig) metricMnmPr
 }
 
 type metricMnmProxmoxVMUptime struct {
-	data          pmetric.Metric                 // data buffer for generated metric.
-	config        MnmProxmoxVMUptimeMetricConfig // metric config provided by user.
-	capacity      int                            // max observed number of data points added to the metric.
-	aggDataPoints []int64                        // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                 // data buffer for generated metric.
+	config   MnmProxmoxVMUptimeMetricConfig // metric config provided by user.
+	capacity int                            // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.vm.uptime metric with initial data.
@@ -6018,54 +3663,19 @@ func (m *metricMnmProxmoxVMUptime) init() {
 	m.data.SetUnit("s")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxVMUptime) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxVMUptimeMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxVMUptimeMetricAttributeKeyVmid) {
-		dp.Attributes().PutStr("vmid", vmidAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxVMUptimeMetricAttributeKeyName) {
-		dp.Attributes().PutStr("name", nameAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("vmid", vmidAttributeValue)
+	dp.Attributes().PutStr("name", nameAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -6078,11 +3688,6 @@ func (m *metricMnmProxmoxVMUptime) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxVMUptime) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -6100,10 +3705,9 @@ func newMetricMnmProxmoxVMUptime(cfg MnmProxmoxVMUptimeMetricConfig) metricMnmPr
 }
 
 type metricMnmProxmoxZfsPoolDedup struct {
-	data          pmetric.Metric                     // data buffer for generated metric.
-	config        MnmProxmoxZfsPoolDedupMetricConfig // metric config provided by user.
-	capacity      int                                // max observed number of data points added to the metric.
-	aggDataPoints []float64                          // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                     // data buffer for generated metric.
+	config   MnmProxmoxZfsPoolDedupMetricConfig // metric config provided by user.
+	capacity int                                // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.zfs_pool.dedup metric with initial data.
@@ -6113,51 +3717,18 @@ func (m *metricMnmProxmoxZfsPoolDedup) init() {
 	m.data.SetUnit("1")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxZfsPoolDedup) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, nodeAttributeValue string, poolAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxZfsPoolDedupMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxZfsPoolDedupMetricAttributeKeyPool) {
-		dp.Attributes().PutStr("pool", poolAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetDoubleValue(dpi.DoubleValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.DoubleValue() > val {
-					dpi.SetDoubleValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.DoubleValue() < val {
-					dpi.SetDoubleValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetDoubleValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("pool", poolAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -6170,11 +3741,6 @@ func (m *metricMnmProxmoxZfsPoolDedup) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxZfsPoolDedup) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetDoubleValue(m.data.Gauge().DataPoints().At(i).DoubleValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -6192,10 +3758,9 @@ func newMetricMnmProxmoxZfsPoolDedup(cfg MnmProxmoxZfsPoolDedupMetricConfig) met
 }
 
 type metricMnmProxmoxZfsPoolFragmentation struct {
-	data          pmetric.Metric                             // data buffer for generated metric.
-	config        MnmProxmoxZfsPoolFragmentationMetricConfig // metric config provided by user.
-	capacity      int                                        // max observed number of data points added to the metric.
-	aggDataPoints []int64                                    // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                             // data buffer for generated metric.
+	config   MnmProxmoxZfsPoolFragmentationMetricConfig // metric config provided by user.
+	capacity int                                        // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.zfs_pool.fragmentation metric with initial data.
@@ -6205,51 +3770,18 @@ func (m *metricMnmProxmoxZfsPoolFragmentation) init() {
 	m.data.SetUnit("%")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxZfsPoolFragmentation) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, poolAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxZfsPoolFragmentationMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxZfsPoolFragmentationMetricAttributeKeyPool) {
-		dp.Attributes().PutStr("pool", poolAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("pool", poolAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -6262,11 +3794,6 @@ func (m *metricMnmProxmoxZfsPoolFragmentation) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxZfsPoolFragmentation) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -6284,10 +3811,9 @@ func newMetricMnmProxmoxZfsPoolFragmentation(cfg MnmProxmoxZfsPoolFragmentationM
 }
 
 type metricMnmProxmoxZfsPoolFree struct {
-	data          pmetric.Metric                    // data buffer for generated metric.
-	config        MnmProxmoxZfsPoolFreeMetricConfig // metric config provided by user.
-	capacity      int                               // max observed number of data points added to the metric.
-	aggDataPoints []int64                           // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                    // data buffer for generated metric.
+	config   MnmProxmoxZfsPoolFreeMetricConfig // metric config provided by user.
+	capacity int                               // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.zfs_pool.free metric with initial data.
@@ -6297,51 +3823,18 @@ func (m *metricMnmProxmoxZfsPoolFree) init() {
 	m.data.SetUnit("By")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxZfsPoolFree) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, poolAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxZfsPoolFreeMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxZfsPoolFreeMetricAttributeKeyPool) {
-		dp.Attributes().PutStr("pool", poolAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("pool", poolAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -6354,11 +3847,6 @@ func (m *metricMnmProxmoxZfsPoolFree) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxZfsPoolFree) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -6376,10 +3864,9 @@ func newMetricMnmProxmoxZfsPoolFree(cfg MnmProxmoxZfsPoolFreeMetricConfig) metri
 }
 
 type metricMnmProxmoxZfsPoolHealth struct {
-	data          pmetric.Metric                      // data buffer for generated metric.
-	config        MnmProxmoxZfsPoolHealthMetricConfig // metric config provided by user.
-	capacity      int                                 // max observed number of data points added to the metric.
-	aggDataPoints []int64                             // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                      // data buffer for generated metric.
+	config   MnmProxmoxZfsPoolHealthMetricConfig // metric config provided by user.
+	capacity int                                 // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.zfs_pool.health metric with initial data.
@@ -6389,51 +3876,18 @@ func (m *metricMnmProxmoxZfsPoolHealth) init() {
 	m.data.SetUnit("{status}")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxZfsPoolHealth) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, poolAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxZfsPoolHealthMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxZfsPoolHealthMetricAttributeKeyPool) {
-		dp.Attributes().PutStr("pool", poolAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("pool", poolAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -6446,11 +3900,6 @@ func (m *metricMnmProxmoxZfsPoolHealth) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxZfsPoolHealth) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -6468,10 +3917,9 @@ func newMetricMnmProxmoxZfsPoolHealth(cfg MnmProxmoxZfsPoolHealthMetricConfig) m
 }
 
 type metricMnmProxmoxZfsPoolSize struct {
-	data          pmetric.Metric                    // data buffer for generated metric.
-	config        MnmProxmoxZfsPoolSizeMetricConfig // metric config provided by user.
-	capacity      int                               // max observed number of data points added to the metric.
-	aggDataPoints []int64                           // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                    // data buffer for generated metric.
+	config   MnmProxmoxZfsPoolSizeMetricConfig // metric config provided by user.
+	capacity int                               // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.zfs_pool.size metric with initial data.
@@ -6481,51 +3929,18 @@ func (m *metricMnmProxmoxZfsPoolSize) init() {
 	m.data.SetUnit("By")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxZfsPoolSize) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, poolAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxZfsPoolSizeMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxZfsPoolSizeMetricAttributeKeyPool) {
-		dp.Attributes().PutStr("pool", poolAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("pool", poolAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -6538,11 +3953,6 @@ func (m *metricMnmProxmoxZfsPoolSize) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxZfsPoolSize) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()
@@ -6560,10 +3970,9 @@ func newMetricMnmProxmoxZfsPoolSize(cfg MnmProxmoxZfsPoolSizeMetricConfig) metri
 }
 
 type metricMnmProxmoxZfsPoolUsed struct {
-	data          pmetric.Metric                    // data buffer for generated metric.
-	config        MnmProxmoxZfsPoolUsedMetricConfig // metric config provided by user.
-	capacity      int                               // max observed number of data points added to the metric.
-	aggDataPoints []int64                           // slice containing number of aggregated datapoints at each index
+	data     pmetric.Metric                    // data buffer for generated metric.
+	config   MnmProxmoxZfsPoolUsedMetricConfig // metric config provided by user.
+	capacity int                               // max observed number of data points added to the metric.
 }
 
 // init fills mnm.proxmox.zfs_pool.used metric with initial data.
@@ -6573,51 +3982,18 @@ func (m *metricMnmProxmoxZfsPoolUsed) init() {
 	m.data.SetUnit("By")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
-	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
 func (m *metricMnmProxmoxZfsPoolUsed) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, poolAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
-
-	dp := pmetric.NewNumberDataPoint()
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxZfsPoolUsedMetricAttributeKeyNode) {
-		dp.Attributes().PutStr("node", nodeAttributeValue)
-	}
-	if slices.Contains(m.config.EnabledAttributes, MnmProxmoxZfsPoolUsedMetricAttributeKeyPool) {
-		dp.Attributes().PutStr("pool", poolAttributeValue)
-	}
-
-	var s string
-	dps := m.data.Gauge().DataPoints()
-	for i := 0; i < dps.Len(); i++ {
-		dpi := dps.At(i)
-		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
-			switch s = m.config.AggregationStrategy; s {
-			case AggregationStrategySum, AggregationStrategyAvg:
-				dpi.SetIntValue(dpi.IntValue() + val)
-				m.aggDataPoints[i] += 1
-				return
-			case AggregationStrategyMin:
-				if dpi.IntValue() > val {
-					dpi.SetIntValue(val)
-				}
-				return
-			case AggregationStrategyMax:
-				if dpi.IntValue() < val {
-					dpi.SetIntValue(val)
-				}
-				return
-			}
-		}
-	}
-
 	dp.SetIntValue(val)
-	m.aggDataPoints = append(m.aggDataPoints, 1)
-	dp.MoveTo(dps.AppendEmpty())
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("pool", poolAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -6630,11 +4006,6 @@ func (m *metricMnmProxmoxZfsPoolUsed) updateCapacity() {
 // emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
 func (m *metricMnmProxmoxZfsPoolUsed) emit(metrics pmetric.MetricSlice) {
 	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
-		if m.config.AggregationStrategy == AggregationStrategyAvg {
-			for i, aggCount := range m.aggDataPoints {
-				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
-			}
-		}
 		m.updateCapacity()
 		m.data.MoveTo(metrics.AppendEmpty())
 		m.init()

@@ -19,7 +19,6 @@ const (
 	testDataSetDefault testDataSet = iota
 	testDataSetAll
 	testDataSetNone
-	testDataSetReag
 )
 
 func TestMetricsBuilder(t *testing.T) {
@@ -36,11 +35,6 @@ func TestMetricsBuilder(t *testing.T) {
 			name:        "all_set",
 			metricsSet:  testDataSetAll,
 			resAttrsSet: testDataSetAll,
-		},
-		{
-			name:        "reaggregate_set",
-			metricsSet:  testDataSetReag,
-			resAttrsSet: testDataSetReag,
 		},
 		{
 			name:        "none_set",
@@ -66,556 +60,221 @@ func TestMetricsBuilder(t *testing.T) {
 			settings := receivertest.NewNopSettings(receivertest.NopType)
 			settings.Logger = zap.New(observedZapCore)
 			mb := NewMetricsBuilder(loadMetricsBuilderConfig(t, tt.name), settings, WithStartTime(start))
-			aggMap := make(map[string]string) // contains the aggregation strategies for each metric name
-			aggMap["mnm.proxmox.api.errors"] = mb.metricMnmProxmoxAPIErrors.config.AggregationStrategy
-			aggMap["mnm.proxmox.api.requests"] = mb.metricMnmProxmoxAPIRequests.config.AggregationStrategy
-			aggMap["mnm.proxmox.cluster.nodes"] = mb.metricMnmProxmoxClusterNodes.config.AggregationStrategy
-			aggMap["mnm.proxmox.cluster.nodes_online"] = mb.metricMnmProxmoxClusterNodesOnline.config.AggregationStrategy
-			aggMap["mnm.proxmox.cluster.quorate"] = mb.metricMnmProxmoxClusterQuorate.config.AggregationStrategy
-			aggMap["mnm.proxmox.ct.cpu_usage"] = mb.metricMnmProxmoxCtCPUUsage.config.AggregationStrategy
-			aggMap["mnm.proxmox.ct.cpus"] = mb.metricMnmProxmoxCtCpus.config.AggregationStrategy
-			aggMap["mnm.proxmox.ct.disk_read"] = mb.metricMnmProxmoxCtDiskRead.config.AggregationStrategy
-			aggMap["mnm.proxmox.ct.disk_size"] = mb.metricMnmProxmoxCtDiskSize.config.AggregationStrategy
-			aggMap["mnm.proxmox.ct.disk_used"] = mb.metricMnmProxmoxCtDiskUsed.config.AggregationStrategy
-			aggMap["mnm.proxmox.ct.disk_write"] = mb.metricMnmProxmoxCtDiskWrite.config.AggregationStrategy
-			aggMap["mnm.proxmox.ct.info"] = mb.metricMnmProxmoxCtInfo.config.AggregationStrategy
-			aggMap["mnm.proxmox.ct.memory_total"] = mb.metricMnmProxmoxCtMemoryTotal.config.AggregationStrategy
-			aggMap["mnm.proxmox.ct.memory_used"] = mb.metricMnmProxmoxCtMemoryUsed.config.AggregationStrategy
-			aggMap["mnm.proxmox.ct.netin"] = mb.metricMnmProxmoxCtNetin.config.AggregationStrategy
-			aggMap["mnm.proxmox.ct.netout"] = mb.metricMnmProxmoxCtNetout.config.AggregationStrategy
-			aggMap["mnm.proxmox.ct.status"] = mb.metricMnmProxmoxCtStatus.config.AggregationStrategy
-			aggMap["mnm.proxmox.ct.uptime"] = mb.metricMnmProxmoxCtUptime.config.AggregationStrategy
-			aggMap["mnm.proxmox.disk.health"] = mb.metricMnmProxmoxDiskHealth.config.AggregationStrategy
-			aggMap["mnm.proxmox.disk.health_unknown"] = mb.metricMnmProxmoxDiskHealthUnknown.config.AggregationStrategy
-			aggMap["mnm.proxmox.disk.life_remaining"] = mb.metricMnmProxmoxDiskLifeRemaining.config.AggregationStrategy
-			aggMap["mnm.proxmox.disk.size"] = mb.metricMnmProxmoxDiskSize.config.AggregationStrategy
-			aggMap["mnm.proxmox.node.cpu_cores"] = mb.metricMnmProxmoxNodeCPUCores.config.AggregationStrategy
-			aggMap["mnm.proxmox.node.cpu_count"] = mb.metricMnmProxmoxNodeCPUCount.config.AggregationStrategy
-			aggMap["mnm.proxmox.node.cpu_mhz"] = mb.metricMnmProxmoxNodeCPUMhz.config.AggregationStrategy
-			aggMap["mnm.proxmox.node.cpu_sockets"] = mb.metricMnmProxmoxNodeCPUSockets.config.AggregationStrategy
-			aggMap["mnm.proxmox.node.cpu_usage"] = mb.metricMnmProxmoxNodeCPUUsage.config.AggregationStrategy
-			aggMap["mnm.proxmox.node.info"] = mb.metricMnmProxmoxNodeInfo.config.AggregationStrategy
-			aggMap["mnm.proxmox.node.iowait"] = mb.metricMnmProxmoxNodeIowait.config.AggregationStrategy
-			aggMap["mnm.proxmox.node.ksm_shared"] = mb.metricMnmProxmoxNodeKsmShared.config.AggregationStrategy
-			aggMap["mnm.proxmox.node.loadavg_15m"] = mb.metricMnmProxmoxNodeLoadavg15m.config.AggregationStrategy
-			aggMap["mnm.proxmox.node.loadavg_1m"] = mb.metricMnmProxmoxNodeLoadavg1m.config.AggregationStrategy
-			aggMap["mnm.proxmox.node.loadavg_5m"] = mb.metricMnmProxmoxNodeLoadavg5m.config.AggregationStrategy
-			aggMap["mnm.proxmox.node.memory_free"] = mb.metricMnmProxmoxNodeMemoryFree.config.AggregationStrategy
-			aggMap["mnm.proxmox.node.memory_total"] = mb.metricMnmProxmoxNodeMemoryTotal.config.AggregationStrategy
-			aggMap["mnm.proxmox.node.memory_used"] = mb.metricMnmProxmoxNodeMemoryUsed.config.AggregationStrategy
-			aggMap["mnm.proxmox.node.online"] = mb.metricMnmProxmoxNodeOnline.config.AggregationStrategy
-			aggMap["mnm.proxmox.node.rootfs_total"] = mb.metricMnmProxmoxNodeRootfsTotal.config.AggregationStrategy
-			aggMap["mnm.proxmox.node.rootfs_used"] = mb.metricMnmProxmoxNodeRootfsUsed.config.AggregationStrategy
-			aggMap["mnm.proxmox.node.swap_total"] = mb.metricMnmProxmoxNodeSwapTotal.config.AggregationStrategy
-			aggMap["mnm.proxmox.node.swap_used"] = mb.metricMnmProxmoxNodeSwapUsed.config.AggregationStrategy
-			aggMap["mnm.proxmox.node.uptime"] = mb.metricMnmProxmoxNodeUptime.config.AggregationStrategy
-			aggMap["mnm.proxmox.storage.active"] = mb.metricMnmProxmoxStorageActive.config.AggregationStrategy
-			aggMap["mnm.proxmox.storage.available"] = mb.metricMnmProxmoxStorageAvailable.config.AggregationStrategy
-			aggMap["mnm.proxmox.storage.enabled"] = mb.metricMnmProxmoxStorageEnabled.config.AggregationStrategy
-			aggMap["mnm.proxmox.storage.shared"] = mb.metricMnmProxmoxStorageShared.config.AggregationStrategy
-			aggMap["mnm.proxmox.storage.total"] = mb.metricMnmProxmoxStorageTotal.config.AggregationStrategy
-			aggMap["mnm.proxmox.storage.used"] = mb.metricMnmProxmoxStorageUsed.config.AggregationStrategy
-			aggMap["mnm.proxmox.vm.cpu_usage"] = mb.metricMnmProxmoxVMCPUUsage.config.AggregationStrategy
-			aggMap["mnm.proxmox.vm.cpus"] = mb.metricMnmProxmoxVMCpus.config.AggregationStrategy
-			aggMap["mnm.proxmox.vm.disk_read"] = mb.metricMnmProxmoxVMDiskRead.config.AggregationStrategy
-			aggMap["mnm.proxmox.vm.disk_size"] = mb.metricMnmProxmoxVMDiskSize.config.AggregationStrategy
-			aggMap["mnm.proxmox.vm.disk_write"] = mb.metricMnmProxmoxVMDiskWrite.config.AggregationStrategy
-			aggMap["mnm.proxmox.vm.info"] = mb.metricMnmProxmoxVMInfo.config.AggregationStrategy
-			aggMap["mnm.proxmox.vm.memory_total"] = mb.metricMnmProxmoxVMMemoryTotal.config.AggregationStrategy
-			aggMap["mnm.proxmox.vm.memory_used"] = mb.metricMnmProxmoxVMMemoryUsed.config.AggregationStrategy
-			aggMap["mnm.proxmox.vm.netin"] = mb.metricMnmProxmoxVMNetin.config.AggregationStrategy
-			aggMap["mnm.proxmox.vm.netout"] = mb.metricMnmProxmoxVMNetout.config.AggregationStrategy
-			aggMap["mnm.proxmox.vm.status"] = mb.metricMnmProxmoxVMStatus.config.AggregationStrategy
-			aggMap["mnm.proxmox.vm.uptime"] = mb.metricMnmProxmoxVMUptime.config.AggregationStrategy
-			aggMap["mnm.proxmox.zfs_pool.dedup"] = mb.metricMnmProxmoxZfsPoolDedup.config.AggregationStrategy
-			aggMap["mnm.proxmox.zfs_pool.fragmentation"] = mb.metricMnmProxmoxZfsPoolFragmentation.config.AggregationStrategy
-			aggMap["mnm.proxmox.zfs_pool.free"] = mb.metricMnmProxmoxZfsPoolFree.config.AggregationStrategy
-			aggMap["mnm.proxmox.zfs_pool.health"] = mb.metricMnmProxmoxZfsPoolHealth.config.AggregationStrategy
-			aggMap["mnm.proxmox.zfs_pool.size"] = mb.metricMnmProxmoxZfsPoolSize.config.AggregationStrategy
-			aggMap["mnm.proxmox.zfs_pool.used"] = mb.metricMnmProxmoxZfsPoolUsed.config.AggregationStrategy
 
 			expectedWarnings := 0
-			if tt.metricsSet != testDataSetReag {
-				assert.Equal(t, expectedWarnings, observedLogs.Len())
-			}
+			assert.Equal(t, expectedWarnings, observedLogs.Len())
 
 			defaultMetricsCount := 0
 			allMetricsCount := 0
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxAPIErrorsDataPoint(ts, 1, "path-val", "reason-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxAPIErrorsDataPoint(ts, 3, "path-val-2", "reason-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxAPIRequestsDataPoint(ts, 1, "path-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxAPIRequestsDataPoint(ts, 3, "path-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxClusterNodesDataPoint(ts, 1, "cluster-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxClusterNodesDataPoint(ts, 3, "cluster-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxClusterNodesOnlineDataPoint(ts, 1, "cluster-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxClusterNodesOnlineDataPoint(ts, 3, "cluster-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxClusterQuorateDataPoint(ts, 1, "cluster-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxClusterQuorateDataPoint(ts, 3, "cluster-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxCollectionDurationDataPoint(ts, 1)
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxCtCPUUsageDataPoint(ts, 1, "node-val", "vmid-val", "name-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxCtCPUUsageDataPoint(ts, 3, "node-val-2", "vmid-val-2", "name-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxCtCpusDataPoint(ts, 1, "node-val", "vmid-val", "name-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxCtCpusDataPoint(ts, 3, "node-val-2", "vmid-val-2", "name-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxCtDiskReadDataPoint(ts, 1, "node-val", "vmid-val", "name-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxCtDiskReadDataPoint(ts, 3, "node-val-2", "vmid-val-2", "name-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxCtDiskSizeDataPoint(ts, 1, "node-val", "vmid-val", "name-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxCtDiskSizeDataPoint(ts, 3, "node-val-2", "vmid-val-2", "name-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxCtDiskUsedDataPoint(ts, 1, "node-val", "vmid-val", "name-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxCtDiskUsedDataPoint(ts, 3, "node-val-2", "vmid-val-2", "name-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxCtDiskWriteDataPoint(ts, 1, "node-val", "vmid-val", "name-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxCtDiskWriteDataPoint(ts, 3, "node-val-2", "vmid-val-2", "name-val-2")
-			}
 
 			allMetricsCount++
 			mb.RecordMnmProxmoxCtInfoDataPoint(ts, 1, "node-val", "vmid-val", "name-val", "tags-val", "template-val", "hastate-val", "lock-val", "guest_status-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxCtInfoDataPoint(ts, 3, "node-val-2", "vmid-val-2", "name-val-2", "tags-val-2", "template-val-2", "hastate-val-2", "lock-val-2", "guest_status-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxCtMemoryTotalDataPoint(ts, 1, "node-val", "vmid-val", "name-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxCtMemoryTotalDataPoint(ts, 3, "node-val-2", "vmid-val-2", "name-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxCtMemoryUsedDataPoint(ts, 1, "node-val", "vmid-val", "name-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxCtMemoryUsedDataPoint(ts, 3, "node-val-2", "vmid-val-2", "name-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxCtNetinDataPoint(ts, 1, "node-val", "vmid-val", "name-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxCtNetinDataPoint(ts, 3, "node-val-2", "vmid-val-2", "name-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxCtNetoutDataPoint(ts, 1, "node-val", "vmid-val", "name-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxCtNetoutDataPoint(ts, 3, "node-val-2", "vmid-val-2", "name-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxCtStatusDataPoint(ts, 1, "node-val", "vmid-val", "name-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxCtStatusDataPoint(ts, 3, "node-val-2", "vmid-val-2", "name-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxCtUptimeDataPoint(ts, 1, "node-val", "vmid-val", "name-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxCtUptimeDataPoint(ts, 3, "node-val-2", "vmid-val-2", "name-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxDiskHealthDataPoint(ts, 1, "node-val", "device-val", "model-val", "type-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxDiskHealthDataPoint(ts, 3, "node-val-2", "device-val-2", "model-val-2", "type-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxDiskHealthUnknownDataPoint(ts, 1, "node-val", "device-val", "model-val", "type-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxDiskHealthUnknownDataPoint(ts, 3, "node-val-2", "device-val-2", "model-val-2", "type-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxDiskLifeRemainingDataPoint(ts, 1, "node-val", "device-val", "model-val", "type-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxDiskLifeRemainingDataPoint(ts, 3, "node-val-2", "device-val-2", "model-val-2", "type-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxDiskSizeDataPoint(ts, 1, "node-val", "device-val", "model-val", "type-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxDiskSizeDataPoint(ts, 3, "node-val-2", "device-val-2", "model-val-2", "type-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxLastCollectionTimestampDataPoint(ts, 1)
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxNodeCPUCoresDataPoint(ts, 1, "node-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxNodeCPUCoresDataPoint(ts, 3, "node-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxNodeCPUCountDataPoint(ts, 1, "node-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxNodeCPUCountDataPoint(ts, 3, "node-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxNodeCPUMhzDataPoint(ts, 1, "node-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxNodeCPUMhzDataPoint(ts, 3, "node-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxNodeCPUSocketsDataPoint(ts, 1, "node-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxNodeCPUSocketsDataPoint(ts, 3, "node-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxNodeCPUUsageDataPoint(ts, 1, "node-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxNodeCPUUsageDataPoint(ts, 3, "node-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxNodeInfoDataPoint(ts, 1, "node-val", "kernel_version-val", "pve_version-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxNodeInfoDataPoint(ts, 3, "node-val-2", "kernel_version-val-2", "pve_version-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxNodeIowaitDataPoint(ts, 1, "node-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxNodeIowaitDataPoint(ts, 3, "node-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxNodeKsmSharedDataPoint(ts, 1, "node-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxNodeKsmSharedDataPoint(ts, 3, "node-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxNodeLoadavg15mDataPoint(ts, 1, "node-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxNodeLoadavg15mDataPoint(ts, 3, "node-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxNodeLoadavg1mDataPoint(ts, 1, "node-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxNodeLoadavg1mDataPoint(ts, 3, "node-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxNodeLoadavg5mDataPoint(ts, 1, "node-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxNodeLoadavg5mDataPoint(ts, 3, "node-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxNodeMemoryFreeDataPoint(ts, 1, "node-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxNodeMemoryFreeDataPoint(ts, 3, "node-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxNodeMemoryTotalDataPoint(ts, 1, "node-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxNodeMemoryTotalDataPoint(ts, 3, "node-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxNodeMemoryUsedDataPoint(ts, 1, "node-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxNodeMemoryUsedDataPoint(ts, 3, "node-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxNodeOnlineDataPoint(ts, 1, "node-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxNodeOnlineDataPoint(ts, 3, "node-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxNodeRootfsTotalDataPoint(ts, 1, "node-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxNodeRootfsTotalDataPoint(ts, 3, "node-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxNodeRootfsUsedDataPoint(ts, 1, "node-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxNodeRootfsUsedDataPoint(ts, 3, "node-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxNodeSwapTotalDataPoint(ts, 1, "node-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxNodeSwapTotalDataPoint(ts, 3, "node-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxNodeSwapUsedDataPoint(ts, 1, "node-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxNodeSwapUsedDataPoint(ts, 3, "node-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxNodeUptimeDataPoint(ts, 1, "node-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxNodeUptimeDataPoint(ts, 3, "node-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxStorageActiveDataPoint(ts, 1, "node-val", "storage-val", "type-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxStorageActiveDataPoint(ts, 3, "node-val-2", "storage-val-2", "type-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxStorageAvailableDataPoint(ts, 1, "node-val", "storage-val", "type-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxStorageAvailableDataPoint(ts, 3, "node-val-2", "storage-val-2", "type-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxStorageEnabledDataPoint(ts, 1, "node-val", "storage-val", "type-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxStorageEnabledDataPoint(ts, 3, "node-val-2", "storage-val-2", "type-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxStorageSharedDataPoint(ts, 1, "node-val", "storage-val", "type-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxStorageSharedDataPoint(ts, 3, "node-val-2", "storage-val-2", "type-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxStorageTotalDataPoint(ts, 1, "node-val", "storage-val", "type-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxStorageTotalDataPoint(ts, 3, "node-val-2", "storage-val-2", "type-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxStorageUsedDataPoint(ts, 1, "node-val", "storage-val", "type-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxStorageUsedDataPoint(ts, 3, "node-val-2", "storage-val-2", "type-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxVMCPUUsageDataPoint(ts, 1, "node-val", "vmid-val", "name-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxVMCPUUsageDataPoint(ts, 3, "node-val-2", "vmid-val-2", "name-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxVMCpusDataPoint(ts, 1, "node-val", "vmid-val", "name-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxVMCpusDataPoint(ts, 3, "node-val-2", "vmid-val-2", "name-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxVMDiskReadDataPoint(ts, 1, "node-val", "vmid-val", "name-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxVMDiskReadDataPoint(ts, 3, "node-val-2", "vmid-val-2", "name-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxVMDiskSizeDataPoint(ts, 1, "node-val", "vmid-val", "name-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxVMDiskSizeDataPoint(ts, 3, "node-val-2", "vmid-val-2", "name-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxVMDiskWriteDataPoint(ts, 1, "node-val", "vmid-val", "name-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxVMDiskWriteDataPoint(ts, 3, "node-val-2", "vmid-val-2", "name-val-2")
-			}
 
 			allMetricsCount++
 			mb.RecordMnmProxmoxVMInfoDataPoint(ts, 1, "node-val", "vmid-val", "name-val", "tags-val", "template-val", "hastate-val", "lock-val", "guest_status-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxVMInfoDataPoint(ts, 3, "node-val-2", "vmid-val-2", "name-val-2", "tags-val-2", "template-val-2", "hastate-val-2", "lock-val-2", "guest_status-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxVMMemoryTotalDataPoint(ts, 1, "node-val", "vmid-val", "name-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxVMMemoryTotalDataPoint(ts, 3, "node-val-2", "vmid-val-2", "name-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxVMMemoryUsedDataPoint(ts, 1, "node-val", "vmid-val", "name-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxVMMemoryUsedDataPoint(ts, 3, "node-val-2", "vmid-val-2", "name-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxVMNetinDataPoint(ts, 1, "node-val", "vmid-val", "name-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxVMNetinDataPoint(ts, 3, "node-val-2", "vmid-val-2", "name-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxVMNetoutDataPoint(ts, 1, "node-val", "vmid-val", "name-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxVMNetoutDataPoint(ts, 3, "node-val-2", "vmid-val-2", "name-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxVMStatusDataPoint(ts, 1, "node-val", "vmid-val", "name-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxVMStatusDataPoint(ts, 3, "node-val-2", "vmid-val-2", "name-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxVMUptimeDataPoint(ts, 1, "node-val", "vmid-val", "name-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxVMUptimeDataPoint(ts, 3, "node-val-2", "vmid-val-2", "name-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxZfsPoolDedupDataPoint(ts, 1, "node-val", "pool-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxZfsPoolDedupDataPoint(ts, 3, "node-val-2", "pool-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxZfsPoolFragmentationDataPoint(ts, 1, "node-val", "pool-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxZfsPoolFragmentationDataPoint(ts, 3, "node-val-2", "pool-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxZfsPoolFreeDataPoint(ts, 1, "node-val", "pool-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxZfsPoolFreeDataPoint(ts, 3, "node-val-2", "pool-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxZfsPoolHealthDataPoint(ts, 1, "node-val", "pool-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxZfsPoolHealthDataPoint(ts, 3, "node-val-2", "pool-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxZfsPoolSizeDataPoint(ts, 1, "node-val", "pool-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxZfsPoolSizeDataPoint(ts, 3, "node-val-2", "pool-val-2")
-			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxZfsPoolUsedDataPoint(ts, 1, "node-val", "pool-val")
-			if tt.name == "reaggregate_set" {
-				mb.RecordMnmProxmoxZfsPoolUsedDataPoint(ts, 3, "node-val-2", "pool-val-2")
-			}
 
 			rb := mb.NewResourceBuilder()
 			rb.SetServerAddress("server.address-val")
 			res := rb.Emit()
 			metrics := mb.Emit(WithResource(res))
-			if tt.name == "reaggregate_set" {
-				assert.Empty(t, mb.metricMnmProxmoxAPIErrors.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxAPIRequests.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxClusterNodes.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxClusterNodesOnline.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxClusterQuorate.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxCtCPUUsage.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxCtCpus.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxCtDiskRead.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxCtDiskSize.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxCtDiskUsed.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxCtDiskWrite.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxCtInfo.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxCtMemoryTotal.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxCtMemoryUsed.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxCtNetin.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxCtNetout.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxCtStatus.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxCtUptime.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxDiskHealth.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxDiskHealthUnknown.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxDiskLifeRemaining.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxDiskSize.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxNodeCPUCores.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxNodeCPUCount.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxNodeCPUMhz.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxNodeCPUSockets.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxNodeCPUUsage.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxNodeInfo.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxNodeIowait.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxNodeKsmShared.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxNodeLoadavg15m.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxNodeLoadavg1m.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxNodeLoadavg5m.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxNodeMemoryFree.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxNodeMemoryTotal.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxNodeMemoryUsed.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxNodeOnline.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxNodeRootfsTotal.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxNodeRootfsUsed.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxNodeSwapTotal.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxNodeSwapUsed.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxNodeUptime.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxStorageActive.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxStorageAvailable.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxStorageEnabled.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxStorageShared.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxStorageTotal.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxStorageUsed.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxVMCPUUsage.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxVMCpus.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxVMDiskRead.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxVMDiskSize.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxVMDiskWrite.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxVMInfo.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxVMMemoryTotal.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxVMMemoryUsed.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxVMNetin.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxVMNetout.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxVMStatus.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxVMUptime.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxZfsPoolDedup.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxZfsPoolFragmentation.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxZfsPoolFree.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxZfsPoolHealth.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxZfsPoolSize.aggDataPoints)
-				assert.Empty(t, mb.metricMnmProxmoxZfsPoolUsed.aggDataPoints)
-			}
 
 			if tt.expectEmpty {
 				assert.Equal(t, 0, metrics.ResourceMetrics().Len())
@@ -643,218 +302,87 @@ func TestMetricsBuilder(t *testing.T) {
 			for _, mi := range allMetricsList {
 				switch mi.Name() {
 				case "mnm.proxmox.api.errors":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.api.errors"], "Found a duplicate in the metrics slice: mnm.proxmox.api.errors")
-						validatedMetrics["mnm.proxmox.api.errors"] = true
-						assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
-						assert.Equal(t, 1, mi.Sum().DataPoints().Len())
-						assert.Equal(t, "Failed Proxmox API requests since start, by path template and reason (HTTP status, timeout, transport, decode).", mi.Description())
-						assert.Equal(t, "{error}", mi.Unit())
-						assert.True(t, mi.Sum().IsMonotonic())
-						assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
-						dp := mi.Sum().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						pathAttrVal, ok := dp.Attributes().Get("path")
-						assert.True(t, ok)
-						assert.Equal(t, "path-val", pathAttrVal.Str())
-						reasonAttrVal, ok := dp.Attributes().Get("reason")
-						assert.True(t, ok)
-						assert.Equal(t, "reason-val", reasonAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.api.errors"], "Found a duplicate in the metrics slice: mnm.proxmox.api.errors")
-						validatedMetrics["mnm.proxmox.api.errors"] = true
-						assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
-						assert.Equal(t, 1, mi.Sum().DataPoints().Len())
-						assert.Equal(t, "Failed Proxmox API requests since start, by path template and reason (HTTP status, timeout, transport, decode).", mi.Description())
-						assert.Equal(t, "{error}", mi.Unit())
-						assert.True(t, mi.Sum().IsMonotonic())
-						assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
-						dp := mi.Sum().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.api.errors"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("path")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("reason")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.api.errors"], "Found a duplicate in the metrics slice: mnm.proxmox.api.errors")
+					validatedMetrics["mnm.proxmox.api.errors"] = true
+					assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
+					assert.Equal(t, 1, mi.Sum().DataPoints().Len())
+					assert.Equal(t, "Failed Proxmox API requests since start, by path template and reason (HTTP status, timeout, transport, decode).", mi.Description())
+					assert.Equal(t, "{error}", mi.Unit())
+					assert.True(t, mi.Sum().IsMonotonic())
+					assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
+					dp := mi.Sum().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					pathAttrVal, ok := dp.Attributes().Get("path")
+					assert.True(t, ok)
+					assert.Equal(t, "path-val", pathAttrVal.Str())
+					reasonAttrVal, ok := dp.Attributes().Get("reason")
+					assert.True(t, ok)
+					assert.Equal(t, "reason-val", reasonAttrVal.Str())
 				case "mnm.proxmox.api.requests":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.api.requests"], "Found a duplicate in the metrics slice: mnm.proxmox.api.requests")
-						validatedMetrics["mnm.proxmox.api.requests"] = true
-						assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
-						assert.Equal(t, 1, mi.Sum().DataPoints().Len())
-						assert.Equal(t, "GET requests sent to the Proxmox API since start, by path template.", mi.Description())
-						assert.Equal(t, "{request}", mi.Unit())
-						assert.True(t, mi.Sum().IsMonotonic())
-						assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
-						dp := mi.Sum().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						pathAttrVal, ok := dp.Attributes().Get("path")
-						assert.True(t, ok)
-						assert.Equal(t, "path-val", pathAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.api.requests"], "Found a duplicate in the metrics slice: mnm.proxmox.api.requests")
-						validatedMetrics["mnm.proxmox.api.requests"] = true
-						assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
-						assert.Equal(t, 1, mi.Sum().DataPoints().Len())
-						assert.Equal(t, "GET requests sent to the Proxmox API since start, by path template.", mi.Description())
-						assert.Equal(t, "{request}", mi.Unit())
-						assert.True(t, mi.Sum().IsMonotonic())
-						assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
-						dp := mi.Sum().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.api.requests"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("path")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.api.requests"], "Found a duplicate in the metrics slice: mnm.proxmox.api.requests")
+					validatedMetrics["mnm.proxmox.api.requests"] = true
+					assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
+					assert.Equal(t, 1, mi.Sum().DataPoints().Len())
+					assert.Equal(t, "GET requests sent to the Proxmox API since start, by path template.", mi.Description())
+					assert.Equal(t, "{request}", mi.Unit())
+					assert.True(t, mi.Sum().IsMonotonic())
+					assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
+					dp := mi.Sum().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					pathAttrVal, ok := dp.Attributes().Get("path")
+					assert.True(t, ok)
+					assert.Equal(t, "path-val", pathAttrVal.Str())
 				case "mnm.proxmox.cluster.nodes":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.cluster.nodes"], "Found a duplicate in the metrics slice: mnm.proxmox.cluster.nodes")
-						validatedMetrics["mnm.proxmox.cluster.nodes"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Nodes configured in the cluster.", mi.Description())
-						assert.Equal(t, "{node}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						clusterAttrVal, ok := dp.Attributes().Get("cluster")
-						assert.True(t, ok)
-						assert.Equal(t, "cluster-val", clusterAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.cluster.nodes"], "Found a duplicate in the metrics slice: mnm.proxmox.cluster.nodes")
-						validatedMetrics["mnm.proxmox.cluster.nodes"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Nodes configured in the cluster.", mi.Description())
-						assert.Equal(t, "{node}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.cluster.nodes"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("cluster")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.cluster.nodes"], "Found a duplicate in the metrics slice: mnm.proxmox.cluster.nodes")
+					validatedMetrics["mnm.proxmox.cluster.nodes"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Nodes configured in the cluster.", mi.Description())
+					assert.Equal(t, "{node}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					clusterAttrVal, ok := dp.Attributes().Get("cluster")
+					assert.True(t, ok)
+					assert.Equal(t, "cluster-val", clusterAttrVal.Str())
 				case "mnm.proxmox.cluster.nodes_online":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.cluster.nodes_online"], "Found a duplicate in the metrics slice: mnm.proxmox.cluster.nodes_online")
-						validatedMetrics["mnm.proxmox.cluster.nodes_online"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Nodes online in the cluster.", mi.Description())
-						assert.Equal(t, "{node}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						clusterAttrVal, ok := dp.Attributes().Get("cluster")
-						assert.True(t, ok)
-						assert.Equal(t, "cluster-val", clusterAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.cluster.nodes_online"], "Found a duplicate in the metrics slice: mnm.proxmox.cluster.nodes_online")
-						validatedMetrics["mnm.proxmox.cluster.nodes_online"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Nodes online in the cluster.", mi.Description())
-						assert.Equal(t, "{node}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.cluster.nodes_online"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("cluster")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.cluster.nodes_online"], "Found a duplicate in the metrics slice: mnm.proxmox.cluster.nodes_online")
+					validatedMetrics["mnm.proxmox.cluster.nodes_online"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Nodes online in the cluster.", mi.Description())
+					assert.Equal(t, "{node}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					clusterAttrVal, ok := dp.Attributes().Get("cluster")
+					assert.True(t, ok)
+					assert.Equal(t, "cluster-val", clusterAttrVal.Str())
 				case "mnm.proxmox.cluster.quorate":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.cluster.quorate"], "Found a duplicate in the metrics slice: mnm.proxmox.cluster.quorate")
-						validatedMetrics["mnm.proxmox.cluster.quorate"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "1 when the cluster has quorum. A standalone node reports 1 with its own name as cluster.", mi.Description())
-						assert.Equal(t, "{status}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						clusterAttrVal, ok := dp.Attributes().Get("cluster")
-						assert.True(t, ok)
-						assert.Equal(t, "cluster-val", clusterAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.cluster.quorate"], "Found a duplicate in the metrics slice: mnm.proxmox.cluster.quorate")
-						validatedMetrics["mnm.proxmox.cluster.quorate"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "1 when the cluster has quorum. A standalone node reports 1 with its own name as cluster.", mi.Description())
-						assert.Equal(t, "{status}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.cluster.quorate"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("cluster")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.cluster.quorate"], "Found a duplicate in the metrics slice: mnm.proxmox.cluster.quorate")
+					validatedMetrics["mnm.proxmox.cluster.quorate"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "1 when the cluster has quorum. A standalone node reports 1 with its own name as cluster.", mi.Description())
+					assert.Equal(t, "{status}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					clusterAttrVal, ok := dp.Attributes().Get("cluster")
+					assert.True(t, ok)
+					assert.Equal(t, "cluster-val", clusterAttrVal.Str())
 				case "mnm.proxmox.collection.duration":
 					assert.False(t, validatedMetrics["mnm.proxmox.collection.duration"], "Found a duplicate in the metrics slice: mnm.proxmox.collection.duration")
 					validatedMetrics["mnm.proxmox.collection.duration"] = true
@@ -868,900 +396,389 @@ func TestMetricsBuilder(t *testing.T) {
 					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
 					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
 				case "mnm.proxmox.ct.cpu_usage":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.ct.cpu_usage"], "Found a duplicate in the metrics slice: mnm.proxmox.ct.cpu_usage")
-						validatedMetrics["mnm.proxmox.ct.cpu_usage"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "CPU utilisation of the LXC container relative to its vCPUs, 0 to 1.", mi.Description())
-						assert.Equal(t, "{fraction}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
-						assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-						vmidAttrVal, ok := dp.Attributes().Get("vmid")
-						assert.True(t, ok)
-						assert.Equal(t, "vmid-val", vmidAttrVal.Str())
-						nameAttrVal, ok := dp.Attributes().Get("name")
-						assert.True(t, ok)
-						assert.Equal(t, "name-val", nameAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.ct.cpu_usage"], "Found a duplicate in the metrics slice: mnm.proxmox.ct.cpu_usage")
-						validatedMetrics["mnm.proxmox.ct.cpu_usage"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "CPU utilisation of the LXC container relative to its vCPUs, 0 to 1.", mi.Description())
-						assert.Equal(t, "{fraction}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
-						switch aggMap["mnm.proxmox.ct.cpu_usage"] {
-						case "sum":
-							assert.InDelta(t, float64(4), dp.DoubleValue(), 0.01)
-						case "avg":
-							assert.InDelta(t, float64(2), dp.DoubleValue(), 0.01)
-						case "min":
-							assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
-						case "max":
-							assert.InDelta(t, float64(3), dp.DoubleValue(), 0.01)
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("vmid")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("name")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.ct.cpu_usage"], "Found a duplicate in the metrics slice: mnm.proxmox.ct.cpu_usage")
+					validatedMetrics["mnm.proxmox.ct.cpu_usage"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "CPU utilisation of the LXC container relative to its vCPUs, 0 to 1.", mi.Description())
+					assert.Equal(t, "{fraction}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					vmidAttrVal, ok := dp.Attributes().Get("vmid")
+					assert.True(t, ok)
+					assert.Equal(t, "vmid-val", vmidAttrVal.Str())
+					nameAttrVal, ok := dp.Attributes().Get("name")
+					assert.True(t, ok)
+					assert.Equal(t, "name-val", nameAttrVal.Str())
 				case "mnm.proxmox.ct.cpus":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.ct.cpus"], "Found a duplicate in the metrics slice: mnm.proxmox.ct.cpus")
-						validatedMetrics["mnm.proxmox.ct.cpus"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "vCPUs (or CPU limit) allocated to the LXC container.", mi.Description())
-						assert.Equal(t, "{cpu}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
-						assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-						vmidAttrVal, ok := dp.Attributes().Get("vmid")
-						assert.True(t, ok)
-						assert.Equal(t, "vmid-val", vmidAttrVal.Str())
-						nameAttrVal, ok := dp.Attributes().Get("name")
-						assert.True(t, ok)
-						assert.Equal(t, "name-val", nameAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.ct.cpus"], "Found a duplicate in the metrics slice: mnm.proxmox.ct.cpus")
-						validatedMetrics["mnm.proxmox.ct.cpus"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "vCPUs (or CPU limit) allocated to the LXC container.", mi.Description())
-						assert.Equal(t, "{cpu}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
-						switch aggMap["mnm.proxmox.ct.cpus"] {
-						case "sum":
-							assert.InDelta(t, float64(4), dp.DoubleValue(), 0.01)
-						case "avg":
-							assert.InDelta(t, float64(2), dp.DoubleValue(), 0.01)
-						case "min":
-							assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
-						case "max":
-							assert.InDelta(t, float64(3), dp.DoubleValue(), 0.01)
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("vmid")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("name")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.ct.cpus"], "Found a duplicate in the metrics slice: mnm.proxmox.ct.cpus")
+					validatedMetrics["mnm.proxmox.ct.cpus"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "vCPUs (or CPU limit) allocated to the LXC container.", mi.Description())
+					assert.Equal(t, "{cpu}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					vmidAttrVal, ok := dp.Attributes().Get("vmid")
+					assert.True(t, ok)
+					assert.Equal(t, "vmid-val", vmidAttrVal.Str())
+					nameAttrVal, ok := dp.Attributes().Get("name")
+					assert.True(t, ok)
+					assert.Equal(t, "name-val", nameAttrVal.Str())
 				case "mnm.proxmox.ct.disk_read":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.ct.disk_read"], "Found a duplicate in the metrics slice: mnm.proxmox.ct.disk_read")
-						validatedMetrics["mnm.proxmox.ct.disk_read"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Bytes read from disk since the guest started. A counter exposed as a gauge so the Prometheus name keeps no _total suffix; use rate().", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-						vmidAttrVal, ok := dp.Attributes().Get("vmid")
-						assert.True(t, ok)
-						assert.Equal(t, "vmid-val", vmidAttrVal.Str())
-						nameAttrVal, ok := dp.Attributes().Get("name")
-						assert.True(t, ok)
-						assert.Equal(t, "name-val", nameAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.ct.disk_read"], "Found a duplicate in the metrics slice: mnm.proxmox.ct.disk_read")
-						validatedMetrics["mnm.proxmox.ct.disk_read"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Bytes read from disk since the guest started. A counter exposed as a gauge so the Prometheus name keeps no _total suffix; use rate().", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.ct.disk_read"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("vmid")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("name")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.ct.disk_read"], "Found a duplicate in the metrics slice: mnm.proxmox.ct.disk_read")
+					validatedMetrics["mnm.proxmox.ct.disk_read"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Bytes read from disk since the guest started. A counter exposed as a gauge so the Prometheus name keeps no _total suffix; use rate().", mi.Description())
+					assert.Equal(t, "By", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					vmidAttrVal, ok := dp.Attributes().Get("vmid")
+					assert.True(t, ok)
+					assert.Equal(t, "vmid-val", vmidAttrVal.Str())
+					nameAttrVal, ok := dp.Attributes().Get("name")
+					assert.True(t, ok)
+					assert.Equal(t, "name-val", nameAttrVal.Str())
 				case "mnm.proxmox.ct.disk_size":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.ct.disk_size"], "Found a duplicate in the metrics slice: mnm.proxmox.ct.disk_size")
-						validatedMetrics["mnm.proxmox.ct.disk_size"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Size of the LXC container's root disk.", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-						vmidAttrVal, ok := dp.Attributes().Get("vmid")
-						assert.True(t, ok)
-						assert.Equal(t, "vmid-val", vmidAttrVal.Str())
-						nameAttrVal, ok := dp.Attributes().Get("name")
-						assert.True(t, ok)
-						assert.Equal(t, "name-val", nameAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.ct.disk_size"], "Found a duplicate in the metrics slice: mnm.proxmox.ct.disk_size")
-						validatedMetrics["mnm.proxmox.ct.disk_size"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Size of the LXC container's root disk.", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.ct.disk_size"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("vmid")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("name")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.ct.disk_size"], "Found a duplicate in the metrics slice: mnm.proxmox.ct.disk_size")
+					validatedMetrics["mnm.proxmox.ct.disk_size"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Size of the LXC container's root disk.", mi.Description())
+					assert.Equal(t, "By", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					vmidAttrVal, ok := dp.Attributes().Get("vmid")
+					assert.True(t, ok)
+					assert.Equal(t, "vmid-val", vmidAttrVal.Str())
+					nameAttrVal, ok := dp.Attributes().Get("name")
+					assert.True(t, ok)
+					assert.Equal(t, "name-val", nameAttrVal.Str())
 				case "mnm.proxmox.ct.disk_used":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.ct.disk_used"], "Found a duplicate in the metrics slice: mnm.proxmox.ct.disk_used")
-						validatedMetrics["mnm.proxmox.ct.disk_used"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Space used on the container's root disk (Proxmox reports 0 for VMs, so only containers have it).", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-						vmidAttrVal, ok := dp.Attributes().Get("vmid")
-						assert.True(t, ok)
-						assert.Equal(t, "vmid-val", vmidAttrVal.Str())
-						nameAttrVal, ok := dp.Attributes().Get("name")
-						assert.True(t, ok)
-						assert.Equal(t, "name-val", nameAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.ct.disk_used"], "Found a duplicate in the metrics slice: mnm.proxmox.ct.disk_used")
-						validatedMetrics["mnm.proxmox.ct.disk_used"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Space used on the container's root disk (Proxmox reports 0 for VMs, so only containers have it).", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.ct.disk_used"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("vmid")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("name")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.ct.disk_used"], "Found a duplicate in the metrics slice: mnm.proxmox.ct.disk_used")
+					validatedMetrics["mnm.proxmox.ct.disk_used"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Space used on the container's root disk (Proxmox reports 0 for VMs, so only containers have it).", mi.Description())
+					assert.Equal(t, "By", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					vmidAttrVal, ok := dp.Attributes().Get("vmid")
+					assert.True(t, ok)
+					assert.Equal(t, "vmid-val", vmidAttrVal.Str())
+					nameAttrVal, ok := dp.Attributes().Get("name")
+					assert.True(t, ok)
+					assert.Equal(t, "name-val", nameAttrVal.Str())
 				case "mnm.proxmox.ct.disk_write":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.ct.disk_write"], "Found a duplicate in the metrics slice: mnm.proxmox.ct.disk_write")
-						validatedMetrics["mnm.proxmox.ct.disk_write"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Bytes written to disk since the guest started. A counter exposed as a gauge so the Prometheus name keeps no _total suffix; use rate().", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-						vmidAttrVal, ok := dp.Attributes().Get("vmid")
-						assert.True(t, ok)
-						assert.Equal(t, "vmid-val", vmidAttrVal.Str())
-						nameAttrVal, ok := dp.Attributes().Get("name")
-						assert.True(t, ok)
-						assert.Equal(t, "name-val", nameAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.ct.disk_write"], "Found a duplicate in the metrics slice: mnm.proxmox.ct.disk_write")
-						validatedMetrics["mnm.proxmox.ct.disk_write"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Bytes written to disk since the guest started. A counter exposed as a gauge so the Prometheus name keeps no _total suffix; use rate().", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.ct.disk_write"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("vmid")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("name")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.ct.disk_write"], "Found a duplicate in the metrics slice: mnm.proxmox.ct.disk_write")
+					validatedMetrics["mnm.proxmox.ct.disk_write"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Bytes written to disk since the guest started. A counter exposed as a gauge so the Prometheus name keeps no _total suffix; use rate().", mi.Description())
+					assert.Equal(t, "By", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					vmidAttrVal, ok := dp.Attributes().Get("vmid")
+					assert.True(t, ok)
+					assert.Equal(t, "vmid-val", vmidAttrVal.Str())
+					nameAttrVal, ok := dp.Attributes().Get("name")
+					assert.True(t, ok)
+					assert.Equal(t, "name-val", nameAttrVal.Str())
 				case "mnm.proxmox.ct.info":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.ct.info"], "Found a duplicate in the metrics slice: mnm.proxmox.ct.info")
-						validatedMetrics["mnm.proxmox.ct.info"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Always 1; carries tags, template flag, HA state, lock and raw status as attributes.", mi.Description())
-						assert.Equal(t, "{info}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-						vmidAttrVal, ok := dp.Attributes().Get("vmid")
-						assert.True(t, ok)
-						assert.Equal(t, "vmid-val", vmidAttrVal.Str())
-						nameAttrVal, ok := dp.Attributes().Get("name")
-						assert.True(t, ok)
-						assert.Equal(t, "name-val", nameAttrVal.Str())
-						tagsAttrVal, ok := dp.Attributes().Get("tags")
-						assert.True(t, ok)
-						assert.Equal(t, "tags-val", tagsAttrVal.Str())
-						templateAttrVal, ok := dp.Attributes().Get("template")
-						assert.True(t, ok)
-						assert.Equal(t, "template-val", templateAttrVal.Str())
-						hastateAttrVal, ok := dp.Attributes().Get("hastate")
-						assert.True(t, ok)
-						assert.Equal(t, "hastate-val", hastateAttrVal.Str())
-						lockAttrVal, ok := dp.Attributes().Get("lock")
-						assert.True(t, ok)
-						assert.Equal(t, "lock-val", lockAttrVal.Str())
-						guestStatusAttrVal, ok := dp.Attributes().Get("guest_status")
-						assert.True(t, ok)
-						assert.Equal(t, "guest_status-val", guestStatusAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.ct.info"], "Found a duplicate in the metrics slice: mnm.proxmox.ct.info")
-						validatedMetrics["mnm.proxmox.ct.info"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Always 1; carries tags, template flag, HA state, lock and raw status as attributes.", mi.Description())
-						assert.Equal(t, "{info}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.ct.info"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("vmid")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("name")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("tags")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("template")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("hastate")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("lock")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("guest_status")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.ct.info"], "Found a duplicate in the metrics slice: mnm.proxmox.ct.info")
+					validatedMetrics["mnm.proxmox.ct.info"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Always 1; carries tags, template flag, HA state, lock and raw status as attributes.", mi.Description())
+					assert.Equal(t, "{info}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					vmidAttrVal, ok := dp.Attributes().Get("vmid")
+					assert.True(t, ok)
+					assert.Equal(t, "vmid-val", vmidAttrVal.Str())
+					nameAttrVal, ok := dp.Attributes().Get("name")
+					assert.True(t, ok)
+					assert.Equal(t, "name-val", nameAttrVal.Str())
+					tagsAttrVal, ok := dp.Attributes().Get("tags")
+					assert.True(t, ok)
+					assert.Equal(t, "tags-val", tagsAttrVal.Str())
+					templateAttrVal, ok := dp.Attributes().Get("template")
+					assert.True(t, ok)
+					assert.Equal(t, "template-val", templateAttrVal.Str())
+					hastateAttrVal, ok := dp.Attributes().Get("hastate")
+					assert.True(t, ok)
+					assert.Equal(t, "hastate-val", hastateAttrVal.Str())
+					lockAttrVal, ok := dp.Attributes().Get("lock")
+					assert.True(t, ok)
+					assert.Equal(t, "lock-val", lockAttrVal.Str())
+					guestStatusAttrVal, ok := dp.Attributes().Get("guest_status")
+					assert.True(t, ok)
+					assert.Equal(t, "guest_status-val", guestStatusAttrVal.Str())
 				case "mnm.proxmox.ct.memory_total":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.ct.memory_total"], "Found a duplicate in the metrics slice: mnm.proxmox.ct.memory_total")
-						validatedMetrics["mnm.proxmox.ct.memory_total"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Memory allocated to the LXC container.", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-						vmidAttrVal, ok := dp.Attributes().Get("vmid")
-						assert.True(t, ok)
-						assert.Equal(t, "vmid-val", vmidAttrVal.Str())
-						nameAttrVal, ok := dp.Attributes().Get("name")
-						assert.True(t, ok)
-						assert.Equal(t, "name-val", nameAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.ct.memory_total"], "Found a duplicate in the metrics slice: mnm.proxmox.ct.memory_total")
-						validatedMetrics["mnm.proxmox.ct.memory_total"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Memory allocated to the LXC container.", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.ct.memory_total"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("vmid")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("name")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.ct.memory_total"], "Found a duplicate in the metrics slice: mnm.proxmox.ct.memory_total")
+					validatedMetrics["mnm.proxmox.ct.memory_total"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Memory allocated to the LXC container.", mi.Description())
+					assert.Equal(t, "By", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					vmidAttrVal, ok := dp.Attributes().Get("vmid")
+					assert.True(t, ok)
+					assert.Equal(t, "vmid-val", vmidAttrVal.Str())
+					nameAttrVal, ok := dp.Attributes().Get("name")
+					assert.True(t, ok)
+					assert.Equal(t, "name-val", nameAttrVal.Str())
 				case "mnm.proxmox.ct.memory_used":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.ct.memory_used"], "Found a duplicate in the metrics slice: mnm.proxmox.ct.memory_used")
-						validatedMetrics["mnm.proxmox.ct.memory_used"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Memory used by the LXC container.", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-						vmidAttrVal, ok := dp.Attributes().Get("vmid")
-						assert.True(t, ok)
-						assert.Equal(t, "vmid-val", vmidAttrVal.Str())
-						nameAttrVal, ok := dp.Attributes().Get("name")
-						assert.True(t, ok)
-						assert.Equal(t, "name-val", nameAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.ct.memory_used"], "Found a duplicate in the metrics slice: mnm.proxmox.ct.memory_used")
-						validatedMetrics["mnm.proxmox.ct.memory_used"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Memory used by the LXC container.", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.ct.memory_used"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("vmid")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("name")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.ct.memory_used"], "Found a duplicate in the metrics slice: mnm.proxmox.ct.memory_used")
+					validatedMetrics["mnm.proxmox.ct.memory_used"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Memory used by the LXC container.", mi.Description())
+					assert.Equal(t, "By", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					vmidAttrVal, ok := dp.Attributes().Get("vmid")
+					assert.True(t, ok)
+					assert.Equal(t, "vmid-val", vmidAttrVal.Str())
+					nameAttrVal, ok := dp.Attributes().Get("name")
+					assert.True(t, ok)
+					assert.Equal(t, "name-val", nameAttrVal.Str())
 				case "mnm.proxmox.ct.netin":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.ct.netin"], "Found a duplicate in the metrics slice: mnm.proxmox.ct.netin")
-						validatedMetrics["mnm.proxmox.ct.netin"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Bytes received since the guest started. A counter exposed as a gauge so the Prometheus name keeps no _total suffix; use rate().", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-						vmidAttrVal, ok := dp.Attributes().Get("vmid")
-						assert.True(t, ok)
-						assert.Equal(t, "vmid-val", vmidAttrVal.Str())
-						nameAttrVal, ok := dp.Attributes().Get("name")
-						assert.True(t, ok)
-						assert.Equal(t, "name-val", nameAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.ct.netin"], "Found a duplicate in the metrics slice: mnm.proxmox.ct.netin")
-						validatedMetrics["mnm.proxmox.ct.netin"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Bytes received since the guest started. A counter exposed as a gauge so the Prometheus name keeps no _total suffix; use rate().", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.ct.netin"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("vmid")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("name")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.ct.netin"], "Found a duplicate in the metrics slice: mnm.proxmox.ct.netin")
+					validatedMetrics["mnm.proxmox.ct.netin"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Bytes received since the guest started. A counter exposed as a gauge so the Prometheus name keeps no _total suffix; use rate().", mi.Description())
+					assert.Equal(t, "By", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					vmidAttrVal, ok := dp.Attributes().Get("vmid")
+					assert.True(t, ok)
+					assert.Equal(t, "vmid-val", vmidAttrVal.Str())
+					nameAttrVal, ok := dp.Attributes().Get("name")
+					assert.True(t, ok)
+					assert.Equal(t, "name-val", nameAttrVal.Str())
 				case "mnm.proxmox.ct.netout":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.ct.netout"], "Found a duplicate in the metrics slice: mnm.proxmox.ct.netout")
-						validatedMetrics["mnm.proxmox.ct.netout"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Bytes sent since the guest started. A counter exposed as a gauge so the Prometheus name keeps no _total suffix; use rate().", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-						vmidAttrVal, ok := dp.Attributes().Get("vmid")
-						assert.True(t, ok)
-						assert.Equal(t, "vmid-val", vmidAttrVal.Str())
-						nameAttrVal, ok := dp.Attributes().Get("name")
-						assert.True(t, ok)
-						assert.Equal(t, "name-val", nameAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.ct.netout"], "Found a duplicate in the metrics slice: mnm.proxmox.ct.netout")
-						validatedMetrics["mnm.proxmox.ct.netout"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Bytes sent since the guest started. A counter exposed as a gauge so the Prometheus name keeps no _total suffix; use rate().", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.ct.netout"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("vmid")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("name")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.ct.netout"], "Found a duplicate in the metrics slice: mnm.proxmox.ct.netout")
+					validatedMetrics["mnm.proxmox.ct.netout"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Bytes sent since the guest started. A counter exposed as a gauge so the Prometheus name keeps no _total suffix; use rate().", mi.Description())
+					assert.Equal(t, "By", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					vmidAttrVal, ok := dp.Attributes().Get("vmid")
+					assert.True(t, ok)
+					assert.Equal(t, "vmid-val", vmidAttrVal.Str())
+					nameAttrVal, ok := dp.Attributes().Get("name")
+					assert.True(t, ok)
+					assert.Equal(t, "name-val", nameAttrVal.Str())
 				case "mnm.proxmox.ct.status":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.ct.status"], "Found a duplicate in the metrics slice: mnm.proxmox.ct.status")
-						validatedMetrics["mnm.proxmox.ct.status"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "1 when the LXC container is running, 0 otherwise (stopped, paused, unknown).", mi.Description())
-						assert.Equal(t, "{status}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-						vmidAttrVal, ok := dp.Attributes().Get("vmid")
-						assert.True(t, ok)
-						assert.Equal(t, "vmid-val", vmidAttrVal.Str())
-						nameAttrVal, ok := dp.Attributes().Get("name")
-						assert.True(t, ok)
-						assert.Equal(t, "name-val", nameAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.ct.status"], "Found a duplicate in the metrics slice: mnm.proxmox.ct.status")
-						validatedMetrics["mnm.proxmox.ct.status"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "1 when the LXC container is running, 0 otherwise (stopped, paused, unknown).", mi.Description())
-						assert.Equal(t, "{status}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.ct.status"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("vmid")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("name")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.ct.status"], "Found a duplicate in the metrics slice: mnm.proxmox.ct.status")
+					validatedMetrics["mnm.proxmox.ct.status"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "1 when the LXC container is running, 0 otherwise (stopped, paused, unknown).", mi.Description())
+					assert.Equal(t, "{status}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					vmidAttrVal, ok := dp.Attributes().Get("vmid")
+					assert.True(t, ok)
+					assert.Equal(t, "vmid-val", vmidAttrVal.Str())
+					nameAttrVal, ok := dp.Attributes().Get("name")
+					assert.True(t, ok)
+					assert.Equal(t, "name-val", nameAttrVal.Str())
 				case "mnm.proxmox.ct.uptime":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.ct.uptime"], "Found a duplicate in the metrics slice: mnm.proxmox.ct.uptime")
-						validatedMetrics["mnm.proxmox.ct.uptime"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Time since the LXC container started.", mi.Description())
-						assert.Equal(t, "s", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-						vmidAttrVal, ok := dp.Attributes().Get("vmid")
-						assert.True(t, ok)
-						assert.Equal(t, "vmid-val", vmidAttrVal.Str())
-						nameAttrVal, ok := dp.Attributes().Get("name")
-						assert.True(t, ok)
-						assert.Equal(t, "name-val", nameAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.ct.uptime"], "Found a duplicate in the metrics slice: mnm.proxmox.ct.uptime")
-						validatedMetrics["mnm.proxmox.ct.uptime"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Time since the LXC container started.", mi.Description())
-						assert.Equal(t, "s", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.ct.uptime"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("vmid")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("name")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.ct.uptime"], "Found a duplicate in the metrics slice: mnm.proxmox.ct.uptime")
+					validatedMetrics["mnm.proxmox.ct.uptime"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Time since the LXC container started.", mi.Description())
+					assert.Equal(t, "s", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					vmidAttrVal, ok := dp.Attributes().Get("vmid")
+					assert.True(t, ok)
+					assert.Equal(t, "vmid-val", vmidAttrVal.Str())
+					nameAttrVal, ok := dp.Attributes().Get("name")
+					assert.True(t, ok)
+					assert.Equal(t, "name-val", nameAttrVal.Str())
 				case "mnm.proxmox.disk.health":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.disk.health"], "Found a duplicate in the metrics slice: mnm.proxmox.disk.health")
-						validatedMetrics["mnm.proxmox.disk.health"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "SMART health: 1 PASSED or OK, 0 failing. Absent while Proxmox has no SMART data (UNKNOWN); see mnm.proxmox.disk.health_unknown.", mi.Description())
-						assert.Equal(t, "{status}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-						deviceAttrVal, ok := dp.Attributes().Get("device")
-						assert.True(t, ok)
-						assert.Equal(t, "device-val", deviceAttrVal.Str())
-						modelAttrVal, ok := dp.Attributes().Get("model")
-						assert.True(t, ok)
-						assert.Equal(t, "model-val", modelAttrVal.Str())
-						typeAttrVal, ok := dp.Attributes().Get("type")
-						assert.True(t, ok)
-						assert.Equal(t, "type-val", typeAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.disk.health"], "Found a duplicate in the metrics slice: mnm.proxmox.disk.health")
-						validatedMetrics["mnm.proxmox.disk.health"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "SMART health: 1 PASSED or OK, 0 failing. Absent while Proxmox has no SMART data (UNKNOWN); see mnm.proxmox.disk.health_unknown.", mi.Description())
-						assert.Equal(t, "{status}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.disk.health"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("device")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("model")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("type")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.disk.health"], "Found a duplicate in the metrics slice: mnm.proxmox.disk.health")
+					validatedMetrics["mnm.proxmox.disk.health"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "SMART health: 1 PASSED or OK, 0 failing. Absent while Proxmox has no SMART data (UNKNOWN); see mnm.proxmox.disk.health_unknown.", mi.Description())
+					assert.Equal(t, "{status}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					deviceAttrVal, ok := dp.Attributes().Get("device")
+					assert.True(t, ok)
+					assert.Equal(t, "device-val", deviceAttrVal.Str())
+					modelAttrVal, ok := dp.Attributes().Get("model")
+					assert.True(t, ok)
+					assert.Equal(t, "model-val", modelAttrVal.Str())
+					typeAttrVal, ok := dp.Attributes().Get("type")
+					assert.True(t, ok)
+					assert.Equal(t, "type-val", typeAttrVal.Str())
 				case "mnm.proxmox.disk.health_unknown":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.disk.health_unknown"], "Found a duplicate in the metrics slice: mnm.proxmox.disk.health_unknown")
-						validatedMetrics["mnm.proxmox.disk.health_unknown"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "1 when Proxmox has no SMART data for the disk (health UNKNOWN), 0 otherwise. Unknown never counts as failing.", mi.Description())
-						assert.Equal(t, "{status}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-						deviceAttrVal, ok := dp.Attributes().Get("device")
-						assert.True(t, ok)
-						assert.Equal(t, "device-val", deviceAttrVal.Str())
-						modelAttrVal, ok := dp.Attributes().Get("model")
-						assert.True(t, ok)
-						assert.Equal(t, "model-val", modelAttrVal.Str())
-						typeAttrVal, ok := dp.Attributes().Get("type")
-						assert.True(t, ok)
-						assert.Equal(t, "type-val", typeAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.disk.health_unknown"], "Found a duplicate in the metrics slice: mnm.proxmox.disk.health_unknown")
-						validatedMetrics["mnm.proxmox.disk.health_unknown"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "1 when Proxmox has no SMART data for the disk (health UNKNOWN), 0 otherwise. Unknown never counts as failing.", mi.Description())
-						assert.Equal(t, "{status}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.disk.health_unknown"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("device")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("model")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("type")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.disk.health_unknown"], "Found a duplicate in the metrics slice: mnm.proxmox.disk.health_unknown")
+					validatedMetrics["mnm.proxmox.disk.health_unknown"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "1 when Proxmox has no SMART data for the disk (health UNKNOWN), 0 otherwise. Unknown never counts as failing.", mi.Description())
+					assert.Equal(t, "{status}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					deviceAttrVal, ok := dp.Attributes().Get("device")
+					assert.True(t, ok)
+					assert.Equal(t, "device-val", deviceAttrVal.Str())
+					modelAttrVal, ok := dp.Attributes().Get("model")
+					assert.True(t, ok)
+					assert.Equal(t, "model-val", modelAttrVal.Str())
+					typeAttrVal, ok := dp.Attributes().Get("type")
+					assert.True(t, ok)
+					assert.Equal(t, "type-val", typeAttrVal.Str())
 				case "mnm.proxmox.disk.life_remaining":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.disk.life_remaining"], "Found a duplicate in the metrics slice: mnm.proxmox.disk.life_remaining")
-						validatedMetrics["mnm.proxmox.disk.life_remaining"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "SSD/NVMe life remaining (Proxmox's wearout field; 100 = new). Absent where Proxmox says N/A (HDDs).", mi.Description())
-						assert.Equal(t, "%", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
-						assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-						deviceAttrVal, ok := dp.Attributes().Get("device")
-						assert.True(t, ok)
-						assert.Equal(t, "device-val", deviceAttrVal.Str())
-						modelAttrVal, ok := dp.Attributes().Get("model")
-						assert.True(t, ok)
-						assert.Equal(t, "model-val", modelAttrVal.Str())
-						typeAttrVal, ok := dp.Attributes().Get("type")
-						assert.True(t, ok)
-						assert.Equal(t, "type-val", typeAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.disk.life_remaining"], "Found a duplicate in the metrics slice: mnm.proxmox.disk.life_remaining")
-						validatedMetrics["mnm.proxmox.disk.life_remaining"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "SSD/NVMe life remaining (Proxmox's wearout field; 100 = new). Absent where Proxmox says N/A (HDDs).", mi.Description())
-						assert.Equal(t, "%", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
-						switch aggMap["mnm.proxmox.disk.life_remaining"] {
-						case "sum":
-							assert.InDelta(t, float64(4), dp.DoubleValue(), 0.01)
-						case "avg":
-							assert.InDelta(t, float64(2), dp.DoubleValue(), 0.01)
-						case "min":
-							assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
-						case "max":
-							assert.InDelta(t, float64(3), dp.DoubleValue(), 0.01)
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("device")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("model")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("type")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.disk.life_remaining"], "Found a duplicate in the metrics slice: mnm.proxmox.disk.life_remaining")
+					validatedMetrics["mnm.proxmox.disk.life_remaining"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "SSD/NVMe life remaining (Proxmox's wearout field; 100 = new). Absent where Proxmox says N/A (HDDs).", mi.Description())
+					assert.Equal(t, "%", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					deviceAttrVal, ok := dp.Attributes().Get("device")
+					assert.True(t, ok)
+					assert.Equal(t, "device-val", deviceAttrVal.Str())
+					modelAttrVal, ok := dp.Attributes().Get("model")
+					assert.True(t, ok)
+					assert.Equal(t, "model-val", modelAttrVal.Str())
+					typeAttrVal, ok := dp.Attributes().Get("type")
+					assert.True(t, ok)
+					assert.Equal(t, "type-val", typeAttrVal.Str())
 				case "mnm.proxmox.disk.size":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.disk.size"], "Found a duplicate in the metrics slice: mnm.proxmox.disk.size")
-						validatedMetrics["mnm.proxmox.disk.size"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Size of the physical disk.", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-						deviceAttrVal, ok := dp.Attributes().Get("device")
-						assert.True(t, ok)
-						assert.Equal(t, "device-val", deviceAttrVal.Str())
-						modelAttrVal, ok := dp.Attributes().Get("model")
-						assert.True(t, ok)
-						assert.Equal(t, "model-val", modelAttrVal.Str())
-						typeAttrVal, ok := dp.Attributes().Get("type")
-						assert.True(t, ok)
-						assert.Equal(t, "type-val", typeAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.disk.size"], "Found a duplicate in the metrics slice: mnm.proxmox.disk.size")
-						validatedMetrics["mnm.proxmox.disk.size"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Size of the physical disk.", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.disk.size"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("device")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("model")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("type")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.disk.size"], "Found a duplicate in the metrics slice: mnm.proxmox.disk.size")
+					validatedMetrics["mnm.proxmox.disk.size"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Size of the physical disk.", mi.Description())
+					assert.Equal(t, "By", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					deviceAttrVal, ok := dp.Attributes().Get("device")
+					assert.True(t, ok)
+					assert.Equal(t, "device-val", deviceAttrVal.Str())
+					modelAttrVal, ok := dp.Attributes().Get("model")
+					assert.True(t, ok)
+					assert.Equal(t, "model-val", modelAttrVal.Str())
+					typeAttrVal, ok := dp.Attributes().Get("type")
+					assert.True(t, ok)
+					assert.Equal(t, "type-val", typeAttrVal.Str())
 				case "mnm.proxmox.last_collection_timestamp":
 					assert.False(t, validatedMetrics["mnm.proxmox.last_collection_timestamp"], "Found a duplicate in the metrics slice: mnm.proxmox.last_collection_timestamp")
 					validatedMetrics["mnm.proxmox.last_collection_timestamp"] = true
@@ -1775,2010 +792,812 @@ func TestMetricsBuilder(t *testing.T) {
 					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
 					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
 				case "mnm.proxmox.node.cpu_cores":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.node.cpu_cores"], "Found a duplicate in the metrics slice: mnm.proxmox.node.cpu_cores")
-						validatedMetrics["mnm.proxmox.node.cpu_cores"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "CPU cores per socket.", mi.Description())
-						assert.Equal(t, "{core}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.node.cpu_cores"], "Found a duplicate in the metrics slice: mnm.proxmox.node.cpu_cores")
-						validatedMetrics["mnm.proxmox.node.cpu_cores"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "CPU cores per socket.", mi.Description())
-						assert.Equal(t, "{core}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.node.cpu_cores"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.node.cpu_cores"], "Found a duplicate in the metrics slice: mnm.proxmox.node.cpu_cores")
+					validatedMetrics["mnm.proxmox.node.cpu_cores"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "CPU cores per socket.", mi.Description())
+					assert.Equal(t, "{core}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
 				case "mnm.proxmox.node.cpu_count":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.node.cpu_count"], "Found a duplicate in the metrics slice: mnm.proxmox.node.cpu_count")
-						validatedMetrics["mnm.proxmox.node.cpu_count"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Logical CPUs (threads) of the node.", mi.Description())
-						assert.Equal(t, "{cpu}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.node.cpu_count"], "Found a duplicate in the metrics slice: mnm.proxmox.node.cpu_count")
-						validatedMetrics["mnm.proxmox.node.cpu_count"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Logical CPUs (threads) of the node.", mi.Description())
-						assert.Equal(t, "{cpu}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.node.cpu_count"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.node.cpu_count"], "Found a duplicate in the metrics slice: mnm.proxmox.node.cpu_count")
+					validatedMetrics["mnm.proxmox.node.cpu_count"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Logical CPUs (threads) of the node.", mi.Description())
+					assert.Equal(t, "{cpu}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
 				case "mnm.proxmox.node.cpu_mhz":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.node.cpu_mhz"], "Found a duplicate in the metrics slice: mnm.proxmox.node.cpu_mhz")
-						validatedMetrics["mnm.proxmox.node.cpu_mhz"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "CPU clock in MHz.", mi.Description())
-						assert.Equal(t, "{MHz}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
-						assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.node.cpu_mhz"], "Found a duplicate in the metrics slice: mnm.proxmox.node.cpu_mhz")
-						validatedMetrics["mnm.proxmox.node.cpu_mhz"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "CPU clock in MHz.", mi.Description())
-						assert.Equal(t, "{MHz}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
-						switch aggMap["mnm.proxmox.node.cpu_mhz"] {
-						case "sum":
-							assert.InDelta(t, float64(4), dp.DoubleValue(), 0.01)
-						case "avg":
-							assert.InDelta(t, float64(2), dp.DoubleValue(), 0.01)
-						case "min":
-							assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
-						case "max":
-							assert.InDelta(t, float64(3), dp.DoubleValue(), 0.01)
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.node.cpu_mhz"], "Found a duplicate in the metrics slice: mnm.proxmox.node.cpu_mhz")
+					validatedMetrics["mnm.proxmox.node.cpu_mhz"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "CPU clock in MHz.", mi.Description())
+					assert.Equal(t, "{MHz}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
 				case "mnm.proxmox.node.cpu_sockets":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.node.cpu_sockets"], "Found a duplicate in the metrics slice: mnm.proxmox.node.cpu_sockets")
-						validatedMetrics["mnm.proxmox.node.cpu_sockets"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "CPU sockets.", mi.Description())
-						assert.Equal(t, "{socket}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.node.cpu_sockets"], "Found a duplicate in the metrics slice: mnm.proxmox.node.cpu_sockets")
-						validatedMetrics["mnm.proxmox.node.cpu_sockets"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "CPU sockets.", mi.Description())
-						assert.Equal(t, "{socket}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.node.cpu_sockets"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.node.cpu_sockets"], "Found a duplicate in the metrics slice: mnm.proxmox.node.cpu_sockets")
+					validatedMetrics["mnm.proxmox.node.cpu_sockets"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "CPU sockets.", mi.Description())
+					assert.Equal(t, "{socket}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
 				case "mnm.proxmox.node.cpu_usage":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.node.cpu_usage"], "Found a duplicate in the metrics slice: mnm.proxmox.node.cpu_usage")
-						validatedMetrics["mnm.proxmox.node.cpu_usage"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "CPU utilisation of the node, 0 to 1.", mi.Description())
-						assert.Equal(t, "{fraction}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
-						assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.node.cpu_usage"], "Found a duplicate in the metrics slice: mnm.proxmox.node.cpu_usage")
-						validatedMetrics["mnm.proxmox.node.cpu_usage"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "CPU utilisation of the node, 0 to 1.", mi.Description())
-						assert.Equal(t, "{fraction}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
-						switch aggMap["mnm.proxmox.node.cpu_usage"] {
-						case "sum":
-							assert.InDelta(t, float64(4), dp.DoubleValue(), 0.01)
-						case "avg":
-							assert.InDelta(t, float64(2), dp.DoubleValue(), 0.01)
-						case "min":
-							assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
-						case "max":
-							assert.InDelta(t, float64(3), dp.DoubleValue(), 0.01)
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.node.cpu_usage"], "Found a duplicate in the metrics slice: mnm.proxmox.node.cpu_usage")
+					validatedMetrics["mnm.proxmox.node.cpu_usage"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "CPU utilisation of the node, 0 to 1.", mi.Description())
+					assert.Equal(t, "{fraction}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
 				case "mnm.proxmox.node.info":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.node.info"], "Found a duplicate in the metrics slice: mnm.proxmox.node.info")
-						validatedMetrics["mnm.proxmox.node.info"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Always 1; carries the running kernel and Proxmox VE version as attributes.", mi.Description())
-						assert.Equal(t, "{info}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-						kernelVersionAttrVal, ok := dp.Attributes().Get("kernel_version")
-						assert.True(t, ok)
-						assert.Equal(t, "kernel_version-val", kernelVersionAttrVal.Str())
-						pveVersionAttrVal, ok := dp.Attributes().Get("pve_version")
-						assert.True(t, ok)
-						assert.Equal(t, "pve_version-val", pveVersionAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.node.info"], "Found a duplicate in the metrics slice: mnm.proxmox.node.info")
-						validatedMetrics["mnm.proxmox.node.info"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Always 1; carries the running kernel and Proxmox VE version as attributes.", mi.Description())
-						assert.Equal(t, "{info}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.node.info"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("kernel_version")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("pve_version")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.node.info"], "Found a duplicate in the metrics slice: mnm.proxmox.node.info")
+					validatedMetrics["mnm.proxmox.node.info"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Always 1; carries the running kernel and Proxmox VE version as attributes.", mi.Description())
+					assert.Equal(t, "{info}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					kernelVersionAttrVal, ok := dp.Attributes().Get("kernel_version")
+					assert.True(t, ok)
+					assert.Equal(t, "kernel_version-val", kernelVersionAttrVal.Str())
+					pveVersionAttrVal, ok := dp.Attributes().Get("pve_version")
+					assert.True(t, ok)
+					assert.Equal(t, "pve_version-val", pveVersionAttrVal.Str())
 				case "mnm.proxmox.node.iowait":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.node.iowait"], "Found a duplicate in the metrics slice: mnm.proxmox.node.iowait")
-						validatedMetrics["mnm.proxmox.node.iowait"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Share of CPU time spent waiting for I/O, 0 to 1.", mi.Description())
-						assert.Equal(t, "{fraction}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
-						assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.node.iowait"], "Found a duplicate in the metrics slice: mnm.proxmox.node.iowait")
-						validatedMetrics["mnm.proxmox.node.iowait"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Share of CPU time spent waiting for I/O, 0 to 1.", mi.Description())
-						assert.Equal(t, "{fraction}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
-						switch aggMap["mnm.proxmox.node.iowait"] {
-						case "sum":
-							assert.InDelta(t, float64(4), dp.DoubleValue(), 0.01)
-						case "avg":
-							assert.InDelta(t, float64(2), dp.DoubleValue(), 0.01)
-						case "min":
-							assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
-						case "max":
-							assert.InDelta(t, float64(3), dp.DoubleValue(), 0.01)
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.node.iowait"], "Found a duplicate in the metrics slice: mnm.proxmox.node.iowait")
+					validatedMetrics["mnm.proxmox.node.iowait"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Share of CPU time spent waiting for I/O, 0 to 1.", mi.Description())
+					assert.Equal(t, "{fraction}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
 				case "mnm.proxmox.node.ksm_shared":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.node.ksm_shared"], "Found a duplicate in the metrics slice: mnm.proxmox.node.ksm_shared")
-						validatedMetrics["mnm.proxmox.node.ksm_shared"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Memory shared by kernel same-page merging.", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.node.ksm_shared"], "Found a duplicate in the metrics slice: mnm.proxmox.node.ksm_shared")
-						validatedMetrics["mnm.proxmox.node.ksm_shared"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Memory shared by kernel same-page merging.", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.node.ksm_shared"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.node.ksm_shared"], "Found a duplicate in the metrics slice: mnm.proxmox.node.ksm_shared")
+					validatedMetrics["mnm.proxmox.node.ksm_shared"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Memory shared by kernel same-page merging.", mi.Description())
+					assert.Equal(t, "By", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
 				case "mnm.proxmox.node.loadavg_15m":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.node.loadavg_15m"], "Found a duplicate in the metrics slice: mnm.proxmox.node.loadavg_15m")
-						validatedMetrics["mnm.proxmox.node.loadavg_15m"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Load average over 15 minutes.", mi.Description())
-						assert.Equal(t, "{load}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
-						assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.node.loadavg_15m"], "Found a duplicate in the metrics slice: mnm.proxmox.node.loadavg_15m")
-						validatedMetrics["mnm.proxmox.node.loadavg_15m"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Load average over 15 minutes.", mi.Description())
-						assert.Equal(t, "{load}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
-						switch aggMap["mnm.proxmox.node.loadavg_15m"] {
-						case "sum":
-							assert.InDelta(t, float64(4), dp.DoubleValue(), 0.01)
-						case "avg":
-							assert.InDelta(t, float64(2), dp.DoubleValue(), 0.01)
-						case "min":
-							assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
-						case "max":
-							assert.InDelta(t, float64(3), dp.DoubleValue(), 0.01)
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.node.loadavg_15m"], "Found a duplicate in the metrics slice: mnm.proxmox.node.loadavg_15m")
+					validatedMetrics["mnm.proxmox.node.loadavg_15m"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Load average over 15 minutes.", mi.Description())
+					assert.Equal(t, "{load}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
 				case "mnm.proxmox.node.loadavg_1m":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.node.loadavg_1m"], "Found a duplicate in the metrics slice: mnm.proxmox.node.loadavg_1m")
-						validatedMetrics["mnm.proxmox.node.loadavg_1m"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Load average over 1 minute.", mi.Description())
-						assert.Equal(t, "{load}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
-						assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.node.loadavg_1m"], "Found a duplicate in the metrics slice: mnm.proxmox.node.loadavg_1m")
-						validatedMetrics["mnm.proxmox.node.loadavg_1m"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Load average over 1 minute.", mi.Description())
-						assert.Equal(t, "{load}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
-						switch aggMap["mnm.proxmox.node.loadavg_1m"] {
-						case "sum":
-							assert.InDelta(t, float64(4), dp.DoubleValue(), 0.01)
-						case "avg":
-							assert.InDelta(t, float64(2), dp.DoubleValue(), 0.01)
-						case "min":
-							assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
-						case "max":
-							assert.InDelta(t, float64(3), dp.DoubleValue(), 0.01)
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.node.loadavg_1m"], "Found a duplicate in the metrics slice: mnm.proxmox.node.loadavg_1m")
+					validatedMetrics["mnm.proxmox.node.loadavg_1m"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Load average over 1 minute.", mi.Description())
+					assert.Equal(t, "{load}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
 				case "mnm.proxmox.node.loadavg_5m":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.node.loadavg_5m"], "Found a duplicate in the metrics slice: mnm.proxmox.node.loadavg_5m")
-						validatedMetrics["mnm.proxmox.node.loadavg_5m"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Load average over 5 minutes.", mi.Description())
-						assert.Equal(t, "{load}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
-						assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.node.loadavg_5m"], "Found a duplicate in the metrics slice: mnm.proxmox.node.loadavg_5m")
-						validatedMetrics["mnm.proxmox.node.loadavg_5m"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Load average over 5 minutes.", mi.Description())
-						assert.Equal(t, "{load}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
-						switch aggMap["mnm.proxmox.node.loadavg_5m"] {
-						case "sum":
-							assert.InDelta(t, float64(4), dp.DoubleValue(), 0.01)
-						case "avg":
-							assert.InDelta(t, float64(2), dp.DoubleValue(), 0.01)
-						case "min":
-							assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
-						case "max":
-							assert.InDelta(t, float64(3), dp.DoubleValue(), 0.01)
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.node.loadavg_5m"], "Found a duplicate in the metrics slice: mnm.proxmox.node.loadavg_5m")
+					validatedMetrics["mnm.proxmox.node.loadavg_5m"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Load average over 5 minutes.", mi.Description())
+					assert.Equal(t, "{load}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
 				case "mnm.proxmox.node.memory_free":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.node.memory_free"], "Found a duplicate in the metrics slice: mnm.proxmox.node.memory_free")
-						validatedMetrics["mnm.proxmox.node.memory_free"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Free memory.", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.node.memory_free"], "Found a duplicate in the metrics slice: mnm.proxmox.node.memory_free")
-						validatedMetrics["mnm.proxmox.node.memory_free"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Free memory.", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.node.memory_free"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.node.memory_free"], "Found a duplicate in the metrics slice: mnm.proxmox.node.memory_free")
+					validatedMetrics["mnm.proxmox.node.memory_free"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Free memory.", mi.Description())
+					assert.Equal(t, "By", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
 				case "mnm.proxmox.node.memory_total":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.node.memory_total"], "Found a duplicate in the metrics slice: mnm.proxmox.node.memory_total")
-						validatedMetrics["mnm.proxmox.node.memory_total"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Installed memory.", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.node.memory_total"], "Found a duplicate in the metrics slice: mnm.proxmox.node.memory_total")
-						validatedMetrics["mnm.proxmox.node.memory_total"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Installed memory.", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.node.memory_total"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.node.memory_total"], "Found a duplicate in the metrics slice: mnm.proxmox.node.memory_total")
+					validatedMetrics["mnm.proxmox.node.memory_total"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Installed memory.", mi.Description())
+					assert.Equal(t, "By", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
 				case "mnm.proxmox.node.memory_used":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.node.memory_used"], "Found a duplicate in the metrics slice: mnm.proxmox.node.memory_used")
-						validatedMetrics["mnm.proxmox.node.memory_used"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Memory in use.", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.node.memory_used"], "Found a duplicate in the metrics slice: mnm.proxmox.node.memory_used")
-						validatedMetrics["mnm.proxmox.node.memory_used"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Memory in use.", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.node.memory_used"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.node.memory_used"], "Found a duplicate in the metrics slice: mnm.proxmox.node.memory_used")
+					validatedMetrics["mnm.proxmox.node.memory_used"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Memory in use.", mi.Description())
+					assert.Equal(t, "By", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
 				case "mnm.proxmox.node.online":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.node.online"], "Found a duplicate in the metrics slice: mnm.proxmox.node.online")
-						validatedMetrics["mnm.proxmox.node.online"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Whether the node is online (1) or offline (0), as /cluster/resources reports it. Offline nodes stay visible instead of disappearing.", mi.Description())
-						assert.Equal(t, "{status}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.node.online"], "Found a duplicate in the metrics slice: mnm.proxmox.node.online")
-						validatedMetrics["mnm.proxmox.node.online"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Whether the node is online (1) or offline (0), as /cluster/resources reports it. Offline nodes stay visible instead of disappearing.", mi.Description())
-						assert.Equal(t, "{status}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.node.online"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.node.online"], "Found a duplicate in the metrics slice: mnm.proxmox.node.online")
+					validatedMetrics["mnm.proxmox.node.online"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Whether the node is online (1) or offline (0), as /cluster/resources reports it. Offline nodes stay visible instead of disappearing.", mi.Description())
+					assert.Equal(t, "{status}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
 				case "mnm.proxmox.node.rootfs_total":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.node.rootfs_total"], "Found a duplicate in the metrics slice: mnm.proxmox.node.rootfs_total")
-						validatedMetrics["mnm.proxmox.node.rootfs_total"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Root filesystem size.", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.node.rootfs_total"], "Found a duplicate in the metrics slice: mnm.proxmox.node.rootfs_total")
-						validatedMetrics["mnm.proxmox.node.rootfs_total"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Root filesystem size.", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.node.rootfs_total"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.node.rootfs_total"], "Found a duplicate in the metrics slice: mnm.proxmox.node.rootfs_total")
+					validatedMetrics["mnm.proxmox.node.rootfs_total"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Root filesystem size.", mi.Description())
+					assert.Equal(t, "By", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
 				case "mnm.proxmox.node.rootfs_used":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.node.rootfs_used"], "Found a duplicate in the metrics slice: mnm.proxmox.node.rootfs_used")
-						validatedMetrics["mnm.proxmox.node.rootfs_used"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Root filesystem space in use.", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.node.rootfs_used"], "Found a duplicate in the metrics slice: mnm.proxmox.node.rootfs_used")
-						validatedMetrics["mnm.proxmox.node.rootfs_used"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Root filesystem space in use.", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.node.rootfs_used"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.node.rootfs_used"], "Found a duplicate in the metrics slice: mnm.proxmox.node.rootfs_used")
+					validatedMetrics["mnm.proxmox.node.rootfs_used"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Root filesystem space in use.", mi.Description())
+					assert.Equal(t, "By", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
 				case "mnm.proxmox.node.swap_total":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.node.swap_total"], "Found a duplicate in the metrics slice: mnm.proxmox.node.swap_total")
-						validatedMetrics["mnm.proxmox.node.swap_total"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Swap size.", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.node.swap_total"], "Found a duplicate in the metrics slice: mnm.proxmox.node.swap_total")
-						validatedMetrics["mnm.proxmox.node.swap_total"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Swap size.", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.node.swap_total"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.node.swap_total"], "Found a duplicate in the metrics slice: mnm.proxmox.node.swap_total")
+					validatedMetrics["mnm.proxmox.node.swap_total"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Swap size.", mi.Description())
+					assert.Equal(t, "By", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
 				case "mnm.proxmox.node.swap_used":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.node.swap_used"], "Found a duplicate in the metrics slice: mnm.proxmox.node.swap_used")
-						validatedMetrics["mnm.proxmox.node.swap_used"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Swap in use.", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.node.swap_used"], "Found a duplicate in the metrics slice: mnm.proxmox.node.swap_used")
-						validatedMetrics["mnm.proxmox.node.swap_used"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Swap in use.", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.node.swap_used"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.node.swap_used"], "Found a duplicate in the metrics slice: mnm.proxmox.node.swap_used")
+					validatedMetrics["mnm.proxmox.node.swap_used"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Swap in use.", mi.Description())
+					assert.Equal(t, "By", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
 				case "mnm.proxmox.node.uptime":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.node.uptime"], "Found a duplicate in the metrics slice: mnm.proxmox.node.uptime")
-						validatedMetrics["mnm.proxmox.node.uptime"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Time since the node booted.", mi.Description())
-						assert.Equal(t, "s", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.node.uptime"], "Found a duplicate in the metrics slice: mnm.proxmox.node.uptime")
-						validatedMetrics["mnm.proxmox.node.uptime"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Time since the node booted.", mi.Description())
-						assert.Equal(t, "s", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.node.uptime"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.node.uptime"], "Found a duplicate in the metrics slice: mnm.proxmox.node.uptime")
+					validatedMetrics["mnm.proxmox.node.uptime"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Time since the node booted.", mi.Description())
+					assert.Equal(t, "s", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
 				case "mnm.proxmox.storage.active":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.storage.active"], "Found a duplicate in the metrics slice: mnm.proxmox.storage.active")
-						validatedMetrics["mnm.proxmox.storage.active"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "1 when the storage is active on the node.", mi.Description())
-						assert.Equal(t, "{status}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-						storageAttrVal, ok := dp.Attributes().Get("storage")
-						assert.True(t, ok)
-						assert.Equal(t, "storage-val", storageAttrVal.Str())
-						typeAttrVal, ok := dp.Attributes().Get("type")
-						assert.True(t, ok)
-						assert.Equal(t, "type-val", typeAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.storage.active"], "Found a duplicate in the metrics slice: mnm.proxmox.storage.active")
-						validatedMetrics["mnm.proxmox.storage.active"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "1 when the storage is active on the node.", mi.Description())
-						assert.Equal(t, "{status}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.storage.active"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("storage")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("type")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.storage.active"], "Found a duplicate in the metrics slice: mnm.proxmox.storage.active")
+					validatedMetrics["mnm.proxmox.storage.active"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "1 when the storage is active on the node.", mi.Description())
+					assert.Equal(t, "{status}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					storageAttrVal, ok := dp.Attributes().Get("storage")
+					assert.True(t, ok)
+					assert.Equal(t, "storage-val", storageAttrVal.Str())
+					typeAttrVal, ok := dp.Attributes().Get("type")
+					assert.True(t, ok)
+					assert.Equal(t, "type-val", typeAttrVal.Str())
 				case "mnm.proxmox.storage.available":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.storage.available"], "Found a duplicate in the metrics slice: mnm.proxmox.storage.available")
-						validatedMetrics["mnm.proxmox.storage.available"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Space available on the storage as the node sees it (0 when inactive or disabled).", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-						storageAttrVal, ok := dp.Attributes().Get("storage")
-						assert.True(t, ok)
-						assert.Equal(t, "storage-val", storageAttrVal.Str())
-						typeAttrVal, ok := dp.Attributes().Get("type")
-						assert.True(t, ok)
-						assert.Equal(t, "type-val", typeAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.storage.available"], "Found a duplicate in the metrics slice: mnm.proxmox.storage.available")
-						validatedMetrics["mnm.proxmox.storage.available"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Space available on the storage as the node sees it (0 when inactive or disabled).", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.storage.available"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("storage")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("type")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.storage.available"], "Found a duplicate in the metrics slice: mnm.proxmox.storage.available")
+					validatedMetrics["mnm.proxmox.storage.available"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Space available on the storage as the node sees it (0 when inactive or disabled).", mi.Description())
+					assert.Equal(t, "By", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					storageAttrVal, ok := dp.Attributes().Get("storage")
+					assert.True(t, ok)
+					assert.Equal(t, "storage-val", storageAttrVal.Str())
+					typeAttrVal, ok := dp.Attributes().Get("type")
+					assert.True(t, ok)
+					assert.Equal(t, "type-val", typeAttrVal.Str())
 				case "mnm.proxmox.storage.enabled":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.storage.enabled"], "Found a duplicate in the metrics slice: mnm.proxmox.storage.enabled")
-						validatedMetrics["mnm.proxmox.storage.enabled"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "1 when the storage is enabled.", mi.Description())
-						assert.Equal(t, "{status}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-						storageAttrVal, ok := dp.Attributes().Get("storage")
-						assert.True(t, ok)
-						assert.Equal(t, "storage-val", storageAttrVal.Str())
-						typeAttrVal, ok := dp.Attributes().Get("type")
-						assert.True(t, ok)
-						assert.Equal(t, "type-val", typeAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.storage.enabled"], "Found a duplicate in the metrics slice: mnm.proxmox.storage.enabled")
-						validatedMetrics["mnm.proxmox.storage.enabled"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "1 when the storage is enabled.", mi.Description())
-						assert.Equal(t, "{status}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.storage.enabled"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("storage")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("type")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.storage.enabled"], "Found a duplicate in the metrics slice: mnm.proxmox.storage.enabled")
+					validatedMetrics["mnm.proxmox.storage.enabled"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "1 when the storage is enabled.", mi.Description())
+					assert.Equal(t, "{status}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					storageAttrVal, ok := dp.Attributes().Get("storage")
+					assert.True(t, ok)
+					assert.Equal(t, "storage-val", storageAttrVal.Str())
+					typeAttrVal, ok := dp.Attributes().Get("type")
+					assert.True(t, ok)
+					assert.Equal(t, "type-val", typeAttrVal.Str())
 				case "mnm.proxmox.storage.shared":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.storage.shared"], "Found a duplicate in the metrics slice: mnm.proxmox.storage.shared")
-						validatedMetrics["mnm.proxmox.storage.shared"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "1 when the storage is shared between nodes.", mi.Description())
-						assert.Equal(t, "{status}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-						storageAttrVal, ok := dp.Attributes().Get("storage")
-						assert.True(t, ok)
-						assert.Equal(t, "storage-val", storageAttrVal.Str())
-						typeAttrVal, ok := dp.Attributes().Get("type")
-						assert.True(t, ok)
-						assert.Equal(t, "type-val", typeAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.storage.shared"], "Found a duplicate in the metrics slice: mnm.proxmox.storage.shared")
-						validatedMetrics["mnm.proxmox.storage.shared"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "1 when the storage is shared between nodes.", mi.Description())
-						assert.Equal(t, "{status}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.storage.shared"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("storage")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("type")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.storage.shared"], "Found a duplicate in the metrics slice: mnm.proxmox.storage.shared")
+					validatedMetrics["mnm.proxmox.storage.shared"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "1 when the storage is shared between nodes.", mi.Description())
+					assert.Equal(t, "{status}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					storageAttrVal, ok := dp.Attributes().Get("storage")
+					assert.True(t, ok)
+					assert.Equal(t, "storage-val", storageAttrVal.Str())
+					typeAttrVal, ok := dp.Attributes().Get("type")
+					assert.True(t, ok)
+					assert.Equal(t, "type-val", typeAttrVal.Str())
 				case "mnm.proxmox.storage.total":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.storage.total"], "Found a duplicate in the metrics slice: mnm.proxmox.storage.total")
-						validatedMetrics["mnm.proxmox.storage.total"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Size on the storage as the node sees it (0 when inactive or disabled).", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-						storageAttrVal, ok := dp.Attributes().Get("storage")
-						assert.True(t, ok)
-						assert.Equal(t, "storage-val", storageAttrVal.Str())
-						typeAttrVal, ok := dp.Attributes().Get("type")
-						assert.True(t, ok)
-						assert.Equal(t, "type-val", typeAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.storage.total"], "Found a duplicate in the metrics slice: mnm.proxmox.storage.total")
-						validatedMetrics["mnm.proxmox.storage.total"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Size on the storage as the node sees it (0 when inactive or disabled).", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.storage.total"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("storage")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("type")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.storage.total"], "Found a duplicate in the metrics slice: mnm.proxmox.storage.total")
+					validatedMetrics["mnm.proxmox.storage.total"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Size on the storage as the node sees it (0 when inactive or disabled).", mi.Description())
+					assert.Equal(t, "By", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					storageAttrVal, ok := dp.Attributes().Get("storage")
+					assert.True(t, ok)
+					assert.Equal(t, "storage-val", storageAttrVal.Str())
+					typeAttrVal, ok := dp.Attributes().Get("type")
+					assert.True(t, ok)
+					assert.Equal(t, "type-val", typeAttrVal.Str())
 				case "mnm.proxmox.storage.used":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.storage.used"], "Found a duplicate in the metrics slice: mnm.proxmox.storage.used")
-						validatedMetrics["mnm.proxmox.storage.used"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Space used on the storage as the node sees it (0 when inactive or disabled).", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-						storageAttrVal, ok := dp.Attributes().Get("storage")
-						assert.True(t, ok)
-						assert.Equal(t, "storage-val", storageAttrVal.Str())
-						typeAttrVal, ok := dp.Attributes().Get("type")
-						assert.True(t, ok)
-						assert.Equal(t, "type-val", typeAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.storage.used"], "Found a duplicate in the metrics slice: mnm.proxmox.storage.used")
-						validatedMetrics["mnm.proxmox.storage.used"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Space used on the storage as the node sees it (0 when inactive or disabled).", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.storage.used"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("storage")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("type")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.storage.used"], "Found a duplicate in the metrics slice: mnm.proxmox.storage.used")
+					validatedMetrics["mnm.proxmox.storage.used"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Space used on the storage as the node sees it (0 when inactive or disabled).", mi.Description())
+					assert.Equal(t, "By", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					storageAttrVal, ok := dp.Attributes().Get("storage")
+					assert.True(t, ok)
+					assert.Equal(t, "storage-val", storageAttrVal.Str())
+					typeAttrVal, ok := dp.Attributes().Get("type")
+					assert.True(t, ok)
+					assert.Equal(t, "type-val", typeAttrVal.Str())
 				case "mnm.proxmox.vm.cpu_usage":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.vm.cpu_usage"], "Found a duplicate in the metrics slice: mnm.proxmox.vm.cpu_usage")
-						validatedMetrics["mnm.proxmox.vm.cpu_usage"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "CPU utilisation of the QEMU virtual machine relative to its vCPUs, 0 to 1.", mi.Description())
-						assert.Equal(t, "{fraction}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
-						assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-						vmidAttrVal, ok := dp.Attributes().Get("vmid")
-						assert.True(t, ok)
-						assert.Equal(t, "vmid-val", vmidAttrVal.Str())
-						nameAttrVal, ok := dp.Attributes().Get("name")
-						assert.True(t, ok)
-						assert.Equal(t, "name-val", nameAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.vm.cpu_usage"], "Found a duplicate in the metrics slice: mnm.proxmox.vm.cpu_usage")
-						validatedMetrics["mnm.proxmox.vm.cpu_usage"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "CPU utilisation of the QEMU virtual machine relative to its vCPUs, 0 to 1.", mi.Description())
-						assert.Equal(t, "{fraction}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
-						switch aggMap["mnm.proxmox.vm.cpu_usage"] {
-						case "sum":
-							assert.InDelta(t, float64(4), dp.DoubleValue(), 0.01)
-						case "avg":
-							assert.InDelta(t, float64(2), dp.DoubleValue(), 0.01)
-						case "min":
-							assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
-						case "max":
-							assert.InDelta(t, float64(3), dp.DoubleValue(), 0.01)
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("vmid")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("name")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.vm.cpu_usage"], "Found a duplicate in the metrics slice: mnm.proxmox.vm.cpu_usage")
+					validatedMetrics["mnm.proxmox.vm.cpu_usage"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "CPU utilisation of the QEMU virtual machine relative to its vCPUs, 0 to 1.", mi.Description())
+					assert.Equal(t, "{fraction}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					vmidAttrVal, ok := dp.Attributes().Get("vmid")
+					assert.True(t, ok)
+					assert.Equal(t, "vmid-val", vmidAttrVal.Str())
+					nameAttrVal, ok := dp.Attributes().Get("name")
+					assert.True(t, ok)
+					assert.Equal(t, "name-val", nameAttrVal.Str())
 				case "mnm.proxmox.vm.cpus":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.vm.cpus"], "Found a duplicate in the metrics slice: mnm.proxmox.vm.cpus")
-						validatedMetrics["mnm.proxmox.vm.cpus"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "vCPUs (or CPU limit) allocated to the QEMU virtual machine.", mi.Description())
-						assert.Equal(t, "{cpu}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
-						assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-						vmidAttrVal, ok := dp.Attributes().Get("vmid")
-						assert.True(t, ok)
-						assert.Equal(t, "vmid-val", vmidAttrVal.Str())
-						nameAttrVal, ok := dp.Attributes().Get("name")
-						assert.True(t, ok)
-						assert.Equal(t, "name-val", nameAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.vm.cpus"], "Found a duplicate in the metrics slice: mnm.proxmox.vm.cpus")
-						validatedMetrics["mnm.proxmox.vm.cpus"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "vCPUs (or CPU limit) allocated to the QEMU virtual machine.", mi.Description())
-						assert.Equal(t, "{cpu}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
-						switch aggMap["mnm.proxmox.vm.cpus"] {
-						case "sum":
-							assert.InDelta(t, float64(4), dp.DoubleValue(), 0.01)
-						case "avg":
-							assert.InDelta(t, float64(2), dp.DoubleValue(), 0.01)
-						case "min":
-							assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
-						case "max":
-							assert.InDelta(t, float64(3), dp.DoubleValue(), 0.01)
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("vmid")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("name")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.vm.cpus"], "Found a duplicate in the metrics slice: mnm.proxmox.vm.cpus")
+					validatedMetrics["mnm.proxmox.vm.cpus"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "vCPUs (or CPU limit) allocated to the QEMU virtual machine.", mi.Description())
+					assert.Equal(t, "{cpu}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					vmidAttrVal, ok := dp.Attributes().Get("vmid")
+					assert.True(t, ok)
+					assert.Equal(t, "vmid-val", vmidAttrVal.Str())
+					nameAttrVal, ok := dp.Attributes().Get("name")
+					assert.True(t, ok)
+					assert.Equal(t, "name-val", nameAttrVal.Str())
 				case "mnm.proxmox.vm.disk_read":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.vm.disk_read"], "Found a duplicate in the metrics slice: mnm.proxmox.vm.disk_read")
-						validatedMetrics["mnm.proxmox.vm.disk_read"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Bytes read from disk since the guest started. A counter exposed as a gauge so the Prometheus name keeps no _total suffix; use rate().", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-						vmidAttrVal, ok := dp.Attributes().Get("vmid")
-						assert.True(t, ok)
-						assert.Equal(t, "vmid-val", vmidAttrVal.Str())
-						nameAttrVal, ok := dp.Attributes().Get("name")
-						assert.True(t, ok)
-						assert.Equal(t, "name-val", nameAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.vm.disk_read"], "Found a duplicate in the metrics slice: mnm.proxmox.vm.disk_read")
-						validatedMetrics["mnm.proxmox.vm.disk_read"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Bytes read from disk since the guest started. A counter exposed as a gauge so the Prometheus name keeps no _total suffix; use rate().", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.vm.disk_read"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("vmid")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("name")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.vm.disk_read"], "Found a duplicate in the metrics slice: mnm.proxmox.vm.disk_read")
+					validatedMetrics["mnm.proxmox.vm.disk_read"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Bytes read from disk since the guest started. A counter exposed as a gauge so the Prometheus name keeps no _total suffix; use rate().", mi.Description())
+					assert.Equal(t, "By", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					vmidAttrVal, ok := dp.Attributes().Get("vmid")
+					assert.True(t, ok)
+					assert.Equal(t, "vmid-val", vmidAttrVal.Str())
+					nameAttrVal, ok := dp.Attributes().Get("name")
+					assert.True(t, ok)
+					assert.Equal(t, "name-val", nameAttrVal.Str())
 				case "mnm.proxmox.vm.disk_size":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.vm.disk_size"], "Found a duplicate in the metrics slice: mnm.proxmox.vm.disk_size")
-						validatedMetrics["mnm.proxmox.vm.disk_size"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Size of the QEMU virtual machine's root disk.", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-						vmidAttrVal, ok := dp.Attributes().Get("vmid")
-						assert.True(t, ok)
-						assert.Equal(t, "vmid-val", vmidAttrVal.Str())
-						nameAttrVal, ok := dp.Attributes().Get("name")
-						assert.True(t, ok)
-						assert.Equal(t, "name-val", nameAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.vm.disk_size"], "Found a duplicate in the metrics slice: mnm.proxmox.vm.disk_size")
-						validatedMetrics["mnm.proxmox.vm.disk_size"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Size of the QEMU virtual machine's root disk.", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.vm.disk_size"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("vmid")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("name")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.vm.disk_size"], "Found a duplicate in the metrics slice: mnm.proxmox.vm.disk_size")
+					validatedMetrics["mnm.proxmox.vm.disk_size"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Size of the QEMU virtual machine's root disk.", mi.Description())
+					assert.Equal(t, "By", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					vmidAttrVal, ok := dp.Attributes().Get("vmid")
+					assert.True(t, ok)
+					assert.Equal(t, "vmid-val", vmidAttrVal.Str())
+					nameAttrVal, ok := dp.Attributes().Get("name")
+					assert.True(t, ok)
+					assert.Equal(t, "name-val", nameAttrVal.Str())
 				case "mnm.proxmox.vm.disk_write":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.vm.disk_write"], "Found a duplicate in the metrics slice: mnm.proxmox.vm.disk_write")
-						validatedMetrics["mnm.proxmox.vm.disk_write"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Bytes written to disk since the guest started. A counter exposed as a gauge so the Prometheus name keeps no _total suffix; use rate().", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-						vmidAttrVal, ok := dp.Attributes().Get("vmid")
-						assert.True(t, ok)
-						assert.Equal(t, "vmid-val", vmidAttrVal.Str())
-						nameAttrVal, ok := dp.Attributes().Get("name")
-						assert.True(t, ok)
-						assert.Equal(t, "name-val", nameAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.vm.disk_write"], "Found a duplicate in the metrics slice: mnm.proxmox.vm.disk_write")
-						validatedMetrics["mnm.proxmox.vm.disk_write"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Bytes written to disk since the guest started. A counter exposed as a gauge so the Prometheus name keeps no _total suffix; use rate().", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.vm.disk_write"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("vmid")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("name")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.vm.disk_write"], "Found a duplicate in the metrics slice: mnm.proxmox.vm.disk_write")
+					validatedMetrics["mnm.proxmox.vm.disk_write"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Bytes written to disk since the guest started. A counter exposed as a gauge so the Prometheus name keeps no _total suffix; use rate().", mi.Description())
+					assert.Equal(t, "By", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					vmidAttrVal, ok := dp.Attributes().Get("vmid")
+					assert.True(t, ok)
+					assert.Equal(t, "vmid-val", vmidAttrVal.Str())
+					nameAttrVal, ok := dp.Attributes().Get("name")
+					assert.True(t, ok)
+					assert.Equal(t, "name-val", nameAttrVal.Str())
 				case "mnm.proxmox.vm.info":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.vm.info"], "Found a duplicate in the metrics slice: mnm.proxmox.vm.info")
-						validatedMetrics["mnm.proxmox.vm.info"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Always 1; carries tags, template flag, HA state, lock and raw status as attributes.", mi.Description())
-						assert.Equal(t, "{info}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-						vmidAttrVal, ok := dp.Attributes().Get("vmid")
-						assert.True(t, ok)
-						assert.Equal(t, "vmid-val", vmidAttrVal.Str())
-						nameAttrVal, ok := dp.Attributes().Get("name")
-						assert.True(t, ok)
-						assert.Equal(t, "name-val", nameAttrVal.Str())
-						tagsAttrVal, ok := dp.Attributes().Get("tags")
-						assert.True(t, ok)
-						assert.Equal(t, "tags-val", tagsAttrVal.Str())
-						templateAttrVal, ok := dp.Attributes().Get("template")
-						assert.True(t, ok)
-						assert.Equal(t, "template-val", templateAttrVal.Str())
-						hastateAttrVal, ok := dp.Attributes().Get("hastate")
-						assert.True(t, ok)
-						assert.Equal(t, "hastate-val", hastateAttrVal.Str())
-						lockAttrVal, ok := dp.Attributes().Get("lock")
-						assert.True(t, ok)
-						assert.Equal(t, "lock-val", lockAttrVal.Str())
-						guestStatusAttrVal, ok := dp.Attributes().Get("guest_status")
-						assert.True(t, ok)
-						assert.Equal(t, "guest_status-val", guestStatusAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.vm.info"], "Found a duplicate in the metrics slice: mnm.proxmox.vm.info")
-						validatedMetrics["mnm.proxmox.vm.info"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Always 1; carries tags, template flag, HA state, lock and raw status as attributes.", mi.Description())
-						assert.Equal(t, "{info}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.vm.info"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("vmid")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("name")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("tags")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("template")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("hastate")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("lock")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("guest_status")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.vm.info"], "Found a duplicate in the metrics slice: mnm.proxmox.vm.info")
+					validatedMetrics["mnm.proxmox.vm.info"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Always 1; carries tags, template flag, HA state, lock and raw status as attributes.", mi.Description())
+					assert.Equal(t, "{info}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					vmidAttrVal, ok := dp.Attributes().Get("vmid")
+					assert.True(t, ok)
+					assert.Equal(t, "vmid-val", vmidAttrVal.Str())
+					nameAttrVal, ok := dp.Attributes().Get("name")
+					assert.True(t, ok)
+					assert.Equal(t, "name-val", nameAttrVal.Str())
+					tagsAttrVal, ok := dp.Attributes().Get("tags")
+					assert.True(t, ok)
+					assert.Equal(t, "tags-val", tagsAttrVal.Str())
+					templateAttrVal, ok := dp.Attributes().Get("template")
+					assert.True(t, ok)
+					assert.Equal(t, "template-val", templateAttrVal.Str())
+					hastateAttrVal, ok := dp.Attributes().Get("hastate")
+					assert.True(t, ok)
+					assert.Equal(t, "hastate-val", hastateAttrVal.Str())
+					lockAttrVal, ok := dp.Attributes().Get("lock")
+					assert.True(t, ok)
+					assert.Equal(t, "lock-val", lockAttrVal.Str())
+					guestStatusAttrVal, ok := dp.Attributes().Get("guest_status")
+					assert.True(t, ok)
+					assert.Equal(t, "guest_status-val", guestStatusAttrVal.Str())
 				case "mnm.proxmox.vm.memory_total":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.vm.memory_total"], "Found a duplicate in the metrics slice: mnm.proxmox.vm.memory_total")
-						validatedMetrics["mnm.proxmox.vm.memory_total"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Memory allocated to the QEMU virtual machine.", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-						vmidAttrVal, ok := dp.Attributes().Get("vmid")
-						assert.True(t, ok)
-						assert.Equal(t, "vmid-val", vmidAttrVal.Str())
-						nameAttrVal, ok := dp.Attributes().Get("name")
-						assert.True(t, ok)
-						assert.Equal(t, "name-val", nameAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.vm.memory_total"], "Found a duplicate in the metrics slice: mnm.proxmox.vm.memory_total")
-						validatedMetrics["mnm.proxmox.vm.memory_total"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Memory allocated to the QEMU virtual machine.", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.vm.memory_total"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("vmid")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("name")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.vm.memory_total"], "Found a duplicate in the metrics slice: mnm.proxmox.vm.memory_total")
+					validatedMetrics["mnm.proxmox.vm.memory_total"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Memory allocated to the QEMU virtual machine.", mi.Description())
+					assert.Equal(t, "By", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					vmidAttrVal, ok := dp.Attributes().Get("vmid")
+					assert.True(t, ok)
+					assert.Equal(t, "vmid-val", vmidAttrVal.Str())
+					nameAttrVal, ok := dp.Attributes().Get("name")
+					assert.True(t, ok)
+					assert.Equal(t, "name-val", nameAttrVal.Str())
 				case "mnm.proxmox.vm.memory_used":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.vm.memory_used"], "Found a duplicate in the metrics slice: mnm.proxmox.vm.memory_used")
-						validatedMetrics["mnm.proxmox.vm.memory_used"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Memory used by the QEMU virtual machine.", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-						vmidAttrVal, ok := dp.Attributes().Get("vmid")
-						assert.True(t, ok)
-						assert.Equal(t, "vmid-val", vmidAttrVal.Str())
-						nameAttrVal, ok := dp.Attributes().Get("name")
-						assert.True(t, ok)
-						assert.Equal(t, "name-val", nameAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.vm.memory_used"], "Found a duplicate in the metrics slice: mnm.proxmox.vm.memory_used")
-						validatedMetrics["mnm.proxmox.vm.memory_used"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Memory used by the QEMU virtual machine.", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.vm.memory_used"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("vmid")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("name")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.vm.memory_used"], "Found a duplicate in the metrics slice: mnm.proxmox.vm.memory_used")
+					validatedMetrics["mnm.proxmox.vm.memory_used"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Memory used by the QEMU virtual machine.", mi.Description())
+					assert.Equal(t, "By", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					vmidAttrVal, ok := dp.Attributes().Get("vmid")
+					assert.True(t, ok)
+					assert.Equal(t, "vmid-val", vmidAttrVal.Str())
+					nameAttrVal, ok := dp.Attributes().Get("name")
+					assert.True(t, ok)
+					assert.Equal(t, "name-val", nameAttrVal.Str())
 				case "mnm.proxmox.vm.netin":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.vm.netin"], "Found a duplicate in the metrics slice: mnm.proxmox.vm.netin")
-						validatedMetrics["mnm.proxmox.vm.netin"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Bytes received since the guest started. A counter exposed as a gauge so the Prometheus name keeps no _total suffix; use rate().", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-						vmidAttrVal, ok := dp.Attributes().Get("vmid")
-						assert.True(t, ok)
-						assert.Equal(t, "vmid-val", vmidAttrVal.Str())
-						nameAttrVal, ok := dp.Attributes().Get("name")
-						assert.True(t, ok)
-						assert.Equal(t, "name-val", nameAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.vm.netin"], "Found a duplicate in the metrics slice: mnm.proxmox.vm.netin")
-						validatedMetrics["mnm.proxmox.vm.netin"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Bytes received since the guest started. A counter exposed as a gauge so the Prometheus name keeps no _total suffix; use rate().", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.vm.netin"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("vmid")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("name")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.vm.netin"], "Found a duplicate in the metrics slice: mnm.proxmox.vm.netin")
+					validatedMetrics["mnm.proxmox.vm.netin"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Bytes received since the guest started. A counter exposed as a gauge so the Prometheus name keeps no _total suffix; use rate().", mi.Description())
+					assert.Equal(t, "By", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					vmidAttrVal, ok := dp.Attributes().Get("vmid")
+					assert.True(t, ok)
+					assert.Equal(t, "vmid-val", vmidAttrVal.Str())
+					nameAttrVal, ok := dp.Attributes().Get("name")
+					assert.True(t, ok)
+					assert.Equal(t, "name-val", nameAttrVal.Str())
 				case "mnm.proxmox.vm.netout":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.vm.netout"], "Found a duplicate in the metrics slice: mnm.proxmox.vm.netout")
-						validatedMetrics["mnm.proxmox.vm.netout"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Bytes sent since the guest started. A counter exposed as a gauge so the Prometheus name keeps no _total suffix; use rate().", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-						vmidAttrVal, ok := dp.Attributes().Get("vmid")
-						assert.True(t, ok)
-						assert.Equal(t, "vmid-val", vmidAttrVal.Str())
-						nameAttrVal, ok := dp.Attributes().Get("name")
-						assert.True(t, ok)
-						assert.Equal(t, "name-val", nameAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.vm.netout"], "Found a duplicate in the metrics slice: mnm.proxmox.vm.netout")
-						validatedMetrics["mnm.proxmox.vm.netout"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Bytes sent since the guest started. A counter exposed as a gauge so the Prometheus name keeps no _total suffix; use rate().", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.vm.netout"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("vmid")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("name")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.vm.netout"], "Found a duplicate in the metrics slice: mnm.proxmox.vm.netout")
+					validatedMetrics["mnm.proxmox.vm.netout"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Bytes sent since the guest started. A counter exposed as a gauge so the Prometheus name keeps no _total suffix; use rate().", mi.Description())
+					assert.Equal(t, "By", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					vmidAttrVal, ok := dp.Attributes().Get("vmid")
+					assert.True(t, ok)
+					assert.Equal(t, "vmid-val", vmidAttrVal.Str())
+					nameAttrVal, ok := dp.Attributes().Get("name")
+					assert.True(t, ok)
+					assert.Equal(t, "name-val", nameAttrVal.Str())
 				case "mnm.proxmox.vm.status":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.vm.status"], "Found a duplicate in the metrics slice: mnm.proxmox.vm.status")
-						validatedMetrics["mnm.proxmox.vm.status"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "1 when the QEMU virtual machine is running, 0 otherwise (stopped, paused, unknown).", mi.Description())
-						assert.Equal(t, "{status}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-						vmidAttrVal, ok := dp.Attributes().Get("vmid")
-						assert.True(t, ok)
-						assert.Equal(t, "vmid-val", vmidAttrVal.Str())
-						nameAttrVal, ok := dp.Attributes().Get("name")
-						assert.True(t, ok)
-						assert.Equal(t, "name-val", nameAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.vm.status"], "Found a duplicate in the metrics slice: mnm.proxmox.vm.status")
-						validatedMetrics["mnm.proxmox.vm.status"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "1 when the QEMU virtual machine is running, 0 otherwise (stopped, paused, unknown).", mi.Description())
-						assert.Equal(t, "{status}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.vm.status"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("vmid")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("name")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.vm.status"], "Found a duplicate in the metrics slice: mnm.proxmox.vm.status")
+					validatedMetrics["mnm.proxmox.vm.status"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "1 when the QEMU virtual machine is running, 0 otherwise (stopped, paused, unknown).", mi.Description())
+					assert.Equal(t, "{status}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					vmidAttrVal, ok := dp.Attributes().Get("vmid")
+					assert.True(t, ok)
+					assert.Equal(t, "vmid-val", vmidAttrVal.Str())
+					nameAttrVal, ok := dp.Attributes().Get("name")
+					assert.True(t, ok)
+					assert.Equal(t, "name-val", nameAttrVal.Str())
 				case "mnm.proxmox.vm.uptime":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.vm.uptime"], "Found a duplicate in the metrics slice: mnm.proxmox.vm.uptime")
-						validatedMetrics["mnm.proxmox.vm.uptime"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Time since the QEMU virtual machine started.", mi.Description())
-						assert.Equal(t, "s", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-						vmidAttrVal, ok := dp.Attributes().Get("vmid")
-						assert.True(t, ok)
-						assert.Equal(t, "vmid-val", vmidAttrVal.Str())
-						nameAttrVal, ok := dp.Attributes().Get("name")
-						assert.True(t, ok)
-						assert.Equal(t, "name-val", nameAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.vm.uptime"], "Found a duplicate in the metrics slice: mnm.proxmox.vm.uptime")
-						validatedMetrics["mnm.proxmox.vm.uptime"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Time since the QEMU virtual machine started.", mi.Description())
-						assert.Equal(t, "s", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.vm.uptime"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("vmid")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("name")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.vm.uptime"], "Found a duplicate in the metrics slice: mnm.proxmox.vm.uptime")
+					validatedMetrics["mnm.proxmox.vm.uptime"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Time since the QEMU virtual machine started.", mi.Description())
+					assert.Equal(t, "s", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					vmidAttrVal, ok := dp.Attributes().Get("vmid")
+					assert.True(t, ok)
+					assert.Equal(t, "vmid-val", vmidAttrVal.Str())
+					nameAttrVal, ok := dp.Attributes().Get("name")
+					assert.True(t, ok)
+					assert.Equal(t, "name-val", nameAttrVal.Str())
 				case "mnm.proxmox.zfs_pool.dedup":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.zfs_pool.dedup"], "Found a duplicate in the metrics slice: mnm.proxmox.zfs_pool.dedup")
-						validatedMetrics["mnm.proxmox.zfs_pool.dedup"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Deduplication ratio (1 = none).", mi.Description())
-						assert.Equal(t, "1", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
-						assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-						poolAttrVal, ok := dp.Attributes().Get("pool")
-						assert.True(t, ok)
-						assert.Equal(t, "pool-val", poolAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.zfs_pool.dedup"], "Found a duplicate in the metrics slice: mnm.proxmox.zfs_pool.dedup")
-						validatedMetrics["mnm.proxmox.zfs_pool.dedup"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Deduplication ratio (1 = none).", mi.Description())
-						assert.Equal(t, "1", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
-						switch aggMap["mnm.proxmox.zfs_pool.dedup"] {
-						case "sum":
-							assert.InDelta(t, float64(4), dp.DoubleValue(), 0.01)
-						case "avg":
-							assert.InDelta(t, float64(2), dp.DoubleValue(), 0.01)
-						case "min":
-							assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
-						case "max":
-							assert.InDelta(t, float64(3), dp.DoubleValue(), 0.01)
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("pool")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.zfs_pool.dedup"], "Found a duplicate in the metrics slice: mnm.proxmox.zfs_pool.dedup")
+					validatedMetrics["mnm.proxmox.zfs_pool.dedup"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Deduplication ratio (1 = none).", mi.Description())
+					assert.Equal(t, "1", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					poolAttrVal, ok := dp.Attributes().Get("pool")
+					assert.True(t, ok)
+					assert.Equal(t, "pool-val", poolAttrVal.Str())
 				case "mnm.proxmox.zfs_pool.fragmentation":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.zfs_pool.fragmentation"], "Found a duplicate in the metrics slice: mnm.proxmox.zfs_pool.fragmentation")
-						validatedMetrics["mnm.proxmox.zfs_pool.fragmentation"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Pool fragmentation.", mi.Description())
-						assert.Equal(t, "%", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-						poolAttrVal, ok := dp.Attributes().Get("pool")
-						assert.True(t, ok)
-						assert.Equal(t, "pool-val", poolAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.zfs_pool.fragmentation"], "Found a duplicate in the metrics slice: mnm.proxmox.zfs_pool.fragmentation")
-						validatedMetrics["mnm.proxmox.zfs_pool.fragmentation"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Pool fragmentation.", mi.Description())
-						assert.Equal(t, "%", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.zfs_pool.fragmentation"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("pool")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.zfs_pool.fragmentation"], "Found a duplicate in the metrics slice: mnm.proxmox.zfs_pool.fragmentation")
+					validatedMetrics["mnm.proxmox.zfs_pool.fragmentation"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Pool fragmentation.", mi.Description())
+					assert.Equal(t, "%", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					poolAttrVal, ok := dp.Attributes().Get("pool")
+					assert.True(t, ok)
+					assert.Equal(t, "pool-val", poolAttrVal.Str())
 				case "mnm.proxmox.zfs_pool.free":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.zfs_pool.free"], "Found a duplicate in the metrics slice: mnm.proxmox.zfs_pool.free")
-						validatedMetrics["mnm.proxmox.zfs_pool.free"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Free space in the pool.", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-						poolAttrVal, ok := dp.Attributes().Get("pool")
-						assert.True(t, ok)
-						assert.Equal(t, "pool-val", poolAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.zfs_pool.free"], "Found a duplicate in the metrics slice: mnm.proxmox.zfs_pool.free")
-						validatedMetrics["mnm.proxmox.zfs_pool.free"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Free space in the pool.", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.zfs_pool.free"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("pool")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.zfs_pool.free"], "Found a duplicate in the metrics slice: mnm.proxmox.zfs_pool.free")
+					validatedMetrics["mnm.proxmox.zfs_pool.free"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Free space in the pool.", mi.Description())
+					assert.Equal(t, "By", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					poolAttrVal, ok := dp.Attributes().Get("pool")
+					assert.True(t, ok)
+					assert.Equal(t, "pool-val", poolAttrVal.Str())
 				case "mnm.proxmox.zfs_pool.health":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.zfs_pool.health"], "Found a duplicate in the metrics slice: mnm.proxmox.zfs_pool.health")
-						validatedMetrics["mnm.proxmox.zfs_pool.health"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "1 when the pool is ONLINE, 0 otherwise (DEGRADED, FAULTED, ...).", mi.Description())
-						assert.Equal(t, "{status}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-						poolAttrVal, ok := dp.Attributes().Get("pool")
-						assert.True(t, ok)
-						assert.Equal(t, "pool-val", poolAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.zfs_pool.health"], "Found a duplicate in the metrics slice: mnm.proxmox.zfs_pool.health")
-						validatedMetrics["mnm.proxmox.zfs_pool.health"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "1 when the pool is ONLINE, 0 otherwise (DEGRADED, FAULTED, ...).", mi.Description())
-						assert.Equal(t, "{status}", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.zfs_pool.health"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("pool")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.zfs_pool.health"], "Found a duplicate in the metrics slice: mnm.proxmox.zfs_pool.health")
+					validatedMetrics["mnm.proxmox.zfs_pool.health"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "1 when the pool is ONLINE, 0 otherwise (DEGRADED, FAULTED, ...).", mi.Description())
+					assert.Equal(t, "{status}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					poolAttrVal, ok := dp.Attributes().Get("pool")
+					assert.True(t, ok)
+					assert.Equal(t, "pool-val", poolAttrVal.Str())
 				case "mnm.proxmox.zfs_pool.size":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.zfs_pool.size"], "Found a duplicate in the metrics slice: mnm.proxmox.zfs_pool.size")
-						validatedMetrics["mnm.proxmox.zfs_pool.size"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Pool size.", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-						poolAttrVal, ok := dp.Attributes().Get("pool")
-						assert.True(t, ok)
-						assert.Equal(t, "pool-val", poolAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.zfs_pool.size"], "Found a duplicate in the metrics slice: mnm.proxmox.zfs_pool.size")
-						validatedMetrics["mnm.proxmox.zfs_pool.size"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Pool size.", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.zfs_pool.size"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("pool")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.zfs_pool.size"], "Found a duplicate in the metrics slice: mnm.proxmox.zfs_pool.size")
+					validatedMetrics["mnm.proxmox.zfs_pool.size"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Pool size.", mi.Description())
+					assert.Equal(t, "By", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					poolAttrVal, ok := dp.Attributes().Get("pool")
+					assert.True(t, ok)
+					assert.Equal(t, "pool-val", poolAttrVal.Str())
 				case "mnm.proxmox.zfs_pool.used":
-					if tt.name != "reaggregate_set" {
-						assert.False(t, validatedMetrics["mnm.proxmox.zfs_pool.used"], "Found a duplicate in the metrics slice: mnm.proxmox.zfs_pool.used")
-						validatedMetrics["mnm.proxmox.zfs_pool.used"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Space allocated in the pool (zpool alloc).", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						assert.Equal(t, int64(1), dp.IntValue())
-						nodeAttrVal, ok := dp.Attributes().Get("node")
-						assert.True(t, ok)
-						assert.Equal(t, "node-val", nodeAttrVal.Str())
-						poolAttrVal, ok := dp.Attributes().Get("pool")
-						assert.True(t, ok)
-						assert.Equal(t, "pool-val", poolAttrVal.Str())
-					} else {
-						assert.False(t, validatedMetrics["mnm.proxmox.zfs_pool.used"], "Found a duplicate in the metrics slice: mnm.proxmox.zfs_pool.used")
-						validatedMetrics["mnm.proxmox.zfs_pool.used"] = true
-						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
-						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Space allocated in the pool (zpool alloc).", mi.Description())
-						assert.Equal(t, "By", mi.Unit())
-						dp := mi.Gauge().DataPoints().At(0)
-						assert.Equal(t, start, dp.StartTimestamp())
-						assert.Equal(t, ts, dp.Timestamp())
-						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
-						switch aggMap["mnm.proxmox.zfs_pool.used"] {
-						case "sum":
-							assert.Equal(t, int64(4), dp.IntValue())
-						case "avg":
-							assert.Equal(t, int64(2), dp.IntValue())
-						case "min":
-							assert.Equal(t, int64(1), dp.IntValue())
-						case "max":
-							assert.Equal(t, int64(3), dp.IntValue())
-						}
-						_, ok := dp.Attributes().Get("node")
-						assert.False(t, ok)
-						_, ok = dp.Attributes().Get("pool")
-						assert.False(t, ok)
-					}
+					assert.False(t, validatedMetrics["mnm.proxmox.zfs_pool.used"], "Found a duplicate in the metrics slice: mnm.proxmox.zfs_pool.used")
+					validatedMetrics["mnm.proxmox.zfs_pool.used"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Space allocated in the pool (zpool alloc).", mi.Description())
+					assert.Equal(t, "By", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					poolAttrVal, ok := dp.Attributes().Get("pool")
+					assert.True(t, ok)
+					assert.Equal(t, "pool-val", poolAttrVal.Str())
 				}
 			}
 		})
