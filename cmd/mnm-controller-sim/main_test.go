@@ -1,0 +1,107 @@
+// Copyright The otelcol-mnm Authors
+// SPDX-License-Identifier: Apache-2.0
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/mnm-net/otelcol-mnm/internal/controllersim"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// syncBuffer lets the test read what the server goroutines write.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestRunServesAndPrintsOneLinePerUpsert(t *testing.T) {
+	ready := filepath.Join(t.TempDir(), "ready")
+	out := &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-listen", "127.0.0.1:0", "-ready-file", ready}, out,
+			func(key string) string {
+				if key == secretEnv {
+					return "from-env"
+				}
+				return ""
+			})
+	}()
+
+	var baseURL string
+	require.Eventually(t, func() bool {
+		b, err := os.ReadFile(ready)
+		baseURL = strings.TrimSpace(string(b))
+		return err == nil && baseURL != ""
+	}, 10*time.Second, 10*time.Millisecond)
+
+	body := `{"source":"proxmox","change_source":"proxmox","endpoints":[{"mac":"BC:24:11:C3:C7:41","ip":null,"additional_ips":[],"hostname":"web01","classification":"container","device_name":"pve1","switch_port":"vmbr0","vlan":0,"last_seen":"2026-11-22T13:00:00Z"}]}`
+	send := func(token string) int {
+		req, err := http.NewRequest(http.MethodPost, baseURL+controllersim.UpsertPath, strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		req.AddCookie(&http.Cookie{Name: controllersim.CookieName, Value: token})
+		client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+		resp, err := client.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	assert.Equal(t, http.StatusOK, send(controllersim.Token("from-env", time.Now())))
+	assert.Equal(t, http.StatusUnauthorized, send(controllersim.Token("wrong", time.Now())))
+
+	cancel()
+	require.NoError(t, <-done)
+	assert.Contains(t, out.String(), "upsert source=proxmox change_source=proxmox endpoints=1 new=1 updated=0 unchanged=0 skipped=0")
+	assert.Contains(t, out.String(), `rejected status=401 detail="invalid mnm_token signature"`)
+	assert.NotContains(t, out.String(), "from-env")
+}
+
+func TestRunRejectsBadFlags(t *testing.T) {
+	noEnv := func(string) string { return "" }
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{name: "no secret", args: []string{"-listen", "127.0.0.1:0"}, want: "a secret is required"},
+		{name: "not loopback", args: []string{"-listen", "0.0.0.0:0", "-secret", "s"}, want: "only loopback addresses are allowed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := run(context.Background(), tt.args, &bytes.Buffer{}, noEnv)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+}

@@ -1,0 +1,206 @@
+// Copyright The otelcol-mnm Authors
+// SPDX-License-Identifier: Apache-2.0
+
+package mnmendpointexporter
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+)
+
+func TestNormalizeMAC(t *testing.T) {
+	tests := []struct {
+		in   string
+		want string
+	}{
+		{in: "BC:24:11:C3:C7:41", want: "BC:24:11:C3:C7:41"},
+		{in: "bc:24:11:c3:c7:41", want: "BC:24:11:C3:C7:41"},
+		{in: "bc-24-11-c3-C7-41", want: "BC:24:11:C3:C7:41"},
+		{in: " bc24.11c3.c741 ", want: "BC:24:11:C3:C7:41"},
+		{in: "bc2411c3c741", want: "BC:24:11:C3:C7:41"},
+		{in: "", want: ""},
+		{in: "bc:24:11:c3:c7", want: ""},
+		{in: "bc:24-11:c3:c7:41", want: ""},
+		{in: "bc:24:11:c3:c7:4g", want: ""},
+		{in: "b:c24:11:c3:c7:41", want: ""},
+		{in: "00:00:00:00:00:00", want: ""},
+		{in: "FF:FF:FF:FF:FF:FF", want: ""},
+		{in: "01:00:5e:00:00:fb", want: ""},
+		{in: "bc:24:11:c3:c7:41:00", want: ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, ok := normalizeMAC(tt.in)
+			assert.Equal(t, tt.want != "", ok)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func TestMapRecord(t *testing.T) {
+	now := time.Date(2026, 11, 22, 14, 0, 0, 0, time.UTC)
+	base := func() plog.LogRecord {
+		lr := plog.NewLogRecord()
+		lr.Attributes().PutStr(attrMAC, "bc:24:11:c3:c7:41")
+		lr.Attributes().PutStr(attrSource, "proxmox")
+		return lr
+	}
+	tests := []struct {
+		name     string
+		mutate   func(plog.LogRecord)
+		override string
+		check    func(t *testing.T, ep endpoint, source string)
+		drop     string
+	}{
+		{
+			name: "defaults",
+			check: func(t *testing.T, ep endpoint, source string) {
+				assert.Equal(t, "proxmox", source)
+				assert.Nil(t, ep.IP)
+				assert.Equal(t, []string{}, ep.AdditionalIPs)
+				assert.Equal(t, int64(0), ep.VLAN)
+				assert.Equal(t, "2026-11-22T14:00:00Z", ep.LastSeen, "falls back to now")
+			},
+		},
+		{
+			name: "observed timestamp when no timestamp",
+			mutate: func(lr plog.LogRecord) {
+				lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(time.Date(2026, 1, 2, 3, 4, 5, 999, time.FixedZone("x", 3600))))
+			},
+			check: func(t *testing.T, ep endpoint, _ string) { assert.Equal(t, "2026-01-02T02:04:05Z", ep.LastSeen) },
+		},
+		{
+			name: "timestamp wins over observed",
+			mutate: func(lr plog.LogRecord) {
+				lr.SetTimestamp(pcommon.NewTimestampFromTime(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)))
+				lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)))
+			},
+			check: func(t *testing.T, ep endpoint, _ string) { assert.Equal(t, "2026-01-01T00:00:00Z", ep.LastSeen) },
+		},
+		{
+			name: "ips cleaned",
+			mutate: func(lr plog.LogRecord) {
+				lr.Attributes().PutStr(attrIP, "192.0.2.10/24")
+				s := lr.Attributes().PutEmptySlice(attrAdditionalIPs)
+				for _, ip := range []string{"2001:DB8::10", "192.0.2.10", "nonsense", "2001:db8::10", "fe80::1%eth0", "::ffff:198.51.100.1"} {
+					s.AppendEmpty().SetStr(ip)
+				}
+				s.AppendEmpty().SetInt(7)
+			},
+			check: func(t *testing.T, ep endpoint, _ string) {
+				require.NotNil(t, ep.IP)
+				assert.Equal(t, "192.0.2.10", *ep.IP)
+				assert.Equal(t, []string{"2001:db8::10", "fe80::1", "198.51.100.1"}, ep.AdditionalIPs)
+			},
+		},
+		{
+			name:   "invalid ip becomes null",
+			mutate: func(lr plog.LogRecord) { lr.Attributes().PutStr(attrIP, "unknown") },
+			check:  func(t *testing.T, ep endpoint, _ string) { assert.Nil(t, ep.IP) },
+		},
+		{
+			name:   "vlan as string",
+			mutate: func(lr plog.LogRecord) { lr.Attributes().PutStr(attrVLAN, "42") },
+			check:  func(t *testing.T, ep endpoint, _ string) { assert.Equal(t, int64(42), ep.VLAN) },
+		},
+		{
+			name:   "vlan as double",
+			mutate: func(lr plog.LogRecord) { lr.Attributes().PutDouble(attrVLAN, 42) },
+			check:  func(t *testing.T, ep endpoint, _ string) { assert.Equal(t, int64(42), ep.VLAN) },
+		},
+		{name: "vlan too large", mutate: func(lr plog.LogRecord) { lr.Attributes().PutInt(attrVLAN, 4095) }, drop: dropInvalidVLAN},
+		{name: "vlan negative", mutate: func(lr plog.LogRecord) { lr.Attributes().PutInt(attrVLAN, -1) }, drop: dropInvalidVLAN},
+		{name: "vlan fractional", mutate: func(lr plog.LogRecord) { lr.Attributes().PutDouble(attrVLAN, 1.5) }, drop: dropInvalidVLAN},
+		{name: "vlan text", mutate: func(lr plog.LogRecord) { lr.Attributes().PutStr(attrVLAN, "ten") }, drop: dropInvalidVLAN},
+		{name: "mac missing", mutate: func(lr plog.LogRecord) { lr.Attributes().Remove(attrMAC) }, drop: dropInvalidMAC},
+		{name: "mac wrong type", mutate: func(lr plog.LogRecord) { lr.Attributes().PutEmptyMap(attrMAC) }, drop: dropInvalidMAC},
+		{name: "source missing", mutate: func(lr plog.LogRecord) { lr.Attributes().Remove(attrSource) }, drop: dropMissingSource},
+		{
+			name:     "source override",
+			mutate:   func(lr plog.LogRecord) { lr.Attributes().Remove(attrSource) },
+			override: "lab",
+			check:    func(t *testing.T, _ endpoint, source string) { assert.Equal(t, "lab", source) },
+		},
+		{
+			name: "strings trimmed, other attributes ignored",
+			mutate: func(lr plog.LogRecord) {
+				lr.Attributes().PutStr(attrHostname, " web01 ")
+				lr.Attributes().PutStr(attrClassification, "virtual_machine")
+				lr.Attributes().PutStr(attrDeviceName, "pve1")
+				lr.Attributes().PutStr(attrSwitchPort, "vmbr0")
+				lr.Attributes().PutStr("proxmox.vmid", "100")
+			},
+			check: func(t *testing.T, ep endpoint, _ string) {
+				assert.Equal(t, endpoint{
+					MAC: "BC:24:11:C3:C7:41", AdditionalIPs: []string{}, Hostname: "web01", Classification: "virtual_machine",
+					DeviceName: "pve1", SwitchPort: "vmbr0", LastSeen: "2026-11-22T14:00:00Z",
+				}, ep)
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lr := base()
+			if tt.mutate != nil {
+				tt.mutate(lr)
+			}
+			ep, source, drop := mapRecord(lr, tt.override, now)
+			assert.Equal(t, tt.drop, drop)
+			if tt.check != nil {
+				tt.check(t, ep, source)
+			}
+		})
+	}
+}
+
+// FuzzRecordMapping: mapping never panics, and whatever is not dropped makes
+// a request body valid against the JSON Schema.
+func FuzzRecordMapping(f *testing.F) {
+	f.Add("bc:24:11:c3:c7:41", "192.0.2.10", "2001:db8::10,192.0.2.11", "web01", "virtual_machine", "pve1", "vmbr0", int64(110), uint64(1795000000000000000), "proxmox")
+	f.Add("BC-24-11-C3-C7-41", "", "", "", "container", "pve2", "vmbr1", int64(0), uint64(0), "proxmox")
+	f.Add("bad", "1.2.3", "x,,y", "h\xff", "", "", "", int64(-3), uint64(1), "")
+	upsertSchema(f)
+	now := time.Date(2026, 11, 22, 13, 0, 0, 0, time.UTC)
+
+	f.Fuzz(func(t *testing.T, mac, ip, additional, hostname, class, device, port string, vlan int64, ts uint64, source string) {
+		lr := plog.NewLogRecord()
+		attrs := lr.Attributes()
+		attrs.PutStr(attrMAC, mac)
+		attrs.PutStr(attrIP, ip)
+		s := attrs.PutEmptySlice(attrAdditionalIPs)
+		for _, a := range strings.Split(additional, ",") {
+			s.AppendEmpty().SetStr(a)
+		}
+		attrs.PutStr(attrHostname, hostname)
+		attrs.PutStr(attrClassification, class)
+		attrs.PutStr(attrDeviceName, device)
+		attrs.PutStr(attrSwitchPort, port)
+		attrs.PutInt(attrVLAN, vlan)
+		attrs.PutStr(attrSource, source)
+		lr.SetTimestamp(pcommon.Timestamp(ts))
+
+		ep, src, drop := mapRecord(lr, "", now)
+		if drop != "" {
+			return
+		}
+		again, ok := normalizeMAC(ep.MAC)
+		if !ok || again != ep.MAC {
+			t.Fatalf("normalised MAC %q does not normalise to itself", ep.MAC)
+		}
+		body, err := json.Marshal(upsertRequest{Source: src, ChangeSource: src, Endpoints: []endpoint{ep}})
+		if err != nil {
+			t.Fatalf("marshal: %v", err)
+		}
+		if err := validateBody(t, body); err != nil {
+			t.Fatalf("body violates the schema: %v\n%s", err, body)
+		}
+	})
+}
