@@ -51,11 +51,13 @@ rules:
 		promtool check rules rules/proxmox.rules.yml && promtool test rules rules/proxmox.rules.test.yml
 
 ## validate: otelcol-mnm validate on every shipped configuration
+VALIDATE_ENV := PROXMOX_ENDPOINT=https://pve.example.com:8006 PROXMOX_TOKEN_ID='monitor@pve!mnm' PROXMOX_TOKEN_SECRET=x \
+	MNM_CONTROLLER_ENDPOINT=http://127.0.0.1:8080 MNM_CONTROLLER_SECRET=x MNM_QUEUE_DIR=$(CURDIR)/_build/queue \
+	MNM_REMOTE_WRITE_URL=http://127.0.0.1:9090/api/v1/write
 validate: $(BIN)
-	@for c in config/*.yaml; do echo "validate $$c"; \
-		PROXMOX_ENDPOINT=https://pve.example.com:8006 PROXMOX_TOKEN_ID='monitor@pve!mnm' PROXMOX_TOKEN_SECRET=x \
-		MNM_CONTROLLER_ENDPOINT=http://127.0.0.1:8080 MNM_CONTROLLER_SECRET=x \
-		$(BIN) validate --config $$c || exit 1; done
+	$(VALIDATE_ENV) $(BIN) validate --config config/otelcol-mnm.yaml
+	$(VALIDATE_ENV) $(BIN) validate --config config/demo.yaml
+	$(VALIDATE_ENV) $(BIN) validate --config config/otelcol-mnm.yaml --config config/otelcol-mnm-remotewrite.yaml
 
 ## e2e: end-to-end test: otelcol-mnm, the simulator, a stand-in controller and a real Prometheus
 e2e: $(BIN)

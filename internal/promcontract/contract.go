@@ -1,0 +1,76 @@
+// Package promcontract holds the Prometheus names and label names of the
+// proxmox receiver's metrics: the contract with MNM's dashboards and alerts,
+// checked by the receiver's tests and by the end-to-end test.
+package promcontract // import "github.com/mnm-net/otelcol-mnm/internal/promcontract"
+
+// Metrics returns the contract with MNM's dashboards and alerts: the exact
+// Prometheus name and label names of every metric, as the Collector's
+// Prometheus exporter exposes them with its default settings.
+func Metrics() map[string][]string {
+	m := map[string][]string{
+		"mnm_proxmox_node_cpu_usage":                 {"node"},
+		"mnm_proxmox_node_iowait":                    {"node"},
+		"mnm_proxmox_node_cpu_count":                 {"node"},
+		"mnm_proxmox_node_cpu_cores":                 {"node"},
+		"mnm_proxmox_node_cpu_sockets":               {"node"},
+		"mnm_proxmox_node_cpu_mhz":                   {"node"},
+		"mnm_proxmox_node_memory_used_bytes":         {"node"},
+		"mnm_proxmox_node_memory_total_bytes":        {"node"},
+		"mnm_proxmox_node_memory_free_bytes":         {"node"},
+		"mnm_proxmox_node_swap_used_bytes":           {"node"},
+		"mnm_proxmox_node_swap_total_bytes":          {"node"},
+		"mnm_proxmox_node_rootfs_used_bytes":         {"node"},
+		"mnm_proxmox_node_rootfs_total_bytes":        {"node"},
+		"mnm_proxmox_node_ksm_shared_bytes":          {"node"},
+		"mnm_proxmox_node_loadavg_1m":                {"node"},
+		"mnm_proxmox_node_loadavg_5m":                {"node"},
+		"mnm_proxmox_node_loadavg_15m":               {"node"},
+		"mnm_proxmox_node_uptime_seconds":            {"node"},
+		"mnm_proxmox_node_online":                    {"node"},
+		"mnm_proxmox_node_info":                      {"node", "kernel_version", "pve_version"},
+		"mnm_proxmox_storage_used_bytes":             {"node", "storage", "type"},
+		"mnm_proxmox_storage_total_bytes":            {"node", "storage", "type"},
+		"mnm_proxmox_storage_available_bytes":        {"node", "storage", "type"},
+		"mnm_proxmox_storage_enabled":                {"node", "storage", "type"},
+		"mnm_proxmox_storage_active":                 {"node", "storage", "type"},
+		"mnm_proxmox_storage_shared":                 {"node", "storage", "type"},
+		"mnm_proxmox_zfs_pool_size_bytes":            {"node", "pool"},
+		"mnm_proxmox_zfs_pool_used_bytes":            {"node", "pool"},
+		"mnm_proxmox_zfs_pool_free_bytes":            {"node", "pool"},
+		"mnm_proxmox_zfs_pool_fragmentation_percent": {"node", "pool"},
+		"mnm_proxmox_zfs_pool_health":                {"node", "pool"},
+		"mnm_proxmox_zfs_pool_dedup_ratio":           {"node", "pool"},
+		"mnm_proxmox_disk_size_bytes":                {"node", "device", "model", "type"},
+		"mnm_proxmox_disk_health":                    {"node", "device", "model", "type"},
+		"mnm_proxmox_disk_health_unknown":            {"node", "device", "model", "type"},
+		"mnm_proxmox_disk_life_remaining_percent":    {"node", "device", "model", "type"},
+		"mnm_proxmox_cluster_quorate":                {"cluster"},
+		"mnm_proxmox_cluster_nodes":                  {"cluster"},
+		"mnm_proxmox_cluster_nodes_online":           {"cluster"},
+		"mnm_proxmox_last_collection_timestamp":      {},
+		"mnm_proxmox_collection_duration_seconds":    {},
+		"mnm_proxmox_api_requests_total":             {"path"},
+		"mnm_proxmox_vm_info":                        {"node", "vmid", "name", "tags", "template", "hastate", "lock", "guest_status"},
+		"mnm_proxmox_ct_info":                        {"node", "vmid", "name", "tags", "template", "hastate", "lock", "guest_status"},
+	}
+
+	for _, kind := range []string{"vm", "ct"} {
+		for _, suffix := range []string{"cpu_usage", "cpus", "memory_used_bytes", "memory_total_bytes", "disk_read_bytes",
+			"disk_write_bytes", "netin_bytes", "netout_bytes", "status", "uptime_seconds", "disk_size_bytes"} {
+			m["mnm_proxmox_"+kind+"_"+suffix] = []string{"node", "vmid", "name"}
+		}
+	}
+	m["mnm_proxmox_ct_disk_used_bytes"] = []string{"node", "vmid", "name"}
+	return m
+}
+
+// MayBeAbsent reports metrics outside the contract that appear only when
+// something fails.
+func MayBeAbsent(name string) bool {
+	return name == "mnm_proxmox_api_errors_total"
+}
+
+// OptIn reports contract metrics that are disabled by default.
+func OptIn(name string) bool {
+	return name == "mnm_proxmox_vm_info" || name == "mnm_proxmox_ct_info"
+}
