@@ -238,7 +238,7 @@ func guestRunning(r *clusterResource) int64 {
 }
 
 func (s *metricsScraper) recordVM(now pcommon.Timestamp, r *clusterResource) {
-	node, vmid, name := r.Node, strconv.FormatInt(r.VMID.Value, 10), string(r.Name)
+	node, vmid, name := r.Node, strconv.FormatInt(r.VMID.Value, 10), guestLabelName(r)
 	s.mb.RecordMnmProxmoxVMStatusDataPoint(now, guestRunning(r), node, vmid, name)
 	if r.CPU.Valid {
 		s.mb.RecordMnmProxmoxVMCPUUsageDataPoint(now, r.CPU.Value, node, vmid, name)
@@ -258,7 +258,7 @@ func (s *metricsScraper) recordVM(now pcommon.Timestamp, r *clusterResource) {
 }
 
 func (s *metricsScraper) recordContainer(now pcommon.Timestamp, r *clusterResource) {
-	node, vmid, name := r.Node, strconv.FormatInt(r.VMID.Value, 10), string(r.Name)
+	node, vmid, name := r.Node, strconv.FormatInt(r.VMID.Value, 10), guestLabelName(r)
 	s.mb.RecordMnmProxmoxCtStatusDataPoint(now, guestRunning(r), node, vmid, name)
 	if r.CPU.Valid {
 		s.mb.RecordMnmProxmoxCtCPUUsageDataPoint(now, r.CPU.Value, node, vmid, name)
@@ -276,6 +276,19 @@ func (s *metricsScraper) recordContainer(now pcommon.Timestamp, r *clusterResour
 	recordInt(r.NetOut, func(v int64) { s.mb.RecordMnmProxmoxCtNetoutDataPoint(now, v, node, vmid, name) })
 	recordInt(r.Uptime, func(v int64) { s.mb.RecordMnmProxmoxCtUptimeDataPoint(now, v, node, vmid, name) })
 	s.mb.RecordMnmProxmoxCtInfoDataPoint(now, 1, node, vmid, name, string(r.Tags), strconv.FormatBool(r.Template.Value), string(r.HAState), string(r.Lock), r.Status)
+}
+
+// guestLabelName is the guest's name, or the name Proxmox itself shows for a
+// guest without one ("VM 105", "CT105"). Prometheus drops empty labels, so an
+// empty name would give those series a different label set.
+func guestLabelName(r *clusterResource) string {
+	if r.Name != "" {
+		return string(r.Name)
+	}
+	if r.Type == "lxc" {
+		return fmt.Sprintf("CT%d", r.VMID.Value)
+	}
+	return fmt.Sprintf("VM %d", r.VMID.Value)
 }
 
 func recordInt(v flexInt, record func(int64)) {

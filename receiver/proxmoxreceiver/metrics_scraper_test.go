@@ -372,3 +372,19 @@ func (idx metricIndex) value(t testing.TB, name string, kv ...string) float64 {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+func TestGuestWithoutNameGetsProxmoxDefaultName(t *testing.T) {
+	// Prometheus drops empty labels: a guest without a name must still carry
+	// the name label, with the name Proxmox shows for it.
+	tests := []struct {
+		r    clusterResource
+		want string
+	}{
+		{clusterResource{Type: "qemu", VMID: flexInt{105, true}}, "VM 105"},
+		{clusterResource{Type: "lxc", VMID: flexInt{106, true}}, "CT106"},
+		{clusterResource{Type: "qemu", VMID: flexInt{107, true}, Name: "web01"}, "web01"},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, guestLabelName(&tt.r))
+	}
+}

@@ -1,0 +1,390 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/mnm-net/otelcol-mnm/internal/controllersim"
+	"github.com/mnm-net/otelcol-mnm/internal/pvesim"
+)
+
+// repoRoot is where the shipped configurations live.
+const repoRoot = "../.."
+
+func collectorBinary(t *testing.T) string {
+	t.Helper()
+	bin := os.Getenv("OTELCOL_MNM_BIN")
+	if bin == "" {
+		bin = filepath.Join(repoRoot, "_build", "otelcol-mnm")
+	}
+	abs, err := filepath.Abs(bin)
+	require.NoError(t, err)
+	_, err = os.Stat(abs)
+	require.NoError(t, err, "build the collector first: make build (or set OTELCOL_MNM_BIN)")
+	return abs
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// simulatedCluster is the Proxmox simulator behind a TLS listener, with the
+// CA file a client needs to trust it.
+type simulatedCluster struct {
+	sim    *pvesim.Simulator
+	srv    *httptest.Server
+	caFile string
+}
+
+func startCluster(t *testing.T, cfg pvesim.Config) *simulatedCluster {
+	t.Helper()
+	sim := pvesim.New(cfg)
+	srv := httptest.NewUnstartedServer(sim.Handler())
+	srv.EnableHTTP2 = false
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	t.Cleanup(sim.Close) // runs first: releases hung requests so Close can return
+	caFile := filepath.Join(t.TempDir(), "pve-root-ca.pem")
+	require.NoError(t, os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600))
+	return &simulatedCluster{sim: sim, srv: srv, caFile: caFile}
+}
+
+// controller is the MNM controller stand-in; it can be taken down and
+// brought back on the same address.
+type controller struct {
+	ctl    *controllersim.Controller
+	secret string
+	addr   string
+
+	mu  sync.Mutex
+	srv *http.Server
+}
+
+func startController(t *testing.T, secret string) *controller {
+	t.Helper()
+	c := &controller{ctl: controllersim.New(controllersim.Config{Secret: secret}), secret: secret, addr: freeAddr(t)}
+	c.up(t)
+	t.Cleanup(c.down)
+	return c
+}
+
+func (c *controller) url() string { return "http://" + c.addr }
+
+func (c *controller) up(t *testing.T) {
+	t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var l net.Listener
+	var err error
+	for i := 0; i < 50; i++ { // the port may linger briefly after down
+		if l, err = net.Listen("tcp", c.addr); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	require.NoError(t, err)
+	c.srv = &http.Server{Handler: c.ctl, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = c.srv.Serve(l) }()
+}
+
+// down stops answering: connections are refused, as during an outage.
+func (c *controller) down() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.srv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = c.srv.Shutdown(ctx)
+		c.srv = nil
+	}
+}
+
+// process is a child process whose output is kept for assertions.
+type process struct {
+	name string
+	cmd  *exec.Cmd
+	out  *syncBuffer
+	done chan struct{}
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// startProcess runs a command in its own process group and stops the whole
+// group when the test ends, whatever happens.
+func startProcess(t *testing.T, name string, env []string, bin string, args ...string) *process {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	out := &syncBuffer{}
+	cmd.Stdout = out
+	cmd.Stderr = out
+	require.NoError(t, cmd.Start(), name)
+	p := &process{name: name, cmd: cmd, out: out, done: make(chan struct{})}
+	go func() { _ = cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		p.stop(syscall.SIGTERM)
+		if t.Failed() {
+			t.Logf("---- %s output ----\n%s", name, tail(out.String(), 6000))
+		}
+	})
+	return p
+}
+
+// stop signals the process group and waits; SIGKILL after 10 s.
+func (p *process) stop(sig syscall.Signal) {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	_ = syscall.Kill(-p.cmd.Process.Pid, sig)
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		<-p.done
+	}
+}
+
+func (p *process) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "..." + s[len(s)-n:]
+	}
+	return s
+}
+
+// collectorSetup describes one otelcol-mnm run on config/demo.yaml.
+type collectorSetup struct {
+	cluster        *simulatedCluster
+	controller     *controller
+	tokenSecret    string // defaults to the simulator's
+	queueDir       string
+	metricsEvery   string
+	inventoryEvery string
+	logLevel       string
+	promAddr       string
+	overlays       []string // extra config files merged on top
+	extraEnv       []string
+}
+
+func startCollector(t *testing.T, s *collectorSetup) *process {
+	t.Helper()
+	if s.promAddr == "" {
+		s.promAddr = freeAddr(t)
+	}
+	if s.queueDir == "" {
+		s.queueDir = t.TempDir()
+	}
+	if s.tokenSecret == "" {
+		s.tokenSecret = s.cluster.sim.Config().TokenSecret
+	}
+	env := []string{
+		"PROXMOX_ENDPOINT=" + s.cluster.srv.URL,
+		"PROXMOX_TOKEN_ID=" + s.cluster.sim.Config().TokenID,
+		"PROXMOX_TOKEN_SECRET=" + s.tokenSecret,
+		"PROXMOX_CA_FILE=" + s.cluster.caFile,
+		"MNM_CONTROLLER_ENDPOINT=" + s.controller.url(),
+		"MNM_CONTROLLER_SECRET=" + s.controller.secret,
+		"MNM_QUEUE_DIR=" + s.queueDir,
+		"MNM_METRICS_INTERVAL=" + orDefault(s.metricsEvery, "2s"),
+		"MNM_INVENTORY_INTERVAL=" + orDefault(s.inventoryEvery, "3s"),
+		"MNM_DISK_REFRESH_INTERVAL=10s",
+		"MNM_PROMETHEUS_LISTEN=" + s.promAddr,
+		"MNM_HEALTH_CHECK_LISTEN=" + freeAddr(t),
+		"MNM_LOG_LEVEL=" + orDefault(s.logLevel, "info"),
+	}
+	env = append(env, s.extraEnv...)
+	args := []string{"--config", filepath.Join(repoRoot, "config", "demo.yaml")}
+	for _, o := range s.overlays {
+		args = append(args, "--config", o)
+	}
+	return startProcess(t, "otelcol-mnm", env, collectorBinary(t), args...)
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// prometheus is a real Prometheus server on loopback.
+type prometheus struct {
+	*process
+	url string
+}
+
+// startPrometheus runs Debian's prometheus with the shipped scrape job and
+// rules, pointed at the collector and with short intervals.
+func startPrometheus(t *testing.T, collectorAddr string) *prometheus {
+	t.Helper()
+	dir := t.TempDir()
+	shipped, err := os.ReadFile(filepath.Join(repoRoot, "config", "prometheus", "prometheus.yml"))
+	require.NoError(t, err)
+	cfg := strings.ReplaceAll(string(shipped), `"localhost:8889"`, `"`+collectorAddr+`"`)
+	cfg = strings.ReplaceAll(cfg, "scrape_interval: 60s", "scrape_interval: 2s")
+	cfg = strings.ReplaceAll(cfg, "evaluation_interval: 30s", "evaluation_interval: 1s")
+	require.Contains(t, cfg, collectorAddr, "the shipped scrape job must target localhost:8889")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o600))
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "rules"), 0o755))
+	rules, err := filepath.Glob(filepath.Join(repoRoot, "config", "prometheus", "rules", "*.rules.yml"))
+	require.NoError(t, err)
+	require.NotEmpty(t, rules)
+	for _, r := range rules {
+		b, err := os.ReadFile(r)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "rules", filepath.Base(r)), b, 0o600))
+	}
+	return runPrometheus(t, "prometheus", filepath.Join(dir, "prometheus.yml"))
+}
+
+// startRemoteWritePrometheus runs a Prometheus that only receives remote writes.
+func startRemoteWritePrometheus(t *testing.T) *prometheus {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "prometheus.yml")
+	require.NoError(t, os.WriteFile(cfg, []byte("global:\n  scrape_interval: 1m\n"), 0o600))
+	return runPrometheus(t, "prometheus-remote-write", cfg, "--web.enable-remote-write-receiver")
+}
+
+func runPrometheus(t *testing.T, name, cfgFile string, extra ...string) *prometheus {
+	t.Helper()
+	bin, err := exec.LookPath("prometheus")
+	require.NoError(t, err, "install Prometheus: apt-get install prometheus")
+	addr := freeAddr(t)
+	args := append([]string{
+		"--config.file=" + cfgFile,
+		"--storage.tsdb.path=" + filepath.Join(t.TempDir(), "data"),
+		"--web.listen-address=" + addr,
+		"--log.level=warn",
+	}, extra...)
+	p := &prometheus{process: startProcess(t, name, nil, bin, args...), url: "http://" + addr}
+	eventually(t, 60*time.Second, name+" ready", func() error {
+		resp, err := http.Get(p.url + "/-/ready")
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("status %d", resp.StatusCode)
+		}
+		return nil
+	})
+	return p
+}
+
+// sample is one series of an instant query result.
+type sample struct {
+	Metric map[string]string `json:"metric"`
+	Value  [2]any            `json:"value"`
+}
+
+func (s sample) float() float64 {
+	var f float64
+	_, _ = fmt.Sscan(fmt.Sprint(s.Value[1]), &f)
+	return f
+}
+
+// query runs an instant PromQL query.
+func (p *prometheus) query(t *testing.T, expr string) ([]sample, error) {
+	t.Helper()
+	var body struct {
+		Status string `json:"status"`
+		Error  string `json:"error"`
+		Data   struct {
+			ResultType string          `json:"resultType"`
+			Result     json.RawMessage `json:"result"`
+		} `json:"data"`
+	}
+	if err := p.getJSON("/api/v1/query?query="+url.QueryEscape(expr), &body); err != nil {
+		return nil, err
+	}
+	if body.Status != "success" {
+		return nil, fmt.Errorf("query %q: %s", expr, body.Error)
+	}
+	if body.Data.ResultType == "scalar" {
+		return []sample{{}}, nil
+	}
+	var out []sample
+	err := json.Unmarshal(body.Data.Result, &out)
+	return out, err
+}
+
+func (p *prometheus) getJSON(path string, out any) error {
+	resp, err := http.Get(p.url + path)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return fmt.Errorf("GET %s: %s: %w", path, tail(string(b), 300), err)
+	}
+	return nil
+}
+
+// eventually retries check until it returns nil or the time is up.
+func eventually(t *testing.T, within time.Duration, what string, check func() error) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	var err error
+	for time.Now().Before(deadline) {
+		if err = check(); err == nil {
+			return
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	t.Fatalf("%s: not within %s: %v", what, within, err)
+}
