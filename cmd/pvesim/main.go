@@ -26,7 +26,6 @@ type options struct {
 	tls        bool
 	caOut      string
 	readyFile  string
-	secretEnv  string
 	stdout     io.Writer
 	shutdownTO time.Duration
 }
