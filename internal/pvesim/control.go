@@ -19,6 +19,7 @@ type FaultRequest struct {
 	HangNode    *string `json:"hang_node,omitempty"`
 	HangPath    *string `json:"hang_path,omitempty"`
 	MalformPath *string `json:"malform_path,omitempty"`
+	OddPath     *string `json:"odd_values_path,omitempty"`
 	Permissions string  `json:"permissions,omitempty"`
 	TokenID     *string `json:"token_id,omitempty"`
 	TokenSecret *string `json:"token_secret,omitempty"`
@@ -51,7 +52,7 @@ func (s *Simulator) ApplyFault(f FaultRequest) error {
 		hangNode = *f.HangNode
 	}
 	err = errors.Join(err, s.validNode(f.NodeOffline), s.validNode(f.NodeOnline), s.validNode(hangNode),
-		s.validTemplate(f.FailPath), s.validTemplate(f.HangPath), s.validTemplate(f.MalformPath))
+		s.validTemplate(f.FailPath), s.validTemplate(f.HangPath), s.validTemplate(f.MalformPath), s.validTemplate(f.OddPath))
 	if f.FailPath != nil && *f.FailPath != "" && (f.Status < 100 || f.Status > 999) {
 		err = errors.Join(err, fmt.Errorf("fail_path needs a status between 100 and 999, got %d", f.Status))
 	}
@@ -81,6 +82,9 @@ func (s *Simulator) ApplyFault(f FaultRequest) error {
 	}
 	if f.MalformPath != nil {
 		s.MalformPath(*f.MalformPath)
+	}
+	if f.OddPath != nil {
+		s.OddValuesPath(*f.OddPath)
 	}
 	if f.Permissions != "" {
 		s.SetPermissions(perms)

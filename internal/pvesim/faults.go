@@ -16,6 +16,7 @@ type faultState struct {
 	hangPaths    map[string]bool
 	failPaths    map[string]failure
 	malformPaths map[string]bool
+	oddPaths     map[string]bool
 	perms        Permissions
 	tokenID      string
 	tokenSecret  string
@@ -33,6 +34,7 @@ func (f *faultState) reset(cfg Config, nodes int) {
 	f.hangPaths = map[string]bool{}
 	f.failPaths = map[string]failure{}
 	f.malformPaths = map[string]bool{}
+	f.oddPaths = map[string]bool{}
 	f.perms = cfg.Permissions
 	f.tokenID, f.tokenSecret = cfg.TokenID, cfg.TokenSecret
 	f.releaseHangs()
@@ -112,6 +114,20 @@ func (s *Simulator) MalformPath(template string) {
 	s.faults.malformPaths[template] = true
 }
 
+// OddValuesPath makes requests matching template answer 200 with valid JSON
+// whose values have the wrong kinds: a list gets a number, a null and a
+// string in front of its entries, and every nested object or list inside an
+// entry becomes a number or null. An empty template clears.
+func (s *Simulator) OddValuesPath(template string) {
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	if template == "" {
+		clear(s.faults.oddPaths)
+		return
+	}
+	s.faults.oddPaths[template] = true
+}
+
 // SetPermissions changes the ACL of the token.
 func (s *Simulator) SetPermissions(p Permissions) {
 	s.faults.mu.Lock()
@@ -142,6 +158,7 @@ type requestFaults struct {
 	release  chan struct{}
 	fail     *failure
 	malform  bool
+	odd      bool
 	perms    Permissions
 	tokenID  string
 	tokenSec string
@@ -155,6 +172,7 @@ func (s *Simulator) faultsFor(template, node string) requestFaults {
 		hang:     s.faults.hangPaths[template] || (node != "" && s.faults.hangNodes[node]),
 		release:  s.faults.release,
 		malform:  s.faults.malformPaths[template],
+		odd:      s.faults.oddPaths[template],
 		perms:    s.faults.perms,
 		tokenID:  s.faults.tokenID,
 		tokenSec: s.faults.tokenSecret,

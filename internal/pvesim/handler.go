@@ -87,6 +87,8 @@ func (s *Simulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, e)
 	case rf.malform:
 		writeJSON(w, truncate(body)...)
+	case rf.odd:
+		writeJSON(w, oddValues(body))
 	default:
 		writeJSON(w, body...)
 	}

@@ -2,6 +2,8 @@ package pvesim
 
 import (
 	"bufio"
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -134,4 +136,42 @@ func writePlain(w http.ResponseWriter, status int, text string) {
 	h.Set("Content-Length", strconv.Itoa(len(text)))
 	w.WriteHeader(status)
 	_, _ = w.Write([]byte(text))
+}
+
+// oddValues rewrites a {"data": ...} body with values of the wrong kinds
+// (see OddValuesPath). The JSON stays valid.
+func oddValues(parts [][]byte) []byte {
+	var env struct {
+		Data any `json:"data"`
+	}
+	if err := json.Unmarshal(bytes.Join(parts, nil), &env); err != nil {
+		return bytes.Join(parts, nil)
+	}
+	oddify := func(entry any) any {
+		obj, ok := entry.(map[string]any)
+		if !ok {
+			return entry
+		}
+		for k, v := range obj {
+			switch v.(type) {
+			case map[string]any:
+				obj[k] = 7
+			case []any:
+				obj[k] = nil
+			}
+		}
+		return obj
+	}
+	switch d := env.Data.(type) {
+	case []any:
+		out := []any{42, nil, "odd"}
+		for _, e := range d {
+			out = append(out, oddify(e))
+		}
+		env.Data = out
+	default:
+		env.Data = oddify(d)
+	}
+	b, _ := json.Marshal(env)
+	return b
 }

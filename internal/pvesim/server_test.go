@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -312,4 +313,38 @@ func TestDeterminism(t *testing.T) {
 	assert.True(t, bytes.Equal(a, b), "same seed, same bytes")
 	assert.False(t, bytes.Equal(a, body(43)), "another seed, other values")
 	assert.Equal(t, New(Config{Seed: 9}).Cluster(), New(Config{Seed: 9}).Cluster())
+}
+
+func TestOddValuesPathKeepsJSONValidWithWrongKinds(t *testing.T) {
+	sim := New(Config{Nodes: 2, Guests: 6, Seed: 1})
+	srv := httptest.NewServer(sim.Handler())
+	t.Cleanup(srv.Close)
+	t.Cleanup(sim.Close)
+	sim.OddValuesPath(PathClusterResources)
+	sim.OddValuesPath(PathNodeStatus)
+
+	var list struct{ Data []any }
+	getJSONInto(t, srv.URL+"/api2/json/cluster/resources", sim.Config(), &list)
+	if len(list.Data) < 4 || list.Data[0] != float64(42) || list.Data[1] != nil || list.Data[2] != "odd" {
+		t.Fatalf("list not oddified: %v", list.Data[:min(4, len(list.Data))])
+	}
+	var obj struct{ Data map[string]any }
+	getJSONInto(t, srv.URL+"/api2/json/nodes/pve1/status", sim.Config(), &obj)
+	if obj.Data["memory"] != float64(7) || obj.Data["loadavg"] != nil {
+		t.Fatalf("object not oddified: memory=%v loadavg=%v", obj.Data["memory"], obj.Data["loadavg"])
+	}
+}
+
+func getJSONInto(t *testing.T, url string, cfg Config, out any) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	req.Header.Set("Authorization", "PVEAPIToken="+cfg.TokenID+"="+cfg.TokenSecret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		t.Fatal(err)
+	}
 }
