@@ -25,7 +25,7 @@ check-generate: generate
 ## build: build the otelcol-mnm Collector with ocb into _build/
 build: $(BIN)
 
-$(BIN): builder-config.yaml go.mod go.sum $(shell find receiver exporter internal cmd -name '*.go' -not -name '*_test.go' 2>/dev/null)
+$(BIN): builder-config.yaml go.mod go.sum $(shell find receiver exporter -name '*.go' -not -name '*_test.go' 2>/dev/null)
 	$(TOOLS) builder --config builder-config.yaml
 
 ## lint: gofmt, go vet and staticcheck

@@ -277,4 +277,3 @@ func checkInventory(truth *pvesim.Cluster, stored []controllersim.StoredEndpoint
 	}
 	return nil
 }
-

@@ -56,7 +56,7 @@ func freeAddr(t *testing.T) string {
 // CA file a client needs to trust it.
 type simulatedCluster struct {
 	sim    *pvesim.Simulator
-	srv    *httptest.Server
+	url    string // https://127.0.0.1:PORT
 	caFile string
 }
 
@@ -70,7 +70,7 @@ func startCluster(t *testing.T, cfg pvesim.Config) *simulatedCluster {
 	t.Cleanup(sim.Close) // runs first: releases hung requests so Close can return
 	caFile := filepath.Join(t.TempDir(), "pve-root-ca.pem")
 	require.NoError(t, os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600))
-	return &simulatedCluster{sim: sim, srv: srv, caFile: caFile}
+	return &simulatedCluster{sim: sim, url: srv.URL, caFile: caFile}
 }
 
 // controller is the MNM controller stand-in; it can be taken down and
@@ -107,8 +107,9 @@ func (c *controller) up(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	require.NoError(t, err)
-	c.srv = &http.Server{Handler: c.ctl, ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = c.srv.Serve(l) }()
+	srv := &http.Server{Handler: c.ctl, ReadHeaderTimeout: 5 * time.Second}
+	c.srv = srv
+	go func() { _ = srv.Serve(l) }()
 }
 
 // down stops answering: connections are refused, as during an outage.
@@ -228,7 +229,7 @@ func startCollector(t *testing.T, s *collectorSetup) *process {
 		s.tokenSecret = s.cluster.sim.Config().TokenSecret
 	}
 	env := []string{
-		"PROXMOX_ENDPOINT=" + s.cluster.srv.URL,
+		"PROXMOX_ENDPOINT=" + s.cluster.url,
 		"PROXMOX_TOKEN_ID=" + s.cluster.sim.Config().TokenID,
 		"PROXMOX_TOKEN_SECRET=" + s.tokenSecret,
 		"PROXMOX_CA_FILE=" + s.cluster.caFile,
@@ -247,7 +248,33 @@ func startCollector(t *testing.T, s *collectorSetup) *process {
 	for _, o := range s.overlays {
 		args = append(args, "--config", o)
 	}
-	return startProcess(t, "otelcol-mnm", env, collectorBinary(t), args...)
+	secrets := []string{s.cluster.sim.Config().TokenSecret, s.tokenSecret, s.controller.secret}
+	var p *process
+	// Registered before the process so that it runs after the process stopped.
+	t.Cleanup(func() {
+		out := p.out.String()
+		for _, secret := range secrets {
+			if strings.Contains(out, secret) {
+				t.Errorf("a secret appears in the collector's output")
+			}
+		}
+	})
+	p = startProcess(t, "otelcol-mnm", env, collectorBinary(t), args...)
+	return p
+}
+
+// waitForLog waits until the collector's output contains every fragment.
+func (p *process) waitForLog(t *testing.T, within time.Duration, fragments ...string) {
+	t.Helper()
+	eventually(t, within, "log "+strings.Join(fragments, " | "), func() error {
+		out := p.out.String()
+		for _, f := range fragments {
+			if !strings.Contains(out, f) {
+				return fmt.Errorf("no %q yet", f)
+			}
+		}
+		return nil
+	})
 }
 
 func orDefault(v, def string) string {
