@@ -5,8 +5,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"runtime"
 	"runtime/metrics"
+	"strconv"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -22,18 +26,51 @@ import (
 var benchSizes = []struct{ nodes, guests int }{{3, 50}, {16, 2000}, {32, 10000}}
 
 const (
-	benchLatency = 5 * time.Millisecond
-	benchWorkers = 3
+	// defaultBenchLatency is the simulated time per request; override it with
+	// PVESIM_BENCH_LATENCY (a Go duration, e.g. 10ms) for the issue's target run.
+	defaultBenchLatency = 5 * time.Millisecond
+	benchWorkers        = 3
 )
+
+// benchPerNode applies PVESIM_BENCH_PER_NODE, an override of
+// max_concurrent_requests_per_node (default 2), to see what the bound costs.
+func benchPerNode(b *testing.B, cfg *Config) {
+	v := os.Getenv("PVESIM_BENCH_PER_NODE")
+	if v == "" {
+		return
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		b.Fatalf("PVESIM_BENCH_PER_NODE=%q: want a positive integer", v)
+	}
+	cfg.MaxConcurrentRequestsPerNode = n
+}
+
+// benchLatency reads PVESIM_BENCH_LATENCY, so that runs at other latencies
+// are reproducible from the command line.
+func benchLatency(b *testing.B) time.Duration {
+	v := os.Getenv("PVESIM_BENCH_LATENCY")
+	if v == "" {
+		return defaultBenchLatency
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		b.Fatalf("PVESIM_BENCH_LATENCY=%q: want a non-negative Go duration such as 10ms", v)
+	}
+	return d
+}
 
 // BenchmarkScrape measures one metrics collection.
 func BenchmarkScrape(b *testing.B) {
 	for _, size := range benchSizes {
 		b.Run(fmt.Sprintf("nodes=%d/guests=%d", size.nodes, size.guests), func(b *testing.B) {
-			env := newTestEnv(b, pvesim.Config{Nodes: size.nodes, Guests: size.guests, Seed: 1, Latency: benchLatency, WorkersPerNode: benchWorkers})
+			env := newTestEnv(b, pvesim.Config{Nodes: size.nodes, Guests: size.guests, Seed: 1, Latency: benchLatency(b), WorkersPerNode: benchWorkers})
+			benchPerNode(b, env.cfg)
 			env.cfg.DiskRefreshInterval = 0 // every collection pays the full 2 + 4N requests
 			s := env.metricsScraper(b)
 			counter := countBytes(s.shared)
+			_, err := s.scrape(context.Background()) // steady state: connections are open
+			require.NoError(b, err)
 			runBenchmark(b, env, counter, func() error {
 				_, err := s.scrape(context.Background())
 				return err
@@ -47,7 +84,8 @@ func BenchmarkScrape(b *testing.B) {
 func BenchmarkInventory(b *testing.B) {
 	for _, size := range benchSizes {
 		b.Run(fmt.Sprintf("nodes=%d/guests=%d", size.nodes, size.guests), func(b *testing.B) {
-			env := newTestEnv(b, pvesim.Config{Nodes: size.nodes, Guests: size.guests, Seed: 1, Latency: benchLatency, WorkersPerNode: benchWorkers})
+			env := newTestEnv(b, pvesim.Config{Nodes: size.nodes, Guests: size.guests, Seed: 1, Latency: benchLatency(b), WorkersPerNode: benchWorkers})
+			benchPerNode(b, env.cfg)
 			env.cfg.Inventory.AgentBackoffCycles = 1 << 20 // keep silent agents backed off for the whole run
 			s := env.inventoryScraper(b)
 			_, err := s.scrape(context.Background()) // first cycle: learns which agents are silent
@@ -63,7 +101,7 @@ func BenchmarkInventory(b *testing.B) {
 
 func runBenchmark(b *testing.B, env *testEnv, counter *byteCounter, op func() error) {
 	env.sim.ResetStats()
-	counter.n.Store(0)
+	counter.reset()
 	var peak uint64
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -76,8 +114,49 @@ func runBenchmark(b *testing.B, env *testEnv, counter *byteCounter, op func() er
 	b.StopTimer()
 	stats := env.sim.Stats()
 	b.ReportMetric(float64(stats.Total)/float64(b.N), "requests/op")
+	var configs, addresses int64
+	for tmpl, n := range stats.Paths {
+		switch {
+		case strings.HasSuffix(tmpl, "/config"):
+			configs += n
+		case strings.HasSuffix(tmpl, "interfaces"):
+			addresses += n
+		}
+	}
+	if configs+addresses > 0 { // inventory: the 1 + M + answering guests budget
+		b.ReportMetric(float64(configs)/float64(b.N), "config-requests/op")
+		b.ReportMetric(float64(addresses)/float64(b.N), "address-requests/op")
+	}
 	b.ReportMetric(float64(counter.n.Load())/float64(b.N), "bytes-read/op")
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+	floor := counter.floor(b.N, benchLatency(b), min(env.cfg.MaxConcurrentRequestsPerNode, benchWorkers))
+	b.ReportMetric(float64(floor)/1e6, "floor-ms")
+	if floor > 0 {
+		b.ReportMetric(float64(b.Elapsed())/float64(b.N)/float64(floor), "x-floor")
+	}
+}
+
+// floor is the least wall time one operation can take given its requests,
+// the latency and the per-node concurrency: the cluster-wide requests (served
+// by the endpoint node) come first, as every node or guest request depends on
+// /cluster/resources; then each node works through its own requests
+// `concurrency` at a time, and the slowest node decides:
+//
+//	latency × (ceil(cluster / concurrency) + max over nodes ceil(requests(node) / concurrency))
+func (c *byteCounter) floor(ops int, latency time.Duration, concurrency int) time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	rounds := func(requests int) int64 {
+		perOp := (requests + ops - 1) / ops
+		return int64((perOp + concurrency - 1) / concurrency)
+	}
+	var slowest int64
+	for node, n := range c.perNode {
+		if node != "" {
+			slowest = max(slowest, rounds(n))
+		}
+	}
+	return latency * time.Duration(rounds(c.perNode[""])+slowest)
 }
 
 // samplePeakHeap records the largest live heap seen until stop is called.
@@ -104,11 +183,34 @@ func samplePeakHeap(peak *uint64) (stop func()) {
 	return func() { close(done); <-finished }
 }
 
-// byteCounter counts response body bytes read by the receiver's client.
-type byteCounter struct{ n atomic.Int64 }
+// byteCounter counts response body bytes read by the receiver's client, and
+// requests per Proxmox node ("" for cluster-wide paths) for the floor.
+type byteCounter struct {
+	n atomic.Int64
+
+	mu      sync.Mutex
+	perNode map[string]int
+}
+
+func (c *byteCounter) reset() {
+	c.n.Store(0)
+	c.mu.Lock()
+	c.perNode = map[string]int{}
+	c.mu.Unlock()
+}
+
+func (c *byteCounter) request(path string) {
+	node := ""
+	if rest, ok := strings.CutPrefix(path, apiPrefix+"/nodes/"); ok {
+		node, _, _ = strings.Cut(rest, "/")
+	}
+	c.mu.Lock()
+	c.perNode[node]++
+	c.mu.Unlock()
+}
 
 func countBytes(shared *sharedClient) *byteCounter {
-	c := &byteCounter{}
+	c := &byteCounter{perNode: map[string]int{}}
 	client := shared.get()
 	client.http.Transport = countingTransport{next: client.http.Transport, counter: c}
 	return c
@@ -120,6 +222,7 @@ type countingTransport struct {
 }
 
 func (t countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	t.counter.request(req.URL.Path)
 	resp, err := t.next.RoundTrip(req)
 	if err == nil {
 		resp.Body = countingBody{ReadCloser: resp.Body, counter: t.counter}

@@ -1,6 +1,7 @@
 package proxmoxreceiver // import "github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver"
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -72,15 +73,36 @@ func newProxmoxClient(cfg *Config, httpClient *http.Client, logger *zap.Logger, 
 // get sends one GET for path (counted under template tmpl, limited by node)
 // and returns the "data" member of the answer.
 func (c *proxmoxClient) get(ctx context.Context, tmpl, node, path string) (json.RawMessage, error) {
-	data, err := c.doGet(ctx, tmpl, node, path)
+	body, err := c.doGet(ctx, tmpl, node, path)
+	if err == nil {
+		body, err = envelopeData(body, path)
+	}
+	c.noteFailure(tmpl, path, err)
+	return body, err
+}
+
+// noteFailure counts and debug-logs a failed request; a node without ZFS is
+// not a failure.
+func (c *proxmoxClient) noteFailure(tmpl, path string, err error) {
 	if err != nil && !isNoZFS(err) {
 		c.stats.failed(tmpl, errorReason(err))
 		c.logger.Debug("Proxmox API request failed", zap.String("path", path), zap.Error(err))
 	}
-	return data, err
 }
 
-func (c *proxmoxClient) doGet(ctx context.Context, tmpl, node, path string) (json.RawMessage, error) {
+// envelopeData returns the "data" member of a whole answer.
+func envelopeData(body []byte, path string) (json.RawMessage, error) {
+	var envelope struct {
+		Data json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal(body, &envelope); err != nil {
+		return nil, fmt.Errorf("%w: GET %s: %v", errDecode, path, err)
+	}
+	return envelope.Data, nil
+}
+
+// doGet sends one GET and returns the whole body of a 200 answer.
+func (c *proxmoxClient) doGet(ctx context.Context, tmpl, node, path string) ([]byte, error) {
 	release, err := c.limiter.acquire(ctx, node)
 	if err != nil {
 		return nil, fmt.Errorf("GET %s: %w", path, err)
@@ -109,20 +131,28 @@ func (c *proxmoxClient) doGet(ctx context.Context, tmpl, node, path string) (jso
 		return nil, &apiError{Path: path, Status: resp.StatusCode, Message: errorMessage(resp, body), tokenID: c.tokenID}
 	}
 
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
+	body, err := readBody(resp, maxResponseBytes)
 	if err != nil {
 		return nil, transportError(c.endpoint, path, err)
 	}
 	if len(body) > maxResponseBytes {
 		return nil, fmt.Errorf("%w: GET %s: answer larger than %d bytes", errTooLarge, path, maxResponseBytes)
 	}
-	var envelope struct {
-		Data json.RawMessage `json:"data"`
+	return body, nil
+}
+
+// readBody reads at most limit+1 bytes of the body, sized from
+// Content-Length when Proxmox sends one, so that a 4 MiB /cluster/resources
+// is read into one buffer instead of a doubling series of copies.
+func readBody(resp *http.Response, limit int64) ([]byte, error) {
+	r := io.LimitReader(resp.Body, limit+1)
+	if resp.ContentLength <= 0 || resp.ContentLength > limit {
+		return io.ReadAll(r)
 	}
-	if err := json.Unmarshal(body, &envelope); err != nil {
-		return nil, fmt.Errorf("%w: GET %s: %v", errDecode, path, err)
-	}
-	return envelope.Data, nil
+	var buf bytes.Buffer
+	buf.Grow(int(resp.ContentLength) + bytes.MinRead)
+	_, err := buf.ReadFrom(r)
+	return buf.Bytes(), err
 }
 
 // getObject decodes a single-object answer into out.
@@ -141,8 +171,23 @@ func (c *proxmoxClient) getObject(ctx context.Context, tmpl, node, path string, 
 // getList decodes a list answer entry by entry, so that one malformed entry
 // costs only that entry: the others are returned with an errDecode error.
 func getList[T any](ctx context.Context, c *proxmoxClient, tmpl, node, path string) ([]T, error) {
-	data, err := c.get(ctx, tmpl, node, path)
+	body, err := c.doGet(ctx, tmpl, node, path)
 	if err != nil {
+		c.noteFailure(tmpl, path, err)
+		return nil, err
+	}
+	if out, bad, ok := streamList[T](body); ok {
+		if len(bad) > 0 {
+			c.stats.failed(tmpl, "decode")
+			return out, fmt.Errorf("%w: GET %s: %d of %d entries skipped: %w", errDecode, path, len(bad), len(out)+len(bad), errors.Join(bad...))
+		}
+		return out, nil
+	}
+	// Anything but a well-formed {"data":[...]} takes the general path,
+	// which words every error as it always has.
+	data, err := envelopeData(body, path)
+	if err != nil {
+		c.noteFailure(tmpl, path, err)
 		return nil, err
 	}
 	if len(data) == 0 || string(data) == "null" {
