@@ -26,6 +26,12 @@ func ParseLXCNet(device, value string) (NIC, error) {
 		if err := seen.add(it.key); err != nil {
 			return fail("%v", err)
 		}
+		if handled, err := lxcShared.apply(&nic, it.key, it.value); handled {
+			if err != nil {
+				return fail("%v", err)
+			}
+			continue
+		}
 		switch it.key {
 		case "name":
 			if !identRe.MatchString(it.value) {
@@ -36,11 +42,6 @@ func ParseLXCNet(device, value string) (NIC, error) {
 			if nic.MAC, err = NormalizeMAC(it.value); err != nil {
 				return fail("invalid MAC %q", it.value)
 			}
-		case "bridge":
-			if !identRe.MatchString(it.value) {
-				return fail("invalid bridge %q", it.value)
-			}
-			nic.Bridge = it.value
 		case "ip":
 			p, err := parseLXCIP(it.value, false)
 			if err != nil {
@@ -65,31 +66,6 @@ func ParseLXCNet(device, value string) (NIC, error) {
 				return fail("invalid gw6 %q: not an IPv6 address", it.value)
 			}
 			nic.Gateway6 = a.String()
-		case "tag":
-			if nic.VLAN, err = parseIntRange(it.value, 1, 4094); err != nil {
-				return fail("invalid tag %q: %v", it.value, err)
-			}
-		case "trunks":
-			if !lxcTrunksRe.MatchString(it.value) {
-				return fail("invalid trunks %q", it.value)
-			}
-			nic.Trunks = it.value
-		case "firewall":
-			if nic.Firewall, err = parseBool(it.value); err != nil {
-				return fail("invalid firewall %q: %v", it.value, err)
-			}
-		case "link_down":
-			if nic.LinkDown, err = parseBool(it.value); err != nil {
-				return fail("invalid link_down %q: %v", it.value, err)
-			}
-		case "mtu":
-			if nic.MTU, err = parseIntRange(it.value, 64, 65535); err != nil {
-				return fail("invalid mtu %q: %v", it.value, err)
-			}
-		case "rate":
-			if err := checkNonNegativeNumber(it.value); err != nil {
-				return fail("invalid rate %q: %v", it.value, err)
-			}
 		case "type":
 			// Only "veth" exists today; keep any identifier so a new type does not drop the NIC.
 			if !identRe.MatchString(it.value) {

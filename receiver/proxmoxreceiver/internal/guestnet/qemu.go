@@ -69,6 +69,12 @@ func ParseQemuNet(device, value string) (NIC, error) {
 		if err := seen.add(key); err != nil {
 			return fail("%v", err)
 		}
+		if handled, err := qemuShared.apply(&nic, key, it.value); handled {
+			if err != nil {
+				return fail("%v", err)
+			}
+			continue
+		}
 		switch key {
 		case "model":
 			if !isModelName(it.value) {
@@ -77,39 +83,9 @@ func ParseQemuNet(device, value string) (NIC, error) {
 			nic.Model = it.value
 		case "macaddr":
 			mac = it.value
-		case "bridge":
-			if !identRe.MatchString(it.value) {
-				return fail("invalid bridge %q", it.value)
-			}
-			nic.Bridge = it.value
-		case "tag":
-			if nic.VLAN, err = parseIntRange(it.value, 1, 4094); err != nil {
-				return fail("invalid tag %q: %v", it.value, err)
-			}
-		case "trunks":
-			if !qemuTrunksRe.MatchString(it.value) {
-				return fail("invalid trunks %q", it.value)
-			}
-			nic.Trunks = it.value
-		case "firewall":
-			if nic.Firewall, err = parseBool(it.value); err != nil {
-				return fail("invalid firewall %q: %v", it.value, err)
-			}
-		case "link_down":
-			if nic.LinkDown, err = parseBool(it.value); err != nil {
-				return fail("invalid link_down %q: %v", it.value, err)
-			}
-		case "mtu":
-			if nic.MTU, err = parseIntRange(it.value, 1, 65520); err != nil {
-				return fail("invalid mtu %q: %v", it.value, err)
-			}
 		case "queues":
 			if err := checkNonNegativeInt(it.value); err != nil {
 				return fail("invalid queues %q: %v", it.value, err)
-			}
-		case "rate":
-			if err := checkNonNegativeNumber(it.value); err != nil {
-				return fail("invalid rate %q: %v", it.value, err)
 			}
 		case "host-tunnel":
 			if _, err := parseBool(it.value); err != nil {
