@@ -34,20 +34,25 @@ const (
 // of every online node, all nodes in parallel within the per-node bound.
 // At most 2 + 4N requests for N online nodes, none per guest.
 type metricsScraper struct {
-	cfg    *Config
-	shared *sharedClient
-	mb     *metadata.MetricsBuilder
-	disks  *diskCache
-	now    func() time.Time
+	cfg        *Config
+	shared     *sharedClient
+	mb         *metadata.MetricsBuilder
+	vms        guestRecorders
+	containers guestRecorders
+	disks      *diskCache
+	now        func() time.Time
 }
 
 func newMetricsScraper(cfg *Config, set receiver.Settings, shared *sharedClient) *metricsScraper {
+	mb := metadata.NewMetricsBuilder(cfg.MetricsBuilderConfig, set)
 	return &metricsScraper{
-		cfg:    cfg,
-		shared: shared,
-		mb:     metadata.NewMetricsBuilder(cfg.MetricsBuilderConfig, set),
-		disks:  newDiskCache(cfg.DiskRefreshInterval),
-		now:    time.Now,
+		cfg:        cfg,
+		shared:     shared,
+		mb:         mb,
+		vms:        vmRecorders(mb),
+		containers: containerRecorders(mb),
+		disks:      newDiskCache(cfg.DiskRefreshInterval),
+		now:        time.Now,
 	}
 }
 
@@ -228,9 +233,9 @@ func (s *metricsScraper) recordResources(now pcommon.Timestamp, resources []clus
 			}
 			s.mb.RecordMnmProxmoxNodeOnlineDataPoint(now, up, r.Node)
 		case "qemu":
-			s.recordVM(now, r)
+			recordGuest(now, r, s.vms)
 		case "lxc":
-			s.recordContainer(now, r)
+			recordGuest(now, r, s.containers)
 		}
 	}
 }
@@ -251,45 +256,62 @@ func guestRunning(r *clusterResource) int64 {
 	return 0
 }
 
-func (s *metricsScraper) recordVM(now pcommon.Timestamp, r *clusterResource) {
-	node, vmid, name := r.Node, strconv.FormatInt(r.VMID.Value, 10), guestLabelName(r)
-	s.mb.RecordMnmProxmoxVMStatusDataPoint(now, guestRunning(r), node, vmid, name)
-	if r.CPU.Valid {
-		s.mb.RecordMnmProxmoxVMCPUUsageDataPoint(now, r.CPU.Value, node, vmid, name)
-	}
-	if r.MaxCPU.Valid {
-		s.mb.RecordMnmProxmoxVMCpusDataPoint(now, r.MaxCPU.Value, node, vmid, name)
-	}
-	recordInt(r.Mem, func(v int64) { s.mb.RecordMnmProxmoxVMMemoryUsedDataPoint(now, v, node, vmid, name) })
-	recordInt(r.MaxMem, func(v int64) { s.mb.RecordMnmProxmoxVMMemoryTotalDataPoint(now, v, node, vmid, name) })
-	recordInt(r.MaxDisk, func(v int64) { s.mb.RecordMnmProxmoxVMDiskSizeDataPoint(now, v, node, vmid, name) })
-	recordInt(r.DiskRead, func(v int64) { s.mb.RecordMnmProxmoxVMDiskReadDataPoint(now, v, node, vmid, name) })
-	recordInt(r.DiskWrite, func(v int64) { s.mb.RecordMnmProxmoxVMDiskWriteDataPoint(now, v, node, vmid, name) })
-	recordInt(r.NetIn, func(v int64) { s.mb.RecordMnmProxmoxVMNetinDataPoint(now, v, node, vmid, name) })
-	recordInt(r.NetOut, func(v int64) { s.mb.RecordMnmProxmoxVMNetoutDataPoint(now, v, node, vmid, name) })
-	recordInt(r.Uptime, func(v int64) { s.mb.RecordMnmProxmoxVMUptimeDataPoint(now, v, node, vmid, name) })
-	s.mb.RecordMnmProxmoxVMInfoDataPoint(now, 1, node, vmid, name, string(r.Tags), strconv.FormatBool(r.Template.Value), string(r.HAState), string(r.Lock), r.Status)
+// guestRecorders are the MetricsBuilder methods of one guest kind: VMs and
+// containers have the same metrics under different names.
+type guestRecorders struct {
+	status, memoryUsed, memoryTotal, diskSize, diskRead, diskWrite, netIn, netOut, uptime func(pcommon.Timestamp, int64, string, string, string)
+	diskUsed                                                                              func(pcommon.Timestamp, int64, string, string, string) // containers only
+	cpuUsage, cpus                                                                        func(pcommon.Timestamp, float64, string, string, string)
+	info                                                                                  func(pcommon.Timestamp, int64, string, string, string, string, string, string, string, string)
 }
 
-func (s *metricsScraper) recordContainer(now pcommon.Timestamp, r *clusterResource) {
+func vmRecorders(mb *metadata.MetricsBuilder) guestRecorders {
+	return guestRecorders{
+		status: mb.RecordMnmProxmoxVMStatusDataPoint, memoryUsed: mb.RecordMnmProxmoxVMMemoryUsedDataPoint,
+		memoryTotal: mb.RecordMnmProxmoxVMMemoryTotalDataPoint, diskSize: mb.RecordMnmProxmoxVMDiskSizeDataPoint,
+		diskRead: mb.RecordMnmProxmoxVMDiskReadDataPoint, diskWrite: mb.RecordMnmProxmoxVMDiskWriteDataPoint,
+		netIn: mb.RecordMnmProxmoxVMNetinDataPoint, netOut: mb.RecordMnmProxmoxVMNetoutDataPoint,
+		uptime: mb.RecordMnmProxmoxVMUptimeDataPoint, cpuUsage: mb.RecordMnmProxmoxVMCPUUsageDataPoint,
+		cpus: mb.RecordMnmProxmoxVMCpusDataPoint, info: mb.RecordMnmProxmoxVMInfoDataPoint,
+	}
+}
+
+func containerRecorders(mb *metadata.MetricsBuilder) guestRecorders {
+	return guestRecorders{
+		status: mb.RecordMnmProxmoxCtStatusDataPoint, memoryUsed: mb.RecordMnmProxmoxCtMemoryUsedDataPoint,
+		memoryTotal: mb.RecordMnmProxmoxCtMemoryTotalDataPoint, diskSize: mb.RecordMnmProxmoxCtDiskSizeDataPoint,
+		diskRead: mb.RecordMnmProxmoxCtDiskReadDataPoint, diskWrite: mb.RecordMnmProxmoxCtDiskWriteDataPoint,
+		netIn: mb.RecordMnmProxmoxCtNetinDataPoint, netOut: mb.RecordMnmProxmoxCtNetoutDataPoint,
+		uptime: mb.RecordMnmProxmoxCtUptimeDataPoint, cpuUsage: mb.RecordMnmProxmoxCtCPUUsageDataPoint,
+		cpus: mb.RecordMnmProxmoxCtCpusDataPoint, info: mb.RecordMnmProxmoxCtInfoDataPoint,
+		diskUsed: mb.RecordMnmProxmoxCtDiskUsedDataPoint,
+	}
+}
+
+// recordGuest records one VM or container from its /cluster/resources entry;
+// fields Proxmox did not send (stopped or new guests) are left out.
+func recordGuest(now pcommon.Timestamp, r *clusterResource, rec guestRecorders) {
 	node, vmid, name := r.Node, strconv.FormatInt(r.VMID.Value, 10), guestLabelName(r)
-	s.mb.RecordMnmProxmoxCtStatusDataPoint(now, guestRunning(r), node, vmid, name)
+	rec.status(now, guestRunning(r), node, vmid, name)
 	if r.CPU.Valid {
-		s.mb.RecordMnmProxmoxCtCPUUsageDataPoint(now, r.CPU.Value, node, vmid, name)
+		rec.cpuUsage(now, r.CPU.Value, node, vmid, name)
 	}
 	if r.MaxCPU.Valid {
-		s.mb.RecordMnmProxmoxCtCpusDataPoint(now, r.MaxCPU.Value, node, vmid, name)
+		rec.cpus(now, r.MaxCPU.Value, node, vmid, name)
 	}
-	recordInt(r.Mem, func(v int64) { s.mb.RecordMnmProxmoxCtMemoryUsedDataPoint(now, v, node, vmid, name) })
-	recordInt(r.MaxMem, func(v int64) { s.mb.RecordMnmProxmoxCtMemoryTotalDataPoint(now, v, node, vmid, name) })
-	recordInt(r.MaxDisk, func(v int64) { s.mb.RecordMnmProxmoxCtDiskSizeDataPoint(now, v, node, vmid, name) })
-	recordInt(r.Disk, func(v int64) { s.mb.RecordMnmProxmoxCtDiskUsedDataPoint(now, v, node, vmid, name) })
-	recordInt(r.DiskRead, func(v int64) { s.mb.RecordMnmProxmoxCtDiskReadDataPoint(now, v, node, vmid, name) })
-	recordInt(r.DiskWrite, func(v int64) { s.mb.RecordMnmProxmoxCtDiskWriteDataPoint(now, v, node, vmid, name) })
-	recordInt(r.NetIn, func(v int64) { s.mb.RecordMnmProxmoxCtNetinDataPoint(now, v, node, vmid, name) })
-	recordInt(r.NetOut, func(v int64) { s.mb.RecordMnmProxmoxCtNetoutDataPoint(now, v, node, vmid, name) })
-	recordInt(r.Uptime, func(v int64) { s.mb.RecordMnmProxmoxCtUptimeDataPoint(now, v, node, vmid, name) })
-	s.mb.RecordMnmProxmoxCtInfoDataPoint(now, 1, node, vmid, name, string(r.Tags), strconv.FormatBool(r.Template.Value), string(r.HAState), string(r.Lock), r.Status)
+	ints := []struct {
+		v      flexInt
+		record func(pcommon.Timestamp, int64, string, string, string)
+	}{
+		{r.Mem, rec.memoryUsed}, {r.MaxMem, rec.memoryTotal}, {r.MaxDisk, rec.diskSize}, {r.Disk, rec.diskUsed},
+		{r.DiskRead, rec.diskRead}, {r.DiskWrite, rec.diskWrite}, {r.NetIn, rec.netIn}, {r.NetOut, rec.netOut}, {r.Uptime, rec.uptime},
+	}
+	for _, m := range ints {
+		if m.v.Valid && m.record != nil {
+			m.record(now, m.v.Value, node, vmid, name)
+		}
+	}
+	rec.info(now, 1, node, vmid, name, string(r.Tags), strconv.FormatBool(r.Template.Value), string(r.HAState), string(r.Lock), r.Status)
 }
 
 // guestLabelName is the guest's name, or the name Proxmox itself shows for a
