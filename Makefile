@@ -55,6 +55,9 @@ VALIDATE_ENV := PROXMOX_ENDPOINT=https://pve.example.com:8006 PROXMOX_TOKEN_ID='
 	MNM_CONTROLLER_ENDPOINT=http://127.0.0.1:8080 MNM_CONTROLLER_SECRET=x MNM_QUEUE_DIR=$(CURDIR)/_build/queue \
 	MNM_REMOTE_WRITE_URL=http://127.0.0.1:9090/api/v1/write
 validate: $(BIN)
+	@$(BIN) components > _build/components.txt && for c in proxmox mnmendpoint otlp prometheus prometheus_remote_write debug otlp_grpc otlp_http \
+		batch memory_limiter file_storage health_check pprof; do \
+		grep -q "name: $$c$$" _build/components.txt || { echo "otelcol-mnm components lacks $$c"; exit 1; }; done
 	$(VALIDATE_ENV) $(BIN) validate --config config/otelcol-mnm.yaml
 	$(VALIDATE_ENV) $(BIN) validate --config config/demo.yaml
 	$(VALIDATE_ENV) $(BIN) validate --config config/otelcol-mnm.yaml --config config/otelcol-mnm-remotewrite.yaml
