@@ -109,7 +109,7 @@ func (s *metricsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 
 	online := onlineNodes(resources)
 	if len(online) == 0 && !hasNodes(resources) {
-		s.recordResources(now, resources)
+		// Nothing is recorded: the builder would carry it into the next collection.
 		err := diagnoseEmptyCluster(ctx, client)
 		found.add("no-nodes", err)
 		return pmetric.NewMetrics(), err

@@ -2,10 +2,13 @@ package proxmoxreceiver
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/golden"
@@ -387,4 +390,33 @@ func TestGuestWithoutNameGetsProxmoxDefaultName(t *testing.T) {
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, guestLabelName(&tt.r))
 	}
+}
+
+func TestFailedCollectionLeavesNothingForTheNext(t *testing.T) {
+	// A collection that ends in an error must not leave data points in the
+	// builder, where the next collection would emit them again. The first
+	// answer lists a guest but no node (the empty-cluster diagnosis path).
+	env := newTestEnv(t, goldenCluster)
+	var guestsOnly atomic.Bool
+	guestsOnly.Store(true)
+	real := env.sim.Handler()
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if guestsOnly.Load() && r.URL.Path == "/api2/json/cluster/resources" {
+			_, _ = w.Write([]byte(`{"data":[{"id":"qemu/999","type":"qemu","vmid":999,"node":"ghost","status":"running","name":"leftover"}]}`))
+			return
+		}
+		real.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	env.cfg.ClientConfig.Endpoint = srv.URL
+	env.cfg.ClientConfig.TLS.CAFile = ""
+	env.cfg.ClientConfig.TLS.InsecureSkipVerify = true
+	s := env.metricsScraper(t)
+	_, err := s.scrape(context.Background())
+	require.Error(t, err)
+
+	guestsOnly.Store(false)
+	md, err := s.scrape(context.Background())
+	require.NoError(t, err)
+	assert.False(t, indexGauges(md).has("mnm.proxmox.vm.status", "vmid", "999"), "data of the failed collection came back")
 }
