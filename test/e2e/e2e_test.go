@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
-	"strings"
 	"testing"
 	"time"
 
@@ -198,7 +197,7 @@ func checkContract(t *testing.T, prom *prometheus) {
 	for _, s := range series.Data {
 		var labels []string
 		for k := range s {
-			if k != "__name__" && !addedLabels[k] && !strings.HasPrefix(k, "otel_scope_") {
+			if k != "__name__" && !addedLabels[k] {
 				labels = append(labels, k)
 			}
 		}
