@@ -7,6 +7,7 @@
 #
 #   docs/measure-collector.sh            # 32 nodes, 10,000 guests, 180 s
 #   NODES=16 GUESTS=2000 DURATION=60 docs/measure-collector.sh
+#   METRICS_INTERVAL=60s INVENTORY_INTERVAL=5m DURATION=330 docs/measure-collector.sh   # production cadence
 #
 # Needs a built binary (make build) and Go for the two stand-ins.
 set -euo pipefail
@@ -59,8 +60,8 @@ PROXMOX_ENDPOINT="https://$(cat "$WORK/pve.addr")" \
 	MNM_CONTROLLER_ENDPOINT="$(cat "$WORK/controller.url")" \
 	MNM_CONTROLLER_SECRET=x \
 	MNM_QUEUE_DIR="$WORK/queue" \
-	MNM_METRICS_INTERVAL=5s \
-	MNM_INVENTORY_INTERVAL=10s \
+	MNM_METRICS_INTERVAL=${METRICS_INTERVAL:-5s} \
+	MNM_INVENTORY_INTERVAL=${INVENTORY_INTERVAL:-10s} \
 	MNM_PROMETHEUS_LISTEN="127.0.0.1:$PROM_PORT" \
 	MNM_HEALTH_CHECK_LISTEN="127.0.0.1:$HEALTH_PORT" \
 	"$BIN" --config config/demo.yaml >"$WORK/collector.log" 2>&1 &
