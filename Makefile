@@ -33,6 +33,7 @@ $(BIN): builder-config.yaml go.mod go.sum $(shell find receiver exporter -name '
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
+	$(GO) vet -tags e2e ./test/e2e/
 	$(TOOLS) staticcheck $(PKGS)
 
 ## unit: unit tests of every package (race detector on)
