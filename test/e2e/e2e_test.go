@@ -1,4 +1,4 @@
-//go:build e2e
+//go:build e2e && linux
 
 // Package e2e runs the built otelcol-mnm against the Proxmox simulator, the
 // controller stand-in and real Prometheus servers, and checks what an

@@ -1,4 +1,4 @@
-//go:build e2e
+//go:build e2e && linux
 
 package e2e
 
@@ -155,7 +155,9 @@ func startProcess(t *testing.T, name string, env []string, bin string, args ...s
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), env...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Own process group, so stop reaches its children; Pdeathsig ends it even
+	// when the test binary itself is killed and no cleanup runs.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	out := &syncBuffer{}
 	cmd.Stdout = out
 	cmd.Stderr = out
