@@ -75,43 +75,40 @@ func (s *Simulator) FailPath(template string, status int, message string) {
 	}
 }
 
+// toggle adds key to a fault set, or empties the set when key is empty
+// (then releasing hung requests if release is set).
+// The set is picked under the lock: ClearFaults replaces the maps.
+func (f *faultState) toggle(pick func(*faultState) map[string]bool, key string, release bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	set := pick(f)
+	if key == "" {
+		clear(set)
+		if release {
+			f.releaseHangs()
+		}
+		return
+	}
+	set[key] = true
+}
+
 // HangPath makes requests matching template block until the client goes
 // away, the hang is cleared (they then continue normally) or Close is
 // called (the connection is then aborted). An empty template clears.
 func (s *Simulator) HangPath(template string) {
-	s.faults.mu.Lock()
-	defer s.faults.mu.Unlock()
-	if template == "" {
-		clear(s.faults.hangPaths)
-		s.faults.releaseHangs()
-		return
-	}
-	s.faults.hangPaths[template] = true
+	s.faults.toggle(func(f *faultState) map[string]bool { return f.hangPaths }, template, true)
 }
 
 // HangNode makes all /nodes/{node}/... requests hang like HangPath. An
 // empty node clears.
 func (s *Simulator) HangNode(node string) {
-	s.faults.mu.Lock()
-	defer s.faults.mu.Unlock()
-	if node == "" {
-		clear(s.faults.hangNodes)
-		s.faults.releaseHangs()
-		return
-	}
-	s.faults.hangNodes[node] = true
+	s.faults.toggle(func(f *faultState) map[string]bool { return f.hangNodes }, node, true)
 }
 
 // MalformPath makes requests matching template answer 200 with truncated
 // JSON. An empty template clears.
 func (s *Simulator) MalformPath(template string) {
-	s.faults.mu.Lock()
-	defer s.faults.mu.Unlock()
-	if template == "" {
-		clear(s.faults.malformPaths)
-		return
-	}
-	s.faults.malformPaths[template] = true
+	s.faults.toggle(func(f *faultState) map[string]bool { return f.malformPaths }, template, false)
 }
 
 // OddValuesPath makes requests matching template answer 200 with valid JSON
@@ -119,13 +116,7 @@ func (s *Simulator) MalformPath(template string) {
 // string in front of its entries, and every nested object or list inside an
 // entry becomes a number or null. An empty template clears.
 func (s *Simulator) OddValuesPath(template string) {
-	s.faults.mu.Lock()
-	defer s.faults.mu.Unlock()
-	if template == "" {
-		clear(s.faults.oddPaths)
-		return
-	}
-	s.faults.oddPaths[template] = true
+	s.faults.toggle(func(f *faultState) map[string]bool { return f.oddPaths }, template, false)
 }
 
 // SetPermissions changes the ACL of the token.

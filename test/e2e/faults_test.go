@@ -235,7 +235,7 @@ func TestFaultControllerOutageWithKill(t *testing.T) {
 		}
 		return nil
 	})
-	first.waitForLog(t, 30*time.Second, "mnmendpoint") // the exporter tried and failed
+	first.waitForLog(t, 30*time.Second, "Exporting failed. Will retry the request after interval.") // queued, retrying
 	time.Sleep(time.Until(start.Add(outage / 2)))
 	first.stop(syscall.SIGKILL)
 
