@@ -1,6 +1,10 @@
 package proxmoxreceiver // import "github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver"
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
+)
 
 // agentBackoff remembers guests whose agent (or container interface list)
 // did not answer, and leaves them alone for a few inventory cycles: a
@@ -36,10 +40,10 @@ func (b *agentBackoff) startCycle() {
 	b.mu.Unlock()
 }
 
-func guestKey(g *clusterResource) string { return g.ID }
+func guestKey(g *pveapi.ClusterResource) string { return g.ID }
 
 // shouldAsk reports whether to ask g for its addresses in this cycle.
-func (b *agentBackoff) shouldAsk(g *clusterResource) bool {
+func (b *agentBackoff) shouldAsk(g *pveapi.ClusterResource) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.cycle < b.forbiddenUntil[g.Type] {
@@ -56,13 +60,13 @@ func (b *agentBackoff) shouldAsk(g *clusterResource) bool {
 	return false
 }
 
-func (b *agentBackoff) silent(g *clusterResource) {
+func (b *agentBackoff) silent(g *pveapi.ClusterResource) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.guests[guestKey(g)] = backoffEntry{until: b.cycle + 1 + b.cycles, uptime: g.Uptime.Value}
 }
 
-func (b *agentBackoff) answered(g *clusterResource) {
+func (b *agentBackoff) answered(g *pveapi.ClusterResource) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	delete(b.guests, guestKey(g))

@@ -201,7 +201,7 @@ func (c *byteCounter) reset() {
 
 func (c *byteCounter) request(path string) {
 	node := ""
-	if rest, ok := strings.CutPrefix(path, apiPrefix+"/nodes/"); ok {
+	if rest, ok := strings.CutPrefix(path, "/api2/json/nodes/"); ok {
 		node, _, _ = strings.Cut(rest, "/")
 	}
 	c.mu.Lock()
@@ -211,8 +211,9 @@ func (c *byteCounter) request(path string) {
 
 func countBytes(shared *sharedClient) *byteCounter {
 	c := &byteCounter{perNode: map[string]int{}}
-	client := shared.get()
-	client.http.Transport = countingTransport{next: client.http.Transport, counter: c}
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	shared.http.Transport = countingTransport{next: shared.http.Transport, counter: c}
 	return c
 }
 

@@ -3,6 +3,8 @@ package proxmoxreceiver // import "github.com/mnm-net/otelcol-mnm/receiver/proxm
 import (
 	"sync"
 	"time"
+
+	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
 )
 
 // diskCache keeps the last /disks/list answer of each node. Proxmox runs
@@ -15,7 +17,7 @@ type diskCache struct {
 }
 
 type diskSnapshot struct {
-	disks   []physicalDisk
+	disks   []pveapi.Disk
 	fetched time.Time
 }
 
@@ -31,13 +33,13 @@ func (c *diskCache) due(node string, now time.Time) bool {
 	return !ok || now.Sub(snap.fetched) >= c.refresh
 }
 
-func (c *diskCache) store(node string, disks []physicalDisk, now time.Time) {
+func (c *diskCache) store(node string, disks []pveapi.Disk, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.nodes[node] = diskSnapshot{disks: disks, fetched: now}
 }
 
-func (c *diskCache) get(node string) []physicalDisk {
+func (c *diskCache) get(node string) []pveapi.Disk {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.nodes[node].disks

@@ -2,6 +2,7 @@ package proxmoxreceiver // import "github.com/mnm-net/otelcol-mnm/receiver/proxm
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -66,26 +67,26 @@ func createDefaultConfig() component.Config {
 	}
 }
 
-func createMetricsReceiver(_ context.Context, set receiver.Settings, cfg component.Config, next consumer.Metrics) (receiver.Metrics, error) {
+func createMetricsReceiver(ctx context.Context, set receiver.Settings, cfg component.Config, next consumer.Metrics) (receiver.Metrics, error) {
 	rCfg := cfg.(*Config)
-	set.Logger = withoutRepeatedScrapeErrors(set.Logger)
-	shared := sharedClients.acquire(rCfg, set)
-	s := newMetricsScraper(rCfg, set, shared)
-	sc, err := scraper.NewMetrics(s.scrape, scraper.WithStart(s.start), scraper.WithShutdown(s.shutdown))
+	s := newMetricsScraper(rCfg, set, sharedClients.lease(rCfg, set))
+	sc, err := scraper.NewMetrics(s.scrapeForController, scraper.WithStart(s.start), scraper.WithShutdown(s.shutdown))
 	if err != nil {
-		return nil, err
+		return nil, errors.Join(err, s.shutdown(ctx))
 	}
-	return scraperhelper.NewMetricsController(&rCfg.ControllerConfig, set, next, scraperhelper.AddMetricsScraper(metadata.Type, sc))
+	r, err := scraperhelper.NewMetricsController(&rCfg.ControllerConfig, set, next, scraperhelper.AddMetricsScraper(metadata.Type, sc))
+	if err != nil {
+		return nil, errors.Join(err, s.shutdown(ctx))
+	}
+	return r, nil
 }
 
-func createLogsReceiver(_ context.Context, set receiver.Settings, cfg component.Config, next consumer.Logs) (receiver.Logs, error) {
+func createLogsReceiver(ctx context.Context, set receiver.Settings, cfg component.Config, next consumer.Logs) (receiver.Logs, error) {
 	rCfg := cfg.(*Config)
-	set.Logger = withoutRepeatedScrapeErrors(set.Logger)
-	shared := sharedClients.acquire(rCfg, set)
-	s := newInventoryScraper(rCfg, set, shared)
-	sc, err := scraper.NewLogs(s.scrape, scraper.WithStart(s.start), scraper.WithShutdown(s.shutdown))
+	s := newInventoryScraper(rCfg, set, sharedClients.lease(rCfg, set))
+	sc, err := scraper.NewLogs(s.scrapeForController, scraper.WithStart(s.start), scraper.WithShutdown(s.shutdown))
 	if err != nil {
-		return nil, err
+		return nil, errors.Join(err, s.shutdown(ctx))
 	}
 	// The inventory has its own cadence; a cycle may wait on slow guest agents,
 	// so it gets no overall deadline beyond the per-request timeout.
@@ -96,5 +97,9 @@ func createLogsReceiver(_ context.Context, set receiver.Settings, cfg component.
 	f := scraper.NewFactory(metadata.Type, nil, scraper.WithLogs(func(context.Context, scraper.Settings, component.Config) (scraper.Logs, error) {
 		return sc, nil
 	}, metadata.LogsStability))
-	return scraperhelper.NewLogsController(&cc, set, next, scraperhelper.AddFactoryWithConfig(f, nil))
+	r, err := scraperhelper.NewLogsController(&cc, set, next, scraperhelper.AddFactoryWithConfig(f, nil))
+	if err != nil {
+		return nil, errors.Join(err, s.shutdown(ctx))
+	}
+	return r, nil
 }

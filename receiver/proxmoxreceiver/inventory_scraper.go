@@ -3,13 +3,11 @@ package proxmoxreceiver // import "github.com/mnm-net/otelcol-mnm/receiver/proxm
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/netip"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -21,6 +19,7 @@ import (
 
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/guestnet"
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/metadata"
+	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
 )
 
 const endpointSource = "proxmox"
@@ -32,16 +31,19 @@ const endpointSource = "proxmox"
 // 1 + M config requests plus one IP request per running guest that can answer.
 type inventoryScraper struct {
 	cfg    *Config
+	lease  *clientLease
 	shared *sharedClient
+	gate   errorGate
 	lb     *metadata.LogsBuilder
 	agents *agentBackoff
 	now    func() time.Time
 }
 
-func newInventoryScraper(cfg *Config, set receiver.Settings, shared *sharedClient) *inventoryScraper {
+func newInventoryScraper(cfg *Config, set receiver.Settings, lease *clientLease) *inventoryScraper {
 	return &inventoryScraper{
 		cfg:    cfg,
-		shared: shared,
+		lease:  lease,
+		shared: lease.shared,
 		lb:     metadata.NewLogsBuilder(cfg.LogsBuilderConfig, set),
 		agents: newAgentBackoff(cfg.Inventory.AgentBackoffCycles),
 		now:    time.Now,
@@ -49,17 +51,22 @@ func newInventoryScraper(cfg *Config, set receiver.Settings, shared *sharedClien
 }
 
 func (s *inventoryScraper) start(ctx context.Context, host component.Host) error {
-	return s.shared.start(ctx, host)
+	return s.lease.start(ctx, host)
 }
 
-func (s *inventoryScraper) shutdown(context.Context) error {
-	s.shared.shutdown()
-	return nil
+func (s *inventoryScraper) shutdown(ctx context.Context) error {
+	return s.lease.shutdown(ctx)
+}
+
+// scrapeForController is scrape as scraperhelper sees it (see errorGate).
+func (s *inventoryScraper) scrapeForController(ctx context.Context) (plog.Logs, error) {
+	ld, err := s.scrape(ctx)
+	return ld, s.gate.pass(err)
 }
 
 // guestInventory is what one guest contributes to a cycle.
 type guestInventory struct {
-	guest *clusterResource
+	guest *pveapi.ClusterResource
 	name  string // from the config: /cluster/resources lacks it for guests without RRD data
 	nics  []guestnet.NIC
 	addrs map[string][]netip.Addr // MAC → addresses reported by the guest
@@ -75,9 +82,9 @@ func (s *inventoryScraper) scrape(ctx context.Context) (plog.Logs, error) {
 	found := problems{}
 	defer func() { s.shared.problems.update("inventory", found) }()
 
-	resources, err := client.clusterResources(ctx)
+	resources, err := client.ClusterResources(ctx)
 	if err != nil {
-		found.add(problemKey(pathClusterResources, "", err), err)
+		found.add(problemKey(pveapi.PathClusterResources, "", err), err)
 		if len(resources) == 0 {
 			return plog.NewLogs(), err
 		}
@@ -85,7 +92,7 @@ func (s *inventoryScraper) scrape(ctx context.Context) (plog.Logs, error) {
 	}
 	guests := s.selectGuests(resources)
 	if len(guests) == 0 && !hasNodes(resources) {
-		err := diagnoseEmptyCluster(ctx, client)
+		err := diagnoseEmptyCluster(ctx, client, s.cfg.TokenID)
 		found.add("no-nodes", err)
 		return plog.NewLogs(), err
 	}
@@ -121,7 +128,7 @@ func (s *inventoryScraper) scrape(ctx context.Context) (plog.Logs, error) {
 
 	for _, inv := range results {
 		if inv != nil {
-			s.recordGuest(ctx, now, inv)
+			s.recordNICs(ctx, now, inv)
 		}
 	}
 	return s.lb.Emit(), errs.Combine()
@@ -129,14 +136,14 @@ func (s *inventoryScraper) scrape(ctx context.Context) (plog.Logs, error) {
 
 // selectGuests keeps the guests the inventory covers, on online nodes only
 // (an offline node cannot answer for its guests), in vmid order.
-func (s *inventoryScraper) selectGuests(resources []clusterResource) []*clusterResource {
+func (s *inventoryScraper) selectGuests(resources []pveapi.ClusterResource) []*pveapi.ClusterResource {
 	offline := map[string]bool{}
 	for i := range resources {
 		if r := &resources[i]; r.Type == "node" && r.Status != "online" {
 			offline[r.Node] = true
 		}
 	}
-	var guests []*clusterResource
+	var guests []*pveapi.ClusterResource
 	for i := range resources {
 		r := &resources[i]
 		if r.Type != "qemu" && r.Type != "lxc" || offline[r.Node] || !r.VMID.Valid {
@@ -150,57 +157,47 @@ func (s *inventoryScraper) selectGuests(resources []clusterResource) []*clusterR
 		}
 		guests = append(guests, r)
 	}
-	slices.SortFunc(guests, func(a, b *clusterResource) int { return cmp.Compare(a.VMID.Value, b.VMID.Value) })
+	slices.SortFunc(guests, func(a, b *pveapi.ClusterResource) int { return cmp.Compare(a.VMID.Value, b.VMID.Value) })
 	return guests
 }
 
 // collectGuest reads one guest's config and, when it runs, its addresses.
 // It returns the problems it met, keyed for the problem log.
-func (s *inventoryScraper) collectGuest(ctx context.Context, client *proxmoxClient, g *clusterResource) (*guestInventory, problems) {
+func (s *inventoryScraper) collectGuest(ctx context.Context, client pveapi.Client, g *pveapi.ClusterResource) (*guestInventory, problems) {
 	failures := problems{}
-	config, err := client.guestConfig(ctx, g.Node, g.Type, g.VMID.Value)
+	config, err := client.GuestConfig(ctx, g.Node, g.Type, g.VMID.Value)
 	if err != nil {
-		failures.add(problemKey(pathGuestConfig, g.Node, err), err)
+		failures.add(problemKey(pveapi.PathGuestConfig, g.Node, err), err)
 		return nil, failures
 	}
-	nics, nicErrs := guestnet.NICsFromConfig(g.Type, config)
-	for _, e := range nicErrs {
+	for _, e := range config.NICErrors {
 		err := fmt.Errorf("%s/%d config: %w", g.Type, g.VMID.Value, e)
 		failures.add(fmt.Sprintf("%s/%d netN", g.Type, g.VMID.Value), err)
 	}
-	inv := &guestInventory{guest: g, nics: nics, name: guestName(g, config)}
-	if g.Status != "running" || !hasMAC(nics) {
+	inv := &guestInventory{guest: g, nics: config.NICs, name: guestName(g, config)}
+	if g.Status != "running" || !hasMAC(config.NICs) {
 		return inv, failures
 	}
 
+	var ifaces []guestnet.InterfaceAddrs
 	switch g.Type {
 	case "qemu":
-		if !guestnet.AgentEnabled(configString(config["agent"])) || !s.agents.shouldAsk(g) {
+		if !config.AgentEnabled || !s.agents.shouldAsk(g) {
 			return inv, failures
 		}
-		data, err := client.agentInterfaces(ctx, g.Node, g.VMID.Value)
-		ifaces, parseErr := parseIfAnswered(data, err, guestnet.ParseAgentInterfaces)
-		if s.noteAnswer(g, err, parseErr, failures) {
-			inv.addrs = guestnet.MatchByMAC(nics, ifaces)
-		}
+		ifaces, err = client.AgentInterfaces(ctx, g.Node, g.VMID.Value)
 	case "lxc":
 		if !s.agents.shouldAsk(g) {
 			return inv, failures
 		}
-		data, err := client.lxcInterfaces(ctx, g.Node, g.VMID.Value)
-		ifaces, parseErr := parseIfAnswered(data, err, guestnet.ParseLXCInterfaces)
-		if s.noteAnswer(g, err, parseErr, failures) {
-			inv.addrs = guestnet.MatchByMAC(nics, ifaces)
-		}
+		ifaces, err = client.LXCInterfaces(ctx, g.Node, g.VMID.Value)
+	default:
+		return inv, failures
+	}
+	if s.noteAnswer(g, err, failures) {
+		inv.addrs = guestnet.MatchByMAC(config.NICs, ifaces)
 	}
 	return inv, failures
-}
-
-func parseIfAnswered(data json.RawMessage, err error, parse func(json.RawMessage) ([]guestnet.InterfaceAddrs, error)) ([]guestnet.InterfaceAddrs, error) {
-	if err != nil {
-		return nil, nil
-	}
-	return parse(data)
 }
 
 // noteAnswer classifies an address request and reports whether its answer
@@ -208,13 +205,13 @@ func parseIfAnswered(data json.RawMessage, err error, parse func(json.RawMessage
 // old) is normal and silent, and the guest is left alone for a few cycles: a
 // silent agent costs Proxmox about 3 s per call. A 403 means the token lacks
 // the agent privilege; that is said once, with the fix.
-func (s *inventoryScraper) noteAnswer(g *clusterResource, reqErr, parseErr error, failures problems) bool {
-	var ae *apiError
+func (s *inventoryScraper) noteAnswer(g *pveapi.ClusterResource, err error, failures problems) bool {
+	var ae *pveapi.APIError
 	switch {
-	case reqErr == nil && parseErr == nil:
+	case err == nil:
 		s.agents.answered(g)
 		return true
-	case errors.As(reqErr, &ae) && ae.Status == http.StatusForbidden:
+	case errors.As(err, &ae) && ae.Status == http.StatusForbidden:
 		fix := fmt.Sprintf("on Proxmox VE 9 grant VM.GuestAgent.Audit (part of PVEAuditor): pveum acl modify /vms --tokens '%[1]s' --roles PVEAuditor; on Proxmox VE 8 grant VM.Monitor: pveum role add MNMGuestAgent --privs VM.Monitor && pveum acl modify /vms --tokens '%[1]s' --roles MNMGuestAgent", s.cfg.TokenID)
 		if g.Type == "lxc" {
 			fix = fmt.Sprintf("grant VM.Audit: pveum acl modify /vms --tokens '%s' --roles PVEAuditor", s.cfg.TokenID)
@@ -224,8 +221,8 @@ func (s *inventoryScraper) noteAnswer(g *clusterResource, reqErr, parseErr error
 		s.agents.forbidden(g.Type, key, err)
 		failures.add(key, err)
 		return false
-	case errors.Is(reqErr, errNodeUnreachable):
-		failures.add(problemKey(pathAgentInterfaces, g.Node, reqErr), reqErr)
+	case errors.Is(err, pveapi.ErrNodeUnreachable):
+		failures.add(problemKey(pveapi.PathAgentInterfaces, g.Node, err), err)
 		return false
 	default:
 		// Agent not running, not configured, timed out, unsupported, or an
@@ -233,75 +230,4 @@ func (s *inventoryScraper) noteAnswer(g *clusterResource, reqErr, parseErr error
 		s.agents.silent(g)
 		return false
 	}
-}
-
-func (s *inventoryScraper) recordGuest(ctx context.Context, now pcommon.Timestamp, inv *guestInventory) {
-	g := inv.guest
-	classification := metadata.AttributeMnmEndpointClassificationVirtualMachine
-	if g.Type == "lxc" {
-		classification = metadata.AttributeMnmEndpointClassificationContainer
-	}
-	nics := slices.Clone(inv.nics)
-	slices.SortStableFunc(nics, func(a, b guestnet.NIC) int { return cmp.Compare(deviceIndex(a.Device), deviceIndex(b.Device)) })
-	for _, nic := range nics {
-		if nic.MAC == "" {
-			continue // qemu assigns it at start; nothing to key an endpoint on
-		}
-		addrs := slices.Clone(inv.addrs[nic.MAC])
-		for _, p := range nic.StaticIPs {
-			if !slices.Contains(addrs, p.Addr()) {
-				addrs = append(addrs, p.Addr())
-			}
-		}
-		primary, additional := guestnet.SelectIPs(addrs)
-		extra := make([]any, len(additional))
-		for i, a := range additional {
-			extra[i] = a.String()
-		}
-		var opts []metadata.EventAttributeOption
-		if primary.IsValid() {
-			opts = append(opts, metadata.WithMnmEndpointIPEventAttribute(primary.String()))
-		}
-		if nic.Trunks != "" {
-			opts = append(opts, metadata.WithProxmoxNicTrunksEventAttribute(nic.Trunks))
-		}
-		s.lb.RecordMnmEndpointEvent(ctx, now, nic.MAC, extra, inv.name, classification, g.Node, nic.Bridge,
-			int64(nic.VLAN), endpointSource, g.VMID.Value, g.Type, g.Status, nic.Device, nic.Model, nic.Firewall, nic.LinkDown, opts...)
-	}
-}
-
-// guestName is the config's name (qemu) or hostname (lxc), else the name
-// /cluster/resources gave.
-func guestName(g *clusterResource, config map[string]json.RawMessage) string {
-	key := "name"
-	if g.Type == "lxc" {
-		key = "hostname"
-	}
-	if name := configString(config[key]); name != "" {
-		return name
-	}
-	return string(g.Name)
-}
-
-func hasMAC(nics []guestnet.NIC) bool {
-	return slices.ContainsFunc(nics, func(n guestnet.NIC) bool { return n.MAC != "" })
-}
-
-// deviceIndex orders net2 before net10.
-func deviceIndex(device string) int {
-	n := 0
-	for _, c := range strings.TrimPrefix(device, "net") {
-		if c < '0' || c > '9' {
-			return 1 << 30
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n
-}
-
-// configString reads a config value that is normally a JSON string.
-func configString(raw json.RawMessage) string {
-	var s flexString
-	_ = json.Unmarshal(raw, &s)
-	return string(s)
 }

@@ -3,11 +3,7 @@ package proxmoxreceiver // import "github.com/mnm-net/otelcol-mnm/receiver/proxm
 import (
 	"context"
 	"errors"
-	"fmt"
-	"net/url"
 	"sort"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -18,6 +14,7 @@ import (
 	"go.opentelemetry.io/collector/scraper/scrapererror"
 
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/metadata"
+	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
 )
 
 // Metric counts per source, for partial-scrape error accounting.
@@ -35,7 +32,9 @@ const (
 // At most 2 + 4N requests for N online nodes, none per guest.
 type metricsScraper struct {
 	cfg        *Config
+	lease      *clientLease
 	shared     *sharedClient
+	gate       errorGate
 	mb         *metadata.MetricsBuilder
 	vms        guestRecorders
 	containers guestRecorders
@@ -43,11 +42,12 @@ type metricsScraper struct {
 	now        func() time.Time
 }
 
-func newMetricsScraper(cfg *Config, set receiver.Settings, shared *sharedClient) *metricsScraper {
+func newMetricsScraper(cfg *Config, set receiver.Settings, lease *clientLease) *metricsScraper {
 	mb := metadata.NewMetricsBuilder(cfg.MetricsBuilderConfig, set)
 	return &metricsScraper{
 		cfg:        cfg,
-		shared:     shared,
+		lease:      lease,
+		shared:     lease.shared,
 		mb:         mb,
 		vms:        vmRecorders(mb),
 		containers: containerRecorders(mb),
@@ -57,21 +57,26 @@ func newMetricsScraper(cfg *Config, set receiver.Settings, shared *sharedClient)
 }
 
 func (s *metricsScraper) start(ctx context.Context, host component.Host) error {
-	return s.shared.start(ctx, host)
+	return s.lease.start(ctx, host)
 }
 
-func (s *metricsScraper) shutdown(context.Context) error {
-	s.shared.shutdown()
-	return nil
+func (s *metricsScraper) shutdown(ctx context.Context) error {
+	return s.lease.shutdown(ctx)
+}
+
+// scrapeForController is scrape as scraperhelper sees it (see errorGate).
+func (s *metricsScraper) scrapeForController(ctx context.Context) (pmetric.Metrics, error) {
+	md, err := s.scrape(ctx)
+	return md, s.gate.pass(err)
 }
 
 // nodeData is what one online node answered in one collection.
 type nodeData struct {
 	name    string
-	status  *nodeStatus
-	storage []nodeStorage
-	pools   []zfsPool
-	disks   []physicalDisk
+	status  *pveapi.NodeStatus
+	storage []pveapi.Storage
+	pools   []pveapi.ZFSPool
+	disks   []pveapi.Disk
 }
 
 func (s *metricsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
@@ -86,36 +91,36 @@ func (s *metricsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 	defer func() { s.shared.problems.update("metrics", found) }()
 
 	var (
-		resources           []clusterResource
+		resources           []pveapi.ClusterResource
 		resErr              error
-		status              []clusterStatusEntry
+		status              []pveapi.ClusterStatusEntry
 		statusErr           error
 		clusterRequestsDone sync.WaitGroup
 	)
 	clusterRequestsDone.Add(2)
-	go func() { defer clusterRequestsDone.Done(); resources, resErr = client.clusterResources(ctx) }()
-	go func() { defer clusterRequestsDone.Done(); status, statusErr = client.clusterStatus(ctx) }()
+	go func() { defer clusterRequestsDone.Done(); resources, resErr = client.ClusterResources(ctx) }()
+	go func() { defer clusterRequestsDone.Done(); status, statusErr = client.ClusterStatus(ctx) }()
 	clusterRequestsDone.Wait()
 
 	if resErr != nil && len(resources) == 0 {
 		// Without the cluster view there is nothing to report: an error, never an empty success.
-		found.add(problemKey(pathClusterResources, "", resErr), resErr)
+		found.add(problemKey(pveapi.PathClusterResources, "", resErr), resErr)
 		return pmetric.NewMetrics(), resErr
 	}
 	if resErr != nil {
-		found.add(problemKey(pathClusterResources, "", resErr), resErr)
+		found.add(problemKey(pveapi.PathClusterResources, "", resErr), resErr)
 		errs.AddPartial(1, resErr)
 	}
 
 	online := onlineNodes(resources)
 	if len(online) == 0 && !hasNodes(resources) {
 		// Nothing is recorded: the builder would carry it into the next collection.
-		err := diagnoseEmptyCluster(ctx, client)
+		err := diagnoseEmptyCluster(ctx, client, s.cfg.TokenID)
 		found.add("no-nodes", err)
 		return pmetric.NewMetrics(), err
 	}
 	if statusErr != nil {
-		found.add(problemKey(pathClusterStatus, "", statusErr), statusErr)
+		found.add(problemKey(pveapi.PathClusterStatus, "", statusErr), statusErr)
 		errs.AddPartial(clusterMetricCount, statusErr)
 	}
 
@@ -132,12 +137,12 @@ func (s *metricsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 		s.recordNode(now, nd)
 	}
 
-	requests, failures := s.shared.stats.snapshot()
+	requests, failures := s.shared.stats.Snapshot()
 	for path, n := range requests {
 		s.mb.RecordMnmProxmoxAPIRequestsDataPoint(now, n, path)
 	}
 	for key, n := range failures {
-		s.mb.RecordMnmProxmoxAPIErrorsDataPoint(now, n, key.path, key.reason)
+		s.mb.RecordMnmProxmoxAPIErrorsDataPoint(now, n, key.Path, key.Reason)
 	}
 	end := s.now()
 	s.mb.RecordMnmProxmoxCollectionDurationDataPoint(now, end.Sub(begin).Seconds())
@@ -150,7 +155,7 @@ func (s *metricsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 // collectNodes asks every online node for its status, storage, ZFS pools
 // and (when due) disks, all in parallel; the limiter keeps each node within
 // its bound.
-func (s *metricsScraper) collectNodes(ctx context.Context, client *proxmoxClient, nodes []string, errs *scrapererror.ScrapeErrors, found problems) []*nodeData {
+func (s *metricsScraper) collectNodes(ctx context.Context, client pveapi.Client, nodes []string, errs *scrapererror.ScrapeErrors, found problems) []*nodeData {
 	s.disks.forgetAllBut(nodes)
 	results := make([]*nodeData, len(nodes))
 	var mu sync.Mutex // guards errs and found
@@ -167,9 +172,9 @@ func (s *metricsScraper) collectNodes(ctx context.Context, client *proxmoxClient
 		wg.Add(3)
 		go func() {
 			defer wg.Done()
-			st, err := client.nodeStatus(ctx, node)
+			st, err := client.NodeStatus(ctx, node)
 			if err != nil {
-				fail(pathNodeStatus, node, nodeStatusMetricCount, err)
+				fail(pveapi.PathNodeStatus, node, nodeStatusMetricCount, err)
 				return
 			}
 			nd.status = &st
@@ -177,24 +182,24 @@ func (s *metricsScraper) collectNodes(ctx context.Context, client *proxmoxClient
 		go func() {
 			defer wg.Done()
 			var err error
-			if nd.storage, err = client.nodeStorage(ctx, node); err != nil {
-				fail(pathNodeStorage, node, storageMetricCount, err)
+			if nd.storage, err = client.NodeStorage(ctx, node); err != nil {
+				fail(pveapi.PathNodeStorage, node, storageMetricCount, err)
 			}
 		}()
 		go func() {
 			defer wg.Done()
 			var err error
-			if nd.pools, err = client.nodeZFSPools(ctx, node); err != nil {
-				fail(pathNodeZFS, node, zfsMetricCount, err)
+			if nd.pools, err = client.NodeZFSPools(ctx, node); err != nil {
+				fail(pveapi.PathNodeZFS, node, zfsMetricCount, err)
 			}
 		}()
 		if s.disks.due(node, s.now()) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				disks, err := client.nodeDisks(ctx, node)
+				disks, err := client.NodeDisks(ctx, node)
 				if err != nil {
-					fail(pathNodeDisks, node, diskMetricCount, err)
+					fail(pveapi.PathNodeDisks, node, diskMetricCount, err)
 				}
 				if err == nil || len(disks) > 0 {
 					s.disks.store(node, disks, s.now())
@@ -210,7 +215,7 @@ func (s *metricsScraper) collectNodes(ctx context.Context, client *proxmoxClient
 }
 
 // onlineNodes returns the nodes /cluster/resources reports online, sorted.
-func onlineNodes(resources []clusterResource) []string {
+func onlineNodes(resources []pveapi.ClusterResource) []string {
 	var online []string
 	for i := range resources {
 		if r := &resources[i]; r.Type == "node" && r.Status == "online" {
@@ -219,313 +224,4 @@ func onlineNodes(resources []clusterResource) []string {
 	}
 	sort.Strings(online)
 	return online
-}
-
-// recordResources records node and guest metrics from /cluster/resources.
-func (s *metricsScraper) recordResources(now pcommon.Timestamp, resources []clusterResource) {
-	for i := range resources {
-		r := &resources[i]
-		switch r.Type {
-		case "node":
-			up := int64(0)
-			if r.Status == "online" {
-				up = 1
-			}
-			s.mb.RecordMnmProxmoxNodeOnlineDataPoint(now, up, r.Node)
-		case "qemu":
-			recordGuest(now, r, s.vms)
-		case "lxc":
-			recordGuest(now, r, s.containers)
-		}
-	}
-}
-
-func hasNodes(resources []clusterResource) bool {
-	for i := range resources {
-		if resources[i].Type == "node" {
-			return true
-		}
-	}
-	return false
-}
-
-func guestRunning(r *clusterResource) int64 {
-	if r.Status == "running" {
-		return 1
-	}
-	return 0
-}
-
-// guestRecorders are the MetricsBuilder methods of one guest kind: VMs and
-// containers have the same metrics under different names.
-type guestRecorders struct {
-	status, memoryUsed, memoryTotal, diskSize, diskRead, diskWrite, netIn, netOut, uptime func(pcommon.Timestamp, int64, string, string, string)
-	diskUsed                                                                              func(pcommon.Timestamp, int64, string, string, string) // containers only
-	cpuUsage, cpus                                                                        func(pcommon.Timestamp, float64, string, string, string)
-	info                                                                                  func(pcommon.Timestamp, int64, string, string, string, string, string, string, string, string)
-}
-
-func vmRecorders(mb *metadata.MetricsBuilder) guestRecorders {
-	return guestRecorders{
-		status: mb.RecordMnmProxmoxVMStatusDataPoint, memoryUsed: mb.RecordMnmProxmoxVMMemoryUsedDataPoint,
-		memoryTotal: mb.RecordMnmProxmoxVMMemoryTotalDataPoint, diskSize: mb.RecordMnmProxmoxVMDiskSizeDataPoint,
-		diskRead: mb.RecordMnmProxmoxVMDiskReadDataPoint, diskWrite: mb.RecordMnmProxmoxVMDiskWriteDataPoint,
-		netIn: mb.RecordMnmProxmoxVMNetinDataPoint, netOut: mb.RecordMnmProxmoxVMNetoutDataPoint,
-		uptime: mb.RecordMnmProxmoxVMUptimeDataPoint, cpuUsage: mb.RecordMnmProxmoxVMCPUUsageDataPoint,
-		cpus: mb.RecordMnmProxmoxVMCpusDataPoint, info: mb.RecordMnmProxmoxVMInfoDataPoint,
-	}
-}
-
-func containerRecorders(mb *metadata.MetricsBuilder) guestRecorders {
-	return guestRecorders{
-		status: mb.RecordMnmProxmoxCtStatusDataPoint, memoryUsed: mb.RecordMnmProxmoxCtMemoryUsedDataPoint,
-		memoryTotal: mb.RecordMnmProxmoxCtMemoryTotalDataPoint, diskSize: mb.RecordMnmProxmoxCtDiskSizeDataPoint,
-		diskRead: mb.RecordMnmProxmoxCtDiskReadDataPoint, diskWrite: mb.RecordMnmProxmoxCtDiskWriteDataPoint,
-		netIn: mb.RecordMnmProxmoxCtNetinDataPoint, netOut: mb.RecordMnmProxmoxCtNetoutDataPoint,
-		uptime: mb.RecordMnmProxmoxCtUptimeDataPoint, cpuUsage: mb.RecordMnmProxmoxCtCPUUsageDataPoint,
-		cpus: mb.RecordMnmProxmoxCtCpusDataPoint, info: mb.RecordMnmProxmoxCtInfoDataPoint,
-		diskUsed: mb.RecordMnmProxmoxCtDiskUsedDataPoint,
-	}
-}
-
-// recordGuest records one VM or container from its /cluster/resources entry;
-// fields Proxmox did not send (stopped or new guests) are left out.
-func recordGuest(now pcommon.Timestamp, r *clusterResource, rec guestRecorders) {
-	node, vmid, name := r.Node, strconv.FormatInt(r.VMID.Value, 10), guestLabelName(r)
-	rec.status(now, guestRunning(r), node, vmid, name)
-	if r.CPU.Valid {
-		rec.cpuUsage(now, r.CPU.Value, node, vmid, name)
-	}
-	if r.MaxCPU.Valid {
-		rec.cpus(now, r.MaxCPU.Value, node, vmid, name)
-	}
-	ints := []struct {
-		v      flexInt
-		record func(pcommon.Timestamp, int64, string, string, string)
-	}{
-		{r.Mem, rec.memoryUsed}, {r.MaxMem, rec.memoryTotal}, {r.MaxDisk, rec.diskSize}, {r.Disk, rec.diskUsed},
-		{r.DiskRead, rec.diskRead}, {r.DiskWrite, rec.diskWrite}, {r.NetIn, rec.netIn}, {r.NetOut, rec.netOut}, {r.Uptime, rec.uptime},
-	}
-	for _, m := range ints {
-		if m.v.Valid && m.record != nil {
-			m.record(now, m.v.Value, node, vmid, name)
-		}
-	}
-	rec.info(now, 1, node, vmid, name, string(r.Tags), strconv.FormatBool(r.Template.Value), string(r.HAState), string(r.Lock), r.Status)
-}
-
-// guestLabelName is the guest's name, or the name Proxmox itself shows for a
-// guest without one ("VM 105", "CT105"). Prometheus drops empty labels, so an
-// empty name would give those series a different label set.
-func guestLabelName(r *clusterResource) string {
-	if r.Name != "" {
-		return string(r.Name)
-	}
-	if r.Type == "lxc" {
-		return fmt.Sprintf("CT%d", r.VMID.Value)
-	}
-	return fmt.Sprintf("VM %d", r.VMID.Value)
-}
-
-func recordInt(v flexInt, record func(int64)) {
-	if v.Valid {
-		record(v.Value)
-	}
-}
-
-func (s *metricsScraper) recordClusterStatus(now pcommon.Timestamp, entries []clusterStatusEntry) {
-	var cluster *clusterStatusEntry
-	var nodes, online int64
-	standalone := ""
-	for i := range entries {
-		e := &entries[i]
-		switch e.Type {
-		case "cluster":
-			cluster = e
-		case "node":
-			nodes++
-			standalone = e.Name
-			if e.Online.Value {
-				online++
-			}
-		}
-	}
-	if cluster == nil {
-		// A standalone node has no cluster entry and trivially has quorum.
-		if nodes == 0 {
-			return
-		}
-		s.mb.RecordMnmProxmoxClusterQuorateDataPoint(now, 1, standalone)
-		s.mb.RecordMnmProxmoxClusterNodesDataPoint(now, nodes, standalone)
-		s.mb.RecordMnmProxmoxClusterNodesOnlineDataPoint(now, online, standalone)
-		return
-	}
-	quorate := int64(0)
-	if cluster.Quorate.Value {
-		quorate = 1
-	}
-	configured := cluster.Nodes.Value
-	if !cluster.Nodes.Valid {
-		configured = nodes
-	}
-	s.mb.RecordMnmProxmoxClusterQuorateDataPoint(now, quorate, cluster.Name)
-	s.mb.RecordMnmProxmoxClusterNodesDataPoint(now, configured, cluster.Name)
-	s.mb.RecordMnmProxmoxClusterNodesOnlineDataPoint(now, online, cluster.Name)
-}
-
-func (s *metricsScraper) recordNode(now pcommon.Timestamp, nd *nodeData) {
-	node := nd.name
-	if st := nd.status; st != nil {
-		s.mb.RecordMnmProxmoxNodeInfoDataPoint(now, 1, node, kernelRelease(string(st.KVersion)), pveVersion(string(st.PVEVersion)))
-		if st.CPU.Valid {
-			s.mb.RecordMnmProxmoxNodeCPUUsageDataPoint(now, st.CPU.Value, node)
-		}
-		if st.Wait.Valid {
-			s.mb.RecordMnmProxmoxNodeIowaitDataPoint(now, st.Wait.Value, node)
-		}
-		recordInt(st.CPUInfo.CPUs, func(v int64) { s.mb.RecordMnmProxmoxNodeCPUCountDataPoint(now, v, node) })
-		recordInt(st.CPUInfo.Cores, func(v int64) { s.mb.RecordMnmProxmoxNodeCPUCoresDataPoint(now, v, node) })
-		recordInt(st.CPUInfo.Sockets, func(v int64) { s.mb.RecordMnmProxmoxNodeCPUSocketsDataPoint(now, v, node) })
-		if st.CPUInfo.MHz.Valid {
-			s.mb.RecordMnmProxmoxNodeCPUMhzDataPoint(now, st.CPUInfo.MHz.Value, node)
-		}
-		recordInt(st.Memory.Used, func(v int64) { s.mb.RecordMnmProxmoxNodeMemoryUsedDataPoint(now, v, node) })
-		recordInt(st.Memory.Total, func(v int64) { s.mb.RecordMnmProxmoxNodeMemoryTotalDataPoint(now, v, node) })
-		recordInt(st.Memory.Free, func(v int64) { s.mb.RecordMnmProxmoxNodeMemoryFreeDataPoint(now, v, node) })
-		recordInt(st.Swap.Used, func(v int64) { s.mb.RecordMnmProxmoxNodeSwapUsedDataPoint(now, v, node) })
-		recordInt(st.Swap.Total, func(v int64) { s.mb.RecordMnmProxmoxNodeSwapTotalDataPoint(now, v, node) })
-		recordInt(st.RootFS.Used, func(v int64) { s.mb.RecordMnmProxmoxNodeRootfsUsedDataPoint(now, v, node) })
-		recordInt(st.RootFS.Total, func(v int64) { s.mb.RecordMnmProxmoxNodeRootfsTotalDataPoint(now, v, node) })
-		recordInt(st.KSM.Shared, func(v int64) { s.mb.RecordMnmProxmoxNodeKsmSharedDataPoint(now, v, node) })
-		recordInt(st.Uptime, func(v int64) { s.mb.RecordMnmProxmoxNodeUptimeDataPoint(now, v, node) })
-		loads := []func(pcommon.Timestamp, float64, string){
-			s.mb.RecordMnmProxmoxNodeLoadavg1mDataPoint,
-			s.mb.RecordMnmProxmoxNodeLoadavg5mDataPoint,
-			s.mb.RecordMnmProxmoxNodeLoadavg15mDataPoint,
-		}
-		for i, load := range st.LoadAvg {
-			if i < len(loads) && load.Valid {
-				loads[i](now, load.Value, node)
-			}
-		}
-	}
-	for _, st := range nd.storage {
-		recordInt(st.Used, func(v int64) { s.mb.RecordMnmProxmoxStorageUsedDataPoint(now, v, node, st.Storage, st.Type) })
-		recordInt(st.Total, func(v int64) { s.mb.RecordMnmProxmoxStorageTotalDataPoint(now, v, node, st.Storage, st.Type) })
-		recordInt(st.Avail, func(v int64) { s.mb.RecordMnmProxmoxStorageAvailableDataPoint(now, v, node, st.Storage, st.Type) })
-		s.mb.RecordMnmProxmoxStorageEnabledDataPoint(now, boolInt(st.Enabled), node, st.Storage, st.Type)
-		s.mb.RecordMnmProxmoxStorageActiveDataPoint(now, boolInt(st.Active), node, st.Storage, st.Type)
-		s.mb.RecordMnmProxmoxStorageSharedDataPoint(now, boolInt(st.Shared), node, st.Storage, st.Type)
-	}
-	for _, p := range nd.pools {
-		recordInt(p.Size, func(v int64) { s.mb.RecordMnmProxmoxZfsPoolSizeDataPoint(now, v, node, p.Name) })
-		recordInt(p.Alloc, func(v int64) { s.mb.RecordMnmProxmoxZfsPoolUsedDataPoint(now, v, node, p.Name) })
-		recordInt(p.Free, func(v int64) { s.mb.RecordMnmProxmoxZfsPoolFreeDataPoint(now, v, node, p.Name) })
-		recordInt(p.Frag, func(v int64) { s.mb.RecordMnmProxmoxZfsPoolFragmentationDataPoint(now, v, node, p.Name) })
-		if p.Dedup.Valid {
-			s.mb.RecordMnmProxmoxZfsPoolDedupDataPoint(now, p.Dedup.Value, node, p.Name)
-		}
-		healthy := int64(0)
-		if strings.EqualFold(p.Health, "ONLINE") {
-			healthy = 1
-		}
-		s.mb.RecordMnmProxmoxZfsPoolHealthDataPoint(now, healthy, node, p.Name)
-	}
-	for _, d := range nd.disks {
-		device := strings.TrimPrefix(d.DevPath, "/dev/")
-		model, typ := string(d.Model), string(d.Type)
-		recordInt(d.Size, func(v int64) { s.mb.RecordMnmProxmoxDiskSizeDataPoint(now, v, node, device, model, typ) })
-		switch health := diskHealth(string(d.Health)); health {
-		case healthUnknown:
-			s.mb.RecordMnmProxmoxDiskHealthUnknownDataPoint(now, 1, node, device, model, typ)
-		default:
-			s.mb.RecordMnmProxmoxDiskHealthUnknownDataPoint(now, 0, node, device, model, typ)
-			s.mb.RecordMnmProxmoxDiskHealthDataPoint(now, int64(health), node, device, model, typ)
-		}
-		if d.Wearout.Valid {
-			s.mb.RecordMnmProxmoxDiskLifeRemainingDataPoint(now, d.Wearout.Value, node, device, model, typ)
-		}
-	}
-}
-
-func boolInt(b flexBool) int64 {
-	if b.Value {
-		return 1
-	}
-	return 0
-}
-
-const (
-	healthFailing = 0
-	healthPassed  = 1
-	healthUnknown = -1
-)
-
-// diskHealth classifies smartctl's free-form health text the way long-lived
-// consumers do: PASSED and OK are good, UNKNOWN (or nothing) means no SMART
-// data, any other text (FAILED!, SCSI sense text, SMART Disabled) is failing.
-func diskHealth(text string) int {
-	switch strings.ToUpper(strings.TrimSpace(text)) {
-	case "PASSED", "OK":
-		return healthPassed
-	case "UNKNOWN", "":
-		return healthUnknown
-	default:
-		return healthFailing
-	}
-}
-
-// kernelRelease turns "Linux 6.8.12-4-pve #1 SMP PREEMPT_DYNAMIC ..." into "6.8.12-4-pve".
-func kernelRelease(kversion string) string {
-	fields := strings.Fields(kversion)
-	if len(fields) >= 2 && fields[0] == "Linux" {
-		return fields[1]
-	}
-	return kversion
-}
-
-// pveVersion turns "pve-manager/8.3.2/3e76eec21c4a14a7" into "8.3.2".
-func pveVersion(pveversion string) string {
-	parts := strings.Split(pveversion, "/")
-	if len(parts) >= 2 {
-		return parts[1]
-	}
-	return pveversion
-}
-
-// problemKey names a problem by path template, node and reason, so it is
-// logged once however often it repeats.
-func problemKey(tmpl, node string, err error) string {
-	key := tmpl + " " + errorReason(err)
-	if node != "" {
-		key = node + " " + key
-	}
-	return key
-}
-
-// diagnoseEmptyCluster explains a /cluster/resources answer without nodes:
-// Proxmox filters lists by permission silently, so a token without rights
-// sees an empty cluster instead of an error.
-func diagnoseEmptyCluster(ctx context.Context, client *proxmoxClient) error {
-	fix := fmt.Sprintf("pveum acl modify / --tokens '%s' --roles PVEAuditor", client.tokenID)
-	perms, err := client.accessPermissions(ctx)
-	if err == nil && len(perms) == 0 {
-		user, _, _ := strings.Cut(client.tokenID, "!")
-		return fmt.Errorf("the API token %s sees no nodes: it has privilege separation and no ACL of its own (/access/permissions is empty). Either grant the token itself read access: %s, or recreate it without privilege separation so it inherits the rights of %s: pveum user token add %s %s --privsep 0",
-			client.tokenID, fix, user, user, tokenName(client.tokenID))
-	}
-	return fmt.Errorf("the API token %s sees no nodes in /cluster/resources: it lacks Sys.Audit and VM.Audit; grant read-only access with: %s", client.tokenID, fix)
-}
-
-// endpointHost is the host part of the endpoint, for server.address.
-func endpointHost(endpoint string) string {
-	if u, err := url.Parse(endpoint); err == nil && u.Hostname() != "" {
-		return u.Hostname()
-	}
-	return endpoint
-}
-
-func tokenName(tokenID string) string {
-	_, name, _ := strings.Cut(tokenID, "!")
-	return name
 }

@@ -21,6 +21,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/mnm-net/otelcol-mnm/internal/pvesim"
+	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
 )
 
 var goldenCluster = pvesim.Config{Nodes: 3, Guests: 24, Seed: 1}
@@ -380,12 +381,12 @@ func TestGuestWithoutNameGetsProxmoxDefaultName(t *testing.T) {
 	// Prometheus drops empty labels: a guest without a name must still carry
 	// the name label, with the name Proxmox shows for it.
 	tests := []struct {
-		r    clusterResource
+		r    pveapi.ClusterResource
 		want string
 	}{
-		{clusterResource{Type: "qemu", VMID: flexInt{105, true}}, "VM 105"},
-		{clusterResource{Type: "lxc", VMID: flexInt{106, true}}, "CT106"},
-		{clusterResource{Type: "qemu", VMID: flexInt{107, true}, Name: "web01"}, "web01"},
+		{pveapi.ClusterResource{Type: "qemu", VMID: pveapi.FlexInt{Value: 105, Valid: true}}, "VM 105"},
+		{pveapi.ClusterResource{Type: "lxc", VMID: pveapi.FlexInt{Value: 106, Valid: true}}, "CT106"},
+		{pveapi.ClusterResource{Type: "qemu", VMID: pveapi.FlexInt{Value: 107, Valid: true}, Name: "web01"}, "web01"},
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, guestLabelName(&tt.r))

@@ -3,8 +3,8 @@ package proxmoxreceiver // import "github.com/mnm-net/otelcol-mnm/receiver/proxm
 import (
 	"sync"
 
+	"go.opentelemetry.io/collector/scraper/scrapererror"
 	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
 )
 
 // problemLog logs each distinct problem once when it appears and once when it
@@ -52,29 +52,28 @@ func (l *problemLog) update(scope string, current problems) {
 	l.active[scope] = next
 }
 
-// scraperhelper logs "Error scraping ..." at every collection that returns an
-// error. The problem log already says each problem once when it appears and
-// once when it clears, so those repeats are dropped; everything else passes.
-var repeatedScrapeErrors = map[string]bool{
-	"Error scraping metrics": true,
-	"Error scraping logs":    true,
+// errorGate decides what scraperhelper sees of a collection's error.
+// scraperhelper logs every error it is handed, at every collection, while the
+// problem log has already said each problem once. So a partial error (the
+// collection's data is good and is kept; its problems are in the problem log
+// and in mnm.proxmox.api.errors) is not handed on, and a failed collection is
+// handed on only the first time in a row, so that it is not emitted and the
+// Collector counts it; repeats return an empty collection.
+type errorGate struct {
+	mu      sync.Mutex
+	failing bool
 }
 
-type scrapeErrorFilter struct {
-	zapcore.Core
-}
-
-func withoutRepeatedScrapeErrors(logger *zap.Logger) *zap.Logger {
-	return logger.WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core { return scrapeErrorFilter{c} }))
-}
-
-func (f scrapeErrorFilter) With(fields []zapcore.Field) zapcore.Core {
-	return scrapeErrorFilter{f.Core.With(fields)}
-}
-
-func (f scrapeErrorFilter) Check(ent zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
-	if repeatedScrapeErrors[ent.Message] {
-		return ce
+func (g *errorGate) pass(err error) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if err == nil || scrapererror.IsPartialScrapeError(err) {
+		g.failing = false
+		return nil
 	}
-	return f.Core.Check(ent, ce)
+	if g.failing {
+		return nil
+	}
+	g.failing = true
+	return err
 }

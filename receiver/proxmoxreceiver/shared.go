@@ -3,25 +3,36 @@ package proxmoxreceiver // import "github.com/mnm-net/otelcol-mnm/receiver/proxm
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"sync"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/receiver"
+
+	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
 )
 
 // sharedClient is the one Proxmox client that the metrics and the logs
 // receiver of the same configuration share: one per-node request bound, one
 // set of API counters, one problem log.
+//
+// Each receiver holds a lease on it from creation to shutdown; the last lease
+// released forgets it, whether or not it was ever started, so that a
+// restarted pipeline starts afresh and the registry never keeps a dead entry.
 type sharedClient struct {
 	cfg      *Config
 	settings receiver.Settings
-	stats    *apiStats
+	stats    *pveapi.Stats
 	problems *problemLog
+	// newClient builds the API client at first start; tests replace it with a fake.
+	newClient func(ctx context.Context, host component.Host) (pveapi.Client, *http.Client, error)
 
 	mu      sync.Mutex
-	users   int // started receivers
-	client  *proxmoxClient
-	release func()
+	leases  int // receivers created and not shut down
+	started int // of those, receivers started
+	client  pveapi.Client
+	http    *http.Client // closed with the last started receiver
+	forget  func()
 }
 
 type sharedClientRegistry struct {
@@ -31,57 +42,123 @@ type sharedClientRegistry struct {
 
 var sharedClients = &sharedClientRegistry{clients: map[*Config]*sharedClient{}}
 
-// acquire returns the shared client of cfg, creating it on first use.
-func (r *sharedClientRegistry) acquire(cfg *Config, set receiver.Settings) *sharedClient {
+// lease returns a lease on the shared client of cfg, creating it on first use.
+func (r *sharedClientRegistry) lease(cfg *Config, set receiver.Settings) *clientLease {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if sc, ok := r.clients[cfg]; ok {
-		return sc
-	}
-	sc := &sharedClient{cfg: cfg, settings: set, stats: newAPIStats(), problems: newProblemLog(set.Logger)}
-	sc.release = func() {
-		r.mu.Lock()
-		delete(r.clients, cfg)
-		r.mu.Unlock()
-	}
-	r.clients[cfg] = sc
-	return sc
-}
-
-// start builds the HTTP client on first start; confighttp wants the host for
-// its auth and middleware extensions, so it cannot happen in the factory.
-func (sc *sharedClient) start(ctx context.Context, host component.Host) error {
-	sc.mu.Lock()
-	defer sc.mu.Unlock()
-	if sc.client == nil {
-		httpClient, err := sc.cfg.ClientConfig.ToClient(ctx, host.GetExtensions(), sc.settings.TelemetrySettings)
-		if err != nil {
-			return fmt.Errorf("proxmox receiver: cannot build the HTTP client from the tls/proxy settings: %w", err)
+	sc, ok := r.clients[cfg]
+	if !ok {
+		sc = &sharedClient{cfg: cfg, settings: set, stats: pveapi.NewStats(), problems: newProblemLog(set.Logger)}
+		sc.newClient = sc.buildClient
+		sc.forget = func() {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			sc.mu.Lock()
+			idle := sc.leases == 0 // a lease may have been taken meanwhile
+			sc.mu.Unlock()
+			if idle && r.clients[cfg] == sc {
+				delete(r.clients, cfg)
+			}
 		}
-		sc.client = newProxmoxClient(sc.cfg, httpClient, sc.settings.Logger, sc.stats)
+		r.clients[cfg] = sc
 	}
-	sc.users++
-	return nil
-}
-
-// shutdown releases one user; the last one closes idle connections and
-// forgets the shared client, so a restarted pipeline starts afresh.
-func (sc *sharedClient) shutdown() {
 	sc.mu.Lock()
-	defer sc.mu.Unlock()
-	if sc.users == 0 {
-		return // never started
-	}
-	sc.users--
-	if sc.users == 0 {
-		sc.client.http.CloseIdleConnections()
-		sc.client = nil
-		sc.release()
-	}
+	sc.leases++
+	sc.mu.Unlock()
+	return &clientLease{shared: sc}
 }
 
-func (sc *sharedClient) get() *proxmoxClient {
+// size is the number of shared clients alive, for tests.
+func (r *sharedClientRegistry) size() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.clients)
+}
+
+// buildClient builds the HTTP client; confighttp wants the host for its auth
+// and middleware extensions, so it cannot happen in the factory.
+func (sc *sharedClient) buildClient(ctx context.Context, host component.Host) (pveapi.Client, *http.Client, error) {
+	httpClient, err := sc.cfg.ClientConfig.ToClient(ctx, host.GetExtensions(), sc.settings.TelemetrySettings)
+	if err != nil {
+		return nil, nil, fmt.Errorf("proxmox receiver: cannot build the HTTP client from the tls/proxy settings: %w", err)
+	}
+	return pveapi.New(httpClient, pveapi.Settings{
+		Endpoint:                     sc.cfg.ClientConfig.Endpoint,
+		TokenID:                      sc.cfg.TokenID,
+		TokenSecret:                  string(sc.cfg.TokenSecret),
+		MaxConcurrentRequestsPerNode: sc.cfg.MaxConcurrentRequestsPerNode,
+		MaxConcurrentRequests:        sc.cfg.MaxConcurrentRequests,
+		Stats:                        sc.stats,
+		Logger:                       sc.settings.Logger,
+	}), httpClient, nil
+}
+
+func (sc *sharedClient) get() pveapi.Client {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
 	return sc.client
+}
+
+// clientLease is one receiver's hold on a sharedClient. Start and Shutdown
+// may each be called any number of times, in any order.
+type clientLease struct {
+	shared *sharedClient
+
+	mu       sync.Mutex
+	started  bool
+	released bool
+}
+
+func (l *clientLease) start(ctx context.Context, host component.Host) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.started || l.released {
+		return nil
+	}
+	sc := l.shared
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	if sc.client == nil {
+		client, httpClient, err := sc.newClient(ctx, host)
+		if err != nil {
+			return err
+		}
+		sc.client, sc.http = client, httpClient
+	}
+	sc.started++
+	l.started = true
+	return nil
+}
+
+// shutdown releases the lease: the last started receiver closes idle
+// connections, the last lease forgets the shared client.
+func (l *clientLease) shutdown(context.Context) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.released {
+		return nil
+	}
+	l.released = true
+	if l.shared.release(l.started) {
+		l.shared.forget() // outside sc.mu: the registry locks in the other order
+	}
+	return nil
+}
+
+// release drops one lease (and one start); it reports whether that was the
+// last lease.
+func (sc *sharedClient) release(wasStarted bool) (last bool) {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	if wasStarted {
+		sc.started--
+		if sc.started == 0 {
+			if sc.http != nil {
+				sc.http.CloseIdleConnections()
+			}
+			sc.client, sc.http = nil, nil
+		}
+	}
+	sc.leases--
+	return sc.leases == 0
 }

@@ -56,6 +56,37 @@ func NICsFromConfig(kind string, config map[string]json.RawMessage) ([]NIC, []er
 	return nics, errs
 }
 
+// Config is what the inventory needs of a guest config (GET
+// .../qemu|lxc/{vmid}/config), parsed once so that raw JSON stays in the API
+// layer.
+type Config struct {
+	// Name is the qemu "name" or the lxc "hostname"; "" when unset.
+	Name string
+	// AgentEnabled reports whether the qemu "agent" property enables the
+	// guest agent (always false for lxc).
+	AgentEnabled bool
+	// NICs are the netN entries that parsed, sorted by index.
+	NICs []NIC
+	// NICErrors name the netN entries that did not parse and were left out.
+	NICErrors []error
+}
+
+// ParseConfig reads a guest config of kind "qemu" or "lxc".
+func ParseConfig(kind string, config map[string]json.RawMessage) Config {
+	nameKey := "name"
+	if kind == "lxc" {
+		nameKey = "hostname"
+	}
+	var c Config
+	c.Name, _, _ = configString(config[nameKey])
+	if kind == "qemu" {
+		agent, _, _ := configString(config["agent"])
+		c.AgentEnabled = AgentEnabled(agent)
+	}
+	c.NICs, c.NICErrors = NICsFromConfig(kind, config)
+	return c
+}
+
 // netIndex reports N for a key "netN" with 0 <= N <= 31 written canonically (no sign, no leading zero).
 func netIndex(key string) (int, bool) {
 	digits, ok := strings.CutPrefix(key, "net")

@@ -1,4 +1,4 @@
-package proxmoxreceiver // import "github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver"
+package pveapi // import "github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
 
 import (
 	"bytes"
@@ -15,29 +15,29 @@ import (
 // number belongs) leave the value unset instead of failing the whole
 // response: one odd field must not blank every other value of the answer.
 
-// flexFloat is a number that may arrive as a number or a numeric string.
-type flexFloat struct {
+// FlexFloat is a number that may arrive as a number or a numeric string.
+type FlexFloat struct {
 	Value float64
 	Valid bool
 }
 
-func (f *flexFloat) UnmarshalJSON(b []byte) error {
-	*f = flexFloat{}
+func (f *FlexFloat) UnmarshalJSON(b []byte) error {
+	*f = FlexFloat{}
 	if v, ok, err := decodeFlexNumber(b); err == nil && ok {
 		f.Value, f.Valid = v, true
 	}
 	return nil
 }
 
-// flexInt is an integer that may arrive as a number (possibly with a fraction)
+// FlexInt is an integer that may arrive as a number (possibly with a fraction)
 // or a numeric string.
-type flexInt struct {
+type FlexInt struct {
 	Value int64
 	Valid bool
 }
 
-func (f *flexInt) UnmarshalJSON(b []byte) error {
-	*f = flexInt{}
+func (f *FlexInt) UnmarshalJSON(b []byte) error {
+	*f = FlexInt{}
 	b = bytes.TrimSpace(b)
 	// Fast path for plain integers, which is what Proxmox sends most of the time.
 	if n, err := strconv.ParseInt(string(b), 10, 64); err == nil {
@@ -50,14 +50,14 @@ func (f *flexInt) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// flexBool is a boolean that may arrive as 0/1, "0"/"1", "", true/false.
-type flexBool struct {
+// FlexBool is a boolean that may arrive as 0/1, "0"/"1", "", true/false.
+type FlexBool struct {
 	Value bool
 	Valid bool
 }
 
-func (f *flexBool) UnmarshalJSON(b []byte) error {
-	*f = flexBool{}
+func (f *FlexBool) UnmarshalJSON(b []byte) error {
+	*f = FlexBool{}
 	b = bytes.TrimSpace(b)
 	switch string(b) {
 	case "null", `""`:
@@ -75,11 +75,11 @@ func (f *flexBool) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// flexString accepts a string or a number (Proxmox sends names such as vmids
+// FlexString accepts a string or a number (Proxmox sends names such as vmids
 // either way) and keeps its text.
-type flexString string
+type FlexString string
 
-func (f *flexString) UnmarshalJSON(b []byte) error {
+func (f *FlexString) UnmarshalJSON(b []byte) error {
 	*f = ""
 	b = bytes.TrimSpace(b)
 	if len(b) == 0 || string(b) == "null" {
@@ -90,12 +90,12 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 	case '"':
 		var s string
 		if err := json.Unmarshal(b, &s); err == nil {
-			*f = flexString(s)
+			*f = FlexString(s)
 		}
 	case '{', '[':
 		*f = "" // a container where text belongs: treat as absent
 	default:
-		*f = flexString(b)
+		*f = FlexString(b)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package proxmoxreceiver
+package pveapi
 
 import (
 	"net/http"

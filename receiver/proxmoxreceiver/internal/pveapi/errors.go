@@ -1,4 +1,4 @@
-package proxmoxreceiver // import "github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver"
+package pveapi // import "github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
 
 import (
 	"context"
@@ -20,26 +20,35 @@ const (
 )
 
 var (
-	errUnauthorized    = errors.New("unauthorized")
-	errForbidden       = errors.New("forbidden")
-	errNodeUnreachable = errors.New("node unreachable")
-	errTLS             = errors.New("tls")
-	errUnreachable     = errors.New("proxmox unreachable")
+	// ErrUnauthorized matches a 401: the token is wrong, deleted or expired.
+	ErrUnauthorized = errors.New("unauthorized")
+	// ErrForbidden matches a 403: the token lacks a privilege.
+	ErrForbidden = errors.New("forbidden")
+	// ErrNodeUnreachable matches 595/596: the endpoint node could not reach the node a path is about.
+	ErrNodeUnreachable = errors.New("node unreachable")
+	// ErrTLS wraps a certificate the client does not trust.
+	ErrTLS = errors.New("tls")
+	// ErrUnreachable wraps a request that got no HTTP answer (refused, timed out, reset).
+	ErrUnreachable = errors.New("proxmox unreachable")
+	// ErrDecode wraps an answer that is not the JSON its path returns.
+	ErrDecode = errors.New("malformed JSON")
+	// ErrTooLarge wraps an answer over the size bound.
+	ErrTooLarge = errors.New("response too large")
 )
 
 // permissionCheck matches "Permission check failed (/vms/100, VM.Audit)".
 var permissionCheck = regexp.MustCompile(`Permission check failed \(([^,]+), ([^)]+)\)`)
 
-// apiError is a non-2xx answer of the Proxmox API. Its text names the path
+// APIError is a non-2xx answer of the Proxmox API. Its text names the path
 // and, where there is one, the fix.
-type apiError struct {
+type APIError struct {
 	Path    string // the request path, such as /nodes/pve2/status
 	Status  int
 	Message string // Proxmox's own text, from the body or the reason phrase
 	tokenID string
 }
 
-func (e *apiError) Error() string {
+func (e *APIError) Error() string {
 	prefix := "GET " + e.Path
 	switch {
 	case e.Status == http.StatusUnauthorized:
@@ -59,20 +68,20 @@ func (e *apiError) Error() string {
 	}
 }
 
-func (e *apiError) messageOr(fallback string) string {
+func (e *APIError) messageOr(fallback string) string {
 	if e.Message == "" {
 		return fallback
 	}
 	return e.Message
 }
 
-func (e *apiError) Is(target error) bool {
+func (e *APIError) Is(target error) bool {
 	switch target {
-	case errUnauthorized:
+	case ErrUnauthorized:
 		return e.Status == http.StatusUnauthorized
-	case errForbidden:
+	case ErrForbidden:
 		return e.Status == http.StatusForbidden
-	case errNodeUnreachable:
+	case ErrNodeUnreachable:
 		return e.Status == statusProxyConnect || e.Status == statusProxyTLS
 	}
 	return false
@@ -111,36 +120,44 @@ func transportError(endpoint, path string, err error) error {
 	var invalid x509.CertificateInvalidError
 	switch {
 	case errors.As(err, &unknownAuthority):
-		return fmt.Errorf("%w: GET %s: the certificate of %s is not signed by a trusted authority: set tls.ca_file to a copy of the node's /etc/pve/pve-root-ca.pem, or for a test setup tls.insecure_skip_verify: true (%v)", errTLS, path, endpoint, err)
+		return fmt.Errorf("%w: GET %s: the certificate of %s is not signed by a trusted authority: set tls.ca_file to a copy of the node's /etc/pve/pve-root-ca.pem, or for a test setup tls.insecure_skip_verify: true (%v)", ErrTLS, path, endpoint, err)
 	case errors.As(err, &hostname):
-		return fmt.Errorf("%w: GET %s: the certificate of %s is not valid for that name: use the host name the certificate was issued for in endpoint, or set tls.server_name_override (%v)", errTLS, path, endpoint, err)
+		return fmt.Errorf("%w: GET %s: the certificate of %s is not valid for that name: use the host name the certificate was issued for in endpoint, or set tls.server_name_override (%v)", ErrTLS, path, endpoint, err)
 	case errors.As(err, &invalid):
-		return fmt.Errorf("%w: GET %s: the certificate of %s is invalid (%v): renew it with pvecm updatecerts, or set tls.insecure_skip_verify: true for a test setup", errTLS, path, endpoint, err)
+		return fmt.Errorf("%w: GET %s: the certificate of %s is invalid (%v): renew it with pvecm updatecerts, or set tls.insecure_skip_verify: true for a test setup", ErrTLS, path, endpoint, err)
 	case errors.Is(err, context.DeadlineExceeded):
-		return fmt.Errorf("%w: GET %s: no answer from %s within the timeout: %v", errUnreachable, path, endpoint, err)
+		return fmt.Errorf("%w: GET %s: no answer from %s within the timeout: %v", ErrUnreachable, path, endpoint, err)
 	}
 	var opErr *net.OpError
 	if errors.As(err, &opErr) {
-		return fmt.Errorf("%w: GET %s: cannot reach Proxmox at %s: %v", errUnreachable, path, endpoint, err)
+		return fmt.Errorf("%w: GET %s: cannot reach Proxmox at %s: %v", ErrUnreachable, path, endpoint, err)
 	}
-	return fmt.Errorf("%w: GET %s: %v", errUnreachable, path, err)
+	return fmt.Errorf("%w: GET %s: %v", ErrUnreachable, path, err)
 }
 
-// errorReason is the low-cardinality reason recorded in mnm.proxmox.api.errors.
-func errorReason(err error) string {
-	var ae *apiError
+// ErrorReason is the low-cardinality reason recorded in mnm.proxmox.api.errors.
+func ErrorReason(err error) string {
+	var ae *APIError
 	switch {
 	case errors.As(err, &ae):
 		return strconv.Itoa(ae.Status)
-	case errors.Is(err, errTLS):
+	case errors.Is(err, ErrTLS):
 		return "tls"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "timeout"
-	case errors.Is(err, errDecode):
+	case errors.Is(err, ErrDecode):
 		return "decode"
-	case errors.Is(err, errTooLarge):
+	case errors.Is(err, ErrTooLarge):
 		return "too_large"
 	default:
 		return "transport"
 	}
+}
+
+// IsNoZFS recognises the answer of a node without ZFS: 500 from a failing
+// "zpool list" or "zfsutils-linux not installed". It is not an error.
+func IsNoZFS(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.Status == http.StatusInternalServerError &&
+		(strings.Contains(ae.Message, "zpool") || strings.Contains(ae.Message, "zfsutils"))
 }

@@ -1,4 +1,4 @@
-package proxmoxreceiver
+package pveapi
 
 import (
 	"encoding/json"
@@ -11,30 +11,30 @@ import (
 func TestFlexDecoding(t *testing.T) {
 	tests := []struct {
 		in        string
-		wantFloat flexFloat
-		wantInt   flexInt
-		wantBool  flexBool
+		wantFloat FlexFloat
+		wantInt   FlexInt
+		wantBool  FlexBool
 	}{
-		{in: `1`, wantFloat: flexFloat{1, true}, wantInt: flexInt{1, true}, wantBool: flexBool{true, true}},
-		{in: `0`, wantFloat: flexFloat{0, true}, wantInt: flexInt{0, true}, wantBool: flexBool{false, true}},
-		{in: `0.0034`, wantFloat: flexFloat{0.0034, true}, wantInt: flexInt{0, true}, wantBool: flexBool{true, true}},
-		{in: `"106"`, wantFloat: flexFloat{106, true}, wantInt: flexInt{106, true}, wantBool: flexBool{true, true}},
-		{in: `"3400.000"`, wantFloat: flexFloat{3400, true}, wantInt: flexInt{3400, true}, wantBool: flexBool{true, true}},
+		{in: `1`, wantFloat: FlexFloat{1, true}, wantInt: FlexInt{1, true}, wantBool: FlexBool{true, true}},
+		{in: `0`, wantFloat: FlexFloat{0, true}, wantInt: FlexInt{0, true}, wantBool: FlexBool{false, true}},
+		{in: `0.0034`, wantFloat: FlexFloat{0.0034, true}, wantInt: FlexInt{0, true}, wantBool: FlexBool{true, true}},
+		{in: `"106"`, wantFloat: FlexFloat{106, true}, wantInt: FlexInt{106, true}, wantBool: FlexBool{true, true}},
+		{in: `"3400.000"`, wantFloat: FlexFloat{3400, true}, wantInt: FlexInt{3400, true}, wantBool: FlexBool{true, true}},
 		{in: `"N/A"`},
 		{in: `""`},
 		{in: `null`},
 		{in: `"abc"`},
 		{in: `{"a":1}`},
 		{in: `[1,2]`},
-		{in: `true`, wantBool: flexBool{true, true}},
-		{in: `false`, wantBool: flexBool{false, true}},
-		{in: `"1e3"`, wantFloat: flexFloat{1000, true}, wantInt: flexInt{1000, true}, wantBool: flexBool{true, true}},
+		{in: `true`, wantBool: FlexBool{true, true}},
+		{in: `false`, wantBool: FlexBool{false, true}},
+		{in: `"1e3"`, wantFloat: FlexFloat{1000, true}, wantInt: FlexInt{1000, true}, wantBool: FlexBool{true, true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			var f flexFloat
-			var i flexInt
-			var b flexBool
+			var f FlexFloat
+			var i FlexInt
+			var b FlexBool
 			require.NoError(t, json.Unmarshal([]byte(tt.in), &f))
 			require.NoError(t, json.Unmarshal([]byte(tt.in), &i))
 			require.NoError(t, json.Unmarshal([]byte(tt.in), &b))
@@ -47,18 +47,18 @@ func TestFlexDecoding(t *testing.T) {
 
 func TestFlexStringAndOddFieldsKeepTheRest(t *testing.T) {
 	// One field of the wrong kind must not cost the other fields of the entry.
-	var r clusterResource
+	var r ClusterResource
 	require.NoError(t, json.Unmarshal([]byte(`{"type":"qemu","vmid":"101","name":{"odd":1},"mem":[1],"maxmem":"2048","cpu":null,"status":"running"}`), &r))
-	assert.Equal(t, flexInt{101, true}, r.VMID)
-	assert.Equal(t, flexString(""), r.Name)
+	assert.Equal(t, FlexInt{101, true}, r.VMID)
+	assert.Equal(t, FlexString(""), r.Name)
 	assert.False(t, r.Mem.Valid)
-	assert.Equal(t, flexInt{2048, true}, r.MaxMem)
+	assert.Equal(t, FlexInt{2048, true}, r.MaxMem)
 	assert.False(t, r.CPU.Valid)
 	assert.Equal(t, "running", r.Status)
 
-	var name flexString
+	var name FlexString
 	require.NoError(t, json.Unmarshal([]byte(`105`), &name))
-	assert.Equal(t, flexString("105"), name)
+	assert.Equal(t, FlexString("105"), name)
 }
 
 func FuzzFlexDecoding(f *testing.F) {
@@ -66,10 +66,10 @@ func FuzzFlexDecoding(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var fl flexFloat
-		var in flexInt
-		var bo flexBool
-		var st flexString
+		var fl FlexFloat
+		var in FlexInt
+		var bo FlexBool
+		var st FlexString
 		// None of them may panic or fail on any input; a value is either
 		// decoded or left unset.
 		for _, v := range []any{&fl, &in, &bo, &st} {

@@ -1,0 +1,107 @@
+package proxmoxreceiver
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/receiver/receivertest"
+	"go.opentelemetry.io/collector/scraper/scrapererror"
+
+	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/metadata"
+	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
+)
+
+// fakeClient answers from fixed values; a method a test did not expect
+// panics through the nil embedded interface, which fails the test.
+type fakeClient struct {
+	pveapi.Client
+	resources  []pveapi.ClusterResource
+	storage    map[string][]pveapi.Storage
+	storageErr map[string]error
+}
+
+func (f *fakeClient) ClusterResources(context.Context) ([]pveapi.ClusterResource, error) {
+	return f.resources, nil
+}
+
+func (f *fakeClient) ClusterStatus(context.Context) ([]pveapi.ClusterStatusEntry, error) {
+	return nil, nil
+}
+
+func (f *fakeClient) NodeStatus(context.Context, string) (pveapi.NodeStatus, error) {
+	return pveapi.NodeStatus{Uptime: pveapi.FlexInt{Value: 100, Valid: true}}, nil
+}
+
+func (f *fakeClient) NodeStorage(_ context.Context, node string) ([]pveapi.Storage, error) {
+	return f.storage[node], f.storageErr[node]
+}
+
+func (f *fakeClient) NodeZFSPools(context.Context, string) ([]pveapi.ZFSPool, error) { return nil, nil }
+
+func (f *fakeClient) NodeDisks(context.Context, string) ([]pveapi.Disk, error) { return nil, nil }
+
+// startWithClient starts a metrics scraper whose shared client is client.
+func startWithClient(t *testing.T, client pveapi.Client) *metricsScraper {
+	t.Helper()
+	cfg := testConfig()
+	set := receivertest.NewNopSettings(metadata.Type)
+	lease := sharedClients.lease(cfg, set)
+	lease.shared.newClient = func(context.Context, component.Host) (pveapi.Client, *http.Client, error) {
+		return client, nil, nil
+	}
+	s := newMetricsScraper(cfg, set, lease)
+	require.NoError(t, s.start(context.Background(), componenttest.NewNopHost()))
+	t.Cleanup(func() { require.NoError(t, s.shutdown(context.Background())) })
+	return s
+}
+
+func TestMetricsScraperWithFakeClientKeepsHealthyNodes(t *testing.T) {
+	fake := &fakeClient{
+		resources: []pveapi.ClusterResource{
+			{ID: "node/pve1", Type: "node", Node: "pve1", Status: "online"},
+			{ID: "node/pve2", Type: "node", Node: "pve2", Status: "online"},
+			{ID: "qemu/100", Type: "qemu", Node: "pve1", Status: "running", VMID: pveapi.FlexInt{Value: 100, Valid: true}, Name: "web"},
+		},
+		storage: map[string][]pveapi.Storage{
+			"pve1": {{Storage: "local", Type: "dir", Used: pveapi.FlexInt{Value: 5, Valid: true}}},
+		},
+		storageErr: map[string]error{
+			"pve2": &pveapi.APIError{Path: "/nodes/pve2/storage", Status: http.StatusInternalServerError, Message: "storage backend unavailable"},
+		},
+	}
+	s := startWithClient(t, fake)
+
+	md, err := s.scrape(context.Background())
+	require.Error(t, err)
+	assert.True(t, scrapererror.IsPartialScrapeError(err))
+	assert.ErrorContains(t, err, "storage backend unavailable")
+	idx := indexGauges(md)
+	assert.True(t, idx.has("mnm.proxmox.storage.used", "node", "pve1", "storage", "local"))
+	assert.True(t, idx.has("mnm.proxmox.vm.status", "vmid", "100", "name", "web"))
+	assert.True(t, idx.has("mnm.proxmox.node.uptime", "node", "pve2"), "the failing path costs only that path")
+
+	// What scraperhelper sees: the partial error is in the problem log, not handed on.
+	_, err = s.scrapeForController(context.Background())
+	assert.NoError(t, err)
+}
+
+func TestErrorGate(t *testing.T) {
+	var g errorGate
+	failed := errors.New("token rejected")
+	partial := scrapererror.NewPartialScrapeError(errors.New("one node"), 3)
+
+	assert.NoError(t, g.pass(nil))
+	assert.NoError(t, g.pass(partial), "partial errors are reported by the problem log only")
+	assert.ErrorIs(t, g.pass(failed), failed, "the first failed collection is handed on")
+	assert.NoError(t, g.pass(failed), "a repeated failure is not")
+	assert.NoError(t, g.pass(nil))
+	assert.ErrorIs(t, g.pass(failed), failed, "a failure after a success is new again")
+	assert.NoError(t, g.pass(partial))
+	assert.ErrorIs(t, g.pass(failed), failed, "a failure after a partial collection is new again")
+}

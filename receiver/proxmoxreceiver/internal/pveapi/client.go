@@ -1,0 +1,282 @@
+package pveapi // import "github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"go.uber.org/zap"
+
+	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/guestnet"
+)
+
+const (
+	apiPrefix = "/api2/json"
+	// maxResponseBytes bounds one answer; /cluster/resources of 10,000
+	// guests is about 4 MiB.
+	maxResponseBytes = 64 << 20
+	// maxErrorBodyBytes bounds what is read of an error answer.
+	maxErrorBodyBytes = 64 << 10
+)
+
+// Client reads the Proxmox VE API, one method per path. Every method sends
+// exactly one GET, bounded per node, and returns an error that names the path
+// (see APIError and the Err* sentinels).
+type Client interface {
+	// ClusterResources reads GET /cluster/resources: guests, nodes, storage.
+	ClusterResources(ctx context.Context) ([]ClusterResource, error)
+	// ClusterStatus reads GET /cluster/status: quorum and node membership.
+	ClusterStatus(ctx context.Context) ([]ClusterStatusEntry, error)
+	// AccessPermissions reads GET /access/permissions: the token's effective ACL.
+	AccessPermissions(ctx context.Context) (Permissions, error)
+	// NodeStatus reads GET /nodes/{node}/status.
+	NodeStatus(ctx context.Context, node string) (NodeStatus, error)
+	// NodeStorage reads GET /nodes/{node}/storage.
+	NodeStorage(ctx context.Context, node string) ([]Storage, error)
+	// NodeZFSPools reads GET /nodes/{node}/disks/zfs. A node without ZFS
+	// answers 500 "zpool list ... failed" (or "zfsutils-linux not
+	// installed"): that is no pools, not an error.
+	NodeZFSPools(ctx context.Context, node string) ([]ZFSPool, error)
+	// NodeDisks reads GET /nodes/{node}/disks/list (Proxmox runs smartctl on
+	// every disk for this call).
+	NodeDisks(ctx context.Context, node string) ([]Disk, error)
+	// GuestConfig reads GET /nodes/{node}/{qemu|lxc}/{vmid}/config.
+	GuestConfig(ctx context.Context, node, kind string, vmid int64) (GuestConfig, error)
+	// AgentInterfaces reads GET /nodes/{node}/qemu/{vmid}/agent/network-get-interfaces.
+	AgentInterfaces(ctx context.Context, node string, vmid int64) ([]guestnet.InterfaceAddrs, error)
+	// LXCInterfaces reads GET /nodes/{node}/lxc/{vmid}/interfaces.
+	LXCInterfaces(ctx context.Context, node string, vmid int64) ([]guestnet.InterfaceAddrs, error)
+}
+
+var _ Client = (*client)(nil)
+
+// Settings configure a Client.
+type Settings struct {
+	// Endpoint is the API address, such as https://pve1.example.com:8006
+	// (with or without /api2/json).
+	Endpoint string
+	// TokenID is USER@REALM!TOKENID; it is named in error messages.
+	TokenID string
+	// TokenSecret is the token's secret; it is only ever sent in the
+	// Authorization header.
+	TokenSecret string
+	// MaxConcurrentRequestsPerNode and MaxConcurrentRequests bound requests
+	// in flight (see requestLimiter).
+	MaxConcurrentRequestsPerNode int
+	MaxConcurrentRequests        int
+	// Stats counts requests and failures; it may be shared by several clients.
+	Stats  *Stats
+	Logger *zap.Logger
+}
+
+// client is the HTTP implementation of Client.
+type client struct {
+	http     *http.Client
+	base     string // endpoint + /api2/json, without a trailing slash
+	endpoint string
+	auth     string // the Authorization header; holds the secret, never logged
+	tokenID  string
+	limiter  *requestLimiter
+	stats    *Stats
+	logger   *zap.Logger
+}
+
+// New returns a Client that sends its requests with httpClient, whose
+// transport it wraps so that nothing but GET ever leaves the process.
+func New(httpClient *http.Client, s Settings) Client {
+	httpClient.Transport = readOnlyTransport{next: httpClient.Transport}
+	endpoint := strings.TrimRight(s.Endpoint, "/")
+	return &client{
+		http:     httpClient,
+		base:     strings.TrimSuffix(endpoint, apiPrefix) + apiPrefix,
+		endpoint: endpoint,
+		auth:     "PVEAPIToken=" + s.TokenID + "=" + s.TokenSecret,
+		tokenID:  s.TokenID,
+		limiter:  newRequestLimiter(s.MaxConcurrentRequestsPerNode, s.MaxConcurrentRequests),
+		stats:    s.Stats,
+		logger:   s.Logger,
+	}
+}
+
+// get sends one GET for path (counted under template tmpl, limited by node)
+// and returns the "data" member of the answer.
+func (c *client) get(ctx context.Context, tmpl, node, path string) (json.RawMessage, error) {
+	body, err := c.doGet(ctx, tmpl, node, path)
+	if err == nil {
+		body, err = envelopeData(body, path)
+	}
+	c.noteFailure(tmpl, path, err)
+	return body, err
+}
+
+// noteFailure counts and debug-logs a failed request; a node without ZFS is
+// not a failure.
+func (c *client) noteFailure(tmpl, path string, err error) {
+	if err != nil && !IsNoZFS(err) {
+		c.stats.failed(tmpl, ErrorReason(err))
+		c.logger.Debug("Proxmox API request failed", zap.String("path", path), zap.Error(err))
+	}
+}
+
+// envelopeData returns the "data" member of a whole answer.
+func envelopeData(body []byte, path string) (json.RawMessage, error) {
+	var envelope struct {
+		Data json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal(body, &envelope); err != nil {
+		return nil, fmt.Errorf("%w: GET %s: %v", ErrDecode, path, err)
+	}
+	return envelope.Data, nil
+}
+
+// doGet sends one GET and returns the whole body of a 200 answer.
+func (c *client) doGet(ctx context.Context, tmpl, node, path string) ([]byte, error) {
+	release, err := c.limiter.acquire(ctx, node)
+	if err != nil {
+		return nil, fmt.Errorf("GET %s: %w", path, err)
+	}
+	defer release()
+
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, http.NoBody)
+	if err != nil {
+		return nil, fmt.Errorf("GET %s: %w", path, err)
+	}
+	req.Header.Set("Authorization", c.auth)
+	req.Header.Set("Accept", "application/json")
+
+	c.stats.sent(tmpl)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, transportError(c.endpoint, path, err)
+	}
+	defer func() {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBodyBytes))
+		_ = resp.Body.Close()
+	}()
+
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBodyBytes))
+		return nil, &APIError{Path: path, Status: resp.StatusCode, Message: errorMessage(resp, body), tokenID: c.tokenID}
+	}
+
+	body, err := readBody(resp, maxResponseBytes)
+	if err != nil {
+		return nil, transportError(c.endpoint, path, err)
+	}
+	if len(body) > maxResponseBytes {
+		return nil, fmt.Errorf("%w: GET %s: answer larger than %d bytes", ErrTooLarge, path, maxResponseBytes)
+	}
+	return body, nil
+}
+
+// readBody reads at most limit+1 bytes of the body, sized from
+// Content-Length when Proxmox sends one, so that a 4 MiB /cluster/resources
+// is read into one buffer instead of a doubling series of copies.
+func readBody(resp *http.Response, limit int64) ([]byte, error) {
+	r := io.LimitReader(resp.Body, limit+1)
+	if resp.ContentLength <= 0 || resp.ContentLength > limit {
+		return io.ReadAll(r)
+	}
+	var buf bytes.Buffer
+	buf.Grow(int(resp.ContentLength) + bytes.MinRead)
+	_, err := buf.ReadFrom(r)
+	return buf.Bytes(), err
+}
+
+// getObject decodes a single-object answer into out.
+func (c *client) getObject(ctx context.Context, tmpl, node, path string, out any) error {
+	data, err := c.get(ctx, tmpl, node, path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		c.stats.failed(tmpl, "decode")
+		return fmt.Errorf("%w: GET %s: %v", ErrDecode, path, err)
+	}
+	return nil
+}
+
+// getList decodes a list answer entry by entry, so that one malformed entry
+// costs only that entry: the others are returned with an ErrDecode error.
+func getList[T any](ctx context.Context, c *client, tmpl, node, path string) ([]T, error) {
+	body, err := c.doGet(ctx, tmpl, node, path)
+	if err == nil {
+		var out []T
+		out, err = decodeList[T](body, path)
+		if err != nil {
+			c.stats.failed(tmpl, "decode")
+		}
+		return out, err
+	}
+	c.noteFailure(tmpl, path, err)
+	return nil, err
+}
+
+func nodePath(node, rest string) string {
+	return "/nodes/" + url.PathEscape(node) + rest
+}
+
+func (c *client) ClusterResources(ctx context.Context) ([]ClusterResource, error) {
+	return getList[ClusterResource](ctx, c, PathClusterResources, "", "/cluster/resources")
+}
+
+func (c *client) ClusterStatus(ctx context.Context) ([]ClusterStatusEntry, error) {
+	return getList[ClusterStatusEntry](ctx, c, PathClusterStatus, "", "/cluster/status")
+}
+
+func (c *client) AccessPermissions(ctx context.Context) (Permissions, error) {
+	var perms Permissions
+	err := c.getObject(ctx, PathAccessPermissions, "", "/access/permissions", &perms)
+	return perms, err
+}
+
+func (c *client) NodeStatus(ctx context.Context, node string) (NodeStatus, error) {
+	var st NodeStatus
+	err := c.getObject(ctx, PathNodeStatus, node, nodePath(node, "/status"), &st)
+	return st, err
+}
+
+func (c *client) NodeStorage(ctx context.Context, node string) ([]Storage, error) {
+	return getList[Storage](ctx, c, PathNodeStorage, node, nodePath(node, "/storage"))
+}
+
+func (c *client) NodeZFSPools(ctx context.Context, node string) ([]ZFSPool, error) {
+	pools, err := getList[ZFSPool](ctx, c, PathNodeZFS, node, nodePath(node, "/disks/zfs"))
+	if IsNoZFS(err) {
+		return nil, nil
+	}
+	return pools, err
+}
+
+func (c *client) NodeDisks(ctx context.Context, node string) ([]Disk, error) {
+	return getList[Disk](ctx, c, PathNodeDisks, node, nodePath(node, "/disks/list"))
+}
+
+func (c *client) GuestConfig(ctx context.Context, node, kind string, vmid int64) (GuestConfig, error) {
+	var raw map[string]json.RawMessage
+	if err := c.getObject(ctx, PathGuestConfig, node, nodePath(node, fmt.Sprintf("/%s/%d/config", kind, vmid)), &raw); err != nil {
+		return GuestConfig{}, err
+	}
+	return guestnet.ParseConfig(kind, raw), nil
+}
+
+func (c *client) AgentInterfaces(ctx context.Context, node string, vmid int64) ([]guestnet.InterfaceAddrs, error) {
+	data, err := c.get(ctx, PathAgentInterfaces, node, nodePath(node, fmt.Sprintf("/qemu/%d/agent/network-get-interfaces", vmid)))
+	if err != nil {
+		return nil, err
+	}
+	return guestnet.ParseAgentInterfaces(data)
+}
+
+func (c *client) LXCInterfaces(ctx context.Context, node string, vmid int64) ([]guestnet.InterfaceAddrs, error) {
+	data, err := c.get(ctx, PathLXCInterfaces, node, nodePath(node, fmt.Sprintf("/lxc/%d/interfaces", vmid)))
+	if err != nil {
+		return nil, err
+	}
+	return guestnet.ParseLXCInterfaces(data)
+}

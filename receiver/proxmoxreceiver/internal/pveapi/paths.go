@@ -1,0 +1,16 @@
+package pveapi // import "github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
+
+// Path templates: they name requests in errors, logs and metrics, never the
+// raw URL (unbounded cardinality, and some carry guest names).
+const (
+	PathClusterResources  = "/cluster/resources"
+	PathClusterStatus     = "/cluster/status"
+	PathAccessPermissions = "/access/permissions"
+	PathNodeStatus        = "/nodes/{node}/status"
+	PathNodeStorage       = "/nodes/{node}/storage"
+	PathNodeZFS           = "/nodes/{node}/disks/zfs"
+	PathNodeDisks         = "/nodes/{node}/disks/list"
+	PathGuestConfig       = "/nodes/{node}/{type}/{vmid}/config"
+	PathAgentInterfaces   = "/nodes/{node}/qemu/{vmid}/agent/network-get-interfaces"
+	PathLXCInterfaces     = "/nodes/{node}/lxc/{vmid}/interfaces"
+)

@@ -1,0 +1,121 @@
+package pveapi // import "github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
+
+import (
+	"encoding/json"
+
+	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/guestnet"
+)
+
+// Response shapes of the Proxmox VE API paths the receiver reads. Every field
+// but the identifiers is optional: fields come and go with version,
+// permissions and run state (see flex.go for the number quirks).
+
+// ClusterResource is one entry of GET /cluster/resources. Its type decides
+// which fields are set: qemu, lxc, node, storage (pool, sdn, network and
+// future types are ignored).
+type ClusterResource struct {
+	ID        string     `json:"id"`
+	Type      string     `json:"type"`
+	Node      string     `json:"node"`
+	Status    string     `json:"status"`
+	VMID      FlexInt    `json:"vmid"`
+	Name      FlexString `json:"name"`
+	Template  FlexBool   `json:"template"`
+	CPU       FlexFloat  `json:"cpu"`
+	MaxCPU    FlexFloat  `json:"maxcpu"`
+	Mem       FlexInt    `json:"mem"`
+	MaxMem    FlexInt    `json:"maxmem"`
+	Disk      FlexInt    `json:"disk"`
+	MaxDisk   FlexInt    `json:"maxdisk"`
+	NetIn     FlexInt    `json:"netin"`
+	NetOut    FlexInt    `json:"netout"`
+	DiskRead  FlexInt    `json:"diskread"`
+	DiskWrite FlexInt    `json:"diskwrite"`
+	Uptime    FlexInt    `json:"uptime"`
+	Tags      FlexString `json:"tags"`
+	Lock      FlexString `json:"lock"`
+	HAState   FlexString `json:"hastate"`
+	Storage   string     `json:"storage"`
+}
+
+// ClusterStatusEntry is one entry of GET /cluster/status.
+type ClusterStatusEntry struct {
+	Type    string   `json:"type"`
+	Name    string   `json:"name"`
+	Nodes   FlexInt  `json:"nodes"`
+	Quorate FlexBool `json:"quorate"`
+	Online  FlexBool `json:"online"`
+}
+
+// NodeStatus is GET /nodes/{node}/status.
+type NodeStatus struct {
+	CPU        FlexFloat    `json:"cpu"`
+	Wait       FlexFloat    `json:"wait"`
+	Uptime     FlexInt      `json:"uptime"`
+	LoadAvg    []FlexFloat  `json:"loadavg"`
+	Memory     MemoryStatus `json:"memory"`
+	Swap       MemoryStatus `json:"swap"`
+	RootFS     MemoryStatus `json:"rootfs"`
+	KSM        KSMStatus    `json:"ksm"`
+	KVersion   FlexString   `json:"kversion"`
+	PVEVersion FlexString   `json:"pveversion"`
+	CPUInfo    CPUInfo      `json:"cpuinfo"`
+}
+
+type MemoryStatus struct {
+	Total FlexInt `json:"total"`
+	Used  FlexInt `json:"used"`
+	Free  FlexInt `json:"free"`
+}
+
+type KSMStatus struct {
+	Shared FlexInt `json:"shared"`
+}
+
+type CPUInfo struct {
+	CPUs    FlexInt   `json:"cpus"`
+	Cores   FlexInt   `json:"cores"`
+	Sockets FlexInt   `json:"sockets"`
+	MHz     FlexFloat `json:"mhz"`
+}
+
+// Storage is one entry of GET /nodes/{node}/storage.
+type Storage struct {
+	Storage string   `json:"storage"`
+	Type    string   `json:"type"`
+	Total   FlexInt  `json:"total"`
+	Used    FlexInt  `json:"used"`
+	Avail   FlexInt  `json:"avail"`
+	Enabled FlexBool `json:"enabled"`
+	Active  FlexBool `json:"active"`
+	Shared  FlexBool `json:"shared"`
+}
+
+// ZFSPool is one entry of GET /nodes/{node}/disks/zfs.
+type ZFSPool struct {
+	Name   string    `json:"name"`
+	Size   FlexInt   `json:"size"`
+	Alloc  FlexInt   `json:"alloc"`
+	Free   FlexInt   `json:"free"`
+	Frag   FlexInt   `json:"frag"`
+	Dedup  FlexFloat `json:"dedup"`
+	Health string    `json:"health"`
+}
+
+// Disk is one entry of GET /nodes/{node}/disks/list.
+type Disk struct {
+	DevPath string     `json:"devpath"`
+	Type    FlexString `json:"type"`
+	Model   FlexString `json:"model"`
+	Size    FlexInt    `json:"size"`
+	Health  FlexString `json:"health"`
+	Wearout FlexFloat  `json:"wearout"`
+}
+
+// Permissions is GET /access/permissions: path → privilege → propagate flag.
+// A token with privilege separation and no ACL of its own gets {}.
+type Permissions map[string]map[string]json.RawMessage
+
+// GuestConfig is GET /nodes/{node}/{qemu|lxc}/{vmid}/config, parsed once:
+// the name, whether the QEMU agent is enabled, and the netN NICs.
+type GuestConfig = guestnet.Config

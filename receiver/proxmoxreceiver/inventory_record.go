@@ -1,0 +1,75 @@
+package proxmoxreceiver // import "github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver"
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"strings"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/guestnet"
+	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/metadata"
+	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
+)
+
+// recordNICs emits one mnm.endpoint event per NIC of one guest that has a MAC.
+func (s *inventoryScraper) recordNICs(ctx context.Context, now pcommon.Timestamp, inv *guestInventory) {
+	g := inv.guest
+	classification := metadata.AttributeMnmEndpointClassificationVirtualMachine
+	if g.Type == "lxc" {
+		classification = metadata.AttributeMnmEndpointClassificationContainer
+	}
+	nics := slices.Clone(inv.nics)
+	slices.SortStableFunc(nics, func(a, b guestnet.NIC) int { return cmp.Compare(deviceIndex(a.Device), deviceIndex(b.Device)) })
+	for _, nic := range nics {
+		if nic.MAC == "" {
+			continue // qemu assigns it at start; nothing to key an endpoint on
+		}
+		addrs := slices.Clone(inv.addrs[nic.MAC])
+		for _, p := range nic.StaticIPs {
+			if !slices.Contains(addrs, p.Addr()) {
+				addrs = append(addrs, p.Addr())
+			}
+		}
+		primary, additional := guestnet.SelectIPs(addrs)
+		extra := make([]any, len(additional))
+		for i, a := range additional {
+			extra[i] = a.String()
+		}
+		var opts []metadata.EventAttributeOption
+		if primary.IsValid() {
+			opts = append(opts, metadata.WithMnmEndpointIPEventAttribute(primary.String()))
+		}
+		if nic.Trunks != "" {
+			opts = append(opts, metadata.WithProxmoxNicTrunksEventAttribute(nic.Trunks))
+		}
+		s.lb.RecordMnmEndpointEvent(ctx, now, nic.MAC, extra, inv.name, classification, g.Node, nic.Bridge,
+			int64(nic.VLAN), endpointSource, g.VMID.Value, g.Type, g.Status, nic.Device, nic.Model, nic.Firewall, nic.LinkDown, opts...)
+	}
+}
+
+// guestName is the config's name (qemu) or hostname (lxc), else the name
+// /cluster/resources gave.
+func guestName(g *pveapi.ClusterResource, config pveapi.GuestConfig) string {
+	if config.Name != "" {
+		return config.Name
+	}
+	return string(g.Name)
+}
+
+func hasMAC(nics []guestnet.NIC) bool {
+	return slices.ContainsFunc(nics, func(n guestnet.NIC) bool { return n.MAC != "" })
+}
+
+// deviceIndex orders net2 before net10.
+func deviceIndex(device string) int {
+	n := 0
+	for _, c := range strings.TrimPrefix(device, "net") {
+		if c < '0' || c > '9' {
+			return 1 << 30
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
+}

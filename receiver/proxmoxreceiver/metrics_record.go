@@ -1,0 +1,277 @@
+package proxmoxreceiver // import "github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver"
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/metadata"
+	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
+)
+
+// How one collection's answers become data points.
+
+// recordResources records node and guest metrics from /cluster/resources.
+func (s *metricsScraper) recordResources(now pcommon.Timestamp, resources []pveapi.ClusterResource) {
+	for i := range resources {
+		r := &resources[i]
+		switch r.Type {
+		case "node":
+			up := int64(0)
+			if r.Status == "online" {
+				up = 1
+			}
+			s.mb.RecordMnmProxmoxNodeOnlineDataPoint(now, up, r.Node)
+		case "qemu":
+			recordGuestMetrics(now, r, s.vms)
+		case "lxc":
+			recordGuestMetrics(now, r, s.containers)
+		}
+	}
+}
+
+func guestRunning(r *pveapi.ClusterResource) int64 {
+	if r.Status == "running" {
+		return 1
+	}
+	return 0
+}
+
+// guestRecorders are the MetricsBuilder methods of one guest kind: VMs and
+// containers have the same metrics under different names.
+type guestRecorders struct {
+	status, memoryUsed, memoryTotal, diskSize, diskRead, diskWrite, netIn, netOut, uptime func(pcommon.Timestamp, int64, string, string, string)
+	diskUsed                                                                              func(pcommon.Timestamp, int64, string, string, string) // containers only
+	cpuUsage, cpus                                                                        func(pcommon.Timestamp, float64, string, string, string)
+	info                                                                                  func(pcommon.Timestamp, int64, string, string, string, string, string, string, string, string)
+}
+
+func vmRecorders(mb *metadata.MetricsBuilder) guestRecorders {
+	return guestRecorders{
+		status: mb.RecordMnmProxmoxVMStatusDataPoint, memoryUsed: mb.RecordMnmProxmoxVMMemoryUsedDataPoint,
+		memoryTotal: mb.RecordMnmProxmoxVMMemoryTotalDataPoint, diskSize: mb.RecordMnmProxmoxVMDiskSizeDataPoint,
+		diskRead: mb.RecordMnmProxmoxVMDiskReadDataPoint, diskWrite: mb.RecordMnmProxmoxVMDiskWriteDataPoint,
+		netIn: mb.RecordMnmProxmoxVMNetinDataPoint, netOut: mb.RecordMnmProxmoxVMNetoutDataPoint,
+		uptime: mb.RecordMnmProxmoxVMUptimeDataPoint, cpuUsage: mb.RecordMnmProxmoxVMCPUUsageDataPoint,
+		cpus: mb.RecordMnmProxmoxVMCpusDataPoint, info: mb.RecordMnmProxmoxVMInfoDataPoint,
+	}
+}
+
+func containerRecorders(mb *metadata.MetricsBuilder) guestRecorders {
+	return guestRecorders{
+		status: mb.RecordMnmProxmoxCtStatusDataPoint, memoryUsed: mb.RecordMnmProxmoxCtMemoryUsedDataPoint,
+		memoryTotal: mb.RecordMnmProxmoxCtMemoryTotalDataPoint, diskSize: mb.RecordMnmProxmoxCtDiskSizeDataPoint,
+		diskRead: mb.RecordMnmProxmoxCtDiskReadDataPoint, diskWrite: mb.RecordMnmProxmoxCtDiskWriteDataPoint,
+		netIn: mb.RecordMnmProxmoxCtNetinDataPoint, netOut: mb.RecordMnmProxmoxCtNetoutDataPoint,
+		uptime: mb.RecordMnmProxmoxCtUptimeDataPoint, cpuUsage: mb.RecordMnmProxmoxCtCPUUsageDataPoint,
+		cpus: mb.RecordMnmProxmoxCtCpusDataPoint, info: mb.RecordMnmProxmoxCtInfoDataPoint,
+		diskUsed: mb.RecordMnmProxmoxCtDiskUsedDataPoint,
+	}
+}
+
+// recordGuestMetrics records one VM or container from its /cluster/resources entry;
+// fields Proxmox did not send (stopped or new guests) are left out.
+func recordGuestMetrics(now pcommon.Timestamp, r *pveapi.ClusterResource, rec guestRecorders) {
+	node, vmid, name := r.Node, strconv.FormatInt(r.VMID.Value, 10), guestLabelName(r)
+	rec.status(now, guestRunning(r), node, vmid, name)
+	if r.CPU.Valid {
+		rec.cpuUsage(now, r.CPU.Value, node, vmid, name)
+	}
+	if r.MaxCPU.Valid {
+		rec.cpus(now, r.MaxCPU.Value, node, vmid, name)
+	}
+	ints := []struct {
+		v      pveapi.FlexInt
+		record func(pcommon.Timestamp, int64, string, string, string)
+	}{
+		{r.Mem, rec.memoryUsed}, {r.MaxMem, rec.memoryTotal}, {r.MaxDisk, rec.diskSize}, {r.Disk, rec.diskUsed},
+		{r.DiskRead, rec.diskRead}, {r.DiskWrite, rec.diskWrite}, {r.NetIn, rec.netIn}, {r.NetOut, rec.netOut}, {r.Uptime, rec.uptime},
+	}
+	for _, m := range ints {
+		if m.v.Valid && m.record != nil {
+			m.record(now, m.v.Value, node, vmid, name)
+		}
+	}
+	rec.info(now, 1, node, vmid, name, string(r.Tags), strconv.FormatBool(r.Template.Value), string(r.HAState), string(r.Lock), r.Status)
+}
+
+// guestLabelName is the guest's name, or the name Proxmox itself shows for a
+// guest without one ("VM 105", "CT105"). Prometheus drops empty labels, so an
+// empty name would give those series a different label set.
+func guestLabelName(r *pveapi.ClusterResource) string {
+	if r.Name != "" {
+		return string(r.Name)
+	}
+	if r.Type == "lxc" {
+		return fmt.Sprintf("CT%d", r.VMID.Value)
+	}
+	return fmt.Sprintf("VM %d", r.VMID.Value)
+}
+
+func recordInt(v pveapi.FlexInt, record func(int64)) {
+	if v.Valid {
+		record(v.Value)
+	}
+}
+
+func (s *metricsScraper) recordClusterStatus(now pcommon.Timestamp, entries []pveapi.ClusterStatusEntry) {
+	var cluster *pveapi.ClusterStatusEntry
+	var nodes, online int64
+	standalone := ""
+	for i := range entries {
+		e := &entries[i]
+		switch e.Type {
+		case "cluster":
+			cluster = e
+		case "node":
+			nodes++
+			standalone = e.Name
+			if e.Online.Value {
+				online++
+			}
+		}
+	}
+	if cluster == nil {
+		// A standalone node has no cluster entry and trivially has quorum.
+		if nodes == 0 {
+			return
+		}
+		s.mb.RecordMnmProxmoxClusterQuorateDataPoint(now, 1, standalone)
+		s.mb.RecordMnmProxmoxClusterNodesDataPoint(now, nodes, standalone)
+		s.mb.RecordMnmProxmoxClusterNodesOnlineDataPoint(now, online, standalone)
+		return
+	}
+	quorate := int64(0)
+	if cluster.Quorate.Value {
+		quorate = 1
+	}
+	configured := cluster.Nodes.Value
+	if !cluster.Nodes.Valid {
+		configured = nodes
+	}
+	s.mb.RecordMnmProxmoxClusterQuorateDataPoint(now, quorate, cluster.Name)
+	s.mb.RecordMnmProxmoxClusterNodesDataPoint(now, configured, cluster.Name)
+	s.mb.RecordMnmProxmoxClusterNodesOnlineDataPoint(now, online, cluster.Name)
+}
+
+func (s *metricsScraper) recordNode(now pcommon.Timestamp, nd *nodeData) {
+	node := nd.name
+	if st := nd.status; st != nil {
+		s.mb.RecordMnmProxmoxNodeInfoDataPoint(now, 1, node, kernelRelease(string(st.KVersion)), pveVersion(string(st.PVEVersion)))
+		if st.CPU.Valid {
+			s.mb.RecordMnmProxmoxNodeCPUUsageDataPoint(now, st.CPU.Value, node)
+		}
+		if st.Wait.Valid {
+			s.mb.RecordMnmProxmoxNodeIowaitDataPoint(now, st.Wait.Value, node)
+		}
+		recordInt(st.CPUInfo.CPUs, func(v int64) { s.mb.RecordMnmProxmoxNodeCPUCountDataPoint(now, v, node) })
+		recordInt(st.CPUInfo.Cores, func(v int64) { s.mb.RecordMnmProxmoxNodeCPUCoresDataPoint(now, v, node) })
+		recordInt(st.CPUInfo.Sockets, func(v int64) { s.mb.RecordMnmProxmoxNodeCPUSocketsDataPoint(now, v, node) })
+		if st.CPUInfo.MHz.Valid {
+			s.mb.RecordMnmProxmoxNodeCPUMhzDataPoint(now, st.CPUInfo.MHz.Value, node)
+		}
+		recordInt(st.Memory.Used, func(v int64) { s.mb.RecordMnmProxmoxNodeMemoryUsedDataPoint(now, v, node) })
+		recordInt(st.Memory.Total, func(v int64) { s.mb.RecordMnmProxmoxNodeMemoryTotalDataPoint(now, v, node) })
+		recordInt(st.Memory.Free, func(v int64) { s.mb.RecordMnmProxmoxNodeMemoryFreeDataPoint(now, v, node) })
+		recordInt(st.Swap.Used, func(v int64) { s.mb.RecordMnmProxmoxNodeSwapUsedDataPoint(now, v, node) })
+		recordInt(st.Swap.Total, func(v int64) { s.mb.RecordMnmProxmoxNodeSwapTotalDataPoint(now, v, node) })
+		recordInt(st.RootFS.Used, func(v int64) { s.mb.RecordMnmProxmoxNodeRootfsUsedDataPoint(now, v, node) })
+		recordInt(st.RootFS.Total, func(v int64) { s.mb.RecordMnmProxmoxNodeRootfsTotalDataPoint(now, v, node) })
+		recordInt(st.KSM.Shared, func(v int64) { s.mb.RecordMnmProxmoxNodeKsmSharedDataPoint(now, v, node) })
+		recordInt(st.Uptime, func(v int64) { s.mb.RecordMnmProxmoxNodeUptimeDataPoint(now, v, node) })
+		loads := []func(pcommon.Timestamp, float64, string){
+			s.mb.RecordMnmProxmoxNodeLoadavg1mDataPoint,
+			s.mb.RecordMnmProxmoxNodeLoadavg5mDataPoint,
+			s.mb.RecordMnmProxmoxNodeLoadavg15mDataPoint,
+		}
+		for i, load := range st.LoadAvg {
+			if i < len(loads) && load.Valid {
+				loads[i](now, load.Value, node)
+			}
+		}
+	}
+	for _, st := range nd.storage {
+		recordInt(st.Used, func(v int64) { s.mb.RecordMnmProxmoxStorageUsedDataPoint(now, v, node, st.Storage, st.Type) })
+		recordInt(st.Total, func(v int64) { s.mb.RecordMnmProxmoxStorageTotalDataPoint(now, v, node, st.Storage, st.Type) })
+		recordInt(st.Avail, func(v int64) { s.mb.RecordMnmProxmoxStorageAvailableDataPoint(now, v, node, st.Storage, st.Type) })
+		s.mb.RecordMnmProxmoxStorageEnabledDataPoint(now, boolInt(st.Enabled), node, st.Storage, st.Type)
+		s.mb.RecordMnmProxmoxStorageActiveDataPoint(now, boolInt(st.Active), node, st.Storage, st.Type)
+		s.mb.RecordMnmProxmoxStorageSharedDataPoint(now, boolInt(st.Shared), node, st.Storage, st.Type)
+	}
+	for _, p := range nd.pools {
+		recordInt(p.Size, func(v int64) { s.mb.RecordMnmProxmoxZfsPoolSizeDataPoint(now, v, node, p.Name) })
+		recordInt(p.Alloc, func(v int64) { s.mb.RecordMnmProxmoxZfsPoolUsedDataPoint(now, v, node, p.Name) })
+		recordInt(p.Free, func(v int64) { s.mb.RecordMnmProxmoxZfsPoolFreeDataPoint(now, v, node, p.Name) })
+		recordInt(p.Frag, func(v int64) { s.mb.RecordMnmProxmoxZfsPoolFragmentationDataPoint(now, v, node, p.Name) })
+		if p.Dedup.Valid {
+			s.mb.RecordMnmProxmoxZfsPoolDedupDataPoint(now, p.Dedup.Value, node, p.Name)
+		}
+		healthy := int64(0)
+		if strings.EqualFold(p.Health, "ONLINE") {
+			healthy = 1
+		}
+		s.mb.RecordMnmProxmoxZfsPoolHealthDataPoint(now, healthy, node, p.Name)
+	}
+	for _, d := range nd.disks {
+		device := strings.TrimPrefix(d.DevPath, "/dev/")
+		model, typ := string(d.Model), string(d.Type)
+		recordInt(d.Size, func(v int64) { s.mb.RecordMnmProxmoxDiskSizeDataPoint(now, v, node, device, model, typ) })
+		switch health := diskHealth(string(d.Health)); health {
+		case healthUnknown:
+			s.mb.RecordMnmProxmoxDiskHealthUnknownDataPoint(now, 1, node, device, model, typ)
+		default:
+			s.mb.RecordMnmProxmoxDiskHealthUnknownDataPoint(now, 0, node, device, model, typ)
+			s.mb.RecordMnmProxmoxDiskHealthDataPoint(now, int64(health), node, device, model, typ)
+		}
+		if d.Wearout.Valid {
+			s.mb.RecordMnmProxmoxDiskLifeRemainingDataPoint(now, d.Wearout.Value, node, device, model, typ)
+		}
+	}
+}
+
+func boolInt(b pveapi.FlexBool) int64 {
+	if b.Value {
+		return 1
+	}
+	return 0
+}
+
+const (
+	healthFailing = 0
+	healthPassed  = 1
+	healthUnknown = -1
+)
+
+// diskHealth classifies smartctl's free-form health text the way long-lived
+// consumers do: PASSED and OK are good, UNKNOWN (or nothing) means no SMART
+// data, any other text (FAILED!, SCSI sense text, SMART Disabled) is failing.
+func diskHealth(text string) int {
+	switch strings.ToUpper(strings.TrimSpace(text)) {
+	case "PASSED", "OK":
+		return healthPassed
+	case "UNKNOWN", "":
+		return healthUnknown
+	default:
+		return healthFailing
+	}
+}
+
+// kernelRelease turns "Linux 6.8.12-4-pve #1 SMP PREEMPT_DYNAMIC ..." into "6.8.12-4-pve".
+func kernelRelease(kversion string) string {
+	fields := strings.Fields(kversion)
+	if len(fields) >= 2 && fields[0] == "Linux" {
+		return fields[1]
+	}
+	return kversion
+}
+
+// pveVersion turns "pve-manager/8.3.2/3e76eec21c4a14a7" into "8.3.2".
+func pveVersion(pveversion string) string {
+	parts := strings.Split(pveversion, "/")
+	if len(parts) >= 2 {
+		return parts[1]
+	}
+	return pveversion
+}
