@@ -4,7 +4,6 @@
 package main
 
 import (
-	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
@@ -14,7 +13,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -24,6 +22,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/mnm-net/otelcol-mnm/internal/controllersim"
+	"github.com/mnm-net/otelcol-mnm/internal/testutil"
 )
 
 // childModeEnv makes the test binary act as the Collector the demo runs.
@@ -109,24 +108,6 @@ func expectOK(resp *http.Response, err error) error {
 	return nil
 }
 
-// syncBuffer collects what the demo and its child write concurrently.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func TestParseFlags(t *testing.T) {
 	abs := func(p string) string {
 		a, err := filepath.Abs(p)
@@ -177,9 +158,9 @@ func TestMergeEnv(t *testing.T) {
 	}{
 		{
 			name:    "override keeps position, new keys sorted at the end",
-			environ: []string{"HOME=/root", "PROXMOX_ENDPOINT=https://old:8006", "PATH=/bin"},
+			environ: []string{"TERM=dumb", "PROXMOX_ENDPOINT=https://old:8006", "PATH=/bin"},
 			set:     map[string]string{"PROXMOX_ENDPOINT": "https://127.0.0.1:1", "MNM_QUEUE_DIR": "/q", "A": "1"},
-			want:    []string{"HOME=/root", "PROXMOX_ENDPOINT=https://127.0.0.1:1", "PATH=/bin", "A=1", "MNM_QUEUE_DIR=/q"},
+			want:    []string{"TERM=dumb", "PROXMOX_ENDPOINT=https://127.0.0.1:1", "PATH=/bin", "A=1", "MNM_QUEUE_DIR=/q"},
 		},
 		{
 			name:    "duplicate of an overridden key dropped",
@@ -236,7 +217,7 @@ func TestWhatToSimulate(t *testing.T) {
 // demoUnderTest runs the demo with the test binary as its Collector.
 type demoUnderTest struct {
 	sigs chan os.Signal
-	out  *syncBuffer
+	out  *testutil.SyncBuffer
 	code chan int
 	err  error
 }
@@ -254,7 +235,7 @@ func startDemo(t *testing.T, mode string, env map[string]string) *demoUnderTest 
 	for k, v := range env {
 		environ = append(environ, k+"="+v)
 	}
-	d := &demoUnderTest{sigs: make(chan os.Signal, 2), out: &syncBuffer{}, code: make(chan int, 1)}
+	d := &demoUnderTest{sigs: make(chan os.Signal, 2), out: &testutil.SyncBuffer{}, code: make(chan int, 1)}
 	go func() {
 		code, err := run(o, demoEnv{getenv: envOf(env), environ: environ}, d.sigs, d.out, d.out)
 		d.err = err

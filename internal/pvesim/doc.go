@@ -2,7 +2,8 @@
 // Proxmox API (/api2/json/...) so that the receiver can be tested and
 // benchmarked without a real cluster.
 //
-// Response shapes follow /work/shared/PROXMOX-API.md, including the Perl-isms
+// Response shapes follow recorded answers of real Proxmox VE and its source
+// (pve-manager PVE/API2/*.pm, qemu-server, pve-container), including the Perl-isms
 // of real PVE (numeric strings, 0/1 booleans, fields that come and go). The
 // cluster is generated from Config.Seed; Cluster returns the ground truth that
 // tests compare a client's view against. Faults (offline nodes, hangs, failing

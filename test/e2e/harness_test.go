@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"encoding/pem"
@@ -26,6 +25,7 @@ import (
 
 	"github.com/mnm-net/otelcol-mnm/internal/controllersim"
 	"github.com/mnm-net/otelcol-mnm/internal/pvesim"
+	"github.com/mnm-net/otelcol-mnm/internal/testutil"
 )
 
 // repoRoot is where the shipped configurations live.
@@ -128,25 +128,8 @@ func (c *controller) down() {
 type process struct {
 	name string
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *testutil.SyncBuffer
 	done chan struct{}
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // startProcess runs a command in its own process group and stops the whole
@@ -158,7 +141,7 @@ func startProcess(t *testing.T, name string, env []string, bin string, args ...s
 	// Own process group, so stop reaches its children; Pdeathsig ends it even
 	// when the test binary itself is killed and no cleanup runs.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	out := &syncBuffer{}
+	out := &testutil.SyncBuffer{}
 	cmd.Stdout = out
 	cmd.Stderr = out
 	require.NoError(t, cmd.Start(), name)
