@@ -26,8 +26,13 @@ import (
 
 var goldenCluster = pvesim.Config{Nodes: 3, Guests: 24, Seed: 1}
 
+// scrapeGoldenCluster is small enough that its golden file can be read in
+// review; larger clusters are checked against the simulator's ground truth
+// (TestScrapeMatchesGroundTruth).
+var scrapeGoldenCluster = pvesim.Config{Nodes: 2, Guests: 4, Seed: 1}
+
 func TestScrapeGolden(t *testing.T) {
-	env := newTestEnv(t, goldenCluster)
+	env := newTestEnv(t, scrapeGoldenCluster)
 	s := env.metricsScraper(t)
 	actual, err := s.scrape(context.Background())
 	require.NoError(t, err)
