@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/mnm-net/otelcol-mnm/internal/endpointrecord"
 )
 
 // recordRef locates a log record inside a plog.Logs.
@@ -73,7 +75,7 @@ func planBatches(ld plog.Logs, cfg *Config, now time.Time) ([]*batch, []droppedR
 				lr := lrs.At(li)
 				ep, source, reason := mapRecord(lr, cfg.Source, now)
 				if reason != "" {
-					dropped = append(dropped, droppedRecord{ref: ref, reason: reason, mac: stringAttr(lr.Attributes(), attrMAC)})
+					dropped = append(dropped, droppedRecord{ref: ref, reason: reason, mac: stringAttr(lr.Attributes(), endpointrecord.AttrMAC)})
 					continue
 				}
 				g, ok := groups[source]

@@ -7,8 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
-	"net/url"
 	"runtime"
 	"time"
 
@@ -24,32 +22,22 @@ import (
 	"github.com/mnm-net/otelcol-mnm/exporter/mnmendpointexporter/internal/metadata"
 )
 
-// upsertPath is the controller route, relative to `endpoint`.
-const upsertPath = "api/endpoints/upsert"
-
+// endpointExporter orchestrates an export: it maps and batches the records,
+// hands each batch to the transport and records the outcome in its telemetry.
 type endpointExporter struct {
 	cfg       *Config
 	settings  component.TelemetrySettings
 	logger    *zap.Logger
 	telemetry *metadata.TelemetryBuilder
-	upsertURL string
-	// logURL is upsertURL without any userinfo password, for logs.
-	logURL    string
-	userAgent string
+	transport *upsertClient
 	now       func() time.Time
-
-	// client is built in start, where the auth extensions are available.
-	client *http.Client
 }
 
 func newEndpointExporter(cfg *Config, set exporter.Settings) (*endpointExporter, error) {
-	upsertURL, err := url.JoinPath(cfg.ClientConfig.Endpoint, upsertPath)
+	userAgent := fmt.Sprintf("%s/%s (%s/%s)", set.BuildInfo.Description, set.BuildInfo.Version, runtime.GOOS, runtime.GOARCH)
+	transport, err := newUpsertClient(cfg.ClientConfig.Endpoint, cfg.Secret, userAgent)
 	if err != nil {
-		return nil, fmt.Errorf("`endpoint` %q cannot be joined with %q: %w", cfg.ClientConfig.Endpoint, upsertPath, err)
-	}
-	logURL := upsertURL
-	if u, parseErr := url.Parse(upsertURL); parseErr == nil {
-		logURL = u.Redacted()
+		return nil, err
 	}
 	tb, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
 	if err != nil {
@@ -60,9 +48,7 @@ func newEndpointExporter(cfg *Config, set exporter.Settings) (*endpointExporter,
 		settings:  set.TelemetrySettings,
 		logger:    set.Logger,
 		telemetry: tb,
-		upsertURL: upsertURL,
-		logURL:    logURL,
-		userAgent: fmt.Sprintf("%s/%s (%s/%s)", set.BuildInfo.Description, set.BuildInfo.Version, runtime.GOOS, runtime.GOARCH),
+		transport: transport,
 		now:       time.Now,
 	}, nil
 }
@@ -72,15 +58,13 @@ func (e *endpointExporter) start(ctx context.Context, host component.Host) error
 	if err != nil {
 		return fmt.Errorf("building the HTTP client for `endpoint` %q: %w", e.cfg.ClientConfig.Endpoint, err)
 	}
-	e.client = client
+	e.transport.client = client
 	return nil
 }
 
 // shutdown is safe without start.
 func (e *endpointExporter) shutdown(context.Context) error {
-	if e.client != nil {
-		e.client.CloseIdleConnections()
-	}
+	e.transport.closeIdleConnections()
 	e.telemetry.Shutdown()
 	return nil
 }
@@ -90,14 +74,21 @@ func (e *endpointExporter) shutdown(context.Context) error {
 // still tried; a credentials error stops everything; a retryable error stops
 // and hands back only the records not yet delivered so that a retry does not
 // resend what the controller already has.
+//
+// Failures are returned, not logged: exporterhelper logs the returned error
+// once, and its text names the source, the number of endpoints, the HTTP
+// status and the controller's message.
 func (e *endpointExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 	batches, dropped := planBatches(ld, e.cfg, e.now())
 	e.recordDropped(ctx, dropped)
 
 	var permanentErrs []error
 	for i, b := range batches {
-		err := e.upsert(ctx, b)
+		e.logger.Debug("sending endpoints to the controller",
+			zap.String("url", e.transport.logURL), zap.String("source", b.source), zap.Int("endpoints", len(b.entries)))
+		reply, err := e.transport.upsert(ctx, b.request(), e.now())
 		if err == nil {
+			e.recordResults(context.WithoutCancel(ctx), b, reply)
 			continue
 		}
 		if !consumererror.IsPermanent(err) {
@@ -110,7 +101,8 @@ func (e *endpointExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 			return consumererror.NewLogs(err, selectRecords(ld, pending))
 		}
 		e.telemetry.ExporterMnmendpointEndpointsRejected.Add(ctx, int64(len(b.entries)), metric.WithAttributes(attribute.String("source", b.source)))
-		e.logger.Error("controller rejected a batch of endpoints; it will not be retried",
+		// Debug only: the error is returned, and exporterhelper logs it.
+		e.logger.Debug("controller rejected a batch of endpoints; it will not be retried",
 			zap.String("source", b.source), zap.Int("endpoints", len(b.entries)), zap.Error(err))
 		permanentErrs = append(permanentErrs, err)
 		if errors.Is(err, errCredentialsRejected) {
@@ -122,6 +114,31 @@ func (e *endpointExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 	}
 	// A permanent error is preserved by errors.Join's Unwrap.
 	return errors.Join(permanentErrs...)
+}
+
+// recordResults counts the upserted endpoints of b by the action the
+// controller reported. An unreadable answer is counted as action "unknown":
+// the data was accepted (2xx), only the detail is missing.
+func (e *endpointExporter) recordResults(ctx context.Context, b *batch, reply upsertReply) {
+	if reply.unreadable != nil {
+		e.logger.Debug("controller accepted the endpoints but its answer could not be read",
+			zap.String("source", b.source), zap.Error(reply.unreadable))
+	}
+	counts := map[string]int64{}
+	for _, r := range reply.response.Results {
+		action := r.Action
+		if action == "" {
+			action = "unknown"
+		}
+		counts[action]++
+	}
+	if missing := int64(len(b.entries) - len(reply.response.Results)); missing > 0 {
+		counts["unknown"] += missing
+	}
+	for action, n := range counts {
+		e.telemetry.ExporterMnmendpointEndpointsUpserted.Add(ctx, n,
+			metric.WithAttributes(attribute.String("action", action), attribute.String("source", b.source)))
+	}
 }
 
 func (e *endpointExporter) recordDropped(ctx context.Context, dropped []droppedRecord) {

@@ -33,6 +33,7 @@ import (
 
 	"github.com/mnm-net/otelcol-mnm/exporter/mnmendpointexporter/internal/metadatatest"
 	"github.com/mnm-net/otelcol-mnm/internal/controllersim"
+	"github.com/mnm-net/otelcol-mnm/internal/endpointrecord"
 )
 
 var seenAt = time.Date(2026, 11, 22, 13, 0, 0, 0, time.UTC)
@@ -217,52 +218,6 @@ func TestTransportErrorIsRetryable(t *testing.T) {
 	assert.Equal(t, 1, logsErr.Data().LogRecordCount())
 }
 
-func TestRetryAfter(t *testing.T) {
-	now := time.Date(2026, 11, 22, 13, 0, 0, 0, time.UTC)
-	tests := []struct {
-		value string
-		want  time.Duration
-		ok    bool
-	}{
-		{value: "", ok: false},
-		{value: "0", want: 0, ok: true},
-		{value: "120", want: 2 * time.Minute, ok: true},
-		{value: "-1", ok: false},
-		{value: "soon", ok: false},
-		{value: now.Add(90 * time.Second).Format(http.TimeFormat), want: 90 * time.Second, ok: true},
-		{value: now.Add(-time.Hour).Format(http.TimeFormat), want: 0, ok: true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.value, func(t *testing.T) {
-			got, ok := retryAfter(tt.value, now)
-			assert.Equal(t, tt.ok, ok)
-			assert.Equal(t, tt.want, got)
-		})
-	}
-}
-
-func TestControllerMessage(t *testing.T) {
-	long := strings.Repeat("é", 300)
-	tests := []struct {
-		name, body, want string
-	}{
-		{name: "detail", body: `{"detail":"bad mac"}`, want: "bad mac"},
-		{name: "error", body: `{"error":"nope"}`, want: "nope"},
-		{name: "message", body: `{"message":"too big"}`, want: "too big"},
-		{name: "detail first", body: `{"message":"m","detail":"d"}`, want: "d"},
-		{name: "structured detail", body: `{"detail": {"field": "mac"}}`, want: `{"field":"mac"}`},
-		{name: "plain text", body: "  Bad Gateway\n", want: "Bad Gateway"},
-		{name: "json without known keys", body: `{"x":1}`, want: `{"x":1}`},
-		{name: "empty", body: "", want: "(empty body)"},
-		{name: "long is cut on a rune boundary", body: long, want: long[:256] + "…"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, controllerMessage([]byte(tt.body)))
-		})
-	}
-}
-
 func TestBatchingAndMerging(t *testing.T) {
 	t.Run("1234 records make 3 requests of at most 500", func(t *testing.T) {
 		ctrl, srv := newController(t, controllersim.Config{})
@@ -355,7 +310,7 @@ func TestInvalidRecordsDroppedAndCounted(t *testing.T) {
 	)
 	// A record without any source.
 	lr := ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().AppendEmpty()
-	lr.Attributes().PutStr(attrMAC, "BC:24:11:00:00:03")
+	lr.Attributes().PutStr(endpointrecord.AttrMAC, "BC:24:11:00:00:03")
 
 	require.NoError(t, exp.pushLogs(context.Background(), ld))
 	reqs := ctrl.Requests()
@@ -474,6 +429,93 @@ func TestPermanentBatchErrorDoesNotStopOtherBatches(t *testing.T) {
 	metadatatest.AssertEqualExporterMnmendpointEndpointsRejected(t, tel, []metricdata.DataPoint[int64]{
 		{Value: 2, Attributes: attribute.NewSet(attribute.String("source", "proxmox"))},
 	}, metricdatatest.IgnoreTimestamp())
+}
+
+// TestRejectedBatchNotLoggedAsError: pushLogs returns the permanent error of
+// a rejected batch, whose text carries what an operator needs, and logs it at
+// debug level only: exporterhelper logs the returned error.
+func TestRejectedBatchNotLoggedAsError(t *testing.T) {
+	core, logs := observer.New(zapcore.DebugLevel)
+	set := nopSettings()
+	set.Logger = zap.New(core)
+
+	ctrl := controllersim.New(controllersim.Config{Secret: testSecret})
+	handler, _ := failingNth(1, http.StatusUnprocessableEntity, ctrl)
+	srv := httptest.NewServer(schemaChecked(t, handler))
+	defer srv.Close()
+	cfg := testConfig(srv.URL)
+	cfg.MaxBatchSize = 2
+	exp := startExporter(t, cfg, set)
+
+	err := exp.pushLogs(context.Background(), logsOf(manyRecords(3)...))
+	require.Error(t, err)
+	assert.True(t, consumererror.IsPermanent(err))
+	assert.ErrorContains(t, err, `controller answered HTTP 422 to the upsert of 2 endpoints of source "proxmox": injected`)
+	assert.Len(t, ctrl.Endpoints(), 1, "the next batch is still sent")
+
+	assert.Zero(t, logs.FilterLevelExact(zapcore.ErrorLevel).Len(), "error lines: %v", logs.FilterLevelExact(zapcore.ErrorLevel).All())
+	assert.Zero(t, logs.FilterLevelExact(zapcore.WarnLevel).Len(), "warn lines: %v", logs.FilterLevelExact(zapcore.WarnLevel).All())
+	rejected := logs.FilterMessage("controller rejected a batch of endpoints; it will not be retried").All()
+	require.Len(t, rejected, 1)
+	assert.Equal(t, zapcore.DebugLevel, rejected[0].Level)
+	assert.Equal(t, "proxmox", rejected[0].ContextMap()["source"])
+	assert.Equal(t, int64(2), rejected[0].ContextMap()["endpoints"])
+}
+
+// TestRejectedBatchLoggedOnce goes through exporterhelper as shipped (queue
+// and retry on): a rejected batch makes exactly one error line, exporterhelper's,
+// naming the source, the number of endpoints, the status and the controller's
+// message.
+func TestRejectedBatchLoggedOnce(t *testing.T) {
+	tests := []struct {
+		name    string
+		setup   func(t *testing.T) *httptest.Server
+		wantErr []string
+	}{
+		{
+			name: "422",
+			setup: func(t *testing.T) *httptest.Server {
+				ctrl := controllersim.New(controllersim.Config{Secret: testSecret})
+				handler, _ := failingNth(1, http.StatusUnprocessableEntity, ctrl)
+				return httptest.NewServer(schemaChecked(t, handler))
+			},
+			wantErr: []string{`controller answered HTTP 422 to the upsert of 3 endpoints of source "proxmox": injected`},
+		},
+		{
+			name: "401",
+			setup: func(t *testing.T) *httptest.Server {
+				_, srv := newController(t, controllersim.Config{Secret: "the-controller-has-another-secret"})
+				return srv
+			},
+			wantErr: []string{`upsert of 3 endpoints of source "proxmox": controller rejected the credentials`, "(HTTP 401: invalid mnm_token signature)"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := tt.setup(t)
+			defer srv.Close()
+			core, logs := observer.New(zapcore.DebugLevel)
+			set := nopSettings()
+			set.Logger = zap.New(core)
+			cfg := createDefaultConfig().(*Config)
+			cfg.ClientConfig.Endpoint = srv.URL
+			cfg.Secret = testSecret
+
+			exp, err := NewFactory().CreateLogs(context.Background(), set, cfg)
+			require.NoError(t, err)
+			require.NoError(t, exp.Start(context.Background(), componenttest.NewNopHost()))
+			require.NoError(t, exp.ConsumeLogs(context.Background(), logsOf(manyRecords(3)...)))
+			require.NoError(t, exp.Shutdown(context.Background())) // drains the queue
+
+			errorLines := logs.FilterLevelExact(zapcore.ErrorLevel).All()
+			require.Len(t, errorLines, 1, "error lines: %v", errorLines)
+			text, ok := errorLines[0].ContextMap()["error"].(string)
+			require.True(t, ok, "the line carries the error: %v", errorLines[0].ContextMap())
+			for _, want := range tt.wantErr {
+				assert.Contains(t, text, want)
+			}
+		})
+	}
 }
 
 func TestCredentialsErrorStopsAllBatches(t *testing.T) {

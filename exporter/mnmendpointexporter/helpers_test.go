@@ -28,6 +28,7 @@ import (
 
 	"github.com/mnm-net/otelcol-mnm/exporter/mnmendpointexporter/internal/metadata"
 	"github.com/mnm-net/otelcol-mnm/internal/controllersim"
+	"github.com/mnm-net/otelcol-mnm/internal/endpointrecord"
 )
 
 const testSecret = "test-nautobot-secret-key"
@@ -131,26 +132,26 @@ type rec struct {
 func (r rec) appendTo(lrs plog.LogRecordSlice) {
 	lr := lrs.AppendEmpty()
 	attrs := lr.Attributes()
-	attrs.PutStr(attrMAC, r.mac)
+	attrs.PutStr(endpointrecord.AttrMAC, r.mac)
 	if r.ip != "" {
-		attrs.PutStr(attrIP, r.ip)
+		attrs.PutStr(endpointrecord.AttrIP, r.ip)
 	}
 	if r.additional != nil {
-		s := attrs.PutEmptySlice(attrAdditionalIPs)
+		s := attrs.PutEmptySlice(endpointrecord.AttrAdditionalIPs)
 		for _, ip := range r.additional {
 			s.AppendEmpty().SetStr(ip)
 		}
 	}
-	attrs.PutStr(attrHostname, r.hostname)
-	attrs.PutStr(attrClassification, r.class)
-	attrs.PutStr(attrDeviceName, r.device)
-	attrs.PutStr(attrSwitchPort, r.port)
-	attrs.PutInt(attrVLAN, r.vlan)
+	attrs.PutStr(endpointrecord.AttrHostname, r.hostname)
+	attrs.PutStr(endpointrecord.AttrClassification, r.class)
+	attrs.PutStr(endpointrecord.AttrDeviceName, r.device)
+	attrs.PutStr(endpointrecord.AttrSwitchPort, r.port)
+	attrs.PutInt(endpointrecord.AttrVLAN, r.vlan)
 	source := r.source
 	if source == "" {
 		source = "proxmox"
 	}
-	attrs.PutStr(attrSource, source)
+	attrs.PutStr(endpointrecord.AttrSource, source)
 	attrs.PutStr("proxmox.vmid", "100")
 	if !r.ts.IsZero() {
 		lr.SetTimestamp(pcommon.NewTimestampFromTime(r.ts))
@@ -196,7 +197,7 @@ func macsOf(ld plog.Logs) []string {
 		for j := 0; j < sls.Len(); j++ {
 			lrs := sls.At(j).LogRecords()
 			for k := 0; k < lrs.Len(); k++ {
-				v, _ := lrs.At(k).Attributes().Get(attrMAC)
+				v, _ := lrs.At(k).Attributes().Get(endpointrecord.AttrMAC)
 				out = append(out, v.Str())
 			}
 		}

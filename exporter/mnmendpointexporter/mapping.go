@@ -4,7 +4,6 @@
 package mnmendpointexporter // import "github.com/mnm-net/otelcol-mnm/exporter/mnmendpointexporter"
 
 import (
-	"encoding/hex"
 	"math"
 	"net/netip"
 	"strconv"
@@ -13,19 +12,8 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
-)
 
-// Attribute keys of the record contract shared with the mnm connectors.
-const (
-	attrMAC            = "mnm.endpoint.mac"
-	attrIP             = "mnm.endpoint.ip"
-	attrAdditionalIPs  = "mnm.endpoint.additional_ips"
-	attrHostname       = "mnm.endpoint.hostname"
-	attrClassification = "mnm.endpoint.classification"
-	attrDeviceName     = "mnm.endpoint.device_name"
-	attrSwitchPort     = "mnm.endpoint.switch_port"
-	attrVLAN           = "mnm.endpoint.vlan"
-	attrSource         = "mnm.endpoint.source"
+	"github.com/mnm-net/otelcol-mnm/internal/endpointrecord"
 )
 
 // Reasons a record is dropped before sending (the `reason` attribute of the
@@ -36,16 +24,14 @@ const (
 	dropMissingSource = "missing_source"
 )
 
-const maxVLAN = 4094
-
 // mapRecord turns one log record into an endpoint and the source it belongs
 // to. It returns a non-empty drop reason when the record cannot be sent.
 // now is only used when the record carries neither timestamp.
 func mapRecord(lr plog.LogRecord, sourceOverride string, now time.Time) (ep endpoint, source, dropReason string) {
 	attrs := lr.Attributes()
 
-	mac, ok := normalizeMAC(stringAttr(attrs, attrMAC))
-	if !ok {
+	mac, err := endpointrecord.NormalizeMAC(stringAttr(attrs, endpointrecord.AttrMAC))
+	if err != nil {
 		return endpoint{}, "", dropInvalidMAC
 	}
 	vlan, ok := vlanAttr(attrs)
@@ -54,7 +40,7 @@ func mapRecord(lr plog.LogRecord, sourceOverride string, now time.Time) (ep endp
 	}
 	source = sourceOverride
 	if source == "" {
-		source = strings.TrimSpace(stringAttr(attrs, attrSource))
+		source = strings.TrimSpace(stringAttr(attrs, endpointrecord.AttrSource))
 	}
 	if source == "" {
 		return endpoint{}, "", dropMissingSource
@@ -62,14 +48,14 @@ func mapRecord(lr plog.LogRecord, sourceOverride string, now time.Time) (ep endp
 
 	ep = endpoint{
 		MAC:            mac,
-		Hostname:       strings.TrimSpace(stringAttr(attrs, attrHostname)),
-		Classification: strings.TrimSpace(stringAttr(attrs, attrClassification)),
-		DeviceName:     strings.TrimSpace(stringAttr(attrs, attrDeviceName)),
-		SwitchPort:     strings.TrimSpace(stringAttr(attrs, attrSwitchPort)),
+		Hostname:       strings.TrimSpace(stringAttr(attrs, endpointrecord.AttrHostname)),
+		Classification: strings.TrimSpace(stringAttr(attrs, endpointrecord.AttrClassification)),
+		DeviceName:     strings.TrimSpace(stringAttr(attrs, endpointrecord.AttrDeviceName)),
+		SwitchPort:     strings.TrimSpace(stringAttr(attrs, endpointrecord.AttrSwitchPort)),
 		VLAN:           vlan,
 		LastSeen:       lastSeen(lr, now),
 	}
-	primary, hasPrimary := parseIP(stringAttr(attrs, attrIP))
+	primary, hasPrimary := parseIP(stringAttr(attrs, endpointrecord.AttrIP))
 	if hasPrimary {
 		s := primary.String()
 		ep.IP = &s
@@ -78,68 +64,10 @@ func mapRecord(lr plog.LogRecord, sourceOverride string, now time.Time) (ep endp
 	return ep, source, ""
 }
 
-// normalizeMAC accepts a MAC in any case written as six colon- or
-// dash-separated octets, three dot-separated groups (Cisco) or twelve bare hex
-// digits, and returns it as upper-case AA:BB:CC:DD:EE:FF. The all-zero and
-// group (multicast/broadcast) addresses are rejected: they never identify an
-// interface.
-func normalizeMAC(raw string) (string, bool) {
-	raw = strings.TrimSpace(raw)
-	var digits string
-	switch len(raw) {
-	case 17:
-		sep := raw[2]
-		if sep != ':' && sep != '-' {
-			return "", false
-		}
-		parts := strings.Split(raw, string(sep))
-		if len(parts) != 6 {
-			return "", false
-		}
-		for _, p := range parts {
-			if len(p) != 2 {
-				return "", false
-			}
-		}
-		digits = strings.Join(parts, "")
-	case 14:
-		parts := strings.Split(raw, ".")
-		if len(parts) != 3 {
-			return "", false
-		}
-		for _, p := range parts {
-			if len(p) != 4 {
-				return "", false
-			}
-		}
-		digits = strings.Join(parts, "")
-	case 12:
-		digits = raw
-	default:
-		return "", false
-	}
-	b, err := hex.DecodeString(digits)
-	if err != nil || len(b) != 6 {
-		return "", false
-	}
-	if b[0]&0x01 != 0 || (b[0]|b[1]|b[2]|b[3]|b[4]|b[5]) == 0 {
-		return "", false
-	}
-	const hexUpper = "0123456789ABCDEF"
-	out := make([]byte, 0, 17)
-	for i, octet := range b {
-		if i > 0 {
-			out = append(out, ':')
-		}
-		out = append(out, hexUpper[octet>>4], hexUpper[octet&0x0f])
-	}
-	return string(out), true
-}
-
 // vlanAttr reads the VLAN id; absent means untagged (0). Connectors should
 // send an int, but a numeric string or an integral double is accepted too.
 func vlanAttr(attrs pcommon.Map) (int64, bool) {
-	v, ok := attrs.Get(attrVLAN)
+	v, ok := attrs.Get(endpointrecord.AttrVLAN)
 	if !ok {
 		return 0, true
 	}
@@ -151,7 +79,8 @@ func vlanAttr(attrs pcommon.Map) (int64, bool) {
 		id = v.Int()
 	case pcommon.ValueTypeDouble:
 		d := v.Double()
-		if d != math.Trunc(d) || d < 0 || d > maxVLAN {
+		// Range-checked before the conversion, which overflows for huge values.
+		if d != math.Trunc(d) || d < 0 || d > endpointrecord.MaxVLAN {
 			return 0, false
 		}
 		id = int64(d)
@@ -168,7 +97,7 @@ func vlanAttr(attrs pcommon.Map) (int64, bool) {
 	default:
 		return 0, false
 	}
-	if id < 0 || id > maxVLAN {
+	if !endpointrecord.ValidVLAN(id) {
 		return 0, false
 	}
 	return id, true
@@ -213,7 +142,7 @@ func parseIP(raw string) (netip.Addr, bool) {
 // primary one; never nil.
 func additionalIPs(attrs pcommon.Map, primary netip.Addr, hasPrimary bool) []string {
 	out := []string{}
-	v, ok := attrs.Get(attrAdditionalIPs)
+	v, ok := attrs.Get(endpointrecord.AttrAdditionalIPs)
 	if !ok || v.Type() != pcommon.ValueTypeSlice {
 		return out
 	}

@@ -14,43 +14,16 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
-)
 
-func TestNormalizeMAC(t *testing.T) {
-	tests := []struct {
-		in   string
-		want string
-	}{
-		{in: "BC:24:11:C3:C7:41", want: "BC:24:11:C3:C7:41"},
-		{in: "bc:24:11:c3:c7:41", want: "BC:24:11:C3:C7:41"},
-		{in: "bc-24-11-c3-C7-41", want: "BC:24:11:C3:C7:41"},
-		{in: " bc24.11c3.c741 ", want: "BC:24:11:C3:C7:41"},
-		{in: "bc2411c3c741", want: "BC:24:11:C3:C7:41"},
-		{in: "", want: ""},
-		{in: "bc:24:11:c3:c7", want: ""},
-		{in: "bc:24-11:c3:c7:41", want: ""},
-		{in: "bc:24:11:c3:c7:4g", want: ""},
-		{in: "b:c24:11:c3:c7:41", want: ""},
-		{in: "00:00:00:00:00:00", want: ""},
-		{in: "FF:FF:FF:FF:FF:FF", want: ""},
-		{in: "01:00:5e:00:00:fb", want: ""},
-		{in: "bc:24:11:c3:c7:41:00", want: ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			got, ok := normalizeMAC(tt.in)
-			assert.Equal(t, tt.want != "", ok)
-			assert.Equal(t, tt.want, got)
-		})
-	}
-}
+	"github.com/mnm-net/otelcol-mnm/internal/endpointrecord"
+)
 
 func TestMapRecord(t *testing.T) {
 	now := time.Date(2026, 11, 22, 14, 0, 0, 0, time.UTC)
 	base := func() plog.LogRecord {
 		lr := plog.NewLogRecord()
-		lr.Attributes().PutStr(attrMAC, "bc:24:11:c3:c7:41")
-		lr.Attributes().PutStr(attrSource, "proxmox")
+		lr.Attributes().PutStr(endpointrecord.AttrMAC, "bc:24:11:c3:c7:41")
+		lr.Attributes().PutStr(endpointrecord.AttrSource, "proxmox")
 		return lr
 	}
 	tests := []struct {
@@ -88,8 +61,8 @@ func TestMapRecord(t *testing.T) {
 		{
 			name: "ips cleaned",
 			mutate: func(lr plog.LogRecord) {
-				lr.Attributes().PutStr(attrIP, "192.0.2.10/24")
-				s := lr.Attributes().PutEmptySlice(attrAdditionalIPs)
+				lr.Attributes().PutStr(endpointrecord.AttrIP, "192.0.2.10/24")
+				s := lr.Attributes().PutEmptySlice(endpointrecord.AttrAdditionalIPs)
 				for _, ip := range []string{"2001:DB8::10", "192.0.2.10", "nonsense", "2001:db8::10", "fe80::1%eth0", "::ffff:198.51.100.1"} {
 					s.AppendEmpty().SetStr(ip)
 				}
@@ -103,39 +76,39 @@ func TestMapRecord(t *testing.T) {
 		},
 		{
 			name:   "invalid ip becomes null",
-			mutate: func(lr plog.LogRecord) { lr.Attributes().PutStr(attrIP, "unknown") },
+			mutate: func(lr plog.LogRecord) { lr.Attributes().PutStr(endpointrecord.AttrIP, "unknown") },
 			check:  func(t *testing.T, ep endpoint, _ string) { assert.Nil(t, ep.IP) },
 		},
 		{
 			name:   "vlan as string",
-			mutate: func(lr plog.LogRecord) { lr.Attributes().PutStr(attrVLAN, "42") },
+			mutate: func(lr plog.LogRecord) { lr.Attributes().PutStr(endpointrecord.AttrVLAN, "42") },
 			check:  func(t *testing.T, ep endpoint, _ string) { assert.Equal(t, int64(42), ep.VLAN) },
 		},
 		{
 			name:   "vlan as double",
-			mutate: func(lr plog.LogRecord) { lr.Attributes().PutDouble(attrVLAN, 42) },
+			mutate: func(lr plog.LogRecord) { lr.Attributes().PutDouble(endpointrecord.AttrVLAN, 42) },
 			check:  func(t *testing.T, ep endpoint, _ string) { assert.Equal(t, int64(42), ep.VLAN) },
 		},
-		{name: "vlan too large", mutate: func(lr plog.LogRecord) { lr.Attributes().PutInt(attrVLAN, 4095) }, drop: dropInvalidVLAN},
-		{name: "vlan negative", mutate: func(lr plog.LogRecord) { lr.Attributes().PutInt(attrVLAN, -1) }, drop: dropInvalidVLAN},
-		{name: "vlan fractional", mutate: func(lr plog.LogRecord) { lr.Attributes().PutDouble(attrVLAN, 1.5) }, drop: dropInvalidVLAN},
-		{name: "vlan text", mutate: func(lr plog.LogRecord) { lr.Attributes().PutStr(attrVLAN, "ten") }, drop: dropInvalidVLAN},
-		{name: "mac missing", mutate: func(lr plog.LogRecord) { lr.Attributes().Remove(attrMAC) }, drop: dropInvalidMAC},
-		{name: "mac wrong type", mutate: func(lr plog.LogRecord) { lr.Attributes().PutEmptyMap(attrMAC) }, drop: dropInvalidMAC},
-		{name: "source missing", mutate: func(lr plog.LogRecord) { lr.Attributes().Remove(attrSource) }, drop: dropMissingSource},
+		{name: "vlan too large", mutate: func(lr plog.LogRecord) { lr.Attributes().PutInt(endpointrecord.AttrVLAN, 4095) }, drop: dropInvalidVLAN},
+		{name: "vlan negative", mutate: func(lr plog.LogRecord) { lr.Attributes().PutInt(endpointrecord.AttrVLAN, -1) }, drop: dropInvalidVLAN},
+		{name: "vlan fractional", mutate: func(lr plog.LogRecord) { lr.Attributes().PutDouble(endpointrecord.AttrVLAN, 1.5) }, drop: dropInvalidVLAN},
+		{name: "vlan text", mutate: func(lr plog.LogRecord) { lr.Attributes().PutStr(endpointrecord.AttrVLAN, "ten") }, drop: dropInvalidVLAN},
+		{name: "mac missing", mutate: func(lr plog.LogRecord) { lr.Attributes().Remove(endpointrecord.AttrMAC) }, drop: dropInvalidMAC},
+		{name: "mac wrong type", mutate: func(lr plog.LogRecord) { lr.Attributes().PutEmptyMap(endpointrecord.AttrMAC) }, drop: dropInvalidMAC},
+		{name: "source missing", mutate: func(lr plog.LogRecord) { lr.Attributes().Remove(endpointrecord.AttrSource) }, drop: dropMissingSource},
 		{
 			name:     "source override",
-			mutate:   func(lr plog.LogRecord) { lr.Attributes().Remove(attrSource) },
+			mutate:   func(lr plog.LogRecord) { lr.Attributes().Remove(endpointrecord.AttrSource) },
 			override: "lab",
 			check:    func(t *testing.T, _ endpoint, source string) { assert.Equal(t, "lab", source) },
 		},
 		{
 			name: "strings trimmed, other attributes ignored",
 			mutate: func(lr plog.LogRecord) {
-				lr.Attributes().PutStr(attrHostname, " web01 ")
-				lr.Attributes().PutStr(attrClassification, "virtual_machine")
-				lr.Attributes().PutStr(attrDeviceName, "pve1")
-				lr.Attributes().PutStr(attrSwitchPort, "vmbr0")
+				lr.Attributes().PutStr(endpointrecord.AttrHostname, " web01 ")
+				lr.Attributes().PutStr(endpointrecord.AttrClassification, "virtual_machine")
+				lr.Attributes().PutStr(endpointrecord.AttrDeviceName, "pve1")
+				lr.Attributes().PutStr(endpointrecord.AttrSwitchPort, "vmbr0")
 				lr.Attributes().PutStr("proxmox.vmid", "100")
 			},
 			check: func(t *testing.T, ep endpoint, _ string) {
@@ -173,26 +146,26 @@ func FuzzRecordMapping(f *testing.F) {
 	f.Fuzz(func(t *testing.T, mac, ip, additional, hostname, class, device, port string, vlan int64, ts uint64, source string) {
 		lr := plog.NewLogRecord()
 		attrs := lr.Attributes()
-		attrs.PutStr(attrMAC, mac)
-		attrs.PutStr(attrIP, ip)
-		s := attrs.PutEmptySlice(attrAdditionalIPs)
+		attrs.PutStr(endpointrecord.AttrMAC, mac)
+		attrs.PutStr(endpointrecord.AttrIP, ip)
+		s := attrs.PutEmptySlice(endpointrecord.AttrAdditionalIPs)
 		for _, a := range strings.Split(additional, ",") {
 			s.AppendEmpty().SetStr(a)
 		}
-		attrs.PutStr(attrHostname, hostname)
-		attrs.PutStr(attrClassification, class)
-		attrs.PutStr(attrDeviceName, device)
-		attrs.PutStr(attrSwitchPort, port)
-		attrs.PutInt(attrVLAN, vlan)
-		attrs.PutStr(attrSource, source)
+		attrs.PutStr(endpointrecord.AttrHostname, hostname)
+		attrs.PutStr(endpointrecord.AttrClassification, class)
+		attrs.PutStr(endpointrecord.AttrDeviceName, device)
+		attrs.PutStr(endpointrecord.AttrSwitchPort, port)
+		attrs.PutInt(endpointrecord.AttrVLAN, vlan)
+		attrs.PutStr(endpointrecord.AttrSource, source)
 		lr.SetTimestamp(pcommon.Timestamp(ts))
 
 		ep, src, drop := mapRecord(lr, "", now)
 		if drop != "" {
 			return
 		}
-		again, ok := normalizeMAC(ep.MAC)
-		if !ok || again != ep.MAC {
+		again, err := endpointrecord.NormalizeMAC(ep.MAC)
+		if err != nil || again != ep.MAC {
 			t.Fatalf("normalised MAC %q does not normalise to itself", ep.MAC)
 		}
 		body, err := json.Marshal(upsertRequest{Source: src, ChangeSource: src, Endpoints: []endpoint{ep}})

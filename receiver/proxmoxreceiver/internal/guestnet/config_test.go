@@ -120,7 +120,9 @@ func TestNormalizeMAC(t *testing.T) {
 		{in: "BC:24:11:89:67:07", want: "BC:24:11:89:67:07"},
 		{in: "bc-24-11-89-67-07", want: "BC:24:11:89:67:07"},
 		{in: "bc24.1189.6707", want: "BC:24:11:89:67:07"},
-		{in: " ff:ff:ff:ff:ff:ff\n", want: "FF:FF:FF:FF:FF:FF"},
+		{in: " bc:24:11:89:67:07\n", want: "BC:24:11:89:67:07"},
+		{in: "bc2411896707", want: "BC:24:11:89:67:07"},
+		{in: " ff:ff:ff:ff:ff:ff\n", wantErr: `invalid MAC " ff:ff:ff:ff:ff:ff\n": group (multicast or broadcast) address`},
 		{in: "00:00:00:00:00:00", wantErr: `invalid MAC "00:00:00:00:00:00": all zero`},
 		{in: "00:00:00:00:fe:80:00:00:00:00:00:00:02:00:5e:10:00:00:00:01", wantErr: "20 bytes, want 6"},
 		{in: "bc:24:11:89:67", wantErr: `invalid MAC "bc:24:11:89:67"`},
@@ -131,6 +133,28 @@ func TestNormalizeMAC(t *testing.T) {
 			got, err := NormalizeMAC(tt.in)
 			assertErrContains(t, err, tt.wantErr)
 			assertEqual(t, tt.want, got)
+		})
+	}
+}
+
+// TestGroupMACsRejected: broadcast and multicast MACs identify no interface (Proxmox refuses them in guest configs)
+// and the mnmendpoint exporter drops them, so they are rejected here already, in whatever form they arrive.
+func TestGroupMACsRejected(t *testing.T) {
+	for _, mac := range []string{"FF:FF:FF:FF:FF:FF", "ff:ff:ff:ff:ff:ff", "01:00:5e:00:00:01", "01:00:5E:00:00:01", "33:33:00:00:00:01"} {
+		t.Run(mac, func(t *testing.T) {
+			got, err := NormalizeMAC(mac)
+			assertErrContains(t, err, `invalid MAC "`+mac+`": group (multicast or broadcast) address`)
+			assertEqual(t, "", got)
+
+			_, err = ParseQemuNet("net0", "virtio="+mac+",bridge=vmbr0")
+			assertErrContains(t, err, `net0: invalid MAC "`+mac+`"`)
+			_, err = ParseLXCNet("net0", "name=eth0,bridge=vmbr0,hwaddr="+mac)
+			assertErrContains(t, err, `net0: invalid MAC "`+mac+`"`)
+
+			// A guest interface reporting it gets no MAC, so it matches no NIC.
+			ifaces, err := ParseAgentInterfaces(json.RawMessage(`{"result":[{"name":"eth0","hardware-address":"` + mac + `"}]}`))
+			assertErrContains(t, err, "")
+			assertEqual(t, []InterfaceAddrs{{Name: "eth0"}}, ifaces)
 		})
 	}
 }

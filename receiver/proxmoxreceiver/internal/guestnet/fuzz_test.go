@@ -56,7 +56,7 @@ func FuzzParseQemuNet(f *testing.F) {
 
 func FuzzParseLXCNet(f *testing.F) {
 	for _, s := range []string{
-		"name=eth0,bridge=vmbr0,gw=10.1.1.1,hwaddr=FF:FF:FF:FF:FF:FF,ip=10.1.1.3/24,type=veth",
+		"name=eth0,bridge=vmbr0,gw=10.1.1.1,hwaddr=FE:FF:FF:FF:FF:FF,ip=10.1.1.3/24,type=veth",
 		"name=eth1,hwaddr=22:33:44:55:66:77,bridge=vmbr1,ip6=fc00::1/64,gw6=fc00:1::ff",
 		"bridge=vmbr0,name=eth0,ip6=auto,ip=dhcp,tag=5,trunks=1;2,mtu=1500,link_down=1,firewall=no",
 	} {

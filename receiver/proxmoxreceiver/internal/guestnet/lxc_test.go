@@ -11,9 +11,11 @@ func TestParseLXCNet(t *testing.T) {
 	}{
 		// Real strings from PROXMOX-API.md §4.2.
 		{
+			// The capture's sanitised MAC was the broadcast FF:FF:FF:FF:FF:FF, which PVE refuses and NormalizeMAC
+			// rejects (TestGroupMACsRejected); FE:FF:... is the nearest unicast one.
 			name:  "pve6 capture",
-			value: "name=eth0,bridge=vmbr0,gw=10.1.1.1,hwaddr=FF:FF:FF:FF:FF:FF,ip=10.1.1.3/24,type=veth",
-			want: NIC{Name: "eth0", Model: "veth", Bridge: "vmbr0", Gateway: "10.1.1.1", MAC: "FF:FF:FF:FF:FF:FF",
+			value: "name=eth0,bridge=vmbr0,gw=10.1.1.1,hwaddr=FE:FF:FF:FF:FF:FF,ip=10.1.1.3/24,type=veth",
+			want: NIC{Name: "eth0", Model: "veth", Bridge: "vmbr0", Gateway: "10.1.1.1", MAC: "FE:FF:FF:FF:FF:FF",
 				StaticIPs: prefixes("10.1.1.3/24")},
 		},
 		{

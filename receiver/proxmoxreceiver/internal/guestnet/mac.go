@@ -1,31 +1,12 @@
 package guestnet
 
-import (
-	"fmt"
-	"net"
-	"strings"
-)
+import "github.com/mnm-net/otelcol-mnm/internal/endpointrecord"
 
 // NormalizeMAC returns s as an upper-case, colon-separated 6-byte MAC ("AA:BB:CC:DD:EE:FF"), the form the MNM
 // endpoint store uses. Config MACs are usually upper-case and agent MACs lower-case, so every comparison goes
-// through here. The all-zero MAC (loopback in agent output) is rejected because it identifies nothing.
+// through here. It is the endpoint record contract's rule (endpointrecord.NormalizeMAC), so that the receiver never
+// emits a MAC the mnmendpoint exporter drops: the all-zero MAC (loopback in agent output) and group (multicast or
+// broadcast) MACs, which Proxmox itself refuses in guest configs, identify no interface and are rejected.
 func NormalizeMAC(s string) (string, error) {
-	hw, err := net.ParseMAC(strings.TrimSpace(s))
-	if err != nil {
-		return "", fmt.Errorf("invalid MAC %q", s)
-	}
-	if len(hw) != 6 {
-		return "", fmt.Errorf("invalid MAC %q: %d bytes, want 6", s, len(hw))
-	}
-	allZero := true
-	for _, b := range hw {
-		if b != 0 {
-			allZero = false
-			break
-		}
-	}
-	if allZero {
-		return "", fmt.Errorf("invalid MAC %q: all zero", s)
-	}
-	return strings.ToUpper(hw.String()), nil
+	return endpointrecord.NormalizeMAC(s)
 }
