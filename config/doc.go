@@ -1,3 +1,6 @@
+// Copyright The otelcol-mnm Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package config gives Go code access to the monitoring assets shipped next to
 // it: the Grafana dashboard in grafana/dashboards and the Prometheus alert rules
 // in prometheus/rules. The end-to-end tests use it to run every dashboard query

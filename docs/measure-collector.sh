@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Copyright The otelcol-mnm Authors
+# SPDX-License-Identifier: Apache-2.0
 # Measures otelcol-mnm at scale (docs/performance.md): resident memory of the
 # built binary with both pipelines (config/demo.yaml) against the Proxmox
 # simulator and the controller stand-in, and the time of a Prometheus-format

@@ -1,3 +1,6 @@
+// Copyright The otelcol-mnm Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Command pvesim serves a simulated Proxmox VE cluster API for tests, e2e
 // runs and demos. See internal/pvesim for what it serves.
 package main

@@ -1,3 +1,6 @@
+// Copyright The otelcol-mnm Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package promcontract holds the Prometheus names and label names of the
 // proxmox receiver's metrics: the contract with MNM's dashboards and alerts,
 // checked by the receiver's tests and by the end-to-end test.

@@ -1,3 +1,6 @@
+// Copyright The otelcol-mnm Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package pvesim serves a synthetic, deterministic Proxmox VE cluster over the
 // Proxmox API (/api2/json/...) so that the receiver can be tested and
 // benchmarked without a real cluster.

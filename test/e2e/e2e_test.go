@@ -1,3 +1,6 @@
+// Copyright The otelcol-mnm Authors
+// SPDX-License-Identifier: Apache-2.0
+
 //go:build e2e && linux
 
 // Package e2e runs the built otelcol-mnm against the Proxmox simulator, the
