@@ -80,4 +80,3 @@ func TestSharedClientStartFailureKeepsTheLease(t *testing.T) {
 	_, ok := sharedClients.clients[cfg]
 	assert.False(t, ok)
 }
-
