@@ -93,6 +93,10 @@ type client struct {
 // transport it wraps so that nothing but GET ever leaves the process.
 func New(httpClient *http.Client, s Settings) Client {
 	httpClient.Transport = readOnlyTransport{next: httpClient.Transport}
+	// Proxmox never redirects an API call; a redirect comes from something in
+	// between (a proxy, a web UI address) and following it would send the
+	// token there. It is answered as an error naming the Location instead.
+	httpClient.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	endpoint := strings.TrimRight(s.Endpoint, "/")
 	return &client{
 		http:     httpClient,
@@ -164,7 +168,7 @@ func (c *client) doGet(ctx context.Context, tmpl, node, path string) ([]byte, er
 
 	if resp.StatusCode != http.StatusOK {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBodyBytes))
-		return nil, &APIError{Path: path, Status: resp.StatusCode, Message: errorMessage(resp, body), tokenID: c.tokenID}
+		return nil, &APIError{Path: path, Status: resp.StatusCode, Message: errorMessage(resp, body), Location: redactedLocation(resp), tokenID: c.tokenID}
 	}
 
 	body, err := readBody(resp, maxResponseBytes)

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -48,7 +49,9 @@ type APIError struct {
 	Path    string // the request path, such as /nodes/pve2/status
 	Status  int
 	Message string // Proxmox's own text, from the body or the reason phrase
-	tokenID string
+	// Location is where a redirect (3xx) pointed, without any password.
+	Location string
+	tokenID  string
 }
 
 func (e *APIError) Error() string {
@@ -64,6 +67,9 @@ func (e *APIError) Error() string {
 		}
 		return fmt.Sprintf("%s: permission denied (403 %s); grant read-only access with: pveum acl modify / --tokens '%s' --roles PVEAuditor",
 			prefix, e.messageOr("forbidden"), e.tokenID)
+	case e.Status >= 300 && e.Status < 400:
+		return fmt.Sprintf("%s: answered with a redirect (%d to %q), which Proxmox never sends for an API call: set endpoint to a node's API address itself (https://HOST:8006), not a proxy, load balancer or login page; the request was not followed",
+			prefix, e.Status, e.Location)
 	case e.Status == statusProxyConnect || e.Status == statusProxyTLS:
 		return fmt.Sprintf("%s: node unreachable from the cluster (%d %s)", prefix, e.Status, e.messageOr("proxy error"))
 	default:
@@ -163,4 +169,13 @@ func IsNoZFS(err error) bool {
 	var ae *APIError
 	return errors.As(err, &ae) && ae.Status == http.StatusInternalServerError &&
 		(strings.Contains(ae.Message, "zpool") || strings.Contains(ae.Message, "zfsutils"))
+}
+
+// redactedLocation is a redirect's Location without any password in it.
+func redactedLocation(resp *http.Response) string {
+	loc := resp.Header.Get("Location")
+	if u, err := url.Parse(loc); err == nil {
+		return u.Redacted()
+	}
+	return loc
 }
