@@ -47,6 +47,7 @@ func Metrics() map[string][]string {
 		"mnm_proxmox_disk_health":                    {"node", "device", "model", "type"},
 		"mnm_proxmox_disk_health_unknown":            {"node", "device", "model", "type"},
 		"mnm_proxmox_disk_life_remaining_percent":    {"node", "device", "model", "type"},
+		"mnm_proxmox_node_disks_age_seconds":         {"node"},
 		"mnm_proxmox_cluster_quorate":                {"cluster"},
 		"mnm_proxmox_cluster_nodes":                  {"cluster"},
 		"mnm_proxmox_cluster_nodes_online":           {"cluster"},

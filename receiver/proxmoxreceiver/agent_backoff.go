@@ -98,3 +98,14 @@ func (b *agentBackoff) pausedProblems() map[string]error {
 	}
 	return out
 }
+
+// prune forgets the guests that no longer exist.
+func (b *agentBackoff) prune(exists map[string]bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for id := range b.guests {
+		if !exists[id] {
+			delete(b.guests, id)
+		}
+	}
+}

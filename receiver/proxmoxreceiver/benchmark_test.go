@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mnm-net/otelcol-mnm/internal/pvesim"
+	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
 )
 
 // Benchmark sizes and the simulated Proxmox behaviour of docs/performance.md:
@@ -98,6 +99,46 @@ func BenchmarkInventory(b *testing.B) {
 				_, err := s.scrape(context.Background())
 				return err
 			})
+		})
+	}
+}
+
+// BenchmarkScrapeDuringInventory measures one metrics collection at 16 nodes
+// / 2,000 guests while an inventory cycle runs against the same nodes, with
+// and without the metrics' precedence at each node's bound, against idle.
+func BenchmarkScrapeDuringInventory(b *testing.B) {
+	for _, mode := range []string{"idle", "during-inventory", "during-inventory-without-precedence"} {
+		b.Run(mode, func(b *testing.B) {
+			env := newTestEnv(b, pvesim.Config{Nodes: 16, Guests: 2000, Seed: 1, Latency: benchLatency(b), WorkersPerNode: benchWorkers})
+			benchPerNode(b, env.cfg)
+			env.cfg.DiskRefreshInterval = 0
+			metrics := env.metricsScraper(b)
+			inventory := env.inventoryScraper(b)
+			ctx := context.Background()
+			if mode == "during-inventory-without-precedence" {
+				ctx = pveapi.WithPriority(ctx, pveapi.Background)
+			}
+			_, err := metrics.scrape(ctx)
+			require.NoError(b, err)
+			if mode != "idle" {
+				// Inventory cycles back to back for the whole benchmark.
+				invCtx, stop := context.WithCancel(context.Background())
+				done := make(chan struct{})
+				go func() {
+					defer close(done)
+					for invCtx.Err() == nil {
+						_, _ = inventory.scrape(invCtx)
+					}
+				}()
+				b.Cleanup(func() { stop(); <-done })
+				time.Sleep(50 * time.Millisecond) // the per-guest requests are queued at every node
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				_, err := metrics.scrape(ctx)
+				require.NoError(b, err)
+			}
 		})
 	}
 }

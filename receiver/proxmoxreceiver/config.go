@@ -60,6 +60,13 @@ type InventoryConfig struct {
 	// AgentBackoffCycles is how many inventory cycles a guest whose agent did not
 	// answer is left alone before it is asked again (a restart asks at once).
 	AgentBackoffCycles int `mapstructure:"agent_backoff_cycles"`
+	// Timeout bounds one inventory cycle: what is not read by then keeps its
+	// last known records, and the cycle ends on time. 0 (the default) is half
+	// the collection interval, at most 2m.
+	Timeout time.Duration `mapstructure:"timeout"`
+	// KeepLastKnown is how long a guest's last confirmed NICs and addresses
+	// stand in when Proxmox or the guest agent fails to answer (0: never).
+	KeepLastKnown time.Duration `mapstructure:"keep_last_known"`
 }
 
 // Validate checks the configuration and names the key and the fix of each problem.
@@ -68,7 +75,9 @@ func (cfg *Config) Validate() error {
 	if cfg.ClientConfig.Endpoint == "" {
 		errs = append(errs, errors.New(`"endpoint" is required: set it to the Proxmox API address, such as https://pve.example.com:8006`))
 	} else if u, err := url.Parse(cfg.ClientConfig.Endpoint); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		errs = append(errs, fmt.Errorf(`"endpoint" %q is not a valid URL: use https://HOST:8006`, cfg.ClientConfig.Endpoint))
+		errs = append(errs, fmt.Errorf(`"endpoint" %q is not a valid URL: use https://HOST:8006`, redactedURL(cfg.ClientConfig.Endpoint)))
+	} else if u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
+		errs = append(errs, fmt.Errorf(`"endpoint" %q must be only the API address, https://HOST:8006, without user info, query or fragment: the token goes in token_id and token_secret`, redactedURL(cfg.ClientConfig.Endpoint)))
 	}
 	switch {
 	case cfg.TokenID == "":
@@ -82,8 +91,8 @@ func (cfg *Config) Validate() error {
 	if cfg.CollectionInterval <= 0 {
 		errs = append(errs, errors.New(`"collection_interval" must be positive, for example 60s`))
 	}
-	if cfg.ClientConfig.Timeout < 0 {
-		errs = append(errs, errors.New(`"timeout" must not be negative`))
+	if cfg.ClientConfig.Timeout <= 0 {
+		errs = append(errs, errors.New(`"timeout" must be positive, for example 30s: it bounds each request, and without it a hung node holds its requests for ever`))
 	}
 	if cfg.MaxConcurrentRequestsPerNode < 1 {
 		errs = append(errs, fmt.Errorf(`"max_concurrent_requests_per_node" must be at least 1 (got %d); 2 is the default and leaves one of the node's 3 pveproxy workers free`, cfg.MaxConcurrentRequestsPerNode))
@@ -100,5 +109,27 @@ func (cfg *Config) Validate() error {
 	if cfg.Inventory.AgentBackoffCycles < 0 {
 		errs = append(errs, errors.New(`"inventory::agent_backoff_cycles" must not be negative`))
 	}
+	if cfg.Inventory.Timeout < 0 || cfg.Inventory.Timeout >= cfg.Inventory.CollectionInterval && cfg.Inventory.CollectionInterval > 0 {
+		errs = append(errs, fmt.Errorf(`"inventory::timeout" (%s) must be shorter than "inventory::collection_interval" (%s), for example 2m for 5m; 0 takes half the interval, at most 2m`, cfg.Inventory.Timeout, cfg.Inventory.CollectionInterval))
+	}
+	if cfg.Inventory.KeepLastKnown < 0 {
+		errs = append(errs, errors.New(`"inventory::keep_last_known" must not be negative; 0 never keeps a guest's last known records`))
+	}
 	return errors.Join(errs...)
+}
+
+// cycleTimeout is the deadline of one inventory cycle.
+func (c InventoryConfig) cycleTimeout() time.Duration {
+	if c.Timeout > 0 {
+		return c.Timeout
+	}
+	return min(c.CollectionInterval/2, maxDefaultInventoryTimeout)
+}
+
+// redactedURL is raw without any password, for error messages.
+func redactedURL(raw string) string {
+	if u, err := url.Parse(raw); err == nil {
+		return u.Redacted()
+	}
+	return "(unparsable URL)"
 }

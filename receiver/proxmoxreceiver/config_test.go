@@ -38,7 +38,8 @@ func TestLoadConfig(t *testing.T) {
 	custom.MaxConcurrentRequestsPerNode = 1
 	custom.MaxConcurrentRequests = 16
 	custom.DiskRefreshInterval = time.Hour
-	custom.Inventory = InventoryConfig{CollectionInterval: 10 * time.Minute, IncludeTemplates: true, IncludeStopped: false, AgentBackoffCycles: 5}
+	custom.Inventory = InventoryConfig{CollectionInterval: 10 * time.Minute, IncludeTemplates: true, IncludeStopped: false, AgentBackoffCycles: 5,
+		Timeout: 3 * time.Minute, KeepLastKnown: 30 * time.Minute}
 	custom.MetricsBuilderConfig.Metrics.MnmProxmoxVMInfo.Enabled = true
 
 	tests := []struct {
@@ -97,6 +98,14 @@ func TestValidate(t *testing.T) {
 		{name: "zero interval", mutate: func(c *Config) { c.CollectionInterval = 0 }, wantErr: []string{`"collection_interval"`}},
 		{name: "negative disk refresh", mutate: func(c *Config) { c.DiskRefreshInterval = -time.Second }, wantErr: []string{`"disk_refresh_interval"`}},
 		{name: "zero inventory interval", mutate: func(c *Config) { c.Inventory.CollectionInterval = 0 }, wantErr: []string{`"inventory::collection_interval"`}},
+		{name: "zero timeout", mutate: func(c *Config) { c.ClientConfig.Timeout = 0 }, wantErr: []string{`"timeout" must be positive`}},
+		{name: "endpoint with user info", mutate: func(c *Config) { c.ClientConfig.Endpoint = "https://root:hunter2@pve:8006" }, wantErr: []string{`"endpoint"`, "without user info", "token_id"}},
+		{name: "endpoint with query", mutate: func(c *Config) { c.ClientConfig.Endpoint = "https://pve:8006/?token=x" }, wantErr: []string{`"endpoint"`, "query"}},
+		{name: "endpoint with fragment", mutate: func(c *Config) { c.ClientConfig.Endpoint = "https://pve:8006/#x" }, wantErr: []string{`"endpoint"`, "fragment"}},
+		{name: "plain http endpoint is valid", mutate: func(c *Config) { c.ClientConfig.Endpoint = "http://pve:8006" }},
+		{name: "negative inventory timeout", mutate: func(c *Config) { c.Inventory.Timeout = -time.Second }, wantErr: []string{`"inventory::timeout"`}},
+		{name: "inventory timeout not under the interval", mutate: func(c *Config) { c.Inventory.Timeout = c.Inventory.CollectionInterval }, wantErr: []string{`"inventory::timeout"`, "shorter than"}},
+		{name: "negative keep last known", mutate: func(c *Config) { c.Inventory.KeepLastKnown = -time.Second }, wantErr: []string{`"inventory::keep_last_known"`}},
 		{name: "several problems at once", mutate: func(c *Config) { c.TokenID = ""; c.TokenSecret = "" }, wantErr: []string{`"token_id"`, `"token_secret"`}},
 	}
 	for _, tt := range tests {
@@ -112,7 +121,19 @@ func TestValidate(t *testing.T) {
 			for _, frag := range tt.wantErr {
 				assert.Contains(t, err.Error(), frag)
 			}
+			assert.NotContains(t, err.Error(), "hunter2", "a password in the endpoint never appears in an error")
 		})
+	}
+}
+
+func TestInventoryCycleTimeout(t *testing.T) {
+	for _, tt := range []struct{ interval, timeout, want time.Duration }{
+		{interval: 5 * time.Minute, want: 2 * time.Minute},
+		{interval: 30 * time.Second, want: 15 * time.Second},
+		{interval: 5 * time.Minute, timeout: 4 * time.Minute, want: 4 * time.Minute},
+	} {
+		c := InventoryConfig{CollectionInterval: tt.interval, Timeout: tt.timeout}
+		assert.Equal(t, tt.want, c.cycleTimeout(), "%+v", tt)
 	}
 }
 

@@ -4,52 +4,164 @@
 package proxmoxreceiver // import "github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver"
 
 import (
+	"math"
 	"sync"
 	"time"
 
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
 )
 
-// diskCache keeps the last /disks/list answer of each node. Proxmox runs
-// smartctl on every disk for that call, so it is asked only every
-// disk_refresh_interval and its last values are re-emitted in between.
+// diskCache keeps the last good /disks/list answer of each node and decides
+// when each node is asked again. Proxmox runs smartctl on every disk for that
+// call, so a node is asked only every disk_refresh_interval and its last
+// answer is re-emitted in between.
+//
+// A failed request is retried with exponential back-off rather than at every
+// collection: first after one collection interval (at least a minute), then
+// twice as long each time, never longer than disk_refresh_interval. A good
+// answer resets the back-off. The last good answer is re-emitted for at most
+// twice the refresh period (staleBound); past that its health is no longer
+// trusted (see diskView.stale).
+//
+// Times are collection start times and are compared rounded to the nearest
+// collection (slack): collections are one interval apart give or take
+// scheduling jitter, and a retry due "in one minute" must not slip to the
+// collection after next because the next one started a millisecond early.
 type diskCache struct {
-	refresh time.Duration
-	mu      sync.Mutex
-	nodes   map[string]diskSnapshot
+	refresh    time.Duration // disk_refresh_interval
+	firstRetry time.Duration // delay of the first retry after a failure
+	staleBound time.Duration // age past which the last answer's health is unknown
+	slack      time.Duration // half a collection interval
+
+	mu    sync.Mutex
+	nodes map[string]*diskState
 }
 
-type diskSnapshot struct {
-	disks   []pveapi.Disk
+// diskState is what the cache knows about one node.
+type diskState struct {
+	disks    []pveapi.Disk
+	fetched  time.Time // collection of the last good answer; zero: none yet
+	next     time.Time // when the node is due again
+	failures int       // failed requests since the last good answer
+	lastErr  error     // error of the last failed request, while failures > 0
+}
+
+// diskView is what one collection reports of one node's disks.
+type diskView struct {
+	// disks is the last good answer (nil when there was none).
+	disks []pveapi.Disk
+	// fetched is the start of the collection that got that answer; zero
+	// when the node has not answered since it came online.
 	fetched time.Time
+	// stale is set past the bound: the answer is too old for its SMART
+	// readings (health, life remaining) to be reported as current.
+	stale bool
 }
 
-func newDiskCache(refresh time.Duration) *diskCache {
-	return &diskCache{refresh: refresh, nodes: map[string]diskSnapshot{}}
+// minFirstRetry is the shortest delay before a failed /disks/list is asked
+// again, whatever the collection interval.
+const minFirstRetry = time.Minute
+
+// newDiskCache returns a cache for the given disk_refresh_interval and
+// metrics collection interval.
+func newDiskCache(refresh, interval time.Duration) *diskCache {
+	// Disks cannot be asked more often than collections happen, so a refresh
+	// shorter than the interval is effectively one interval: with
+	// disk_refresh_interval 0 one failed collection still re-emits the last
+	// answer, two in a row do not.
+	period := max(refresh, interval)
+	return &diskCache{
+		refresh:    refresh,
+		firstRetry: max(interval, minFirstRetry),
+		staleBound: doubled(period),
+		slack:      max(interval, 0) / 2,
+		nodes:      map[string]*diskState{},
+	}
 }
 
-// due reports whether node's disks should be asked for now.
+// doubled is 2d, saturating instead of overflowing for absurd settings.
+func doubled(d time.Duration) time.Duration {
+	if d > math.MaxInt64/2 {
+		return math.MaxInt64
+	}
+	return 2 * d
+}
+
+// reached reports whether the collection at now is the one nearest to t, or later.
+func (c *diskCache) reached(now, t time.Time) bool {
+	return !now.Before(t.Add(-c.slack))
+}
+
+// backoff is the delay after the n-th failed request in a row (n ≥ 1).
+func (c *diskCache) backoff(n int) time.Duration {
+	d := c.firstRetry
+	for i := 1; i < n && d < c.refresh; i++ {
+		d = doubled(d)
+	}
+	return min(d, c.refresh)
+}
+
+// due reports whether node's disks should be asked for in the collection at now.
 func (c *diskCache) due(node string, now time.Time) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	snap, ok := c.nodes[node]
-	return !ok || now.Sub(snap.fetched) >= c.refresh
+	st, ok := c.nodes[node]
+	return !ok || c.reached(now, st.next)
 }
 
-func (c *diskCache) store(node string, disks []pveapi.Disk, now time.Time) {
+// succeeded stores a good answer asked for in the collection at now and
+// resets the back-off.
+func (c *diskCache) succeeded(node string, disks []pveapi.Disk, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.nodes[node] = diskSnapshot{disks: disks, fetched: now}
+	c.nodes[node] = &diskState{disks: disks, fetched: now, next: now.Add(c.refresh)}
 }
 
-func (c *diskCache) get(node string) []pveapi.Disk {
+// failed records a failed request of the collection at now: the last good
+// answer is kept and the node is asked again after the back-off.
+func (c *diskCache) failed(node string, err error, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.nodes[node].disks
+	st, ok := c.nodes[node]
+	if !ok {
+		st = &diskState{}
+		c.nodes[node] = st
+	}
+	st.failures++
+	st.lastErr = err
+	st.next = now.Add(c.backoff(st.failures))
 }
 
-// forgetAllBut drops nodes that are no longer online, so their disks are not
-// re-emitted and are asked for afresh when the node returns.
+// pending is the error of node's last request while it is failing (nil
+// otherwise): collections that skip the request during the back-off still
+// report the problem, so it is not logged as resolved until a retry succeeds.
+func (c *diskCache) pending(node string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st, ok := c.nodes[node]; ok && st.failures > 0 {
+		return st.lastErr
+	}
+	return nil
+}
+
+// view is what the collection at now reports for node.
+func (c *diskCache) view(node string, now time.Time) diskView {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st, ok := c.nodes[node]
+	if !ok || st.fetched.IsZero() {
+		return diskView{}
+	}
+	return diskView{
+		disks:   st.disks,
+		fetched: st.fetched,
+		stale:   now.Sub(st.fetched)-c.slack > c.staleBound,
+	}
+}
+
+// forgetAllBut drops nodes that are no longer online, with their answer and
+// back-off, so their disks are not re-emitted and are asked for afresh when
+// the node returns.
 func (c *diskCache) forgetAllBut(online []string) {
 	keep := make(map[string]bool, len(online))
 	for _, n := range online {

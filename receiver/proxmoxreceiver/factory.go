@@ -26,6 +26,8 @@ const (
 	defaultDiskRefreshInterval = 30 * time.Minute
 	defaultInventoryInterval   = 5 * time.Minute
 	defaultAgentBackoffCycles  = 3
+	maxDefaultInventoryTimeout = 2 * time.Minute
+	defaultKeepLastKnown       = 3 * defaultInventoryInterval
 	defaultEndpoint            = "https://localhost:8006"
 	defaultIdleConnsPerHost    = 100
 )
@@ -66,6 +68,7 @@ func createDefaultConfig() component.Config {
 			CollectionInterval: defaultInventoryInterval,
 			IncludeStopped:     true,
 			AgentBackoffCycles: defaultAgentBackoffCycles,
+			KeepLastKnown:      defaultKeepLastKnown,
 		},
 	}
 }
@@ -73,7 +76,8 @@ func createDefaultConfig() component.Config {
 func createMetricsReceiver(ctx context.Context, set receiver.Settings, cfg component.Config, next consumer.Metrics) (receiver.Metrics, error) {
 	rCfg := cfg.(*Config)
 	s := newMetricsScraper(rCfg, set, sharedClients.lease(rCfg, set))
-	sc, err := scraper.NewMetrics(s.scrapeForController, scraper.WithStart(s.start), scraper.WithShutdown(s.shutdown))
+	life := newStopOnShutdown()
+	sc, err := scraper.NewMetrics(stoppable(life, s.scrapeForController), scraper.WithStart(s.start), scraper.WithShutdown(s.shutdown))
 	if err != nil {
 		return nil, errors.Join(err, s.shutdown(ctx))
 	}
@@ -81,21 +85,22 @@ func createMetricsReceiver(ctx context.Context, set receiver.Settings, cfg compo
 	if err != nil {
 		return nil, errors.Join(err, s.shutdown(ctx))
 	}
-	return r, nil
+	return life.receiver(r), nil
 }
 
 func createLogsReceiver(ctx context.Context, set receiver.Settings, cfg component.Config, next consumer.Logs) (receiver.Logs, error) {
 	rCfg := cfg.(*Config)
 	s := newInventoryScraper(rCfg, set, sharedClients.lease(rCfg, set))
-	sc, err := scraper.NewLogs(s.scrapeForController, scraper.WithStart(s.start), scraper.WithShutdown(s.shutdown))
+	life := newStopOnShutdown()
+	sc, err := scraper.NewLogs(stoppable(life, s.scrapeForController), scraper.WithStart(s.start), scraper.WithShutdown(s.shutdown))
 	if err != nil {
 		return nil, errors.Join(err, s.shutdown(ctx))
 	}
-	// The inventory has its own cadence; a cycle may wait on slow guest agents,
-	// so it gets no overall deadline beyond the per-request timeout.
+	// The inventory has its own cadence and its own cycle deadline.
 	cc := scraperhelper.ControllerConfig{
 		CollectionInterval: rCfg.Inventory.CollectionInterval,
 		InitialDelay:       rCfg.InitialDelay,
+		Timeout:            rCfg.Inventory.cycleTimeout(),
 	}
 	f := scraper.NewFactory(metadata.Type, nil, scraper.WithLogs(func(context.Context, scraper.Settings, component.Config) (scraper.Logs, error) {
 		return sc, nil
@@ -104,5 +109,5 @@ func createLogsReceiver(ctx context.Context, set receiver.Settings, cfg componen
 	if err != nil {
 		return nil, errors.Join(err, s.shutdown(ctx))
 	}
-	return r, nil
+	return life.receiver(r), nil
 }

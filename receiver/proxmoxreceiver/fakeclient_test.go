@@ -7,15 +7,18 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/netip"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 	"go.opentelemetry.io/collector/scraper/scrapererror"
 
+	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/guestnet"
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/metadata"
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
 )
@@ -27,6 +30,16 @@ type fakeClient struct {
 	resources  []pveapi.ClusterResource
 	storage    map[string][]pveapi.Storage
 	storageErr map[string]error
+	configs    map[int64]pveapi.GuestConfig
+	ifaces     map[int64][]guestnet.InterfaceAddrs
+}
+
+func (f *fakeClient) GuestConfig(_ context.Context, _, _ string, vmid int64) (pveapi.GuestConfig, error) {
+	return f.configs[vmid], nil
+}
+
+func (f *fakeClient) AgentInterfaces(_ context.Context, _ string, vmid int64) ([]guestnet.InterfaceAddrs, error) {
+	return f.ifaces[vmid], nil
 }
 
 func (f *fakeClient) ClusterResources(context.Context) ([]pveapi.ClusterResource, error) {
@@ -49,16 +62,32 @@ func (f *fakeClient) NodeZFSPools(context.Context, string) ([]pveapi.ZFSPool, er
 
 func (f *fakeClient) NodeDisks(context.Context, string) ([]pveapi.Disk, error) { return nil, nil }
 
-// startWithClient starts a metrics scraper whose shared client is client.
-func startWithClient(t *testing.T, client pveapi.Client) *metricsScraper {
-	t.Helper()
+// leaseWithClient is a lease on a shared client that is client.
+func leaseWithClient(client pveapi.Client) (*Config, receiver.Settings, *clientLease) {
 	cfg := testConfig()
 	set := receivertest.NewNopSettings(metadata.Type)
 	lease := sharedClients.lease(cfg, set)
 	lease.shared.newClient = func(context.Context, component.Host) (pveapi.Client, *http.Client, error) {
 		return client, nil, nil
 	}
+	return cfg, set, lease
+}
+
+// startWithClient starts a metrics scraper whose shared client is client.
+func startWithClient(t *testing.T, client pveapi.Client) *metricsScraper {
+	t.Helper()
+	cfg, set, lease := leaseWithClient(client)
 	s := newMetricsScraper(cfg, set, lease)
+	require.NoError(t, s.start(context.Background(), componenttest.NewNopHost()))
+	t.Cleanup(func() { require.NoError(t, s.shutdown(context.Background())) })
+	return s
+}
+
+// startInventoryWithClient starts an inventory scraper whose shared client is client.
+func startInventoryWithClient(t *testing.T, client pveapi.Client) *inventoryScraper {
+	t.Helper()
+	cfg, set, lease := leaseWithClient(client)
+	s := newInventoryScraper(cfg, set, lease)
 	require.NoError(t, s.start(context.Background(), componenttest.NewNopHost()))
 	t.Cleanup(func() { require.NoError(t, s.shutdown(context.Background())) })
 	return s
@@ -107,4 +136,64 @@ func TestErrorGate(t *testing.T) {
 	assert.ErrorIs(t, g.pass(failed), failed, "a failure after a success is new again")
 	assert.NoError(t, g.pass(partial))
 	assert.ErrorIs(t, g.pass(failed), failed, "a failure after a partial collection is new again")
+}
+
+func TestInventoryVLANSubInterfaceGetsItsOwnRecord(t *testing.T) {
+	const mac = "BC:24:11:00:00:01"
+	fake := &fakeClient{
+		resources: []pveapi.ClusterResource{
+			{ID: "node/pve1", Type: "node", Node: "pve1", Status: "online"},
+			{ID: "qemu/100", Type: "qemu", Node: "pve1", Status: "running", VMID: pveapi.FlexInt{Value: 100, Valid: true}},
+		},
+		configs: map[int64]pveapi.GuestConfig{100: {Name: "router", AgentEnabled: true, NICs: []guestnet.NIC{
+			{Device: "net0", MAC: mac, Bridge: "vmbr0", Model: "virtio", Trunks: "10;20"},
+		}}},
+		ifaces: map[int64][]guestnet.InterfaceAddrs{100: {
+			{Name: "ens18", MAC: "bc:24:11:00:00:01", Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.5")}},
+			{Name: "ens18.10", MAC: "bc:24:11:00:00:01", Addrs: []netip.Addr{netip.MustParseAddr("10.10.0.5"), netip.MustParseAddr("fe80::1")}},
+			{Name: "ens18.20", MAC: "bc:24:11:00:00:01", Addrs: []netip.Addr{netip.MustParseAddr("10.20.0.5")}},
+		}},
+	}
+	s := startInventoryWithClient(t, fake)
+	ld, err := s.scrape(context.Background())
+	require.NoError(t, err)
+
+	got := map[int64]string{} // VLAN → primary IP
+	lrs := ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
+	for i := 0; i < lrs.Len(); i++ {
+		a := lrs.At(i).Attributes()
+		m, _ := a.Get("mnm.endpoint.mac")
+		require.Equal(t, mac, m.Str())
+		vlan, _ := a.Get("mnm.endpoint.vlan")
+		ip, _ := a.Get("mnm.endpoint.ip")
+		port, _ := a.Get("mnm.endpoint.switch_port")
+		assert.Equal(t, "vmbr0", port.Str())
+		got[vlan.Int()] = ip.Str()
+	}
+	assert.Equal(t, map[int64]string{0: "192.0.2.5", 10: "10.10.0.5", 20: "10.20.0.5"}, got,
+		"addresses of ens18.10 belong to VLAN 10, not to the untagged record")
+}
+
+func TestInventoryForgetsDeletedGuests(t *testing.T) {
+	nic := func(mac string) pveapi.GuestConfig {
+		return pveapi.GuestConfig{NICs: []guestnet.NIC{{Device: "net0", MAC: mac, Bridge: "vmbr0"}}}
+	}
+	fake := &fakeClient{
+		resources: []pveapi.ClusterResource{
+			{ID: "node/pve1", Type: "node", Node: "pve1", Status: "online"},
+			{ID: "qemu/100", Type: "qemu", Node: "pve1", Status: "stopped", VMID: pveapi.FlexInt{Value: 100, Valid: true}},
+			{ID: "qemu/101", Type: "qemu", Node: "pve1", Status: "stopped", VMID: pveapi.FlexInt{Value: 101, Valid: true}},
+		},
+		configs: map[int64]pveapi.GuestConfig{100: nic("BC:24:11:00:00:01"), 101: nic("BC:24:11:00:00:02")},
+	}
+	s := startInventoryWithClient(t, fake)
+	_, err := s.scrape(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 2, s.known.size())
+
+	fake.resources = fake.resources[:2] // qemu/101 deleted
+	ld, err := s.scrape(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 1, ld.LogRecordCount())
+	assert.Equal(t, 1, s.known.size(), "state is kept for existing guests only")
 }

@@ -6,6 +6,7 @@ package proxmoxreceiver // import "github.com/mnm-net/otelcol-mnm/receiver/proxm
 import (
 	"cmp"
 	"context"
+	"net/netip"
 	"slices"
 	"strings"
 
@@ -16,25 +17,18 @@ import (
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
 )
 
-// recordNICs emits one mnm.endpoint event per NIC of one guest that has a MAC.
-func (s *inventoryScraper) recordNICs(ctx context.Context, now pcommon.Timestamp, inv *guestInventory) {
+// recordNICs emits one mnm.endpoint event per NIC of one guest that has a
+// MAC, plus one per in-guest VLAN sub-interface of that NIC that reported
+// addresses (same MAC, node and bridge, that VLAN). Each is dated by when
+// Proxmox last confirmed it.
+func (s *inventoryScraper) recordNICs(ctx context.Context, inv *guestInventory) {
 	g := inv.guest
 	classification := metadata.AttributeMnmEndpointClassificationVirtualMachine
 	if g.Type == "lxc" {
 		classification = metadata.AttributeMnmEndpointClassificationContainer
 	}
-	nics := slices.Clone(inv.nics)
-	slices.SortStableFunc(nics, func(a, b guestnet.NIC) int { return cmp.Compare(deviceIndex(a.Device), deviceIndex(b.Device)) })
-	for _, nic := range nics {
-		if nic.MAC == "" {
-			continue // qemu assigns it at start; nothing to key an endpoint on
-		}
-		addrs := slices.Clone(inv.addrs[nic.MAC])
-		for _, p := range nic.StaticIPs {
-			if !slices.Contains(addrs, p.Addr()) {
-				addrs = append(addrs, p.Addr())
-			}
-		}
+	ts := pcommon.NewTimestampFromTime(inv.confirmed)
+	record := func(nic guestnet.NIC, vlan int, addrs []netip.Addr) {
 		primary, additional := guestnet.SelectIPs(addrs)
 		extra := make([]any, len(additional))
 		for i, a := range additional {
@@ -47,8 +41,37 @@ func (s *inventoryScraper) recordNICs(ctx context.Context, now pcommon.Timestamp
 		if nic.Trunks != "" {
 			opts = append(opts, metadata.WithProxmoxNicTrunksEventAttribute(nic.Trunks))
 		}
-		s.lb.RecordMnmEndpointEvent(ctx, now, nic.MAC, extra, inv.name, classification, g.Node, nic.Bridge,
-			int64(nic.VLAN), endpointSource, g.VMID.Value, g.Type, g.Status, nic.Device, nic.Model, nic.Firewall, nic.LinkDown, opts...)
+		s.lb.RecordMnmEndpointEvent(ctx, ts, nic.MAC, extra, inv.name, classification, g.Node, nic.Bridge,
+			int64(vlan), endpointSource, g.VMID.Value, g.Type, g.Status, nic.Device, nic.Model, nic.Firewall, nic.LinkDown, opts...)
+	}
+
+	nics := slices.Clone(inv.nics)
+	slices.SortStableFunc(nics, func(a, b guestnet.NIC) int { return cmp.Compare(deviceIndex(a.Device), deviceIndex(b.Device)) })
+	for _, nic := range nics {
+		if nic.MAC == "" {
+			continue // qemu assigns it at start; nothing to key an endpoint on
+		}
+		addrs := slices.Clone(inv.addrs[guestnet.AddrKey{MAC: nic.MAC}])
+		for _, p := range nic.StaticIPs {
+			if !slices.Contains(addrs, p.Addr()) {
+				addrs = append(addrs, p.Addr())
+			}
+		}
+		var subVLANs []int
+		for key, a := range inv.addrs {
+			switch {
+			case key.MAC != nic.MAC || key.VLAN == 0:
+			case key.VLAN == nic.VLAN:
+				addrs = append(addrs, a...) // the guest tags what the port tags already
+			case len(a) > 0:
+				subVLANs = append(subVLANs, key.VLAN)
+			}
+		}
+		record(nic, nic.VLAN, addrs)
+		slices.Sort(subVLANs)
+		for _, vlan := range subVLANs {
+			record(nic, vlan, inv.addrs[guestnet.AddrKey{MAC: nic.MAC, VLAN: vlan}])
+		}
 	}
 }
 

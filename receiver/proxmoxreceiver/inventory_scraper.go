@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/scraper/scrapererror"
@@ -39,6 +38,7 @@ type inventoryScraper struct {
 	gate   errorGate
 	lb     *metadata.LogsBuilder
 	agents *agentBackoff
+	known  *lastKnown
 	now    func() time.Time
 }
 
@@ -49,6 +49,7 @@ func newInventoryScraper(cfg *Config, set receiver.Settings, lease *clientLease)
 		shared: lease.shared,
 		lb:     metadata.NewLogsBuilder(cfg.LogsBuilderConfig, set),
 		agents: newAgentBackoff(cfg.Inventory.AgentBackoffCycles),
+		known:  newLastKnown(cfg.Inventory.KeepLastKnown),
 		now:    time.Now,
 	}
 }
@@ -72,7 +73,11 @@ type guestInventory struct {
 	guest *pveapi.ClusterResource
 	name  string // from the config: /cluster/resources lacks it for guests without RRD data
 	nics  []guestnet.NIC
-	addrs map[string][]netip.Addr // MAC → addresses reported by the guest
+	addrs map[guestnet.AddrKey][]netip.Addr // by NIC MAC and in-guest VLAN
+	// confirmed is when what is recorded was last confirmed by Proxmox: now,
+	// or earlier for a guest kept from its last known state. It becomes the
+	// records' timestamp, and so the controller's last_seen.
+	confirmed time.Time
 }
 
 func (s *inventoryScraper) scrape(ctx context.Context) (plog.Logs, error) {
@@ -80,7 +85,9 @@ func (s *inventoryScraper) scrape(ctx context.Context) (plog.Logs, error) {
 	if client == nil {
 		return plog.NewLogs(), errors.New("proxmox receiver is not started")
 	}
-	now := pcommon.NewTimestampFromTime(s.now())
+	// The dashboards' metrics collection goes first at every node.
+	ctx = pveapi.WithPriority(ctx, pveapi.Background)
+	now := s.now()
 	errs := &scrapererror.ScrapeErrors{}
 	found := problems{}
 	defer func() { s.shared.problems.update("inventory", found) }()
@@ -99,8 +106,16 @@ func (s *inventoryScraper) scrape(ctx context.Context) (plog.Logs, error) {
 		found.add("no-nodes", err)
 		return plog.NewLogs(), err
 	}
+	if err == nil {
+		// Only a complete list says which guests are gone.
+		exists := existingGuests(resources)
+		s.known.prune(exists)
+		s.agents.prune(exists)
+	}
 
 	s.agents.startCycle()
+	nodes := newNodeBreaker(ctx)
+	defer nodes.close()
 	results := make([]*guestInventory, len(guests))
 	failedGuests := map[string]int{} // problem key → guests it cost data
 	var mu sync.Mutex                // guards found and failedGuests
@@ -109,7 +124,7 @@ func (s *inventoryScraper) scrape(ctx context.Context) (plog.Logs, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			inv, failures := s.collectGuest(ctx, client, g)
+			inv, failures := s.collectGuest(client, nodes, g, now)
 			results[i] = inv
 			mu.Lock()
 			defer mu.Unlock()
@@ -124,6 +139,17 @@ func (s *inventoryScraper) scrape(ctx context.Context) (plog.Logs, error) {
 	for key, n := range failedGuests {
 		errs.AddPartial(n, found[key])
 	}
+	// One per node that failed: the rest of its guests were not asked.
+	for node, err := range nodes.opened() {
+		err = fmt.Errorf("node %s: %w; no further requests to it in this inventory cycle, its guests keep their last known records", node, err)
+		found.add(problemKey("inventory", node, err), err)
+		errs.AddPartial(guestsOn(guests, node), err)
+	}
+	if ctx.Err() != nil {
+		err := fmt.Errorf("inventory cycle stopped before every guest was read (%w): the others keep their last known records; raise inventory::timeout if this repeats", context.Cause(ctx))
+		found.add("inventory deadline", err)
+		errs.AddPartial(1, err)
+	}
 	// A privilege problem stays a problem while address requests pause for it.
 	for key, err := range s.agents.pausedProblems() {
 		found.add(key, err)
@@ -131,10 +157,30 @@ func (s *inventoryScraper) scrape(ctx context.Context) (plog.Logs, error) {
 
 	for _, inv := range results {
 		if inv != nil {
-			s.recordNICs(ctx, now, inv)
+			s.recordNICs(ctx, inv)
 		}
 	}
 	return s.lb.Emit(), errs.Combine()
+}
+
+func existingGuests(resources []pveapi.ClusterResource) map[string]bool {
+	exists := map[string]bool{}
+	for i := range resources {
+		if r := &resources[i]; r.Type == "qemu" || r.Type == "lxc" {
+			exists[r.ID] = true
+		}
+	}
+	return exists
+}
+
+func guestsOn(guests []*pveapi.ClusterResource, node string) int {
+	n := 0
+	for _, g := range guests {
+		if g.Node == node {
+			n++
+		}
+	}
+	return n
 }
 
 // selectGuests keeps the guests the inventory covers, on online nodes only
@@ -164,56 +210,112 @@ func (s *inventoryScraper) selectGuests(resources []pveapi.ClusterResource) []*p
 	return guests
 }
 
-// collectGuest reads one guest's config and, when it runs, its addresses.
-// It returns the problems it met, keyed for the problem log.
-func (s *inventoryScraper) collectGuest(ctx context.Context, client pveapi.Client, g *pveapi.ClusterResource) (*guestInventory, problems) {
+// collectGuest reads one guest's config and, when it runs, its addresses,
+// and falls back on what was last confirmed where an answer fails
+// transiently. It returns the problems it met, keyed for the problem log.
+func (s *inventoryScraper) collectGuest(client pveapi.Client, nodes *nodeBreaker, g *pveapi.ClusterResource, now time.Time) (*guestInventory, problems) {
 	failures := problems{}
+	known, _ := s.known.get(g.ID)
+	if nodes.open(g.Node) != nil {
+		return s.lastKnownInventory(g, known, now), failures
+	}
+	ctx := nodes.ctx(g.Node)
 	config, err := client.GuestConfig(ctx, g.Node, g.Type, g.VMID.Value)
 	if err != nil {
-		failures.add(problemKey(pveapi.PathGuestConfig, g.Node, err), err)
+		if !nodes.observe(g.Node, err) && nodes.open(g.Node) == nil && ctx.Err() == nil {
+			failures.add(problemKey(pveapi.PathGuestConfig, g.Node, err), err)
+		}
+		if transient(err) {
+			return s.lastKnownInventory(g, known, now), failures
+		}
 		return nil, failures
 	}
 	for _, e := range config.NICErrors {
 		err := fmt.Errorf("%s/%d config: %w", g.Type, g.VMID.Value, e)
 		failures.add(fmt.Sprintf("%s/%d netN", g.Type, g.VMID.Value), err)
 	}
-	inv := &guestInventory{guest: g, nics: config.NICs, name: guestName(g, config)}
-	if g.Status != "running" || !hasMAC(config.NICs) {
-		return inv, failures
-	}
+	inv := &guestInventory{guest: g, nics: config.NICs, name: guestName(g, config), confirmed: now}
+	s.known.confirmConfig(g.ID, inv.name, inv.nics, now)
 
-	var ifaces []guestnet.InterfaceAddrs
-	switch g.Type {
-	case "qemu":
-		if !config.AgentEnabled || !s.agents.shouldAsk(g) {
-			return inv, failures
-		}
-		ifaces, err = client.AgentInterfaces(ctx, g.Node, g.VMID.Value)
-	case "lxc":
-		if !s.agents.shouldAsk(g) {
-			return inv, failures
-		}
-		ifaces, err = client.LXCInterfaces(ctx, g.Node, g.VMID.Value)
-	default:
+	if g.Status != "running" || !hasMAC(config.NICs) || (g.Type == "qemu" && !config.AgentEnabled) {
+		// Definitely nothing to ask: a stopped guest or one without an agent.
+		s.known.confirmAddrs(g.ID, nil, now)
 		return inv, failures
 	}
-	if s.noteAnswer(g, err, failures) {
+	haveFresh := s.known.fresh(known.addrsAt, now)
+	// A guest whose agent answered recently is asked again at once after a
+	// miss; back-off is for agents that stay silent.
+	if nodes.open(g.Node) != nil || (!haveFresh && !s.agents.shouldAsk(g)) {
+		s.keepLastAddrs(inv, known, now)
+		return inv, failures
+	}
+	var ifaces []guestnet.InterfaceAddrs
+	if g.Type == "qemu" {
+		ifaces, err = client.AgentInterfaces(ctx, g.Node, g.VMID.Value)
+	} else {
+		ifaces, err = client.LXCInterfaces(ctx, g.Node, g.VMID.Value)
+	}
+	switch {
+	case err == nil:
+		s.agents.answered(g)
 		inv.addrs = guestnet.MatchByMAC(config.NICs, ifaces)
+		s.known.confirmAddrs(g.ID, inv.addrs, now)
+	case errors.Is(err, guestnet.ErrAgentUnsupported):
+		// The agent answered that it cannot list interfaces: a definite none.
+		s.agents.silent(g)
+		s.known.confirmAddrs(g.ID, nil, now)
+	default:
+		if !nodes.observe(g.Node, err) && nodes.open(g.Node) == nil && ctx.Err() == nil {
+			s.noteAddressFailure(g, err, haveFresh, failures)
+		}
+		s.keepLastAddrs(inv, known, now)
 	}
 	return inv, failures
 }
 
-// noteAnswer classifies an address request and reports whether its answer
-// can be used. A guest agent that is not running (or not installed, or too
-// old) is normal and silent, and the guest is left alone for a few cycles: a
-// silent agent costs Proxmox about 3 s per call. A 403 means the token lacks
-// the agent privilege; that is said once, with the fix.
-func (s *inventoryScraper) noteAnswer(g *pveapi.ClusterResource, err error, failures problems) bool {
+// transient reports whether a failed answer says nothing about the guest: no
+// answer at all, a server error, or Proxmox unable to reach the node. A 4xx
+// (gone, forbidden) is an answer.
+func transient(err error) bool {
+	var ae *pveapi.APIError
+	if errors.As(err, &ae) {
+		return ae.Status >= 500
+	}
+	return !errors.Is(err, pveapi.ErrDecode) && !errors.Is(err, pveapi.ErrTooLarge)
+}
+
+// lastKnownInventory is the guest as last confirmed, while that is recent
+// enough; nil otherwise (the guest is then left out of this cycle, as it
+// would be without any knowledge).
+func (s *inventoryScraper) lastKnownInventory(g *pveapi.ClusterResource, known knownGuest, now time.Time) *guestInventory {
+	if !s.known.fresh(known.nicsAt, now) {
+		return nil
+	}
+	inv := &guestInventory{guest: g, name: known.name, nics: known.nics, confirmed: known.nicsAt}
+	s.keepLastAddrs(inv, known, now)
+	return inv
+}
+
+// keepLastAddrs gives inv the guest's last reported addresses while they
+// are recent enough, and dates the record by when they were confirmed.
+func (s *inventoryScraper) keepLastAddrs(inv *guestInventory, known knownGuest, now time.Time) {
+	if known.addrs == nil || !s.known.fresh(known.addrsAt, now) {
+		return
+	}
+	inv.addrs = known.addrs
+	if known.addrsAt.Before(inv.confirmed) {
+		inv.confirmed = known.addrsAt
+	}
+}
+
+// noteAddressFailure classifies a failed address request. A guest agent
+// that is not running (or not installed, or too old) is normal and silent,
+// and a guest without recent addresses is then left alone for a few cycles:
+// a silent agent costs Proxmox about 3 s per call. A 403 means the token
+// lacks the agent privilege; that is said once, with the fix.
+func (s *inventoryScraper) noteAddressFailure(g *pveapi.ClusterResource, err error, haveFresh bool, failures problems) {
 	var ae *pveapi.APIError
 	switch {
-	case err == nil:
-		s.agents.answered(g)
-		return true
 	case errors.As(err, &ae) && ae.Status == http.StatusForbidden:
 		fix := fmt.Sprintf("on Proxmox VE 9 grant VM.GuestAgent.Audit (part of PVEAuditor): pveum acl modify /vms --tokens '%[1]s' --roles PVEAuditor; on Proxmox VE 8 grant VM.Monitor: pveum role add MNMGuestAgent --privs VM.Monitor && pveum acl modify /vms --tokens '%[1]s' --roles MNMGuestAgent", s.cfg.TokenID)
 		if g.Type == "lxc" {
@@ -223,14 +325,9 @@ func (s *inventoryScraper) noteAnswer(g *pveapi.ClusterResource, err error, fail
 		err := fmt.Errorf("GET %s: 403 %s: guest IPs are left out until the token may read them; %s", ae.Path, ae.Message, fix)
 		s.agents.forbidden(g.Type, key, err)
 		failures.add(key, err)
-		return false
-	case errors.Is(err, pveapi.ErrNodeUnreachable):
-		failures.add(problemKey(pveapi.PathAgentInterfaces, g.Node, err), err)
-		return false
-	default:
-		// Agent not running, not configured, timed out, unsupported, or an
-		// endpoint this Proxmox version lacks (501): back off quietly.
+	case !haveFresh:
+		// Agent not running, not configured, timed out, or an endpoint this
+		// Proxmox version lacks (501): back off quietly.
 		s.agents.silent(g)
-		return false
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
@@ -217,18 +218,36 @@ func (s *metricsScraper) recordNode(now pcommon.Timestamp, nd *nodeData) {
 		}
 		s.mb.RecordMnmProxmoxZfsPoolHealthDataPoint(now, healthy, node, p.Name)
 	}
-	for _, d := range nd.disks {
+	s.recordDisks(now, node, nd.disks)
+}
+
+// recordDisks records the node's last good /disks/list answer. Once it is
+// stale (older than twice the refresh period) its SMART readings are no longer
+// reported as current: every known disk reads health unknown, without health
+// or life remaining; its size, a property of the device that smartctl does not
+// measure, is still reported.
+func (s *metricsScraper) recordDisks(now pcommon.Timestamp, node string, dv diskView) {
+	if dv.fetched.IsZero() {
+		return
+	}
+	age := now.AsTime().Sub(dv.fetched).Round(time.Second) / time.Second
+	s.mb.RecordMnmProxmoxNodeDisksAgeDataPoint(now, int64(max(age, 0)), node)
+	for _, d := range dv.disks {
 		device := strings.TrimPrefix(d.DevPath, "/dev/")
 		model, typ := string(d.Model), string(d.Type)
 		recordInt(d.Size, func(v int64) { s.mb.RecordMnmProxmoxDiskSizeDataPoint(now, v, node, device, model, typ) })
-		switch health := diskHealth(string(d.Health)); health {
+		health := diskHealth(string(d.Health))
+		if dv.stale {
+			health = healthUnknown
+		}
+		switch health {
 		case healthUnknown:
 			s.mb.RecordMnmProxmoxDiskHealthUnknownDataPoint(now, 1, node, device, model, typ)
 		default:
 			s.mb.RecordMnmProxmoxDiskHealthUnknownDataPoint(now, 0, node, device, model, typ)
 			s.mb.RecordMnmProxmoxDiskHealthDataPoint(now, int64(health), node, device, model, typ)
 		}
-		if d.Wearout.Valid {
+		if d.Wearout.Valid && !dv.stale {
 			s.mb.RecordMnmProxmoxDiskLifeRemainingDataPoint(now, d.Wearout.Value, node, device, model, typ)
 		}
 	}

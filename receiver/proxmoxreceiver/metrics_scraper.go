@@ -54,7 +54,7 @@ func newMetricsScraper(cfg *Config, set receiver.Settings, lease *clientLease) *
 		mb:         mb,
 		vms:        vmRecorders(mb),
 		containers: containerRecorders(mb),
-		disks:      newDiskCache(cfg.DiskRefreshInterval),
+		disks:      newDiskCache(cfg.DiskRefreshInterval, cfg.CollectionInterval),
 		now:        time.Now,
 	}
 }
@@ -79,7 +79,7 @@ type nodeData struct {
 	status  *pveapi.NodeStatus
 	storage []pveapi.Storage
 	pools   []pveapi.ZFSPool
-	disks   []pveapi.Disk
+	disks   diskView
 }
 
 func (s *metricsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
@@ -131,7 +131,7 @@ func (s *metricsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 	// 10,000 guests that is tens of milliseconds of CPU). From here until
 	// the node data arrives, errs and found belong to collectNodes.
 	nodesDone := make(chan []*nodeData, 1)
-	go func() { nodesDone <- s.collectNodes(ctx, client, online, errs, found) }()
+	go func() { nodesDone <- s.collectNodes(ctx, client, begin, online, errs, found) }()
 	s.recordResources(now, resources)
 	if statusErr == nil {
 		s.recordClusterStatus(now, status)
@@ -156,9 +156,9 @@ func (s *metricsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 }
 
 // collectNodes asks every online node for its status, storage, ZFS pools
-// and (when due) disks, all in parallel; the limiter keeps each node within
-// its bound.
-func (s *metricsScraper) collectNodes(ctx context.Context, client pveapi.Client, nodes []string, errs *scrapererror.ScrapeErrors, found problems) []*nodeData {
+// and (when due, see diskCache) disks, all in parallel; the limiter keeps
+// each node within its bound. begin is the start of the collection.
+func (s *metricsScraper) collectNodes(ctx context.Context, client pveapi.Client, begin time.Time, nodes []string, errs *scrapererror.ScrapeErrors, found problems) []*nodeData {
 	s.disks.forgetAllBut(nodes)
 	results := make([]*nodeData, len(nodes))
 	var mu sync.Mutex // guards errs and found
@@ -196,23 +196,35 @@ func (s *metricsScraper) collectNodes(ctx context.Context, client pveapi.Client,
 				fail(pveapi.PathNodeZFS, node, zfsMetricCount, err)
 			}
 		}()
-		if s.disks.due(node, s.now()) {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				disks, err := client.NodeDisks(ctx, node)
-				if err != nil {
-					fail(pveapi.PathNodeDisks, node, diskMetricCount, err)
-				}
-				if err == nil || len(disks) > 0 {
-					s.disks.store(node, disks, s.now())
-				}
-			}()
+		if !s.disks.due(node, begin) {
+			// Backing off after a failure: the problem stays reported (not
+			// logged as resolved) until a retry succeeds.
+			if err := s.disks.pending(node); err != nil {
+				mu.Lock()
+				found.add(problemKey(pveapi.PathNodeDisks, node, err), err)
+				mu.Unlock()
+			}
+			continue
 		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			disks, err := client.NodeDisks(ctx, node)
+			if err != nil {
+				fail(pveapi.PathNodeDisks, node, diskMetricCount, err)
+			}
+			// Entries that decoded are a good answer even when others were
+			// skipped (the error names them); retrying sooner would not help.
+			if err == nil || len(disks) > 0 {
+				s.disks.succeeded(node, disks, begin)
+			} else {
+				s.disks.failed(node, err, begin)
+			}
+		}()
 	}
 	wg.Wait()
 	for _, nd := range results {
-		nd.disks = s.disks.get(nd.name)
+		nd.disks = s.disks.view(nd.name, begin)
 	}
 	return results
 }

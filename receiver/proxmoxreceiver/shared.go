@@ -7,10 +7,12 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/receiver"
+	"go.uber.org/zap"
 
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
 )
@@ -84,6 +86,10 @@ func (sc *sharedClient) buildClient(ctx context.Context, host component.Host) (p
 	httpClient, err := sc.cfg.ClientConfig.ToClient(ctx, host.GetExtensions(), sc.settings.TelemetrySettings)
 	if err != nil {
 		return nil, nil, fmt.Errorf("proxmox receiver: cannot build the HTTP client from the tls/proxy settings: %w", err)
+	}
+	if strings.HasPrefix(strings.ToLower(sc.cfg.ClientConfig.Endpoint), "http://") {
+		sc.settings.Logger.Warn("the Proxmox endpoint is plain http://: the API token, secret included, travels in clear text; Proxmox serves its API on https://HOST:8006",
+			zap.String("endpoint", redactedURL(sc.cfg.ClientConfig.Endpoint)))
 	}
 	return pveapi.New(httpClient, pveapi.Settings{
 		Endpoint:                     sc.cfg.ClientConfig.Endpoint,

@@ -39,30 +39,43 @@ func SelectIPs(addrs []netip.Addr) (primary netip.Addr, additional []netip.Addr)
 	return usable[pi], additional
 }
 
+// AddrKey names where a guest's addresses belong: the NIC's MAC and the
+// VLAN of the in-guest interface they were reported on (0 untagged).
+type AddrKey struct {
+	MAC  string
+	VLAN int
+}
+
 // MatchByMAC maps each NIC MAC (normalised) to the addresses of the guest interfaces carrying that MAC, in
-// interface order and deduplicated. Interface names are never used: the guest OS names them freely.
-// A MAC is present in the map when at least one interface carries it, even with no address.
-func MatchByMAC(nics []NIC, ifaces []InterfaceAddrs) map[string][]netip.Addr {
+// interface order and deduplicated, separately per in-guest VLAN: a VLAN sub-interface (ens18.10, see
+// VLANFromName) shares its parent's MAC but its addresses live on another VLAN. Interface names are used
+// for that only; the guest OS names interfaces freely. The untagged key of a MAC is present when at least one
+// interface carries the MAC, even with no address.
+func MatchByMAC(nics []NIC, ifaces []InterfaceAddrs) map[AddrKey][]netip.Addr {
 	wanted := make(map[string]bool, len(nics))
 	for _, n := range nics {
 		if m, err := NormalizeMAC(n.MAC); err == nil {
 			wanted[m] = true
 		}
 	}
-	out := make(map[string][]netip.Addr)
+	out := make(map[AddrKey][]netip.Addr)
 	for _, ifc := range ifaces {
 		m, err := NormalizeMAC(ifc.MAC)
 		if err != nil || !wanted[m] {
 			continue
 		}
-		addrs := out[m]
+		if _, seen := out[AddrKey{MAC: m}]; !seen {
+			out[AddrKey{MAC: m}] = []netip.Addr{}
+		}
+		key := AddrKey{MAC: m, VLAN: VLANFromName(ifc.Name)}
+		addrs := out[key]
 		if addrs == nil {
 			addrs = []netip.Addr{}
 		}
 		for _, a := range ifc.Addrs {
 			addrs = appendUnique(addrs, a)
 		}
-		out[m] = addrs
+		out[key] = addrs
 	}
 	return out
 }

@@ -66,16 +66,18 @@ func TestMatchByMAC(t *testing.T) {
 	ifaces[2].Name = "ens18"
 	ifaces = append(ifaces, InterfaceAddrs{Name: "ens18.100", MAC: "bc:24:11:2c:69:ec", Addrs: addrs(t, "198.51.100.7", "192.0.2.10")})
 
+	// Its addresses belong to VLAN 100, not to the untagged record of that MAC.
 	got := MatchByMAC(nics, ifaces)
-	want := map[string][]netip.Addr{
-		"BC:24:11:2C:69:EC": addrs(t, "fe80::be24:11ff:fe2c:69ec", "192.0.2.10", "2001:db8::10", "198.51.100.7"),
-		"BC:24:11:A3:DA:B1": addrs(t, "10.20.0.7"),
-		"BC:24:11:00:00:20": {},
+	want := map[AddrKey][]netip.Addr{
+		{MAC: "BC:24:11:2C:69:EC"}:            addrs(t, "fe80::be24:11ff:fe2c:69ec", "192.0.2.10", "2001:db8::10"),
+		{MAC: "BC:24:11:2C:69:EC", VLAN: 100}: addrs(t, "198.51.100.7", "192.0.2.10"),
+		{MAC: "BC:24:11:A3:DA:B1"}:            addrs(t, "10.20.0.7"),
+		{MAC: "BC:24:11:00:00:20"}:            {},
 	}
 	assertEqual(t, want, got)
 
 	// The typical end-to-end use: pick what to report for net0.
-	primary, more := SelectIPs(got[nics[0].MAC])
+	primary, more := SelectIPs(got[AddrKey{MAC: nics[0].MAC}])
 	assertEqual(t, netip.MustParseAddr("192.0.2.10"), primary)
-	assertEqual(t, addrs(t, "2001:db8::10", "198.51.100.7"), more)
+	assertEqual(t, addrs(t, "2001:db8::10"), more)
 }

@@ -587,6 +587,26 @@ func (ms *MnmProxmoxNodeCPUUsageMetricConfig) Unmarshal(parser *confmap.Conf) er
 	return nil
 }
 
+// MnmProxmoxNodeDisksAgeMetricConfig provides config for the mnm.proxmox.node.disks_age metric.
+type MnmProxmoxNodeDisksAgeMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *MnmProxmoxNodeDisksAgeMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
 // MnmProxmoxNodeInfoMetricConfig provides config for the mnm.proxmox.node.info metric.
 type MnmProxmoxNodeInfoMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
@@ -1398,6 +1418,7 @@ type MetricsConfig struct {
 	MnmProxmoxNodeCPUMhz              MnmProxmoxNodeCPUMhzMetricConfig              `mapstructure:"mnm.proxmox.node.cpu_mhz"`
 	MnmProxmoxNodeCPUSockets          MnmProxmoxNodeCPUSocketsMetricConfig          `mapstructure:"mnm.proxmox.node.cpu_sockets"`
 	MnmProxmoxNodeCPUUsage            MnmProxmoxNodeCPUUsageMetricConfig            `mapstructure:"mnm.proxmox.node.cpu_usage"`
+	MnmProxmoxNodeDisksAge            MnmProxmoxNodeDisksAgeMetricConfig            `mapstructure:"mnm.proxmox.node.disks_age"`
 	MnmProxmoxNodeInfo                MnmProxmoxNodeInfoMetricConfig                `mapstructure:"mnm.proxmox.node.info"`
 	MnmProxmoxNodeIowait              MnmProxmoxNodeIowaitMetricConfig              `mapstructure:"mnm.proxmox.node.iowait"`
 	MnmProxmoxNodeKsmShared           MnmProxmoxNodeKsmSharedMetricConfig           `mapstructure:"mnm.proxmox.node.ksm_shared"`
@@ -1526,6 +1547,9 @@ func DefaultMetricsConfig() MetricsConfig {
 			Enabled: true,
 		},
 		MnmProxmoxNodeCPUUsage: MnmProxmoxNodeCPUUsageMetricConfig{
+			Enabled: true,
+		},
+		MnmProxmoxNodeDisksAge: MnmProxmoxNodeDisksAgeMetricConfig{
 			Enabled: true,
 		},
 		MnmProxmoxNodeInfo: MnmProxmoxNodeInfoMetricConfig{

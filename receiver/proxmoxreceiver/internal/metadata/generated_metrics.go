@@ -159,6 +159,10 @@ var MetricsInfo = metricsInfo{
 		Name:       "mnm.proxmox.node.cpu_usage",
 		Attributes: []string{"node"},
 	},
+	MnmProxmoxNodeDisksAge: metricInfo{
+		Name:       "mnm.proxmox.node.disks_age",
+		Attributes: []string{"node"},
+	},
 	MnmProxmoxNodeInfo: metricInfo{
 		Name:       "mnm.proxmox.node.info",
 		Attributes: []string{"node", "kernel_version", "pve_version"},
@@ -347,6 +351,7 @@ type metricsInfo struct {
 	MnmProxmoxNodeCPUMhz              metricInfo
 	MnmProxmoxNodeCPUSockets          metricInfo
 	MnmProxmoxNodeCPUUsage            metricInfo
+	MnmProxmoxNodeDisksAge            metricInfo
 	MnmProxmoxNodeInfo                metricInfo
 	MnmProxmoxNodeIowait              metricInfo
 	MnmProxmoxNodeKsmShared           metricInfo
@@ -1937,6 +1942,58 @@ func (m *metricMnmProxmoxNodeCPUUsage) emit(metrics pmetric.MetricSlice) {
 
 func newMetricMnmProxmoxNodeCPUUsage(cfg MnmProxmoxNodeCPUUsageMetricConfig) metricMnmProxmoxNodeCPUUsage {
 	m := metricMnmProxmoxNodeCPUUsage{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricMnmProxmoxNodeDisksAge struct {
+	data     pmetric.Metric                     // data buffer for generated metric.
+	config   MnmProxmoxNodeDisksAgeMetricConfig // metric config provided by user.
+	capacity int                                // max observed number of data points added to the metric.
+}
+
+// init fills mnm.proxmox.node.disks_age metric with initial data.
+func (m *metricMnmProxmoxNodeDisksAge) init() {
+	m.data.SetName("mnm.proxmox.node.disks_age")
+	m.data.SetDescription("Age of the last good /nodes/{node}/disks/list answer, whose values the disk metrics report. Normally below disk_refresh_interval; above it the refresh is failing and is retried with back-off; past twice disk_refresh_interval the node's disks read health unknown. Absent until the node first answers and while it is offline.")
+	m.data.SetUnit("s")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricMnmProxmoxNodeDisksAge) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricMnmProxmoxNodeDisksAge) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricMnmProxmoxNodeDisksAge) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricMnmProxmoxNodeDisksAge(cfg MnmProxmoxNodeDisksAgeMetricConfig) metricMnmProxmoxNodeDisksAge {
+	m := metricMnmProxmoxNodeDisksAge{config: cfg}
 
 	if cfg.Enabled {
 		m.data = pmetric.NewMetric()
@@ -4061,6 +4118,7 @@ type MetricsBuilder struct {
 	metricMnmProxmoxNodeCPUMhz              metricMnmProxmoxNodeCPUMhz
 	metricMnmProxmoxNodeCPUSockets          metricMnmProxmoxNodeCPUSockets
 	metricMnmProxmoxNodeCPUUsage            metricMnmProxmoxNodeCPUUsage
+	metricMnmProxmoxNodeDisksAge            metricMnmProxmoxNodeDisksAge
 	metricMnmProxmoxNodeInfo                metricMnmProxmoxNodeInfo
 	metricMnmProxmoxNodeIowait              metricMnmProxmoxNodeIowait
 	metricMnmProxmoxNodeKsmShared           metricMnmProxmoxNodeKsmShared
@@ -4154,6 +4212,7 @@ func NewMetricsBuilder(mbc MetricsBuilderConfig, settings receiver.Settings, opt
 		metricMnmProxmoxNodeCPUMhz:              newMetricMnmProxmoxNodeCPUMhz(mbc.Metrics.MnmProxmoxNodeCPUMhz),
 		metricMnmProxmoxNodeCPUSockets:          newMetricMnmProxmoxNodeCPUSockets(mbc.Metrics.MnmProxmoxNodeCPUSockets),
 		metricMnmProxmoxNodeCPUUsage:            newMetricMnmProxmoxNodeCPUUsage(mbc.Metrics.MnmProxmoxNodeCPUUsage),
+		metricMnmProxmoxNodeDisksAge:            newMetricMnmProxmoxNodeDisksAge(mbc.Metrics.MnmProxmoxNodeDisksAge),
 		metricMnmProxmoxNodeInfo:                newMetricMnmProxmoxNodeInfo(mbc.Metrics.MnmProxmoxNodeInfo),
 		metricMnmProxmoxNodeIowait:              newMetricMnmProxmoxNodeIowait(mbc.Metrics.MnmProxmoxNodeIowait),
 		metricMnmProxmoxNodeKsmShared:           newMetricMnmProxmoxNodeKsmShared(mbc.Metrics.MnmProxmoxNodeKsmShared),
@@ -4300,6 +4359,7 @@ func (mb *MetricsBuilder) EmitForResource(options ...ResourceMetricsOption) {
 	mb.metricMnmProxmoxNodeCPUMhz.emit(ils.Metrics())
 	mb.metricMnmProxmoxNodeCPUSockets.emit(ils.Metrics())
 	mb.metricMnmProxmoxNodeCPUUsage.emit(ils.Metrics())
+	mb.metricMnmProxmoxNodeDisksAge.emit(ils.Metrics())
 	mb.metricMnmProxmoxNodeInfo.emit(ils.Metrics())
 	mb.metricMnmProxmoxNodeIowait.emit(ils.Metrics())
 	mb.metricMnmProxmoxNodeKsmShared.emit(ils.Metrics())
@@ -4513,6 +4573,11 @@ func (mb *MetricsBuilder) RecordMnmProxmoxNodeCPUSocketsDataPoint(ts pcommon.Tim
 // RecordMnmProxmoxNodeCPUUsageDataPoint adds a data point to mnm.proxmox.node.cpu_usage metric.
 func (mb *MetricsBuilder) RecordMnmProxmoxNodeCPUUsageDataPoint(ts pcommon.Timestamp, val float64, nodeAttributeValue string) {
 	mb.metricMnmProxmoxNodeCPUUsage.recordDataPoint(mb.startTime, ts, val, nodeAttributeValue)
+}
+
+// RecordMnmProxmoxNodeDisksAgeDataPoint adds a data point to mnm.proxmox.node.disks_age metric.
+func (mb *MetricsBuilder) RecordMnmProxmoxNodeDisksAgeDataPoint(ts pcommon.Timestamp, val int64, nodeAttributeValue string) {
+	mb.metricMnmProxmoxNodeDisksAge.recordDataPoint(mb.startTime, ts, val, nodeAttributeValue)
 }
 
 // RecordMnmProxmoxNodeInfoDataPoint adds a data point to mnm.proxmox.node.info metric.

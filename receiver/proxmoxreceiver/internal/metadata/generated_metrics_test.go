@@ -155,6 +155,9 @@ func TestMetricsBuilder(t *testing.T) {
 			mb.RecordMnmProxmoxNodeCPUUsageDataPoint(ts, 1, "node-val")
 			defaultMetricsCount++
 			allMetricsCount++
+			mb.RecordMnmProxmoxNodeDisksAgeDataPoint(ts, 1, "node-val")
+			defaultMetricsCount++
+			allMetricsCount++
 			mb.RecordMnmProxmoxNodeInfoDataPoint(ts, 1, "node-val", "kernel_version-val", "pve_version-val")
 			defaultMetricsCount++
 			allMetricsCount++
@@ -863,6 +866,21 @@ func TestMetricsBuilder(t *testing.T) {
 					assert.Equal(t, ts, dp.Timestamp())
 					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
 					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+				case "mnm.proxmox.node.disks_age":
+					assert.False(t, validatedMetrics["mnm.proxmox.node.disks_age"], "Found a duplicate in the metrics slice: mnm.proxmox.node.disks_age")
+					validatedMetrics["mnm.proxmox.node.disks_age"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Age of the last good /nodes/{node}/disks/list answer, whose values the disk metrics report. Normally below disk_refresh_interval; above it the refresh is failing and is retried with back-off; past twice disk_refresh_interval the node's disks read health unknown. Absent until the node first answers and while it is offline.", mi.Description())
+					assert.Equal(t, "s", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
 					nodeAttrVal, ok := dp.Attributes().Get("node")
 					assert.True(t, ok)
 					assert.Equal(t, "node-val", nodeAttrVal.Str())
