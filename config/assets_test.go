@@ -353,6 +353,7 @@ var wantAlerts = []string{
 	"ProxmoxZFSPoolAlmostFull",
 	"ProxmoxZFSPoolFullIn30Days",
 	"ProxmoxDiskSMARTFailing",
+	"ProxmoxDiskSMARTDataStale",
 	"ProxmoxDiskWearoutHigh",
 	"ProxmoxNodeOffline",
 	"ProxmoxStorageAlmostFull",
