@@ -7,6 +7,9 @@
 //
 //	mnm-controller-sim -listen 127.0.0.1:8080 -secret s3cret -ready-file /tmp/sim.addr
 //
+// -max-endpoints and -max-hostname-length give it a real controller's limits
+// (413 for larger requests; 500 for a hostname longer than its column).
+//
 // The secret may come from MNM_CONTROLLER_SECRET instead of -secret.
 package main // import "github.com/mnm-net/otelcol-mnm/cmd/mnm-controller-sim"
 
@@ -44,6 +47,8 @@ func run(ctx context.Context, args []string, out io.Writer, getenv func(string) 
 	listen := fs.String("listen", "127.0.0.1:8080", "loopback address to listen on (port 0 picks a free port)")
 	secret := fs.String("secret", "", "shared secret of the mnm_token cookie (default: $"+secretEnv+")")
 	readyFile := fs.String("ready-file", "", "file to write the base URL to once listening")
+	maxEndpoints := fs.Int("max-endpoints", 0, "answer 413 to a request with more endpoints (0: no limit)")
+	maxHostname := fs.Int("max-hostname-length", 0, "answer 500, storing nothing, to a request holding a longer hostname, like a too short database column (0: no limit)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -52,6 +57,9 @@ func run(ctx context.Context, args []string, out io.Writer, getenv func(string) 
 	}
 	if *secret == "" {
 		return fmt.Errorf("a secret is required: pass -secret or set %s", secretEnv)
+	}
+	if *maxEndpoints < 0 || *maxHostname < 0 {
+		return errors.New("-max-endpoints and -max-hostname-length must not be negative (0: no limit)")
 	}
 	if err := checkLoopback(*listen); err != nil {
 		return err
@@ -64,7 +72,9 @@ func run(ctx context.Context, args []string, out io.Writer, getenv func(string) 
 		fmt.Fprintf(out, time.Now().Format("15:04:05")+" "+format+"\n", a...)
 	}
 	handler := controllersim.New(controllersim.Config{
-		Secret: *secret,
+		Secret:            *secret,
+		MaxEndpoints:      *maxEndpoints,
+		MaxHostnameLength: *maxHostname,
 		OnUpsert: func(s controllersim.Summary) {
 			printf("upsert source=%s change_source=%s endpoints=%d new=%d updated=%d unchanged=%d skipped=%d",
 				s.Source, s.ChangeSource, s.Endpoints, s.New, s.Updated, s.Unchanged, s.Skipped)

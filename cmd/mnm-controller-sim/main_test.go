@@ -78,6 +78,7 @@ func TestRunRejectsBadFlags(t *testing.T) {
 	}{
 		{name: "no secret", args: []string{"-listen", "127.0.0.1:0"}, want: "a secret is required"},
 		{name: "not loopback", args: []string{"-listen", "0.0.0.0:0", "-secret", "s"}, want: "only loopback addresses are allowed"},
+		{name: "negative limit", args: []string{"-listen", "127.0.0.1:0", "-secret", "s", "-max-endpoints", "-1"}, want: "must not be negative"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -86,4 +87,46 @@ func TestRunRejectsBadFlags(t *testing.T) {
 			assert.Contains(t, err.Error(), tt.want)
 		})
 	}
+}
+
+func TestRunLimits(t *testing.T) {
+	ready := filepath.Join(t.TempDir(), "ready")
+	out := &testutil.SyncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-listen", "127.0.0.1:0", "-ready-file", ready, "-secret", "s",
+			"-max-endpoints", "1", "-max-hostname-length", "3"}, out, func(string) string { return "" })
+	}()
+	var baseURL string
+	require.Eventually(t, func() bool {
+		b, err := os.ReadFile(ready)
+		baseURL = strings.TrimSpace(string(b))
+		return err == nil && baseURL != ""
+	}, 10*time.Second, 10*time.Millisecond)
+
+	ep := func(mac, hostname string) string {
+		return `{"mac":"` + mac + `","ip":null,"additional_ips":[],"hostname":"` + hostname + `","classification":"","device_name":"pve1","switch_port":"vmbr0","vlan":0,"last_seen":"2026-11-22T13:00:00Z"}`
+	}
+	send := func(eps ...string) int {
+		body := `{"source":"proxmox","change_source":"proxmox","endpoints":[` + strings.Join(eps, ",") + `]}`
+		req, err := http.NewRequest(http.MethodPost, baseURL+controllersim.UpsertPath, strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		req.AddCookie(&http.Cookie{Name: controllersim.CookieName, Value: controllersim.Token("s", time.Now())})
+		client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+		resp, err := client.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	assert.Equal(t, http.StatusRequestEntityTooLarge, send(ep("BC:24:11:00:00:01", "a"), ep("BC:24:11:00:00:02", "b")))
+	assert.Equal(t, http.StatusInternalServerError, send(ep("BC:24:11:00:00:01", "abcd")))
+	assert.Equal(t, http.StatusOK, send(ep("BC:24:11:00:00:01", "abc")))
+
+	cancel()
+	require.NoError(t, <-done)
+	assert.Contains(t, out.String(), "rejected status=413")
+	assert.Contains(t, out.String(), "rejected status=500")
+	assert.Contains(t, out.String(), "upsert source=proxmox change_source=proxmox endpoints=1 new=1")
 }

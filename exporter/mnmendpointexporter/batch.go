@@ -17,10 +17,26 @@ type recordRef struct {
 	resource, scope, record int
 }
 
+// entryState is where an entry stands in its export.
+type entryState int
+
+const (
+	// statePending: not delivered yet; handed back on a retryable error.
+	statePending entryState = iota
+	// stateDelivered: the controller accepted it.
+	stateDelivered
+	// stateRejected: refused for good, counted and logged; never retried.
+	stateRejected
+)
+
 // entry is one endpoint to send and the records merged into it.
 type entry struct {
 	endpoint endpoint
-	refs     []recordRef
+	// seen is the full-precision time of the record that endpoint comes
+	// from; the newest record of a key wins.
+	seen  time.Time
+	refs  []recordRef
+	state entryState
 }
 
 // batch is the content of one upsert request.
@@ -30,20 +46,13 @@ type batch struct {
 	entries      []*entry
 }
 
-func (b *batch) request() upsertRequest {
-	req := upsertRequest{Source: b.source, ChangeSource: b.changeSource, Endpoints: make([]endpoint, len(b.entries))}
-	for i, e := range b.entries {
+// request is the upsert of part, a slice of b's entries.
+func (b *batch) request(part []*entry) upsertRequest {
+	req := upsertRequest{Source: b.source, ChangeSource: b.changeSource, Endpoints: make([]endpoint, len(part))}
+	for i, e := range part {
 		req.Endpoints[i] = e.endpoint
 	}
 	return req
-}
-
-func (b *batch) refs() []recordRef {
-	var refs []recordRef
-	for _, e := range b.entries {
-		refs = append(refs, e.refs...)
-	}
-	return refs
 }
 
 // droppedRecord is a record that cannot be sent.
@@ -54,7 +63,8 @@ type droppedRecord struct {
 }
 
 // planBatches maps every record and groups the endpoints per source, merging
-// records with the same key (last wins, at the position of the first), then
+// records with the same key: the newest record wins by its timestamp (see
+// recordTime; on a tie the later one), at the position of the first. It then
 // cuts each source's endpoints into batches of at most maxBatchSize.
 func planBatches(ld plog.Logs, cfg *Config, now time.Time) ([]*batch, []droppedRecord) {
 	type group struct {
@@ -84,12 +94,18 @@ func planBatches(ld plog.Logs, cfg *Config, now time.Time) ([]*batch, []droppedR
 					groups[source] = g
 					sources = append(sources, source)
 				}
+				seen := recordTime(lr, now)
 				if e, ok := g.byKey[ep.key()]; ok {
-					e.endpoint = ep
+					// An older record never replaces a newer one, whatever
+					// their order in the export (e.g. two snapshots merged
+					// by a processor).
+					if !seen.Before(e.seen) {
+						e.endpoint, e.seen = ep, seen
+					}
 					e.refs = append(e.refs, ref)
 					continue
 				}
-				e := &entry{endpoint: ep, refs: []recordRef{ref}}
+				e := &entry{endpoint: ep, seen: seen, refs: []recordRef{ref}}
 				g.byKey[ep.key()] = e
 				g.order = append(g.order, e)
 			}

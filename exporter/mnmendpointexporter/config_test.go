@@ -32,6 +32,8 @@ func TestCreateDefaultConfig(t *testing.T) {
 	assert.Equal(t, 30*time.Second, cfg.ClientConfig.Timeout)
 	assert.Equal(t, 500, cfg.MaxBatchSize)
 	assert.True(t, cfg.QueueConfig.HasValue(), "sending_queue is enabled by default")
+	assert.Equal(t, 1, cfg.QueueConfig.Get().NumConsumers, "one consumer: snapshots reach the controller in order")
+	assert.False(t, cfg.QueueConfig.Get().Batch.HasValue(), "no exporterhelper batching")
 	assert.True(t, cfg.RetryConfig.Enabled, "retry_on_failure is enabled by default")
 	// Without endpoint and secret the default is not usable on its own.
 	require.Error(t, confmap.Validate(cfg))
@@ -44,7 +46,7 @@ func TestLoadConfig(t *testing.T) {
 	storageID := component.MustNewID("file_storage")
 	fullQueue := exporterhelper.NewDefaultQueueConfig()
 	fullQueue.QueueSize = 5000
-	fullQueue.NumConsumers = 2
+	fullQueue.NumConsumers = 1
 	fullQueue.StorageID = &storageID
 
 	tests := []struct {
@@ -117,6 +119,30 @@ func TestLoadConfig(t *testing.T) {
 		assert.ErrorContains(t, err, "`max_batch_size` must be greater than 0")
 		assert.ErrorContains(t, err, "`secret` is required")
 	})
+
+	t.Run("parallel", func(t *testing.T) {
+		cfg := NewFactory().CreateDefaultConfig()
+		sub, err := cm.Sub(component.NewIDWithName(metadata.Type, "parallel").String())
+		require.NoError(t, err)
+		require.NoError(t, sub.Unmarshal(cfg))
+		err = confmap.Validate(cfg)
+		require.Error(t, err)
+		assert.ErrorContains(t, err, "`sending_queue.num_consumers` must be 1, got 4: the controller records every change in its history")
+		assert.ErrorContains(t, err, "`sending_queue.batch` is not supported")
+		assert.ErrorContains(t, err, "`timeout` must be positive, got 0s")
+	})
+
+	t.Run("credentials_in_url", func(t *testing.T) {
+		cfg := NewFactory().CreateDefaultConfig()
+		sub, err := cm.Sub(component.NewIDWithName(metadata.Type, "credentials_in_url").String())
+		require.NoError(t, err)
+		require.NoError(t, sub.Unmarshal(cfg))
+		err = confmap.Validate(cfg)
+		require.Error(t, err)
+		assert.ErrorContains(t, err, "`endpoint` \"https://nautobot.example.com/base\" must be the controller's base URL only, without userinfo (user:password@) or a query string (?...) or a fragment (#...)")
+		assert.NotContains(t, err.Error(), "hunter2")
+		assert.NotContains(t, err.Error(), "token=abc")
+	})
 }
 
 func TestValidate(t *testing.T) {
@@ -133,10 +159,32 @@ func TestValidate(t *testing.T) {
 	}{
 		{name: "valid", mutate: func(*Config) {}},
 		{name: "http is fine", mutate: func(c *Config) { c.ClientConfig.Endpoint = "http://127.0.0.1:8080/base/" }},
+		{name: "query string", mutate: func(c *Config) { c.ClientConfig.Endpoint = "https://nautobot.example.com/?x=1" },
+			wantErr: []string{"`endpoint` \"https://nautobot.example.com/\" must be the controller's base URL only, without a query string (?...)", "set `endpoint: https://nautobot.example.com/`"}},
+		{name: "empty query string", mutate: func(c *Config) { c.ClientConfig.Endpoint = "https://nautobot.example.com?" },
+			wantErr: []string{"without a query string"}},
+		{name: "fragment", mutate: func(c *Config) { c.ClientConfig.Endpoint = "https://nautobot.example.com/mnm#x" },
+			wantErr: []string{"`endpoint` \"https://nautobot.example.com/mnm\" must be the controller's base URL only, without a fragment (#...)"}},
+		{name: "userinfo", mutate: func(c *Config) { c.ClientConfig.Endpoint = "https://admin:s3cr3t@nautobot.example.com" },
+			wantErr: []string{"without userinfo (user:password@)", "pass credentials with `secret`, `headers` or `auth`"}},
+		{name: "userinfo without password", mutate: func(c *Config) { c.ClientConfig.Endpoint = "https://admin@nautobot.example.com" },
+			wantErr: []string{"without userinfo"}},
+		{name: "zero timeout", mutate: func(c *Config) { c.ClientConfig.Timeout = 0 },
+			wantErr: []string{"`timeout` must be positive, got 0s", "default of 30s"}},
+		{name: "negative timeout", mutate: func(c *Config) { c.ClientConfig.Timeout = -time.Second },
+			wantErr: []string{"`timeout` must be positive, got -1s"}},
+		{name: "one consumer", mutate: func(c *Config) { c.QueueConfig.Get().NumConsumers = 1 }},
+		{name: "two consumers", mutate: func(c *Config) { c.QueueConfig.Get().NumConsumers = 2 },
+			wantErr: []string{"`sending_queue.num_consumers` must be 1, got 2", "older inventory snapshot after a newer one"}},
+		{name: "exporterhelper batching", mutate: func(c *Config) {
+			c.QueueConfig.Get().Batch = configoptional.Some(exporterhelper.BatchConfig{FlushTimeout: time.Second, Sizer: c.QueueConfig.Get().Sizer})
+		}, wantErr: []string{"`sending_queue.batch` is not supported"}},
+		{name: "queue disabled", mutate: func(c *Config) { c.QueueConfig = configoptional.None[exporterhelper.QueueBatchConfig]() }},
 		{name: "no endpoint", mutate: func(c *Config) { c.ClientConfig.Endpoint = "" }, wantErr: []string{"`endpoint` is required"}},
 		{name: "no scheme", mutate: func(c *Config) { c.ClientConfig.Endpoint = "nautobot.example.com" }, wantErr: []string{"must start with http:// or https://"}},
 		{name: "no host", mutate: func(c *Config) { c.ClientConfig.Endpoint = "https://" }, wantErr: []string{"has no host"}},
 		{name: "unparsable", mutate: func(c *Config) { c.ClientConfig.Endpoint = "http://[::1" }, wantErr: []string{"is not a valid URL"}},
+		{name: "unparsable with a password", mutate: func(c *Config) { c.ClientConfig.Endpoint = "http://u:hunter2@[::1" }, wantErr: []string{"`endpoint` is not a valid URL: missing ']' in host"}},
 		{name: "negative batch", mutate: func(c *Config) { c.MaxBatchSize = -1 }, wantErr: []string{"`max_batch_size` must be greater than 0, got -1"}},
 		{name: "no secret", mutate: func(c *Config) { c.Secret = "" }, wantErr: []string{"`secret` is required", "NAUTOBOT_SECRET_KEY"}},
 		{name: "authorization header instead", mutate: func(c *Config) {
@@ -165,6 +213,9 @@ func TestValidate(t *testing.T) {
 			require.Error(t, err)
 			for _, want := range tt.wantErr {
 				assert.ErrorContains(t, err, want)
+			}
+			for _, secret := range []string{"s3cr3t", "hunter2"} {
+				assert.NotContains(t, err.Error(), secret)
 			}
 		})
 	}

@@ -5,9 +5,12 @@ package mnmendpointexporter // import "github.com/mnm-net/otelcol-mnm/exporter/m
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"net/http"
+	"net/url"
 	"runtime"
+	"strings"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -15,7 +18,6 @@ import (
 	"go.uber.org/zap"
 
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/pdata/plog"
 
@@ -31,6 +33,12 @@ type endpointExporter struct {
 	telemetry *metadata.TelemetryBuilder
 	transport *upsertClient
 	now       func() time.Time
+
+	// mu makes exports run one at a time and guards the fields below.
+	mu sync.Mutex
+	// adviseBatchSizeDone: the advice to lower max_batch_size after a 413
+	// was logged.
+	adviseBatchSizeDone bool
 }
 
 func newEndpointExporter(cfg *Config, set exporter.Settings) (*endpointExporter, error) {
@@ -56,9 +64,18 @@ func newEndpointExporter(cfg *Config, set exporter.Settings) (*endpointExporter,
 func (e *endpointExporter) start(ctx context.Context, host component.Host) error {
 	client, err := e.cfg.ClientConfig.ToClient(ctx, host.GetExtensions(), e.settings)
 	if err != nil {
-		return fmt.Errorf("building the HTTP client for `endpoint` %q: %w", e.cfg.ClientConfig.Endpoint, err)
+		return fmt.Errorf("building the HTTP client for %s: %w", e.transport.logURL, err)
 	}
+	// Never follow a redirect: a 302/303 turns the POST into a GET (a login
+	// page's 200 would pass for a delivery), a 307/308 re-sends the body and
+	// the mnm_token cookie, possibly over http:// or, with the configured
+	// headers (Authorization), to another host. A 3xx is an error instead.
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	e.transport.client = client
+	if u, parseErr := url.Parse(e.cfg.ClientConfig.Endpoint); parseErr == nil && strings.EqualFold(u.Scheme, "http") {
+		e.logger.Warn("`endpoint` is plain http://: the controller secret's mnm_token cookie (and any credentials in `headers` or from `auth`) travels in clear text, and anyone on the path can replay the token for 24 h; use https:// unless the controller is on this host",
+			zap.String("endpoint", e.transport.logURL))
+	}
 	return nil
 }
 
@@ -69,61 +86,38 @@ func (e *endpointExporter) shutdown(context.Context) error {
 	return nil
 }
 
-// pushLogs sends the records as one or more upsert requests. A content error
-// (permanent, e.g. 422) rejects only its batch and the following batches are
-// still tried; a credentials error stops everything; a retryable error stops
-// and hands back only the records not yet delivered so that a retry does not
-// resend what the controller already has.
+// pushLogs sends the records as one or more upsert requests (see exportRun
+// for what happens when the controller refuses one).
 //
-// Failures are returned, not logged: exporterhelper logs the returned error
-// once, and its text names the source, the number of endpoints, the HTTP
-// status and the controller's message.
+// Refusals of whole batches are returned, not logged: exporterhelper logs the
+// returned error once, and its text names the source, the number of
+// endpoints, the HTTP status and the controller's message. An endpoint
+// dropped on its own is logged by the exporter instead, once, with its MAC:
+// returning it would make exporterhelper report the whole export as failed.
+//
+// Exports are sent one at a time, each completely before the next: with the
+// single queue consumer that Validate enforces, the controller applies the
+// snapshots in the order they were taken.
 func (e *endpointExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+
 	batches, dropped := planBatches(ld, e.cfg, e.now())
 	e.recordDropped(ctx, dropped)
 
-	var permanentErrs []error
-	for i, b := range batches {
-		e.logger.Debug("sending endpoints to the controller",
-			zap.String("url", e.transport.logURL), zap.String("source", b.source), zap.Int("endpoints", len(b.entries)))
-		reply, err := e.transport.upsert(ctx, b.request(), e.now())
-		if err == nil {
-			e.recordResults(context.WithoutCancel(ctx), b, reply)
-			continue
-		}
-		if !consumererror.IsPermanent(err) {
-			// Earlier permanent errors are not joined in: that would make the
-			// whole error permanent and stop the retry.
-			var pending []recordRef
-			for _, rest := range batches[i:] {
-				pending = append(pending, rest.refs()...)
-			}
-			return consumererror.NewLogs(err, selectRecords(ld, pending))
-		}
-		e.telemetry.ExporterMnmendpointEndpointsRejected.Add(ctx, int64(len(b.entries)), metric.WithAttributes(attribute.String("source", b.source)))
-		// Debug only: the error is returned, and exporterhelper logs it.
-		e.logger.Debug("controller rejected a batch of endpoints; it will not be retried",
-			zap.String("source", b.source), zap.Int("endpoints", len(b.entries)), zap.Error(err))
-		permanentErrs = append(permanentErrs, err)
-		if errors.Is(err, errCredentialsRejected) {
-			for _, rest := range batches[i+1:] {
-				e.telemetry.ExporterMnmendpointEndpointsRejected.Add(ctx, int64(len(rest.entries)), metric.WithAttributes(attribute.String("source", rest.source)))
-			}
+	x := e.newExportRun(ctx)
+	for _, b := range batches {
+		if x.deliver(b, b.entries) {
 			break
 		}
 	}
-	// A permanent error is preserved by errors.Join's Unwrap.
-	return errors.Join(permanentErrs...)
+	return x.finish(ld, batches)
 }
 
-// recordResults counts the upserted endpoints of b by the action the
-// controller reported. An unreadable answer is counted as action "unknown":
-// the data was accepted (2xx), only the detail is missing.
-func (e *endpointExporter) recordResults(ctx context.Context, b *batch, reply upsertReply) {
-	if reply.unreadable != nil {
-		e.logger.Debug("controller accepted the endpoints but its answer could not be read",
-			zap.String("source", b.source), zap.Error(reply.unreadable))
-	}
+// recordResults counts the n endpoints of b the controller accepted by the
+// action it reported; an endpoint without a result, or whose result has no
+// action, is counted as "unknown".
+func (e *endpointExporter) recordResults(ctx context.Context, b *batch, n int, reply upsertReply) {
 	counts := map[string]int64{}
 	for _, r := range reply.response.Results {
 		action := r.Action
@@ -132,7 +126,7 @@ func (e *endpointExporter) recordResults(ctx context.Context, b *batch, reply up
 		}
 		counts[action]++
 	}
-	if missing := int64(len(b.entries) - len(reply.response.Results)); missing > 0 {
+	if missing := int64(n - len(reply.response.Results)); missing > 0 {
 		counts["unknown"] += missing
 	}
 	for action, n := range counts {

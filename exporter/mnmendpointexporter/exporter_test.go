@@ -149,31 +149,44 @@ func TestNoCookieWithoutSecret(t *testing.T) {
 }
 
 func TestErrorResponses(t *testing.T) {
+	type outcome int
+	const (
+		delivered outcome = iota
+		// dropped: the export succeeds, the one endpoint is dropped,
+		// counted and logged by the exporter.
+		dropped
+		permanent
+		retryable
+	)
 	tests := []struct {
 		name       string
 		status     int
 		header     map[string]string
 		body       string
-		permanent  bool
+		want       outcome
 		throttle   string // expected "Throttle (<delay>)" prefix, if any
 		wantErrMsg string
 	}{
-		{name: "200", status: 200, body: `{"results":[]}`},
-		{name: "204", status: 204},
-		{name: "400 detail", status: 400, body: `{"detail":"endpoints[0].mac is bad"}`, permanent: true, wantErrMsg: "HTTP 400 to the upsert of 1 endpoints of source \"proxmox\": endpoints[0].mac is bad"},
-		{name: "401", status: 401, body: `{"detail":"expired mnm_token"}`, permanent: true, wantErrMsg: "controller rejected the credentials: check that `secret` matches the controller's NAUTOBOT_SECRET_KEY"},
-		{name: "403", status: 403, body: `{"error":"forbidden"}`, permanent: true, wantErrMsg: "(HTTP 403: forbidden)"},
-		{name: "404 text", status: 404, body: "no such route", permanent: true, wantErrMsg: "no such route"},
-		{name: "413", status: 413, body: `{"message":"too large"}`, permanent: true, wantErrMsg: "too large"},
-		{name: "422 list detail", status: 422, body: `{"detail":[{"loc":["body","endpoints",0],"msg":"bad"}]}`, permanent: true, wantErrMsg: `[{"loc":["body","endpoints",0],"msg":"bad"}]`},
-		{name: "408", status: 408, wantErrMsg: "HTTP 408"},
-		{name: "429 without Retry-After", status: 429, wantErrMsg: "HTTP 429"},
-		{name: "429 Retry-After seconds", status: 429, header: map[string]string{"Retry-After": "7"}, throttle: "Throttle (7s)"},
-		{name: "503 Retry-After", status: 503, header: map[string]string{"Retry-After": "1"}, throttle: "Throttle (1s)"},
-		{name: "503 bad Retry-After", status: 503, header: map[string]string{"Retry-After": "soon"}, wantErrMsg: "HTTP 503"},
-		{name: "500", status: 500, body: "<html>oops</html>", wantErrMsg: "<html>oops</html>"},
-		{name: "502", status: 502, wantErrMsg: "(empty body)"},
-		{name: "504", status: 504, wantErrMsg: "HTTP 504"},
+		{name: "200", status: 200, body: `{"results":[]}`, want: delivered},
+		{name: "204 is not the controller's answer", status: 204, want: retryable, wantErrMsg: "not with its JSON answer"},
+		{name: "200 html", status: 200, body: "<html>login</html>", want: retryable, wantErrMsg: proxyHint},
+		{name: "400 detail", status: 400, body: `{"detail":"endpoints[0].mac is bad"}`, want: dropped, wantErrMsg: "HTTP 400 to the upsert of 1 endpoints of source \"proxmox\": endpoints[0].mac is bad"},
+		{name: "401", status: 401, body: `{"detail":"expired mnm_token"}`, want: permanent, wantErrMsg: "controller rejected the credentials: check that `secret` matches the controller's NAUTOBOT_SECRET_KEY"},
+		{name: "403", status: 403, body: `{"error":"forbidden"}`, want: permanent, wantErrMsg: "(HTTP 403: forbidden)"},
+		{name: "404 text", status: 404, body: "no such route", want: permanent, wantErrMsg: "no such route"},
+		{name: "413", status: 413, body: `{"message":"too large"}`, want: dropped, wantErrMsg: "too large"},
+		{name: "409", status: 409, body: `{"detail":"conflict"}`, want: dropped, wantErrMsg: "HTTP 409"},
+		{name: "422 list detail", status: 422, body: `{"detail":[{"loc":["body","endpoints",0],"msg":"bad"}]}`, want: dropped, wantErrMsg: `[{"loc":["body","endpoints",0],"msg":"bad"}]`},
+		{name: "408", status: 408, want: retryable, wantErrMsg: "HTTP 408"},
+		{name: "429 without Retry-After", status: 429, want: retryable, wantErrMsg: "HTTP 429"},
+		{name: "429 Retry-After seconds", status: 429, header: map[string]string{"Retry-After": "7"}, want: retryable, throttle: "Throttle (7s)"},
+		{name: "503 Retry-After", status: 503, header: map[string]string{"Retry-After": "1"}, want: retryable, throttle: "Throttle (1s)"},
+		{name: "503 bad Retry-After", status: 503, header: map[string]string{"Retry-After": "soon"}, want: retryable, wantErrMsg: "HTTP 503"},
+		// Nothing of the export was accepted: the controller is broken, not
+		// the endpoint.
+		{name: "500", status: 500, body: "<html>oops</html>", want: retryable, wantErrMsg: "<html>oops</html>"},
+		{name: "502", status: 502, want: retryable, wantErrMsg: "(empty body)"},
+		{name: "504", status: 504, want: retryable, wantErrMsg: "HTTP 504"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -186,14 +199,27 @@ func TestErrorResponses(t *testing.T) {
 			}))
 			defer srv.Close()
 
-			exp := startExporter(t, testConfig(srv.URL), nopSettings())
+			core, logs := observer.New(zapcore.DebugLevel)
+			set := nopSettings()
+			set.Logger = zap.New(core)
+			exp := startExporter(t, testConfig(srv.URL), set)
 			err := exp.pushLogs(context.Background(), logsOf(rec{mac: "BC:24:11:C3:C7:41"}))
-			if tt.status < 300 {
+			refused := logs.FilterMessage("controller refused an endpoint; it is dropped and will not be retried").All()
+			switch tt.want {
+			case delivered:
 				require.NoError(t, err)
+				assert.Empty(t, refused)
+				return
+			case dropped:
+				require.NoError(t, err, "the endpoint is dropped on its own; the export is done")
+				require.Len(t, refused, 1)
+				assert.Equal(t, "BC:24:11:C3:C7:41", refused[0].ContextMap()["mac"])
+				assert.Contains(t, refused[0].ContextMap()["error"], tt.wantErrMsg)
 				return
 			}
+			assert.Empty(t, refused)
 			require.Error(t, err)
-			assert.Equal(t, tt.permanent, consumererror.IsPermanent(err), "IsPermanent: %v", err)
+			assert.Equal(t, tt.want == permanent, consumererror.IsPermanent(err), "IsPermanent: %v", err)
 			if tt.throttle != "" {
 				assert.True(t, strings.HasPrefix(err.Error(), tt.throttle), err.Error())
 			} else {
@@ -201,6 +227,11 @@ func TestErrorResponses(t *testing.T) {
 			}
 			if tt.wantErrMsg != "" {
 				assert.ErrorContains(t, err, tt.wantErrMsg)
+			}
+			if tt.want == retryable {
+				var logsErr consumererror.Logs
+				require.ErrorAs(t, err, &logsErr)
+				assert.Equal(t, 1, logsErr.Data().LogRecordCount(), "the endpoint goes back to the retry")
 			}
 		})
 	}
@@ -412,7 +443,8 @@ func TestPermanentBatchErrorDoesNotStopOtherBatches(t *testing.T) {
 	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
 
 	ctrl := controllersim.New(controllersim.Config{Secret: testSecret})
-	handler, count := failingNth(1, http.StatusUnprocessableEntity, ctrl)
+	// 404 refuses the request itself: the batch is rejected without a split.
+	handler, count := failingNth(1, http.StatusNotFound, ctrl)
 	srv := httptest.NewServer(schemaChecked(t, handler))
 	defer srv.Close()
 
@@ -427,8 +459,12 @@ func TestPermanentBatchErrorDoesNotStopOtherBatches(t *testing.T) {
 	assert.Equal(t, int64(3), count.Load())
 	assert.Len(t, ctrl.Endpoints(), 3)
 	metadatatest.AssertEqualExporterMnmendpointEndpointsRejected(t, tel, []metricdata.DataPoint[int64]{
-		{Value: 2, Attributes: attribute.NewSet(attribute.String("source", "proxmox"))},
+		{Value: 2, Attributes: rejectedAttrs("proxmox", rejectRequest, 404)},
 	}, metricdatatest.IgnoreTimestamp())
+}
+
+func rejectedAttrs(source, reason string, status int) attribute.Set {
+	return attribute.NewSet(attribute.String("source", source), attribute.String("reason", reason), attribute.Int(attrStatus, status))
 }
 
 // TestRejectedBatchNotLoggedAsError: pushLogs returns the permanent error of
@@ -440,7 +476,7 @@ func TestRejectedBatchNotLoggedAsError(t *testing.T) {
 	set.Logger = zap.New(core)
 
 	ctrl := controllersim.New(controllersim.Config{Secret: testSecret})
-	handler, _ := failingNth(1, http.StatusUnprocessableEntity, ctrl)
+	handler, _ := failingNth(1, http.StatusNotFound, ctrl)
 	srv := httptest.NewServer(schemaChecked(t, handler))
 	defer srv.Close()
 	cfg := testConfig(srv.URL)
@@ -450,11 +486,11 @@ func TestRejectedBatchNotLoggedAsError(t *testing.T) {
 	err := exp.pushLogs(context.Background(), logsOf(manyRecords(3)...))
 	require.Error(t, err)
 	assert.True(t, consumererror.IsPermanent(err))
-	assert.ErrorContains(t, err, `controller answered HTTP 422 to the upsert of 2 endpoints of source "proxmox": injected`)
+	assert.ErrorContains(t, err, `controller answered HTTP 404 to the upsert of 2 endpoints of source "proxmox": injected`)
 	assert.Len(t, ctrl.Endpoints(), 1, "the next batch is still sent")
 
 	assert.Zero(t, logs.FilterLevelExact(zapcore.ErrorLevel).Len(), "error lines: %v", logs.FilterLevelExact(zapcore.ErrorLevel).All())
-	assert.Zero(t, logs.FilterLevelExact(zapcore.WarnLevel).Len(), "warn lines: %v", logs.FilterLevelExact(zapcore.WarnLevel).All())
+	assert.Empty(t, warnLines(logs), "warn lines")
 	rejected := logs.FilterMessage("controller rejected a batch of endpoints; it will not be retried").All()
 	require.Len(t, rejected, 1)
 	assert.Equal(t, zapcore.DebugLevel, rejected[0].Level)
@@ -471,15 +507,28 @@ func TestRejectedBatchLoggedOnce(t *testing.T) {
 		name    string
 		setup   func(t *testing.T) *httptest.Server
 		wantErr []string
+		wantMAC string
 	}{
 		{
-			name: "422",
+			name: "404",
 			setup: func(t *testing.T) *httptest.Server {
 				ctrl := controllersim.New(controllersim.Config{Secret: testSecret})
-				handler, _ := failingNth(1, http.StatusUnprocessableEntity, ctrl)
+				handler, _ := failingNth(1, http.StatusNotFound, ctrl)
 				return httptest.NewServer(schemaChecked(t, handler))
 			},
-			wantErr: []string{`controller answered HTTP 422 to the upsert of 3 endpoints of source "proxmox": injected`},
+			wantErr: []string{`controller answered HTTP 404 to the upsert of 3 endpoints of source "proxmox": injected`},
+		},
+		{
+			// One endpoint refused: the exporter logs it (with its MAC), the
+			// export itself succeeds, so exporterhelper logs nothing.
+			name: "422 for one endpoint",
+			setup: func(t *testing.T) *httptest.Server {
+				ctrl := controllersim.New(controllersim.Config{Secret: testSecret})
+				handler, _ := refusingMAC(macN(1), http.StatusUnprocessableEntity, "injected", ctrl)
+				return httptest.NewServer(schemaChecked(t, handler))
+			},
+			wantErr: []string{`controller answered HTTP 422 to the upsert of 1 endpoints of source "proxmox": injected`},
+			wantMAC: macN(1),
 		},
 		{
 			name: "401",
@@ -514,6 +563,9 @@ func TestRejectedBatchLoggedOnce(t *testing.T) {
 			for _, want := range tt.wantErr {
 				assert.Contains(t, text, want)
 			}
+			if tt.wantMAC != "" {
+				assert.Equal(t, tt.wantMAC, errorLines[0].ContextMap()["mac"])
+			}
 		})
 	}
 }
@@ -534,7 +586,7 @@ func TestCredentialsErrorStopsAllBatches(t *testing.T) {
 	assert.ErrorContains(t, err, "invalid mnm_token signature")
 	assert.Equal(t, int64(1), ctrl.Stats().Requests, "no batch is tried after a 401")
 	metadatatest.AssertEqualExporterMnmendpointEndpointsRejected(t, tel, []metricdata.DataPoint[int64]{
-		{Value: 5, Attributes: attribute.NewSet(attribute.String("source", "proxmox"))},
+		{Value: 5, Attributes: rejectedAttrs("proxmox", rejectCredentials, 401)},
 	}, metricdatatest.IgnoreTimestamp())
 }
 
@@ -577,21 +629,53 @@ func TestSecretNeverLoggedNorInErrors(t *testing.T) {
 	cfg.Secret = secret
 	exp := startExporter(t, cfg, set)
 
+	now := time.Unix(1795000000, 0)
+	token := mintToken(secret, now)
+	exp.now = func() time.Time { return now }
+	withSecret := func(endpoint string) *Config { c := testConfig(endpoint); c.Secret = secret; return c }
+
 	var errs []error
 	errs = append(errs, exp.pushLogs(context.Background(), logsOf(rec{mac: "BC:24:11:00:00:01"}, rec{mac: "bad"})))
-	down := startExporter(t, func() *Config { c := testConfig("http://127.0.0.1:1"); c.Secret = secret; return c }(), set)
+	down := startExporter(t, withSecret("http://127.0.0.1:1"), set)
 	errs = append(errs, down.pushLogs(context.Background(), logsOf(rec{mac: "BC:24:11:00:00:01"})))
 	errs = append(errs, (&Config{Secret: secret}).Validate())
+	errs = append(errs, withSecret("https://mnm:"+secret+"@nautobot.example.com").Validate())
+	errs = append(errs, withSecret("https://nautobot.example.com/?secret="+secret).Validate())
+	errs = append(errs, withSecret("ftp://mnm:"+secret+"@nautobot.example.com").Validate())
+
+	// A redirect whose Location echoes the cookie, and a login page.
+	redirect := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, _ := r.Cookie("mnm_token")
+		w.Header().Set("Location", "/login?token="+c.Value+"&secret="+secret)
+		w.WriteHeader(http.StatusFound)
+	}))
+	defer redirect.Close()
+	redirected := startExporter(t, withSecret(redirect.URL), set)
+	redirected.now = exp.now
+	errs = append(errs, redirected.pushLogs(context.Background(), logsOf(rec{mac: "BC:24:11:00:00:01"})))
+
+	// An endpoint dropped on its own, whose refusal is logged by the exporter.
+	ctrl := controllersim.New(controllersim.Config{Secret: secret})
+	refusing, _ := refusingMAC(macN(1), http.StatusUnprocessableEntity, "refused", ctrl)
+	refusingSrv := httptest.NewServer(refusing)
+	defer refusingSrv.Close()
+	dropping := startExporter(t, withSecret(refusingSrv.URL), set)
+	require.NoError(t, dropping.pushLogs(context.Background(), logsOf(manyRecords(3)...)))
+	require.NotEmpty(t, logs.FilterMessage("controller refused an endpoint; it is dropped and will not be retried").All())
+	require.NotEmpty(t, logs.FilterMessageSnippet(clearTextWarning).All())
 
 	require.NotEmpty(t, logs.All())
 	for _, e := range logs.All() {
 		line := e.Message + fmt.Sprint(e.ContextMap())
 		assert.NotContains(t, line, secret)
+		assert.NotContains(t, line, token)
 	}
 	for _, err := range errs {
 		require.Error(t, err)
-		assert.NotContains(t, err.Error(), secret)
-		assert.NotContains(t, fmt.Sprintf("%+v", err), secret)
+		for _, s := range []string{err.Error(), fmt.Sprintf("%+v", err)} {
+			assert.NotContains(t, s, secret)
+			assert.NotContains(t, s, token)
+		}
 	}
 }
 
@@ -601,17 +685,33 @@ func TestShutdownWithoutStart(t *testing.T) {
 	require.NoError(t, exp.shutdown(context.Background()))
 }
 
-func TestUnreadableSuccessAnswerCountsUnknown(t *testing.T) {
+// TestUnusableSuccessAnswerIsNotADelivery: a 2xx that is not the
+// controller's JSON answer is retried, nothing is counted as upserted; a
+// controller answer that lacks results counts those endpoints as unknown.
+func TestUnusableSuccessAnswerIsNotADelivery(t *testing.T) {
 	tel := componenttest.NewTelemetry()
 	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	body := "OK"
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		_, _ = w.Write([]byte("OK"))
+		_, _ = w.Write([]byte(body))
 	}))
 	defer srv.Close()
 	exp := startExporter(t, testConfig(srv.URL), metadatatest.NewSettings(tel))
+
+	err := exp.pushLogs(context.Background(), logsOf(manyRecords(3)...))
+	require.Error(t, err)
+	assert.False(t, consumererror.IsPermanent(err))
+	var logsErr consumererror.Logs
+	require.ErrorAs(t, err, &logsErr)
+	assert.Equal(t, 3, logsErr.Data().LogRecordCount())
+	_, getErr := tel.GetMetric("otelcol_exporter_mnmendpoint_endpoints_upserted")
+	assert.Error(t, getErr, "nothing may be counted as upserted")
+
+	body = `{"results":[{"mac":"` + macN(0) + `","action":"new"}]}`
 	require.NoError(t, exp.pushLogs(context.Background(), logsOf(manyRecords(3)...)))
 	metadatatest.AssertEqualExporterMnmendpointEndpointsUpserted(t, tel, []metricdata.DataPoint[int64]{
-		{Value: 3, Attributes: attribute.NewSet(attribute.String("action", "unknown"), attribute.String("source", "proxmox"))},
+		{Value: 1, Attributes: attribute.NewSet(attribute.String("action", "new"), attribute.String("source", "proxmox"))},
+		{Value: 2, Attributes: attribute.NewSet(attribute.String("action", "unknown"), attribute.String("source", "proxmox"))},
 	}, metricdatatest.IgnoreTimestamp())
 }
 

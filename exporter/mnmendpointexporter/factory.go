@@ -35,10 +35,19 @@ func NewFactory() exporter.Factory {
 func createDefaultConfig() component.Config {
 	clientCfg := confighttp.NewDefaultClientConfig()
 	clientCfg.Timeout = defaultTimeout
+	queueCfg := exporterhelper.NewDefaultQueueConfig()
+	// One consumer, no exporterhelper batching: snapshots reach the
+	// controller in the order they were taken (see Config.validateQueue).
+	queueCfg.NumConsumers = 1
+	if queueCfg.Batch.HasValue() {
+		// Batching may be on by default behind a feature gate: keep its
+		// settings but off.
+		queueCfg.Batch = configoptional.Default(*queueCfg.Batch.Get())
+	}
 	return &Config{
 		ClientConfig: clientCfg,
 		MaxBatchSize: defaultMaxBatchSize,
-		QueueConfig:  configoptional.Some(exporterhelper.NewDefaultQueueConfig()),
+		QueueConfig:  configoptional.Some(queueCfg),
 		RetryConfig:  configretry.NewDefaultBackOffConfig(),
 	}
 }

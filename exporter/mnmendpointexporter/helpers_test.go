@@ -10,12 +10,16 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/config/configoptional"
@@ -200,6 +204,42 @@ func macsOf(ld plog.Logs) []string {
 				v, _ := lrs.At(k).Attributes().Get(endpointrecord.AttrMAC)
 				out = append(out, v.Str())
 			}
+		}
+	}
+	return out
+}
+
+// refusingMAC answers status with {"detail": detail} to every upsert request
+// holding mac, like a controller that cannot store that one endpoint, and
+// passes the others to next. It counts the upsert requests it sees.
+func refusingMAC(mac string, status int, detail string, next http.Handler) (http.Handler, *atomic.Int64) {
+	var count atomic.Int64
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == controllersim.UpsertPath {
+			count.Add(1)
+			body, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			if bytes.Contains(body, []byte(`"mac":"`+mac+`"`)) {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(status)
+				_, _ = w.Write([]byte(`{"detail":"` + detail + `"}`))
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	}), &count
+}
+
+// clearTextWarning is the start-up warning for a plain http:// endpoint,
+// which every test against an httptest server gets.
+const clearTextWarning = "`endpoint` is plain http://"
+
+// warnLines returns the warning lines other than clearTextWarning.
+func warnLines(logs *observer.ObservedLogs) []observer.LoggedEntry {
+	var out []observer.LoggedEntry
+	for _, e := range logs.FilterLevelExact(zapcore.WarnLevel).All() {
+		if !strings.HasPrefix(e.Message, clearTextWarning) {
+			out = append(out, e)
 		}
 	}
 	return out

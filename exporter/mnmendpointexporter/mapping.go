@@ -166,16 +166,19 @@ func additionalIPs(attrs pcommon.Map, primary netip.Addr, hasPrimary bool) []str
 	return out
 }
 
-// lastSeen is the record timestamp, else the observed timestamp, else now,
-// as RFC 3339 UTC with second precision.
+// lastSeen is recordTime as RFC 3339 UTC with second precision.
 func lastSeen(lr plog.LogRecord, now time.Time) string {
+	return recordTime(lr, now).UTC().Truncate(time.Second).Format(time.RFC3339)
+}
+
+// recordTime is the record timestamp, else the observed timestamp, else now.
+func recordTime(lr plog.LogRecord, now time.Time) time.Time {
 	ts := lr.Timestamp()
 	if ts == 0 {
 		ts = lr.ObservedTimestamp()
 	}
-	t := now
-	if ts != 0 {
-		t = ts.AsTime()
+	if ts == 0 {
+		return now
 	}
-	return t.UTC().Truncate(time.Second).Format(time.RFC3339)
+	return ts.AsTime()
 }

@@ -26,6 +26,10 @@ func TestRetryAfter(t *testing.T) {
 		{value: "soon", ok: false},
 		{value: now.Add(90 * time.Second).Format(http.TimeFormat), want: 90 * time.Second, ok: true},
 		{value: now.Add(-time.Hour).Format(http.TimeFormat), want: 0, ok: true},
+		{value: "300", want: 5 * time.Minute, ok: true},
+		{value: "301", want: maxRetryAfter, ok: true},
+		{value: "99999999999999999", want: maxRetryAfter, ok: true},
+		{value: now.Add(48 * time.Hour).Format(http.TimeFormat), want: maxRetryAfter, ok: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.value, func(t *testing.T) {

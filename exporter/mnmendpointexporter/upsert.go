@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -53,19 +54,25 @@ func newUpsertClient(endpoint string, secret configopaque.String, userAgent stri
 
 // upsertReply is the controller's answer to an accepted (2xx) upsert.
 type upsertReply struct {
-	// response is the decoded answer: what could be decoded of it when
-	// unreadable is set (nothing for a syntax error, the well-typed fields
-	// for a type error).
 	response upsertResponse
-	// unreadable tells why the answer could not be read or decoded. The
-	// endpoints were accepted all the same: only the per-endpoint detail is
-	// missing.
-	unreadable error
+}
+
+// perEndpointAnswerBytes is what the answer of a 2xx may take per endpoint
+// sent, on top of maxResponseBytes: a result with a few events is about
+// 100 bytes, so a large batch's answer is never cut.
+const perEndpointAnswerBytes = 1024
+
+// answerLimit bounds how much of a 2xx answer to n endpoints is read.
+func answerLimit(n int) int64 {
+	return maxResponseBytes + int64(n)*perEndpointAnswerBytes
 }
 
 // upsert posts req with a token minted for now. It returns the reply and no
-// error for a 2xx, otherwise a permanent error, a throttle error or a plain
-// (retryable) error, each naming the source and the number of endpoints.
+// error only for a 2xx carrying the controller's JSON answer
+// ({"results": [...]}); otherwise an *answerError (see classifyStatus) or,
+// without an answer, a plain retryable error. Each error names the source
+// and the number of endpoints. Redirects are not followed by the client
+// the exporter builds; a 3xx is an error.
 func (c *upsertClient) upsert(ctx context.Context, req upsertRequest, now time.Time) (upsertReply, error) {
 	n := len(req.Endpoints)
 	body, err := json.Marshal(req)
@@ -92,18 +99,54 @@ func (c *upsertClient) upsert(ctx context.Context, req upsertRequest, now time.T
 		_, _ = io.CopyN(io.Discard, resp.Body, maxResponseBytes)
 		_ = resp.Body.Close()
 	}()
-	respBody, readErr := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		respBody, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
 		return upsertReply{}, classifyStatus(resp, respBody, n, req.Source)
 	}
-	var reply upsertReply
-	if readErr != nil {
-		reply.unreadable = readErr
-	} else if err := json.Unmarshal(respBody, &reply.response); err != nil {
-		reply.unreadable = err
+	limit := answerLimit(n)
+	respBody, readErr := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	var problem error
+	switch {
+	case readErr != nil:
+		problem = fmt.Errorf("reading it failed: %w", readErr)
+	case int64(len(respBody)) > limit:
+		problem = fmt.Errorf("it is longer than %d bytes", limit)
+	default:
+		var reply upsertReply
+		if reply.response, problem = decodeAnswer(respBody); problem == nil {
+			return reply, nil
+		}
 	}
-	return reply, nil
+	// Whatever answered, it was not the controller's upsert route: the
+	// endpoints are not counted as delivered, and stay in the queue.
+	return upsertReply{}, &answerError{kind: failRetry, status: resp.StatusCode, err: fmt.Errorf(
+		"controller answered HTTP %d to the upsert of %d endpoints of source %q but not with its JSON answer {\"results\": [...]} (%v; Content-Type %q, body %q): the endpoints are not counted as delivered; %s",
+		resp.StatusCode, n, req.Source, problem, resp.Header.Get("Content-Type"), truncate(string(respBody)), proxyHint)}
+}
+
+// decodeAnswer reads the controller's answer: a JSON object whose `results`
+// is an array. A result that does not have the expected types is kept with
+// what could be read of it (an action it lacks is counted as unknown).
+func decodeAnswer(body []byte) (upsertResponse, error) {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(body, &top); err != nil || top == nil {
+		return upsertResponse{}, errors.New("it is not a JSON object")
+	}
+	raw, ok := top["results"]
+	if !ok {
+		return upsertResponse{}, errors.New("it has no `results`")
+	}
+	var items []json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil || items == nil {
+		return upsertResponse{}, errors.New("its `results` is not an array")
+	}
+	out := upsertResponse{Results: make([]upsertResult, len(items))}
+	for i, item := range items {
+		// A type error still fills the fields that have the right type.
+		_ = json.Unmarshal(item, &out.Results[i])
+	}
+	return out, nil
 }
 
 // closeIdleConnections is safe before the client is set.

@@ -9,9 +9,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -66,7 +68,6 @@ func TestUpsertClientRequest(t *testing.T) {
 	now := time.Unix(1795000000, 0)
 	reply, err := c.upsert(context.Background(), oneEndpoint(), now)
 	require.NoError(t, err)
-	require.NoError(t, reply.unreadable)
 	require.Len(t, reply.response.Results, 1)
 	assert.Equal(t, "BC:24:11:C3:C7:41", reply.response.Results[0].MAC)
 	assert.Equal(t, "new", reply.response.Results[0].Action)
@@ -140,7 +141,9 @@ func TestUpsertClientStatus(t *testing.T) {
 	}{
 		{name: "200", status: 200, body: `{"results":[]}`, want: delivered},
 		{name: "201", status: 201, body: `{"results":[]}`, want: delivered},
-		{name: "204", status: 204, want: delivered},
+		// The controller's answer is a JSON object with results: anything
+		// else is not counted as delivered.
+		{name: "204", status: 204, want: retryable, wantErr: []string{"HTTP 204", "not with its JSON answer", proxyHint}},
 		{name: "400", status: 400, body: `{"detail":"endpoints[0].mac is bad"}`, want: permanent,
 			wantErr: []string{`controller answered HTTP 400 to the upsert of 1 endpoints of source "proxmox": endpoints[0].mac is bad`}},
 		{name: "401", status: 401, body: `{"detail":"expired mnm_token"}`, want: permanent, credentials: true,
@@ -155,7 +158,11 @@ func TestUpsertClientStatus(t *testing.T) {
 			wantErr: []string{"HTTP 422", `[{"loc":["body","endpoints",0],"msg":"bad"}]`}},
 		{name: "431", status: 431, want: permanent},
 		{name: "408", status: 408, want: retryable, wantErr: []string{"HTTP 408"}},
-		{name: "409 unexpected", status: 409, want: retryable, wantErr: []string{"HTTP 409"}},
+		{name: "409", status: 409, want: permanent, wantErr: []string{"HTTP 409"}},
+		{name: "410", status: 410, want: permanent},
+		{name: "412", status: 412, want: permanent},
+		{name: "415", status: 415, want: permanent},
+		{name: "418 unlisted", status: 418, want: permanent},
 		{name: "429", status: 429, want: retryable, wantErr: []string{"HTTP 429"}},
 		{name: "429 Retry-After seconds", status: 429, retryAfter: "7", want: throttled, minDelay: 7 * time.Second, maxDelay: 7 * time.Second,
 			wantErr: []string{`HTTP 429 to the upsert of 1 endpoints of source "proxmox"`}},
@@ -163,6 +170,11 @@ func TestUpsertClientStatus(t *testing.T) {
 		{name: "503 Retry-After date", status: 503, retryAfter: "date+90s", want: throttled, minDelay: 80 * time.Second, maxDelay: 90 * time.Second},
 		{name: "503 Retry-After past date", status: 503, retryAfter: "date-1h", want: throttled},
 		{name: "503 Retry-After negative", status: 503, retryAfter: "-1", want: retryable},
+		{name: "503 Retry-After capped", status: 503, retryAfter: "86400", want: throttled, minDelay: 5 * time.Minute, maxDelay: 5 * time.Minute},
+		{name: "503 Retry-After date capped", status: 503, retryAfter: "date+2h", want: throttled, minDelay: 5 * time.Minute, maxDelay: 5 * time.Minute},
+		{name: "502 Retry-After", status: 502, retryAfter: "3", want: throttled, minDelay: 3 * time.Second, maxDelay: 3 * time.Second},
+		{name: "504 Retry-After", status: 504, retryAfter: "4", want: throttled, minDelay: 4 * time.Second, maxDelay: 4 * time.Second},
+		{name: "500 Retry-After ignored", status: 500, retryAfter: "4", want: retryable},
 		{name: "503 Retry-After garbage", status: 503, retryAfter: "soon", want: retryable, wantErr: []string{"HTTP 503"}},
 		{name: "500", status: 500, body: "<html>oops</html>", want: retryable, wantErr: []string{"HTTP 500", "<html>oops</html>"}},
 		{name: "502", status: 502, want: retryable, wantErr: []string{"(empty body)"}},
@@ -270,9 +282,11 @@ func TestUpsertClientBodyBound(t *testing.T) {
 	}{
 		{
 			name: "2xx", status: 200, prefix: `{"results":[{"mac":"BC:24:11:C3:C7:41","action":"new","events":["`,
-			check: func(t *testing.T, reply upsertReply, err error) {
-				require.NoError(t, err, "a 2xx is delivered whatever its body")
-				assert.Error(t, reply.unreadable, "the answer is cut, so it cannot be decoded")
+			check: func(t *testing.T, _ upsertReply, err error) {
+				require.Error(t, err, "an answer too long to be the controller's is not a delivery")
+				assert.False(t, consumererror.IsPermanent(err))
+				assert.ErrorContains(t, err, fmt.Sprintf("it is longer than %d bytes", answerLimit(1)))
+				assert.Less(t, len(err.Error()), 4*maxMessageBytes)
 			},
 		},
 		{
@@ -313,7 +327,13 @@ func TestUpsertClientBodyBound(t *testing.T) {
 			require.Len(t, tr.bodies, 1)
 			read, closed := tr.bodies[0].counts()
 			assert.True(t, closed, "the body is closed")
-			assert.Equal(t, int64(2*maxResponseBytes), read, "maxResponseBytes read, as much drained, no more")
+			limit := int64(maxResponseBytes)
+			if tt.status < 300 {
+				// A 2xx answer grows with the batch: answerLimit, plus one
+				// byte to see that it is longer.
+				limit = answerLimit(1) + 1
+			}
+			assert.Equal(t, limit+maxResponseBytes, read, "the limit read, maxResponseBytes drained, no more")
 		})
 	}
 }
@@ -335,28 +355,104 @@ func TestUpsertClientTransportError(t *testing.T) {
 	assert.False(t, consumererror.IsPermanent(err))
 }
 
-// TestUpsertClientUnreadableSuccess: a 2xx is delivered even when its answer
-// cannot be read; what could be decoded is kept.
-func TestUpsertClientUnreadableSuccess(t *testing.T) {
+// TestUpsertClientUnusableSuccess: a 2xx is delivered only with the
+// controller's JSON answer; anything else (a login page, a proxy's "OK") is
+// a retryable error that suggests what is in front of the controller.
+func TestUpsertClientUnusableSuccess(t *testing.T) {
 	tests := []struct {
-		name, body  string
-		wantResults int
+		name, contentType, body string
+		wantErr                 string
 	}{
-		{name: "text", body: "OK"},
-		{name: "empty", body: ""},
-		{name: "results not a list", body: `{"results":"all good"}`},
-		{name: "one result mistyped", body: `{"results":[{"mac":"BC:24:11:C3:C7:41","action":"new"},{"mac":7}]}`, wantResults: 2},
+		{name: "text", body: "OK", wantErr: "it is not a JSON object"},
+		{name: "empty", body: "", wantErr: "it is not a JSON object"},
+		{name: "login page", contentType: "text/html", body: "<html><form action=/login></form></html>", wantErr: `Content-Type "text/html", body "<html><form action=/login></form></html>"`},
+		{name: "json array", body: `[{"mac":"BC:24:11:C3:C7:41"}]`, wantErr: "it is not a JSON object"},
+		{name: "json null", body: `null`, wantErr: "it is not a JSON object"},
+		{name: "no results", body: `{"status":"ok"}`, wantErr: "it has no `results`"},
+		{name: "results not a list", body: `{"results":"all good"}`, wantErr: "its `results` is not an array"},
+		{name: "results null", body: `{"results":null}`, wantErr: "its `results` is not an array"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				if tt.contentType != "" {
+					w.Header().Set("Content-Type", tt.contentType)
+				}
 				_, _ = w.Write([]byte(tt.body))
 			}))
 			defer srv.Close()
 			reply, err := newTestUpsertClient(t, srv, nil).upsert(context.Background(), oneEndpoint(), time.Now())
-			require.NoError(t, err)
-			assert.Error(t, reply.unreadable)
-			assert.Len(t, reply.response.Results, tt.wantResults)
+			require.Error(t, err)
+			assert.Equal(t, upsertReply{}, reply)
+			assert.False(t, consumererror.IsPermanent(err))
+			kind, status := kindOf(err)
+			assert.Equal(t, failRetry, kind)
+			assert.Equal(t, http.StatusOK, status)
+			assert.ErrorContains(t, err, `controller answered HTTP 200 to the upsert of 1 endpoints of source "proxmox" but not with its JSON answer`)
+			assert.ErrorContains(t, err, tt.wantErr)
+			assert.ErrorContains(t, err, proxyHint)
 		})
 	}
+
+	t.Run("one result mistyped", func(t *testing.T) {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			_, _ = w.Write([]byte(`{"results":[{"mac":"BC:24:11:C3:C7:41","action":"new"},{"mac":7}]}`))
+		}))
+		defer srv.Close()
+		reply, err := newTestUpsertClient(t, srv, nil).upsert(context.Background(), oneEndpoint(), time.Now())
+		require.NoError(t, err, "the answer is the controller's; only a detail is off")
+		require.Len(t, reply.response.Results, 2)
+		assert.Equal(t, "new", reply.response.Results[0].Action)
+		assert.Empty(t, reply.response.Results[1].Action)
+	})
+}
+
+// TestClassifyKinds: what the exporter does with each answer.
+func TestClassifyKinds(t *testing.T) {
+	tests := []struct {
+		status int
+		want   failureKind
+	}{
+		{301, failRetry}, {302, failRetry}, {303, failRetry}, {307, failRetry}, {308, failRetry},
+		{401, failCredentials}, {403, failCredentials},
+		{404, failRequest}, {405, failRequest}, {414, failRequest}, {415, failRequest}, {431, failRequest},
+		{400, failRecords}, {409, failRecords}, {413, failRecords}, {422, failRecords}, {418, failRecords},
+		{408, failRetry}, {429, failRetry}, {502, failRetry}, {503, failRetry}, {504, failRetry},
+		{500, failServer}, {501, failServer}, {507, failServer},
+		{600, failRetry},
+	}
+	for _, tt := range tests {
+		t.Run(strconv.Itoa(tt.status), func(t *testing.T) {
+			resp := &http.Response{StatusCode: tt.status, Header: http.Header{}}
+			err := classifyStatus(resp, nil, 1, "proxmox")
+			kind, status := kindOf(err)
+			assert.Equal(t, tt.want, kind)
+			assert.Equal(t, tt.status, status)
+			assert.Equal(t, tt.want == failCredentials || tt.want == failRequest || tt.want == failRecords, consumererror.IsPermanent(err))
+		})
+	}
+	kind, status := kindOf(errors.New("connection refused"))
+	assert.Equal(t, failRetry, kind, "no answer: retryable")
+	assert.Zero(t, status)
+}
+
+// TestRedirectError: a 3xx names where it points, without its query string
+// or userinfo, and what to fix.
+func TestRedirectError(t *testing.T) {
+	req := httptest.NewRequest(http.MethodPost, "https://mnm.example.com/api/endpoints/upsert", nil)
+	resp := &http.Response{StatusCode: http.StatusFound, Request: req, Header: http.Header{
+		"Location": []string{"/sso/login?next=/api/endpoints/upsert&state=SECRETSTATE"},
+	}}
+	err := classifyStatus(resp, []byte("<html>moved</html>"), 3, "proxmox")
+	assert.False(t, consumererror.IsPermanent(err))
+	assert.EqualError(t, err, `controller answered HTTP 302 (a redirect, Location "https://mnm.example.com/sso/login?…") to the upsert of 3 endpoints of source "proxmox"; redirects are not followed: `+proxyHint)
+
+	resp.Header.Set("Location", "http://user:pw@other.example.com:8080/x")
+	resp.StatusCode = http.StatusTemporaryRedirect
+	err = classifyStatus(resp, nil, 1, "proxmox")
+	assert.ErrorContains(t, err, `HTTP 307 (a redirect, Location "http://other.example.com:8080/x")`)
+	assert.NotContains(t, err.Error(), "pw")
+
+	resp.Header.Del("Location")
+	assert.ErrorContains(t, classifyStatus(resp, nil, 1, "proxmox"), "(a redirect, no Location header)")
 }

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // Routes served by the Controller.
@@ -42,6 +43,14 @@ type Config struct {
 	// OnReject, if set, is called for each upsert request answered with an
 	// error status (including faults).
 	OnReject func(status int, detail string)
+	// MaxEndpoints, if positive, answers 413 to a request with more
+	// endpoints, like a controller or proxy with a request size limit.
+	MaxEndpoints int
+	// MaxHostnameLength, if positive, answers 500 to a request holding an
+	// endpoint whose hostname is longer, like a controller whose database
+	// column is too short (Django's DataError is an unhandled 500). Nothing
+	// of such a request is stored: the request is one transaction.
+	MaxHostnameLength int
 }
 
 // Controller is an http.Handler implementing the upsert route. It is safe
@@ -182,11 +191,42 @@ func (c *Controller) handleUpsert(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if c.cfg.MaxEndpoints > 0 && len(req.Endpoints) > c.cfg.MaxEndpoints {
+		c.reject(w, http.StatusRequestEntityTooLarge,
+			fmt.Sprintf("too many endpoints in one request: %d, at most %d: send smaller batches", len(req.Endpoints), c.cfg.MaxEndpoints))
+		return
+	}
+	if detail, ok := c.storeError(req); ok {
+		c.mu.Lock()
+		c.stats.ServerErrors++
+		c.mu.Unlock()
+		if c.cfg.OnReject != nil {
+			c.cfg.OnReject(http.StatusInternalServerError, detail)
+		}
+		writeDetail(w, http.StatusInternalServerError, detail)
+		return
+	}
+
 	resp, summary := c.apply(req)
 	writeJSON(w, http.StatusOK, resp)
 	if c.cfg.OnUpsert != nil {
 		c.cfg.OnUpsert(summary)
 	}
+}
+
+// storeError reports why the store cannot hold an endpoint of req, if it
+// cannot.
+func (c *Controller) storeError(req *UpsertRequest) (string, bool) {
+	if c.cfg.MaxHostnameLength <= 0 {
+		return "", false
+	}
+	for i, ep := range req.Endpoints {
+		if n := utf8.RuneCountInString(ep.Hostname); n > c.cfg.MaxHostnameLength {
+			return fmt.Sprintf("value too long for type character varying(%d) (endpoints[%d].hostname of %s has %d characters)",
+				c.cfg.MaxHostnameLength, i, ep.MAC, n), true
+		}
+	}
+	return "", false
 }
 
 // takeFault returns the fault to serve for this request, if any. c.mu is held.

@@ -235,3 +235,40 @@ func mustJSON(t *testing.T, v any) string {
 	require.NoError(t, err)
 	return string(b)
 }
+
+func TestLimits(t *testing.T) {
+	var rejected []int
+	c, srv := newTestServer(t, Config{
+		MaxEndpoints:      2,
+		MaxHostnameLength: 5,
+		OnReject:          func(status int, _ string) { rejected = append(rejected, status) },
+	})
+	ep := func(mac, hostname string) string {
+		return `{"mac":"` + mac + `","ip":null,"additional_ips":[],"hostname":"` + hostname + `","classification":"","device_name":"pve1","switch_port":"vmbr0","vlan":0,"last_seen":"2026-11-22T13:00:00Z"}`
+	}
+	body := func(eps ...string) string {
+		return `{"source":"proxmox","change_source":"proxmox","endpoints":[` + strings.Join(eps, ",") + `]}`
+	}
+
+	status, _, resp := post(t, srv, "", body(ep("BC:24:11:00:00:01", "a"), ep("BC:24:11:00:00:02", "b"), ep("BC:24:11:00:00:03", "c")))
+	assert.Equal(t, http.StatusRequestEntityTooLarge, status)
+	assert.Contains(t, string(resp), "too many endpoints in one request: 3, at most 2")
+
+	// One hostname too long: 500, and the other endpoint of the request is
+	// not stored either.
+	status, _, resp = post(t, srv, "", body(ep("BC:24:11:00:00:01", "short"), ep("BC:24:11:00:00:02", "toolong")))
+	assert.Equal(t, http.StatusInternalServerError, status)
+	assert.JSONEq(t, `{"detail":"value too long for type character varying(5) (endpoints[1].hostname of BC:24:11:00:00:02 has 7 characters)"}`, string(resp))
+	assert.Empty(t, c.Endpoints())
+
+	status, _, resp = post(t, srv, "", body(ep("BC:24:11:00:00:01", "short"), ep("BC:24:11:00:00:03", "héllo")))
+	require.Equal(t, http.StatusOK, status, string(resp))
+	assert.Len(t, c.Endpoints(), 2)
+
+	st := c.Stats()
+	assert.Equal(t, int64(3), st.Requests)
+	assert.Equal(t, int64(1), st.Invalid)
+	assert.Equal(t, int64(1), st.ServerErrors)
+	assert.Equal(t, int64(1), st.Accepted)
+	assert.Equal(t, []int{http.StatusRequestEntityTooLarge, http.StatusInternalServerError}, rejected)
+}

@@ -5,7 +5,11 @@
 // endpoint upsert route (POST /api/endpoints/upsert). It checks the mnm_token
 // cookie, validates bodies, keeps an endpoint store that answers
 // new/updated/unchanged/skipped, counts what it receives and can be told to
-// fail, so that exporter tests and demos need no real controller.
+// fail, so that exporter tests and demos need no real controller. Like a real
+// controller it can have limits (Config.MaxEndpoints: 413 for larger
+// requests; Config.MaxHostnameLength: 500, and nothing stored, for a request
+// holding a longer hostname), and it answers every accepted request with
+// {"results": [...]}, one result per endpoint.
 //
 // Besides the upsert route it serves:
 //

@@ -72,9 +72,13 @@ type Stats struct {
 	Requests int64 `json:"requests"`
 	// Accepted counts upsert requests answered 200.
 	Accepted int64 `json:"accepted"`
-	// Unauthorized counts 401 answers; Invalid counts 400/405/413/415/422 answers.
+	// Unauthorized counts 401 answers; Invalid counts 400/405/413/415/422 answers
+	// (413 also for more than Config.MaxEndpoints endpoints).
 	Unauthorized int64 `json:"unauthorized"`
 	Invalid      int64 `json:"invalid"`
+	// ServerErrors counts 500 answers to requests holding an endpoint the
+	// store cannot hold (see Config.MaxHostnameLength).
+	ServerErrors int64 `json:"server_errors"`
 	// Faulted counts requests failed on purpose (see Fault).
 	Faulted int64 `json:"faulted"`
 	// Endpoints counts endpoints received in accepted requests.

@@ -24,7 +24,7 @@ func NewSettings(tt *componenttest.Telemetry) exporter.Settings {
 func AssertEqualExporterMnmendpointEndpointsRejected(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_exporter_mnmendpoint_endpoints_rejected",
-		Description: "Endpoints the controller rejected with a permanent error (bad request, bad credentials), by `source`; they are not retried. [Development]",
+		Description: "Endpoints the controller refused for good, by `source`, `reason` and `http.response.status_code`; they are not retried. Reasons: credentials (401/403: every endpoint of the export not yet delivered), request_refused (404, 405, 415 and other refusals of the request itself: the whole batch), too_large (413 for the endpoint alone), invalid (another 4xx for the endpoint alone), server_error (5xx for the endpoint alone while the controller accepted other requests of the same export). [Development]",
 		Unit:        "{endpoint}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,
@@ -40,7 +40,7 @@ func AssertEqualExporterMnmendpointEndpointsRejected(t *testing.T, tt *component
 func AssertEqualExporterMnmendpointEndpointsUpserted(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_exporter_mnmendpoint_endpoints_upserted",
-		Description: "Endpoints the controller accepted, by the action it reported (attribute `action`, one of new, updated, unchanged, skipped, or unknown when the answer could not be read) and by `source`. [Development]",
+		Description: "Endpoints the controller accepted, by the action it reported (attribute `action`, one of new, updated, unchanged, skipped, or unknown when its answer has no result or no action for the endpoint) and by `source`. [Development]",
 		Unit:        "{endpoint}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,
