@@ -46,8 +46,10 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*o
 	fs.IntVar(&o.cfg.WorkersPerNode, "workers", 0, "concurrent requests per node (0 = unlimited; real pveproxy: 3)")
 	fs.DurationVar(&o.cfg.AgentDelay, "agent-delay", 0, "how long a configured but not running guest agent takes to fail (real: 3s)")
 	fs.DurationVar(&o.cfg.AuthFailDelay, "auth-fail-delay", 0, "delay before a 401 for a wrong token (real: 3s)")
-	fs.StringVar(&o.perms, "permissions", "full", "token ACL: full, auditor-pve8 or privsep-no-acl")
+	fs.StringVar(&o.perms, "permissions", "full", "token ACL: full, auditor-pve8, privsep-no-acl (as pve-manager answers such a token) or privsep-empty-lists (the older claim: empty lists)")
 	pve7 := fs.Bool("pve7-errors", false, "answer errors PVE 7 style (text only in the reason phrase)")
+	fs.StringVar(&o.cfg.Version, "pve-version", pvesim.Version9, "Proxmox VE major version to answer as: 9, or 7 (/version 7.4-20, no lxc interfaces endpoint, PVE 7 errors)")
+	fs.BoolVar(&o.cfg.QMPStates, "qmp-states", false, "make a few running qemu guests paused, suspended or prelaunch")
 	fs.StringVar(&o.cfg.TokenID, "token-id", pvesim.DefaultTokenID, "accepted API token id (user@realm!name)")
 	fs.StringVar(&o.cfg.TokenSecret, "token-secret", "", "accepted API token secret (default: $PVESIM_TOKEN_SECRET, else the built-in default)")
 	fs.BoolVar(&o.tls, "tls", true, "serve HTTPS with a fresh self-signed certificate")
@@ -67,6 +69,9 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*o
 		return nil, fmt.Errorf("-permissions: %w", err)
 	}
 	o.cfg.Permissions = p
+	if o.cfg.Version, err = pvesim.ParseVersion(o.cfg.Version); err != nil {
+		return nil, fmt.Errorf("-pve-version: %w", err)
+	}
 	if *pve7 {
 		o.cfg.ErrorStyle = pvesim.PVE7
 	}

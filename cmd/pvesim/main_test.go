@@ -38,11 +38,20 @@ func TestParseFlags(t *testing.T) {
 	assert.Equal(t, pvesim.PVE7, o.cfg.ErrorStyle)
 	assert.True(t, o.tls)
 
+	assert.Equal(t, pvesim.Version9, o.cfg.Version)
+	assert.False(t, o.cfg.QMPStates)
+
 	o, err = parseFlags([]string{"-token-secret", "flag"}, env, io.Discard)
 	require.NoError(t, err)
 	assert.Equal(t, "flag", o.cfg.TokenSecret, "the flag wins over the environment")
 
-	for _, bad := range [][]string{{"-permissions", "root"}, {"-tls=false", "-ca-out", "x"}, {"extra"}} {
+	o, err = parseFlags([]string{"-pve-version", "7.4-20", "-qmp-states", "-permissions", "privsep-empty-lists"}, env, io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, pvesim.Version7, o.cfg.Version)
+	assert.True(t, o.cfg.QMPStates)
+	assert.Equal(t, pvesim.PrivSepEmptyLists, o.cfg.Permissions)
+
+	for _, bad := range [][]string{{"-permissions", "root"}, {"-tls=false", "-ca-out", "x"}, {"extra"}, {"-pve-version", "8"}} {
 		_, err = parseFlags(bad, env, io.Discard)
 		assert.Error(t, err, "%v", bad)
 	}

@@ -99,15 +99,36 @@ const (
 	AgentUnsupported = "unsupported" // answers an in-band QGA error object
 )
 
+// QMP run states of a qemu guest (Guest.QMPStatus) as qemu-server's vmstatus
+// reads them with QMP query-status (src/PVE/QemuServer.pm vmstatus,
+// $statuscb). A stopped guest has no QEMU process and reports "stopped".
+const (
+	QMPRunning   = "running"
+	QMPStopped   = "stopped"
+	QMPPaused    = "paused"    // qm suspend without --todisk (QMP stop)
+	QMPSuspended = "suspended" // the guest suspended itself to RAM (ACPI S3)
+	QMPPrelaunch = "prelaunch" // QEMU started with -S, the guest has never run
+)
+
 // Guest is one qemu VM or lxc container.
 type Guest struct {
 	VMID int    `json:"vmid"`
 	Type string `json:"type"` // qemu or lxc
 	Node string `json:"node"`
 	Name string `json:"name"`
-	// Status is the real run state (running or stopped). Guests with NoRRD,
-	// and guests on offline nodes, show status "unknown" in /cluster/resources.
-	Status    string  `json:"status"`
+	// Status is the real run state (running or stopped): what
+	// /nodes/{node}/{type} and status/current report as status. Guests with
+	// NoRRD, and guests on offline nodes, show status "unknown" in
+	// /cluster/resources.
+	Status string `json:"status"`
+	// QMPStatus is a qemu guest's QMP run state (one of the QMP* constants;
+	// "" for lxc): status/current's qmpstatus, and the status
+	// /cluster/resources shows, because pvestatd records
+	// "qmpstatus || status" in the RRD (pve-manager PVE/Service/pvestatd.pm
+	// update_qemu_status) and /cluster/resources reads it from there
+	// (PVE/API2Tools.pm extract_vm_stats). It differs from Status only for
+	// running guests with Config.QMPStates: those stay "running" in Status.
+	QMPStatus string  `json:"qmpstatus,omitempty"`
 	Template  bool    `json:"template"`
 	NoRRD     bool    `json:"no_rrd"`
 	Tags      string  `json:"tags,omitempty"`
@@ -127,7 +148,9 @@ type Guest struct {
 	PID       int     `json:"pid,omitempty"`
 	// AgentConfig is the raw qemu `agent` config value ("" when absent).
 	AgentConfig string `json:"agent_config,omitempty"`
-	// Agent is one of the Agent* constants (qemu only).
+	// Agent is one of the Agent* constants (qemu only). A guest whose
+	// QMPStatus is paused, suspended or prelaunch runs no guest code, so a
+	// configured agent does not answer: AgentNotRunning.
 	Agent string `json:"agent,omitempty"`
 	NICs  []NIC  `json:"nics"`
 }

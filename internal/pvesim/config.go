@@ -5,6 +5,7 @@ package pvesim
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -43,8 +44,20 @@ type Config struct {
 	AuthFailDelay time.Duration
 	// Permissions selects the ACL the token has (default Full).
 	Permissions Permissions
-	// ErrorStyle selects the error body format (default PVE9).
+	// ErrorStyle selects the error body format (default PVE9). Version7
+	// always answers PVE7 style.
 	ErrorStyle ErrorStyle
+	// Version is the Proxmox VE major version the cluster answers as:
+	// Version9 (the default, also for "") or Version7; a full version with
+	// that major ("7.4-20") works too. New panics on any other value (check
+	// it with ParseVersion first). SetVersion and the /_sim/fault control
+	// switch it while serving.
+	Version string
+	// QMPStates turns a few running qemu guests into guests whose QMP run
+	// state is paused, suspended or prelaunch (picked from Seed). It is off
+	// by default so that the clusters other packages' golden files were
+	// made from stay as they are.
+	QMPStates bool
 }
 
 func (c Config) withDefaults() Config {
@@ -69,7 +82,39 @@ func (c Config) withDefaults() Config {
 	if c.WorkersPerNode < 0 {
 		c.WorkersPerNode = 0
 	}
+	if c.Version == "" {
+		c.Version = Version9
+	}
 	return c
+}
+
+// Proxmox VE versions the simulator answers as (Config.Version).
+const (
+	// Version9 is the default: /version answers 9.1.4, node pve2 runs 8.4.1.
+	Version9 = "9"
+	// Version7 answers /version with 7.4-20, the last PVE 7 release
+	// (pve-manager branch stable-7, debian/changelog), answers every error
+	// PVE 7 style (libpve-http-server-perl 4.x, pve-http-server branch
+	// stable-7, src/PVE/APIServer/Formatter/Standard.pm: no "message" in the
+	// body) and has no /nodes/{node}/lxc/{vmid}/interfaces: pve-container
+	// added that endpoint in 5.0.6 (PVE 8.1, commit 3d56c9c, see its
+	// debian/changelog); its PVE 7 branch stable-7 (4.4-x) has no such
+	// method in src/PVE/API2/LXC.pm, so pveproxy answers 501. Every other
+	// answer keeps its PVE 9 shape.
+	Version7 = "7"
+)
+
+// ParseVersion accepts a major version ("7", "9") or a full one ("7.4-20",
+// "9.1.4") and returns Version7 or Version9; "" is Version9.
+func ParseVersion(s string) (string, error) {
+	major, _, _ := strings.Cut(s, ".")
+	switch major {
+	case "", Version9:
+		return Version9, nil
+	case Version7:
+		return Version7, nil
+	}
+	return "", fmt.Errorf("unknown Proxmox VE version %q: use 7 or 9", s)
 }
 
 // Permissions is the ACL the API token has.
@@ -81,9 +126,19 @@ const (
 	// AuditorPVE8 is like Full but answers qemu agent calls with 403 for the
 	// missing VM.Monitor privilege, as PVE 8 does for a PVEAuditor token.
 	AuditorPVE8
-	// PrivSepNoACL is a privilege-separated token without any ACL: lists are
-	// empty and everything needing Sys.Audit answers 403.
+	// PrivSepNoACL is a privilege-separated token without any ACL of its
+	// own, answered as pve-manager does (see privSepNoACLForbidden):
+	// /cluster/resources and /nodes list every node without its stats,
+	// guests, storages, pools and SDN zones are filtered out, the guest and
+	// storage lists of a node are empty, /access/permissions is {} and every
+	// path that needs Sys.Audit or VM.Audit answers 403.
 	PrivSepNoACL
+	// PrivSepEmptyLists is what the project used to claim such a token sees:
+	// /cluster/resources and /nodes answer empty lists, /cluster/status and
+	// everything under /nodes/{node} answer 403 "Permission check failed
+	// (/nodes/{node}, Sys.Audit)". pve-manager does not answer like that;
+	// the mode stays for tests of that older shape.
+	PrivSepEmptyLists
 )
 
 // String returns the name used by the /_sim/fault control endpoint and the
@@ -96,19 +151,25 @@ func (p Permissions) String() string {
 		return "auditor-pve8"
 	case PrivSepNoACL:
 		return "privsep-no-acl"
+	case PrivSepEmptyLists:
+		return "privsep-empty-lists"
 	default:
 		return fmt.Sprintf("Permissions(%d)", int(p))
 	}
 }
 
-// ParsePermissions parses "full", "auditor-pve8" or "privsep-no-acl".
+// allPermissions lists every Permissions value.
+var allPermissions = []Permissions{Full, AuditorPVE8, PrivSepNoACL, PrivSepEmptyLists}
+
+// ParsePermissions parses "full", "auditor-pve8", "privsep-no-acl" or
+// "privsep-empty-lists".
 func ParsePermissions(s string) (Permissions, error) {
-	for _, p := range []Permissions{Full, AuditorPVE8, PrivSepNoACL} {
+	for _, p := range allPermissions {
 		if p.String() == s {
 			return p, nil
 		}
 	}
-	return Full, fmt.Errorf("unknown permissions %q: use full, auditor-pve8 or privsep-no-acl", s)
+	return Full, fmt.Errorf("unknown permissions %q: use full, auditor-pve8, privsep-no-acl or privsep-empty-lists", s)
 }
 
 // ErrorStyle selects how error responses look.

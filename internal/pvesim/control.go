@@ -24,6 +24,9 @@ type FaultRequest struct {
 	MalformPath *string `json:"malform_path,omitempty"`
 	OddPath     *string `json:"odd_values_path,omitempty"`
 	Permissions string  `json:"permissions,omitempty"`
+	// Version switches the Proxmox VE version ("7" or "9", see
+	// Config.Version).
+	Version     string  `json:"version,omitempty"`
 	TokenID     *string `json:"token_id,omitempty"`
 	TokenSecret *string `json:"token_secret,omitempty"`
 	Clear       bool    `json:"clear,omitempty"`
@@ -49,6 +52,10 @@ func (s *Simulator) ApplyFault(f FaultRequest) error {
 	var err error
 	if f.Permissions != "" {
 		perms, err = ParsePermissions(f.Permissions)
+	}
+	if f.Version != "" {
+		_, verr := ParseVersion(f.Version)
+		err = errors.Join(err, verr)
 	}
 	hangNode := ""
 	if f.HangNode != nil {
@@ -94,6 +101,9 @@ func (s *Simulator) ApplyFault(f FaultRequest) error {
 	}
 	if f.TokenID != nil {
 		s.SetToken(*f.TokenID, *f.TokenSecret)
+	}
+	if f.Version != "" {
+		return s.SetVersion(f.Version) // validated above
 	}
 	return nil
 }

@@ -10,6 +10,9 @@
 // of real PVE (numeric strings, 0/1 booleans, fields that come and go). The
 // cluster is generated from Config.Seed; Cluster returns the ground truth that
 // tests compare a client's view against. Faults (offline nodes, hangs, failing
-// or malformed paths, reduced permissions) can be switched on while serving,
-// in process or over HTTP under /_sim/.
+// or malformed paths, reduced permissions, the Proxmox VE version) can be
+// switched on while serving, in process or over HTTP under /_sim/.
+// Config.QMPStates adds paused, suspended and prelaunch qemu guests.
+// MultiServer serves one Simulator on several addresses that can be taken
+// down or made to hang one by one.
 package pvesim // import "github.com/mnm-net/otelcol-mnm/internal/pvesim"

@@ -21,6 +21,7 @@ type faultState struct {
 	malformPaths map[string]bool
 	oddPaths     map[string]bool
 	perms        Permissions
+	version      string
 	tokenID      string
 	tokenSecret  string
 	// release is closed (and replaced) to let hung requests continue when
@@ -39,6 +40,7 @@ func (f *faultState) reset(cfg Config, nodes int) {
 	f.malformPaths = map[string]bool{}
 	f.oddPaths = map[string]bool{}
 	f.perms = cfg.Permissions
+	f.version = cfg.Version
 	f.tokenID, f.tokenSecret = cfg.TokenID, cfg.TokenSecret
 	f.releaseHangs()
 }
@@ -129,6 +131,35 @@ func (s *Simulator) SetPermissions(p Permissions) {
 	s.faults.perms = p
 }
 
+// SetVersion switches the Proxmox VE version the cluster answers as (see
+// Config.Version); ClearFaults goes back to the configured one.
+func (s *Simulator) SetVersion(v string) error {
+	v, err := ParseVersion(v)
+	if err != nil {
+		return err
+	}
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	s.faults.version = v
+	return nil
+}
+
+// Version returns the Proxmox VE major version the cluster answers as now:
+// Version9 or Version7.
+func (s *Simulator) Version() string {
+	s.faults.mu.RLock()
+	defer s.faults.mu.RUnlock()
+	return s.faults.version
+}
+
+// errorStyle is the error format in use: PVE 7 knows only PVE7.
+func (s *Simulator) errorStyle() ErrorStyle {
+	if s.Version() == Version7 {
+		return PVE7
+	}
+	return s.cfg.ErrorStyle
+}
+
 // SetToken changes the accepted API token.
 func (s *Simulator) SetToken(id, secret string) {
 	s.faults.mu.Lock()
@@ -137,8 +168,8 @@ func (s *Simulator) SetToken(id, secret string) {
 }
 
 // ClearFaults restores the state New started with: configured offline
-// nodes, permissions and token; no hangs (hung requests continue), failing
-// or malformed paths.
+// nodes, permissions, version and token; no hangs (hung requests continue),
+// failing or malformed paths.
 func (s *Simulator) ClearFaults() {
 	s.faults.mu.Lock()
 	defer s.faults.mu.Unlock()
@@ -154,6 +185,7 @@ type requestFaults struct {
 	malform  bool
 	odd      bool
 	perms    Permissions
+	version  string
 	tokenID  string
 	tokenSec string
 }
@@ -168,6 +200,7 @@ func (s *Simulator) faultsFor(template, node string) requestFaults {
 		malform:  s.faults.malformPaths[template],
 		odd:      s.faults.oddPaths[template],
 		perms:    s.faults.perms,
+		version:  s.faults.version,
 		tokenID:  s.faults.tokenID,
 		tokenSec: s.faults.tokenSecret,
 	}

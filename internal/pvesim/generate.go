@@ -57,6 +57,9 @@ func generate(cfg Config) *Cluster {
 		c.Nodes = append(c.Nodes, g.node(i))
 	}
 	c.Guests = g.guests()
+	if cfg.QMPStates {
+		applyQMPStates(c.Guests, cfg.Seed)
+	}
 	return c
 }
 
@@ -286,6 +289,7 @@ func (g *generator) qemu(k, vmid int, node string) Guest {
 	if k%17 == 11 {
 		gu.AgentConfig, gu.Agent = "1", AgentUnsupported
 	}
+	gu.QMPStatus = gu.Status // QMPRunning or QMPStopped until applyQMPStates
 	if gu.Status == "running" {
 		g.usage(&gu)
 	}
@@ -416,4 +420,52 @@ func (g *generator) lxcNIC(idx int) NIC {
 		nic.MTU = 1450
 	}
 	return nic
+}
+
+// qmpStateCycle is the order in which applyQMPStates hands out QMP states.
+var qmpStateCycle = []string{QMPPaused, QMPSuspended, QMPPrelaunch}
+
+// applyQMPStates gives a few running qemu guests, picked from seed with a
+// random stream of their own (so no other generated value changes), a QMP
+// run state other than running: about one in ten candidates, at least one
+// of each state when there are enough. Candidates run a working agent and
+// have RRD data, so that both the state and the silent agent show.
+//
+// What changes follows what real Proxmox reports for such a guest:
+//   - Status stays "running": vmstatus sets status from the pid alone
+//     (qemu-server src/PVE/QemuServer.pm vmstatus, "fixme: better
+//     status?"), while qmpstatus comes from QMP query-status and is what
+//     /cluster/resources shows (pve-manager PVE/Service/pvestatd.pm
+//     update_qemu_status: "qmpstatus || status").
+//   - the agent does not answer: assert_agent_available pings it with a
+//     3 s timeout and dies "QEMU guest agent is not running"
+//     (qemu-server src/PVE/QemuServer/Agent.pm), since no guest code runs.
+//   - cpu is 0 (no vCPU runs); pid, uptime, MACs and traffic counters stay
+//     (the QEMU process and its tap devices live on). A paused or
+//     suspended guest keeps its memory; a prelaunch guest has never touched
+//     its RAM, so the cgroup holds only QEMU's own memory, and it has
+//     neither disk I/O nor sent traffic.
+func applyQMPStates(guests []Guest, seed int64) {
+	var cand []int
+	for i := range guests {
+		g := &guests[i]
+		if g.Type == "qemu" && g.Status == "running" && !g.Template && !g.NoRRD && g.Agent == AgentRunning {
+			cand = append(cand, i)
+		}
+	}
+	rng := rand.New(rand.NewPCG(uint64(seed), 0x0a05_e5ed_c0de_5eed))
+	rng.Shuffle(len(cand), func(i, j int) { cand[i], cand[j] = cand[j], cand[i] })
+	n := min(len(cand), max(len(qmpStateCycle), len(cand)/10))
+	for k, i := range cand[:n] {
+		g := &guests[i]
+		g.QMPStatus = qmpStateCycle[k%len(qmpStateCycle)]
+		g.Agent = AgentNotRunning
+		g.CPU = 0
+		if g.QMPStatus == QMPPrelaunch {
+			g.Mem = min(g.Mem, 96*mib)
+			g.DiskRead, g.DiskWrite = 0, 0
+			g.NetOut = 0
+			g.NetIn /= 1000 // broadcasts the bridge still hands to the tap
+		}
+	}
 }

@@ -64,6 +64,17 @@ func (s *Simulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	if rf.version == Version7 && template == PathLXCInterfaces {
+		// PVE 7 has no such method (see Version7): rest_handler answers
+		// its default 501 before any permission check or proxying
+		// (pve-manager PVE/HTTPServer.pm rest_handler, branch stable-7)
+		s.writeError(w, apiError{status: http.StatusNotImplemented, msg: fmt.Sprintf("Method 'GET %s' not implemented", rel)})
+		return
+	}
+	if e, denied := forbidden(rf, template, node, vmid); denied {
+		s.writeError(w, e)
+		return
+	}
 	if node != "" {
 		if !knownNode {
 			s.writeError(w, apiError{status: http.StatusInternalServerError,
@@ -118,7 +129,7 @@ func (s *Simulator) authenticate(r *http.Request, rf requestFaults) (apiError, b
 		return apiError{}, true
 	}
 	msg := "Authentication failed!"
-	if s.cfg.ErrorStyle == PVE7 {
+	if s.errorStyle() == PVE7 {
 		msg = "authentication failure"
 	}
 	return apiError{status: http.StatusUnauthorized, msg: msg}, true
@@ -157,6 +168,76 @@ func tokenValue(r *http.Request) (string, bool) {
 	return "", false
 }
 
+func permError(path, privs string) apiError {
+	// raise_perm_exc (pve-common src/PVE/Exception.pm)
+	return apiError{status: http.StatusForbidden, msg: fmt.Sprintf("Permission check failed (%s, %s)", path, privs)}
+}
+
+// forbidden returns the 403 the token's permissions earn for a request.
+// pveproxy checks a method's permissions before it proxies the request to
+// {node} or runs the handler (pve-manager PVE/HTTPServer.pm rest_handler:
+// check_api2_permissions, then proxyto), so this comes before offline nodes,
+// unknown nodes and unknown guests. PrivSepEmptyLists keeps its old checks
+// in answerOne.
+func forbidden(rf requestFaults, template, node, vmid string) (apiError, bool) {
+	switch rf.perms {
+	case AuditorPVE8:
+		if template == PathQemuAgentNet {
+			// PVE <= 8 guards every agent command with VM.Monitor
+			// (qemu-server branch stable-bookworm, src/PVE/API2/Qemu/Agent.pm
+			// register_command)
+			return permError("/vms/"+vmid, "VM.Monitor"), true
+		}
+	case PrivSepNoACL:
+		return privSepNoACLForbidden(template, node, vmid, rf.version)
+	}
+	return apiError{}, false
+}
+
+// privSepNoACLForbidden is the 403 of a privilege-separated token without
+// ACL: its privileges are those of its own ACL entries
+// (pve-access-control src/PVE/RPCEnvironment.pm permissions), so every
+// permission check fails. Paths open to every user ("user => 'all'") filter
+// their lists instead and are answered in answerOne.
+func privSepNoACLForbidden(template, node, vmid, version string) (apiError, bool) {
+	switch template {
+	case PathClusterStatus:
+		// pve-manager PVE/API2/Cluster.pm status: ['perm', '/', ['Sys.Audit']]
+		return permError("/", "Sys.Audit"), true
+	case PathNodeStatus:
+		// pve-manager PVE/API2/Nodes.pm status: ['perm', '/nodes/{node}', ['Sys.Audit']]
+		return permError("/nodes/"+node, "Sys.Audit"), true
+	case PathNodeZFS:
+		// pve-storage src/PVE/API2/Disks/ZFS.pm index: ['perm', '/', ['Sys.Audit']]
+		return permError("/", "Sys.Audit"), true
+	case PathNodeDisks:
+		// pve-storage src/PVE/API2/Disks.pm list: ['or', ['perm', '/', ...],
+		// ['perm', '/nodes/{node}', ...]]; a failed 'or' raises
+		// raise_perm_exc() without path or privilege
+		// (pve-access-control src/PVE/RPCEnvironment.pm exec_api2_perm_check)
+		return apiError{status: http.StatusForbidden, msg: "Permission check failed"}, true
+	case PathQemuConfig, PathQemuStatus:
+		// qemu-server src/PVE/API2/Qemu.pm vm_config, vm_status:
+		// ['perm', '/vms/{vmid}', ['VM.Audit']]
+		return permError("/vms/"+vmid, "VM.Audit"), true
+	case PathLXCConfig, PathLXCStatus, PathLXCInterfaces:
+		// pve-container src/PVE/API2/LXC/Config.pm vm_config,
+		// src/PVE/API2/LXC/Status.pm vm_status, src/PVE/API2/LXC.pm ip:
+		// ['perm', '/vms/{vmid}', ['VM.Audit']]
+		return permError("/vms/"+vmid, "VM.Audit"), true
+	case PathQemuAgentNet:
+		if version == Version7 {
+			// qemu-server branch stable-7 PVE/API2/Qemu/Agent.pm: VM.Monitor
+			return permError("/vms/"+vmid, "VM.Monitor"), true
+		}
+		// qemu-server src/PVE/API2/Qemu/Agent.pm register_command (9.0,
+		// commit b92a40ce): [$perm, 'VM.GuestAgent.Unrestricted'], any => 1;
+		// check_any joins the privileges with "|"
+		return permError("/vms/"+vmid, "VM.GuestAgent.Audit|VM.GuestAgent.Unrestricted"), true
+	}
+	return apiError{}, false
+}
+
 func paramError(name, msg string) apiError {
 	return apiError{status: http.StatusBadRequest, msg: "Parameter verification failed.", params: map[string]string{name: msg}}
 }
@@ -166,19 +247,25 @@ func paramError(name, msg string) apiError {
 func (s *Simulator) answer(r *http.Request, rf requestFaults, template string, ni int, node, vmid string) ([][]byte, apiError, bool) {
 	body, e, stop := s.answerOne(r, rf, template, ni, node, vmid)
 	if body == nil && template == PathClusterResources && e.status == 0 && !stop {
-		return s.clusterResources(r.URL.Query().Get("type"), rf.offline), e, false
+		return s.clusterResources(r.URL.Query().Get("type"), rf.offline, rf.perms), e, false
 	}
 	return [][]byte{body}, e, stop
 }
 
 func (s *Simulator) answerOne(r *http.Request, rf requestFaults, template string, ni int, node, vmid string) ([]byte, apiError, bool) {
-	noACL := rf.perms == PrivSepNoACL
-	if noACL && node != "" {
-		return nil, apiError{status: http.StatusForbidden, msg: fmt.Sprintf("Permission check failed (/nodes/%s, Sys.Audit)", node)}, false
+	// the project's old claim, kept as it was
+	emptyLists := rf.perms == PrivSepEmptyLists
+	if emptyLists && node != "" {
+		return nil, permError("/nodes/"+node, "Sys.Audit"), false
 	}
+	// lists open to every user filter what the token may see; without ACL
+	// that is nothing (pve-storage src/PVE/API2/Storage/Status.pm index:
+	// Datastore.Audit per storage; qemu-server src/PVE/API2/Qemu.pm and
+	// pve-container src/PVE/API2/LXC.pm vmlist: VM.Audit per guest)
+	noACL := rf.perms == PrivSepNoACL
 	switch template {
 	case PathVersion:
-		return s.version, apiError{}, false
+		return s.versions[rf.version], apiError{}, false
 	case PathClusterResources:
 		filter := r.URL.Query().Get("type")
 		switch filter {
@@ -186,25 +273,28 @@ func (s *Simulator) answerOne(r *http.Request, rf requestFaults, template string
 		default:
 			return nil, paramError("type", fmt.Sprintf("value '%s' does not have a value in the enumeration 'vm, storage, node, sdn'", filter)), false
 		}
-		if noACL {
+		if emptyLists {
 			return []byte(`{"data":[]}`), apiError{}, false
 		}
 		return nil, apiError{}, false // assembled in parts by answer
 	case PathClusterStatus:
-		if noACL {
-			return nil, apiError{status: http.StatusForbidden, msg: "Permission check failed (/, Sys.Audit)"}, false
+		if emptyLists {
+			return nil, permError("/", "Sys.Audit"), false
 		}
 		return s.clusterStatus(rf.offline), apiError{}, false
 	case PathNodes:
-		if noACL {
+		if emptyLists {
 			return []byte(`{"data":[]}`), apiError{}, false
 		}
-		return s.nodesList(rf.offline), apiError{}, false
+		return s.nodesList(rf.offline, noACL), apiError{}, false
 	case PathPermissions:
 		return s.permBodies[rf.perms], apiError{}, false
 	case PathNodeStatus:
 		return s.nodes[ni].status, apiError{}, false
 	case PathNodeStorage:
+		if noACL {
+			return emptyList, apiError{}, false
+		}
 		return s.nodes[ni].storage, apiError{}, false
 	case PathNodeDisks:
 		return s.nodes[ni].disks, apiError{}, false
@@ -214,14 +304,20 @@ func (s *Simulator) answerOne(r *http.Request, rf requestFaults, template string
 		}
 		return s.nodes[ni].zfs, apiError{}, false
 	case PathQemuList:
+		if noACL {
+			return emptyList, apiError{}, false
+		}
 		return s.nodes[ni].qemuList, apiError{}, false
 	case PathLXCList:
+		if noACL {
+			return emptyList, apiError{}, false
+		}
 		return s.nodes[ni].lxcList, apiError{}, false
 	}
-	return s.answerGuest(r, rf, template, ni, node, vmid)
+	return s.answerGuest(r, template, ni, node, vmid)
 }
 
-func (s *Simulator) answerGuest(r *http.Request, rf requestFaults, template string, ni int, node, vmid string) ([]byte, apiError, bool) {
+func (s *Simulator) answerGuest(r *http.Request, template string, ni int, node, vmid string) ([]byte, apiError, bool) {
 	id, err := strconv.Atoi(vmid)
 	if err != nil || id < 1 {
 		return nil, paramError("vmid", fmt.Sprintf("type check ('integer') failed - got '%s'", vmid)), false
@@ -251,15 +347,14 @@ func (s *Simulator) answerGuest(r *http.Request, rf requestFaults, template stri
 		}
 		return renderLXCInterfaces(g, s.cluster.Nodes[ni].Legacy), apiError{}, false
 	case PathQemuAgentNet:
-		return s.answerAgent(r, rf, g)
+		return s.answerAgent(r, g)
 	}
 	return nil, apiError{status: http.StatusNotImplemented, msg: fmt.Sprintf("Method 'GET %s' not implemented", r.URL.Path)}, false
 }
 
-func (s *Simulator) answerAgent(r *http.Request, rf requestFaults, g *Guest) ([]byte, apiError, bool) {
-	if rf.perms == AuditorPVE8 {
-		return nil, apiError{status: http.StatusForbidden, msg: fmt.Sprintf("Permission check failed (/vms/%d, VM.Monitor)", g.VMID)}, false
-	}
+var emptyList = []byte(`{"data":[]}`)
+
+func (s *Simulator) answerAgent(r *http.Request, g *Guest) ([]byte, apiError, bool) {
 	if g.Status != "running" {
 		return nil, apiError{status: http.StatusInternalServerError, msg: fmt.Sprintf("VM %d is not running", g.VMID)}, false
 	}

@@ -13,11 +13,14 @@ import (
 type nodeRender struct {
 	resOnline, resOffline   []byte // /cluster/resources node entry
 	listOnline, listOffline []byte // /nodes entry
-	vmsFull, vmsUnknown     []byte // comma-joined guest entries; unknown: node offline
-	storOnline, storOffline []byte // comma-joined storage entries
-	qemuList, lxcList       []byte // full bodies
-	status, storage, disks  []byte // full bodies
-	zfs                     []byte // full body; nil when the node has no ZFS
+	// the same two entries for a token without Sys.Audit
+	resNoAudit, resNoAuditOffline   []byte
+	listNoAudit, listNoAuditOffline []byte
+	vmsFull, vmsUnknown             []byte // comma-joined guest entries; unknown: node offline
+	storOnline, storOffline         []byte // comma-joined storage entries
+	qemuList, lxcList               []byte // full bodies
+	status, storage, disks          []byte // full bodies
+	zfs                             []byte // full body; nil when the node has no ZFS
 }
 
 func join(items [][]byte) []byte { return bytes.Join(items, []byte{','}) }
@@ -34,6 +37,18 @@ func renderVersion(n *Node) []byte {
 	return envelope(newObj().str("repoid", n.RepoID).str("release", release).str("version", n.Version).bytes())
 }
 
+// pve7Version is the last PVE 7 release (pve-manager branch stable-7,
+// debian/changelog: 7.4-20). PVE <= 7 writes versions as X.Y-Z.
+const pve7Version = "7.4-20"
+
+// renderVersion7 answers /version as PVE 7 does: version, release and an
+// 8 hex digit repoid (stable-7 Makefile: git rev-parse --short=8), from
+// PVE::pvecfg::version_info (PVE/API2.pm version).
+func renderVersion7(n *Node) []byte {
+	release := pve7Version[:strings.IndexByte(pve7Version, '-')]
+	return envelope(newObj().str("release", release).str("version", pve7Version).str("repoid", n.RepoID[:8]).bytes())
+}
+
 // guestResource renders a /cluster/resources guest entry. full=false gives the
 // "no RRD data" shape: identity, status unknown and config-derived fields.
 func guestResource(g *Guest, full bool) []byte {
@@ -46,7 +61,7 @@ func guestResource(g *Guest, full bool) []byte {
 	o.int("netout", g.NetOut).str("type", g.Type).str("name", g.Name).num("maxcpu", g.MaxCPU).
 		int("mem", g.Mem).int("netin", g.NetIn).int("maxmem", g.MaxMem).int("disk", g.Disk).
 		str("node", g.Node).num("cpu", g.CPU).int("maxdisk", g.MaxDisk).int("vmid", int64(g.VMID)).
-		int("diskwrite", g.DiskWrite).int("diskread", g.DiskRead).str("status", g.Status).
+		int("diskwrite", g.DiskWrite).int("diskread", g.DiskRead).str("status", resourceStatus(g)).
 		int("template", b2i(g.Template)).int("uptime", g.Uptime)
 	guestConfigFields(o, g)
 	if g.Type == "qemu" && g.Status == "running" {
@@ -55,6 +70,17 @@ func guestResource(g *Guest, full bool) []byte {
 	// not a PVE field: clients must ignore what they do not know
 	o.raw("pressure", []byte(`{"cpu":{"some":0.01,"full":0},"io":{"some":0,"full":0}}`))
 	return o.bytes()
+}
+
+// resourceStatus is a guest's status in /cluster/resources: pvestatd stores
+// "qmpstatus || status" in the RRD (pve-manager PVE/Service/pvestatd.pm
+// update_qemu_status) and extract_vm_stats reads it back
+// (PVE/API2Tools.pm), so a paused qemu guest is "paused" there.
+func resourceStatus(g *Guest) string {
+	if g.Type == "qemu" && g.QMPStatus != "" {
+		return g.QMPStatus
+	}
+	return g.Status
 }
 
 func guestConfigFields(o *obj, g *Guest) {
@@ -82,6 +108,32 @@ func nodeResource(n *Node, online bool) []byte {
 		str("status", "online").str("hastate", "online").
 		str("boot-mode", "efi"). // not a PVE field: clients must ignore it
 		bytes()
+}
+
+// nodeResourceNoAudit renders a /cluster/resources node entry for a token
+// without Sys.Audit on /nodes/{node}: extract_node_stats($node, $members,
+// $rrd, !$can_audit) leaves out uptime, cpu, mem, disk and the max* values
+// but keeps level (pve-manager PVE/API2Tools.pm). The resources handler
+// adds cgroup-mode and the HA node state whatever the privileges
+// (PVE/API2/Cluster.pm resources).
+func nodeResourceNoAudit(n *Node, online bool) []byte {
+	o := newObj().str("id", "node/"+n.Name).str("node", n.Name).str("type", "node")
+	if !online {
+		return o.str("status", "offline").str("level", n.Level).bytes()
+	}
+	return o.str("status", "online").str("level", n.Level).int("cgroup-mode", 2).str("hastate", "online").bytes()
+}
+
+// nodeListEntryNoAudit is the /nodes entry without Sys.Audit: the same
+// extract_node_stats call plus ssl_fingerprint (pve-manager
+// PVE/API2/Nodes.pm index).
+func nodeListEntryNoAudit(n *Node, online bool) []byte {
+	status := "online"
+	if !online {
+		status = "offline"
+	}
+	return newObj().str("id", "node/"+n.Name).str("node", n.Name).str("type", "node").str("status", status).
+		str("level", n.Level).str("ssl_fingerprint", n.SSLFingerprint).bytes()
 }
 
 func nodeListEntry(n *Node, online bool) []byte {
@@ -147,7 +199,12 @@ func (s *Simulator) poolAndSDN() (pool, sdn []byte) {
 // clusterResources assembles /cluster/resources for the current online state
 // from pre-rendered parts, which are written out without copying them into
 // one buffer. filter is the ?type= value ("" for all).
-func (s *Simulator) clusterResources(filter string, offline []bool) [][]byte {
+//
+// With PrivSepNoACL only the node entries remain, without stats: guests need
+// VM.Audit, storages Datastore.Audit, pools Pool.Audit and SDN zones
+// SDN.Audit (pve-manager PVE/API2/Cluster.pm resources), a token without
+// ACL has none of them.
+func (s *Simulator) clusterResources(filter string, offline []bool, perms Permissions) [][]byte {
 	parts := make([][]byte, 0, 4*len(s.nodes)+8)
 	parts = append(parts, []byte(`{"data":[`))
 	comma := []byte{','}
@@ -167,6 +224,14 @@ func (s *Simulator) clusterResources(filter string, offline []bool) [][]byte {
 			return offl
 		}
 		return online
+	}
+	if perms == PrivSepNoACL {
+		if filter == "" || filter == "node" {
+			for i := range s.nodes {
+				add(pick(offline[i], s.nodes[i].resNoAudit, s.nodes[i].resNoAuditOffline))
+			}
+		}
+		return append(parts, []byte("]}"))
 	}
 	if filter == "" || filter == "vm" {
 		for i := range s.nodes {
@@ -220,12 +285,19 @@ func (s *Simulator) clusterStatus(offline []bool) []byte {
 	return envelope(array(items))
 }
 
-func (s *Simulator) nodesList(offline []bool) []byte {
+// nodesList answers /nodes; noAudit gives the entries without stats that a
+// token lacking Sys.Audit gets.
+func (s *Simulator) nodesList(offline []bool, noAudit bool) []byte {
 	items := make([][]byte, len(s.nodes))
 	for i := range s.nodes {
-		if offline[i] {
+		switch {
+		case noAudit && offline[i]:
+			items[i] = s.nodes[i].listNoAuditOffline
+		case noAudit:
+			items[i] = s.nodes[i].listNoAudit
+		case offline[i]:
 			items[i] = s.nodes[i].listOffline
-		} else {
+		default:
 			items[i] = s.nodes[i].listOnline
 		}
 	}
@@ -241,7 +313,9 @@ var (
 func renderPermissions(p Permissions) []byte {
 	privs := privsPVE9
 	switch p {
-	case PrivSepNoACL:
+	case PrivSepNoACL, PrivSepEmptyLists:
+		// get_effective_permissions drops every path without privileges
+		// (pve-access-control src/PVE/RPCEnvironment.pm)
 		return envelope([]byte("{}"))
 	case AuditorPVE8:
 		privs = privsPVE8

@@ -27,12 +27,24 @@ func renderQemuStatus(g *Guest) []byte {
 		o.int("agent", 1)
 	}
 	if g.Status != "running" {
-		o.str("qmpstatus", "stopped")
+		o.str("qmpstatus", QMPStopped)
 		return envelope(o.bytes())
 	}
-	o.str("qmpstatus", "running").str("running-machine", "pc-i440fx-9.2+pve1").str("running-qemu", "9.2.0").
-		int("shares", 1000).int("balloon", g.MaxMem).int("freemem", g.MaxMem-g.Mem).
-		raw("proxmox-support", []byte(`{"backup-max-workers":true,"pbs-dirty-bitmap":true,"query-bitmap-info":true}`))
+	// qmpstatus is QMP query-status (qemu-server src/PVE/QemuServer.pm
+	// vmstatus $statuscb); status stays "running" for paused guests
+	qmp := g.QMPStatus
+	if qmp == "" {
+		qmp = QMPRunning
+	}
+	o.str("qmpstatus", qmp).str("running-machine", "pc-i440fx-9.2+pve1").str("running-qemu", "9.2.0").
+		int("shares", 1000).int("balloon", g.MaxMem)
+	if qmp != QMPPrelaunch {
+		// freemem comes from the guest's balloon statistics, which a guest
+		// that never ran has not sent (vmstatus $ballooncb sets it only
+		// when total_mem and free_mem are defined)
+		o.int("freemem", g.MaxMem-g.Mem)
+	}
+	o.raw("proxmox-support", []byte(`{"backup-max-workers":true,"pbs-dirty-bitmap":true,"query-bitmap-info":true}`))
 	nics := newObj()
 	for i := range g.NICs {
 		share := int64(len(g.NICs))

@@ -57,6 +57,11 @@ func renderNodeStorage(n *Node) []byte {
 	return envelope(array(items))
 }
 
+// noZFSMessage is the 500 of /disks/zfs on a node without ZFS: get_pool_data
+// runs [/sbin/zpool, list, -HpPLo, name,size,alloc,free,frag,dedup,health]
+// (pve-storage src/PVE/API2/Disks/ZFS.pm) and run_command dies with
+// "command '<cmd>' failed: exit code 1\n" (pve-common src/PVE/Cmd.pm), the
+// answer recorded from PVE 9.2.3 (Javisen/proxmox_sensors#38).
 const noZFSMessage = "command '/sbin/zpool list -HpPLo name,size,alloc,free,frag,dedup,health' failed: exit code 1"
 
 func renderNodeZFS(n *Node) []byte {
@@ -180,6 +185,12 @@ func (s *Simulator) renderNode(i int) nodeRender {
 		resOffline:  nodeResource(n, false),
 		listOnline:  nodeListEntry(n, true),
 		listOffline: nodeListEntry(n, false),
+
+		resNoAudit:         nodeResourceNoAudit(n, true),
+		resNoAuditOffline:  nodeResourceNoAudit(n, false),
+		listNoAudit:        nodeListEntryNoAudit(n, true),
+		listNoAuditOffline: nodeListEntryNoAudit(n, false),
+
 		storOnline:  storageResources(n, true),
 		storOffline: storageResources(n, false),
 		status:      renderNodeStatus(n),

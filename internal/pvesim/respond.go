@@ -87,13 +87,14 @@ func (e apiError) body(style ErrorStyle) []byte {
 func (s *Simulator) writeError(w http.ResponseWriter, e apiError) {
 	h := w.Header()
 	setCommonHeaders(h)
+	style := s.errorStyle()
 	var body []byte
 	if !e.emptyBody() {
-		body = e.body(s.cfg.ErrorStyle)
+		body = e.body(style)
 		h.Set("Content-Type", contentTypeJSON)
 	}
 	h.Set("Content-Length", strconv.Itoa(len(body)))
-	if s.cfg.ErrorStyle == PVE7 && writeRawStatus(w, e.status, reasonPhrase(e.msg), body) {
+	if style == PVE7 && writeRawStatus(w, e.status, reasonPhrase(e.msg), body) {
 		return
 	}
 	w.WriteHeader(e.status)

@@ -141,8 +141,8 @@ func TestFaults(t *testing.T) {
 		perms := object(t, e.data(t, "/access/permissions"))
 		assert.NotContains(t, object(t, perms["/"]), "VM.GuestAgent.Audit")
 	})
-	t.Run("privsep no acl", func(t *testing.T) {
-		e.sim.SetPermissions(PrivSepNoACL)
+	t.Run("privsep empty lists, the old claim", func(t *testing.T) {
+		e.sim.SetPermissions(PrivSepEmptyLists)
 		defer e.sim.ClearFaults()
 		assert.Empty(t, list(t, e.data(t, "/cluster/resources")))
 		assert.Empty(t, list(t, e.data(t, "/nodes")))

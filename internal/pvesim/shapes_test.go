@@ -99,6 +99,49 @@ func TestZFSShape(t *testing.T) {
 	assert.Equal(t, noZFSMessage+"\n", errorMessage(t, r))
 }
 
+// TestNoZFSNodes pins which node has no ZFS and that it answers the real
+// 500 of `zpool list` (pve-storage src/PVE/API2/Disks/ZFS.pm get_pool_data,
+// pve-common src/PVE/Cmd.pm), in both error styles.
+func TestNoZFSNodes(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  Config
+		want string // "" means every node has ZFS
+	}{
+		{Config{Seed: 1}, "pve3"},
+		{Config{Seed: 2}, "pve3"},
+		{Config{Nodes: 2, Guests: 4, Seed: 1}, "pve2"},
+		{Config{Nodes: 3, Guests: 30, OfflineNodes: 1, Seed: 2}, "pve2"},
+		{Config{Nodes: 5, Guests: 200, OfflineNodes: 1, Seed: 3}, "pve4"},
+		{Config{Nodes: 1, Guests: 5}, ""},
+	} {
+		e := newEnv(t, tc.cfg)
+		got := ""
+		for _, n := range e.sim.Cluster().Nodes {
+			r := e.get(t, "/nodes/"+n.Name+"/disks/zfs")
+			if !n.Online {
+				assert.Equal(t, 595, r.status, n.Name)
+				assert.True(t, n.HasZFS, "the node without ZFS is an online one")
+				continue
+			}
+			if n.HasZFS {
+				assert.Equal(t, http.StatusOK, r.status, n.Name)
+				continue
+			}
+			got = n.Name
+			assert.Equal(t, http.StatusInternalServerError, r.status)
+			assert.Equal(t, noZFSMessage+"\n", errorMessage(t, r))
+			assert.Empty(t, n.ZFSPools)
+		}
+		assert.Equal(t, tc.want, got, "%+v", tc.cfg)
+	}
+
+	e := newEnv(t, Config{ErrorStyle: PVE7})
+	r := e.get(t, "/nodes/pve3/disks/zfs")
+	assert.Equal(t, http.StatusInternalServerError, r.status)
+	assert.Equal(t, "command '/sbin/zpool list -HpPLo name,size,alloc,free,frag,dedup,health' failed: exit code 1", r.reason)
+	assert.JSONEq(t, `{"data":null}`, string(r.body))
+}
+
 func TestStorageShape(t *testing.T) {
 	e := newEnv(t, Config{})
 	stores := list(t, e.data(t, "/nodes/pve1/storage"))

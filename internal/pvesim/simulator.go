@@ -10,14 +10,14 @@ import (
 // Simulator serves one synthetic cluster. All methods are safe for
 // concurrent use while serving.
 type Simulator struct {
-	cfg     Config
-	cluster *Cluster
-	nodeIdx map[string]int
-	byNode  [][]int         // guest indexes per node
-	guests  map[int]int     // vmid -> index in cluster.Guests
-	nodes   []nodeRender    // pre-rendered per node
-	version []byte          // /version body
-	slots   []chan struct{} // per node worker slots; nil when unlimited
+	cfg      Config
+	cluster  *Cluster
+	nodeIdx  map[string]int
+	byNode   [][]int           // guest indexes per node
+	guests   map[int]int       // vmid -> index in cluster.Guests
+	nodes    []nodeRender      // pre-rendered per node
+	versions map[string][]byte // /version body per Config.Version value
+	slots    []chan struct{}   // per node worker slots; nil when unlimited
 
 	poolEntry, sdnEntries []byte
 	permBodies            map[Permissions][]byte
@@ -31,8 +31,15 @@ type Simulator struct {
 
 // New fills Config defaults and builds the cluster deterministically from
 // cfg.Seed.
+//
+// New panics if cfg.Version is not a version ParseVersion accepts.
 func New(cfg Config) *Simulator {
 	cfg = cfg.withDefaults()
+	version, err := ParseVersion(cfg.Version)
+	if err != nil {
+		panic("pvesim.New: " + err.Error())
+	}
+	cfg.Version = version
 	s := &Simulator{
 		cfg:     cfg,
 		cluster: generate(cfg),
@@ -55,10 +62,13 @@ func New(cfg Config) *Simulator {
 	for i := range s.cluster.Nodes {
 		s.nodes[i] = s.renderNode(i)
 	}
-	s.version = renderVersion(&s.cluster.Nodes[0])
+	s.versions = map[string][]byte{
+		Version9: renderVersion(&s.cluster.Nodes[0]),
+		Version7: renderVersion7(&s.cluster.Nodes[0]),
+	}
 	s.poolEntry, s.sdnEntries = s.poolAndSDN()
 	s.permBodies = map[Permissions][]byte{}
-	for _, p := range []Permissions{Full, AuditorPVE8, PrivSepNoACL} {
+	for _, p := range allPermissions {
 		s.permBodies[p] = renderPermissions(p)
 	}
 	if cfg.WorkersPerNode > 0 {
