@@ -54,6 +54,9 @@ func Metrics() map[string][]string {
 		"mnm_proxmox_last_collection_timestamp":      {},
 		"mnm_proxmox_collection_duration_seconds":    {},
 		"mnm_proxmox_api_requests_total":             {"path"},
+		"mnm_proxmox_api_endpoint_info":              {"endpoint"},
+		"mnm_proxmox_api_failovers_total":            {},
+		"mnm_proxmox_up":                             {},
 		"mnm_proxmox_vm_info":                        {"node", "vmid", "name", "tags", "template", "hastate", "lock", "guest_status"},
 		"mnm_proxmox_ct_info":                        {"node", "vmid", "name", "tags", "template", "hastate", "lock", "guest_status"},
 	}
@@ -69,9 +72,10 @@ func Metrics() map[string][]string {
 }
 
 // MayBeAbsent reports metrics outside the contract that appear only when
-// something fails.
+// something fails. mnm_proxmox_problem carries kind and, where they apply,
+// node, path and privilege (Prometheus leaves out the empty ones).
 func MayBeAbsent(name string) bool {
-	return name == "mnm_proxmox_api_errors_total"
+	return name == "mnm_proxmox_api_errors_total" || name == "mnm_proxmox_problem"
 }
 
 // OptIn reports contract metrics that are disabled by default.

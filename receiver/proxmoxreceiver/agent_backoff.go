@@ -25,7 +25,7 @@ type agentBackoff struct {
 
 type forbiddenProblem struct {
 	key string
-	err error
+	pr  problem
 }
 
 type backoffEntry struct {
@@ -77,23 +77,23 @@ func (b *agentBackoff) answered(g *pveapi.ClusterResource) {
 
 // forbidden stops address requests of one guest type for the backoff
 // period; they are tried again afterwards so that a fixed ACL is noticed.
-func (b *agentBackoff) forbidden(guestType, key string, err error) {
+func (b *agentBackoff) forbidden(guestType, key string, pr problem) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.forbiddenUntil[guestType] = b.cycle + 1 + b.cycles
-	b.forbiddenWhy[guestType] = forbiddenProblem{key: key, err: err}
+	b.forbiddenWhy[guestType] = forbiddenProblem{key: key, pr: pr}
 }
 
 // pausedProblems returns the privilege problems that address requests are
 // pausing for in this cycle, so they are not reported as resolved.
-func (b *agentBackoff) pausedProblems() map[string]error {
+func (b *agentBackoff) pausedProblems() problems {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	out := map[string]error{}
+	out := problems{}
 	for guestType, until := range b.forbiddenUntil {
 		if b.cycle < until {
 			p := b.forbiddenWhy[guestType]
-			out[p.key] = p.err
+			out[p.key] = p.pr
 		}
 	}
 	return out

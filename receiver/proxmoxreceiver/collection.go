@@ -33,18 +33,59 @@ func problemKey(tmpl, node string, err error) string {
 	return key
 }
 
-// diagnoseEmptyCluster explains a /cluster/resources answer without nodes:
-// Proxmox filters lists by permission silently, so a token without rights
-// sees an empty cluster instead of an error.
-func diagnoseEmptyCluster(ctx context.Context, client pveapi.Client, tokenID string) error {
-	fix := fmt.Sprintf("pveum acl modify / --tokens '%s' --roles PVEAuditor", tokenID)
+// diagnoseEmptyCluster explains a /cluster/resources answer without nodes.
+// Real Proxmox always lists the nodes (see privilegeSeparation), but a token
+// without rights that sees an empty cluster must still get an error with the
+// fix, never "0 nodes".
+func diagnoseEmptyCluster(ctx context.Context, client pveapi.Client, tokenID string) problem {
 	perms, err := client.AccessPermissions(ctx)
 	if err == nil && len(perms) == 0 {
-		user, _, _ := strings.Cut(tokenID, "!")
-		return fmt.Errorf("the API token %s sees no nodes: it has privilege separation and no ACL of its own (/access/permissions is empty). Either grant the token itself read access: %s, or recreate it without privilege separation so it inherits the rights of %s: pveum user token add %s %s --privsep 0",
-			tokenID, fix, user, user, tokenName(tokenID))
+		return privilegeSeparationProblem(tokenID, "sees no nodes")
 	}
-	return fmt.Errorf("the API token %s sees no nodes in /cluster/resources: it lacks Sys.Audit and VM.Audit; grant read-only access with: %s", tokenID, fix)
+	fix := fmt.Sprintf("pveum acl modify / --tokens '%s' --roles PVEAuditor", tokenID)
+	return problem{kind: kindForbidden, path: pveapi.PathClusterResources, privilege: "Sys.Audit",
+		err: fmt.Errorf("the API token %s sees no nodes in /cluster/resources: it lacks Sys.Audit and VM.Audit; grant read-only access with: %s", tokenID, fix)}
+}
+
+// privilegeSeparation recognises a token with privilege separation and no
+// ACL of its own from what Proxmox answers it: /cluster/resources lists every
+// node but without its statistics (pve-manager PVE/API2/Cluster.pm resources
+// and PVE/API2Tools.pm extract_node_stats leave them out without Sys.Audit),
+// and the node paths answer 403. It asks /access/permissions, which any
+// token may read and which is {} for such a token, only then. It returns the
+// one problem that replaces the many 403s, or false.
+func privilegeSeparation(ctx context.Context, client pveapi.Client, tokenID string, resources []pveapi.ClusterResource, found problems) (problem, bool) {
+	forbidden := false
+	for _, pr := range found {
+		forbidden = forbidden || pr.kind == kindForbidden
+	}
+	if !forbidden || !nodesWithoutStats(resources) {
+		return problem{}, false
+	}
+	if perms, err := client.AccessPermissions(ctx); err != nil || len(perms) > 0 {
+		return problem{}, false
+	}
+	return privilegeSeparationProblem(tokenID, "may read nothing"), true
+}
+
+func nodesWithoutStats(resources []pveapi.ClusterResource) bool {
+	nodes := 0
+	for i := range resources {
+		if r := &resources[i]; r.Type == "node" {
+			if r.MaxMem.Valid || r.MaxCPU.Valid || r.Uptime.Valid {
+				return false
+			}
+			nodes++
+		}
+	}
+	return nodes > 0
+}
+
+func privilegeSeparationProblem(tokenID, what string) problem {
+	user, _, _ := strings.Cut(tokenID, "!")
+	fix := fmt.Sprintf("pveum acl modify / --tokens '%s' --roles PVEAuditor", tokenID)
+	return problem{kind: kindPrivilegeSeparation, err: fmt.Errorf("the API token %s %s: it has privilege separation and no ACL of its own (/access/permissions is empty). Either grant the token itself read access: %s, or recreate it without privilege separation so it inherits the rights of %s: pveum user token add %s %s --privsep 0",
+		tokenID, what, fix, user, user, tokenName(tokenID))}
 }
 
 func tokenName(tokenID string) string {

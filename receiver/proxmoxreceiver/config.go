@@ -29,6 +29,11 @@ type Config struct {
 	MetricsBuilderConfig           metadata.MetricsBuilderConfig `mapstructure:",squash"`
 	LogsBuilderConfig              metadata.LogsBuilderConfig    `mapstructure:",squash"`
 
+	// Endpoints are API addresses of several nodes of the same cluster, in
+	// order of preference, instead of one endpoint: when one cannot answer,
+	// the next one serves, and the first one serves again when it answers.
+	Endpoints []string `mapstructure:"endpoints"`
+
 	// TokenID is the API token id, USER@REALM!TOKENID.
 	TokenID string `mapstructure:"token_id"`
 	// TokenSecret is the token's UUID secret.
@@ -72,12 +77,24 @@ type InventoryConfig struct {
 // Validate checks the configuration and names the key and the fix of each problem.
 func (cfg *Config) Validate() error {
 	var errs []error
-	if cfg.ClientConfig.Endpoint == "" {
+	switch {
+	case len(cfg.Endpoints) == 0 && cfg.ClientConfig.Endpoint == "":
 		errs = append(errs, errors.New(`"endpoint" is required: set it to the Proxmox API address, such as https://pve.example.com:8006`))
-	} else if u, err := url.Parse(cfg.ClientConfig.Endpoint); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		errs = append(errs, fmt.Errorf(`"endpoint" %q is not a valid URL: use https://HOST:8006`, redactedURL(cfg.ClientConfig.Endpoint)))
-	} else if u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
-		errs = append(errs, fmt.Errorf(`"endpoint" %q must be only the API address, https://HOST:8006, without user info, query or fragment: the token goes in token_id and token_secret`, redactedURL(cfg.ClientConfig.Endpoint)))
+	case len(cfg.Endpoints) == 0:
+		errs = append(errs, validateEndpoint("endpoint", cfg.ClientConfig.Endpoint)...)
+	case cfg.ClientConfig.Endpoint != defaultEndpoint && cfg.ClientConfig.Endpoint != cfg.Endpoints[0]:
+		errs = append(errs, fmt.Errorf(`set either "endpoint" or "endpoints", not both: "endpoints" lists every node address to use, in order of preference`))
+	default:
+		schemes := map[string]bool{}
+		for i, e := range cfg.Endpoints {
+			errs = append(errs, validateEndpoint(fmt.Sprintf("endpoints[%d]", i), e)...)
+			if u, err := url.Parse(e); err == nil {
+				schemes[u.Scheme] = true
+			}
+		}
+		if len(schemes) > 1 {
+			errs = append(errs, errors.New(`"endpoints" must all use the same scheme, https://HOST:8006`))
+		}
 	}
 	switch {
 	case cfg.TokenID == "":
@@ -116,6 +133,26 @@ func (cfg *Config) Validate() error {
 		errs = append(errs, errors.New(`"inventory::keep_last_known" must not be negative; 0 never keeps a guest's last known records`))
 	}
 	return errors.Join(errs...)
+}
+
+// validateEndpoint checks one API address under the YAML key named key.
+func validateEndpoint(key, raw string) []error {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
+		return []error{fmt.Errorf(`%q %q is not a valid URL: use https://HOST:8006`, key, redactedURL(raw))}
+	case u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
+		return []error{fmt.Errorf(`%q %q must be only the API address, https://HOST:8006, without user info, query or fragment: the token goes in token_id and token_secret`, key, redactedURL(raw))}
+	}
+	return nil
+}
+
+// endpointList is every API address to use, in order of preference.
+func (cfg *Config) endpointList() []string {
+	if len(cfg.Endpoints) > 0 {
+		return cfg.Endpoints
+	}
+	return []string{cfg.ClientConfig.Endpoint}
 }
 
 // cycleTimeout is the deadline of one inventory cycle.

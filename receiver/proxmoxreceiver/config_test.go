@@ -42,12 +42,19 @@ func TestLoadConfig(t *testing.T) {
 		Timeout: 3 * time.Minute, KeepLastKnown: 30 * time.Minute}
 	custom.MetricsBuilderConfig.Metrics.MnmProxmoxVMInfo.Enabled = true
 
+	failover := loadedDefaultConfig(t)
+	failover.Endpoints = []string{"https://pve1.example.com:8006", "https://pve2.example.com:8006", "https://10.0.0.3:8006"}
+	failover.ClientConfig.TLS.ServerName = "pve.example.com"
+	failover.TokenID = "monitor@pve!mnm"
+	failover.TokenSecret = "11111111-2222-3333-4444-555555555555"
+
 	tests := []struct {
 		id       component.ID
 		expected *Config
 	}{
 		{id: component.NewID(metadata.Type), expected: defaultWithEndpoint},
 		{id: component.NewIDWithName(metadata.Type, "custom"), expected: custom},
+		{id: component.NewIDWithName(metadata.Type, "failover"), expected: failover},
 	}
 	for _, tt := range tests {
 		t.Run(tt.id.String(), func(t *testing.T) {
@@ -106,6 +113,19 @@ func TestValidate(t *testing.T) {
 		{name: "negative inventory timeout", mutate: func(c *Config) { c.Inventory.Timeout = -time.Second }, wantErr: []string{`"inventory::timeout"`}},
 		{name: "inventory timeout not under the interval", mutate: func(c *Config) { c.Inventory.Timeout = c.Inventory.CollectionInterval }, wantErr: []string{`"inventory::timeout"`, "shorter than"}},
 		{name: "negative keep last known", mutate: func(c *Config) { c.Inventory.KeepLastKnown = -time.Second }, wantErr: []string{`"inventory::keep_last_known"`}},
+		{name: "endpoints of one cluster", mutate: func(c *Config) {
+			c.Endpoints = []string{"https://pve1:8006", "https://pve2:8006"}
+		}},
+		{name: "endpoints with endpoint set to another address", mutate: func(c *Config) {
+			c.ClientConfig.Endpoint = "https://pve9:8006"
+			c.Endpoints = []string{"https://pve1:8006", "https://pve2:8006"}
+		}, wantErr: []string{`either "endpoint" or "endpoints"`}},
+		{name: "endpoints with mixed schemes", mutate: func(c *Config) {
+			c.Endpoints = []string{"https://pve1:8006", "http://pve2:8006"}
+		}, wantErr: []string{`"endpoints" must all use the same scheme`}},
+		{name: "an invalid entry of endpoints", mutate: func(c *Config) {
+			c.Endpoints = []string{"https://pve1:8006", "https://root:hunter2@pve2:8006"}
+		}, wantErr: []string{`"endpoints[1]"`, "without user info"}},
 		{name: "several problems at once", mutate: func(c *Config) { c.TokenID = ""; c.TokenSecret = "" }, wantErr: []string{`"token_id"`, `"token_secret"`}},
 	}
 	for _, tt := range tests {

@@ -39,7 +39,9 @@ type inventoryScraper struct {
 	lb     *metadata.LogsBuilder
 	agents *agentBackoff
 	known  *lastKnown
-	now    func() time.Time
+	// lxcInterfaces: nodes whose Proxmox version lacks /lxc/{vmid}/interfaces.
+	lxcInterfaces *absences
+	now           func() time.Time
 }
 
 func newInventoryScraper(cfg *Config, set receiver.Settings, lease *clientLease) *inventoryScraper {
@@ -50,7 +52,9 @@ func newInventoryScraper(cfg *Config, set receiver.Settings, lease *clientLease)
 		lb:     metadata.NewLogsBuilder(cfg.LogsBuilderConfig, set),
 		agents: newAgentBackoff(cfg.Inventory.AgentBackoffCycles),
 		known:  newLastKnown(cfg.Inventory.KeepLastKnown),
-		now:    time.Now,
+		// Without a version to watch (no metrics pipeline), ask again now and then.
+		lxcInterfaces: newAbsences(6 * time.Hour),
+		now:           time.Now,
 	}
 }
 
@@ -94,7 +98,7 @@ func (s *inventoryScraper) scrape(ctx context.Context) (plog.Logs, error) {
 
 	resources, err := client.ClusterResources(ctx)
 	if err != nil {
-		found.add(problemKey(pveapi.PathClusterResources, "", err), err)
+		found.add(apiProblem(pveapi.PathClusterResources, "", err))
 		if len(resources) == 0 {
 			return plog.NewLogs(), err
 		}
@@ -102,9 +106,9 @@ func (s *inventoryScraper) scrape(ctx context.Context) (plog.Logs, error) {
 	}
 	guests := s.selectGuests(resources)
 	if len(guests) == 0 && !hasNodes(resources) {
-		err := diagnoseEmptyCluster(ctx, client, s.cfg.TokenID)
-		found.add("no-nodes", err)
-		return plog.NewLogs(), err
+		pr := diagnoseEmptyCluster(ctx, client, s.cfg.TokenID)
+		found.add("no-nodes", pr)
+		return plog.NewLogs(), pr.err
 	}
 	if err == nil {
 		// Only a complete list says which guests are gone.
@@ -128,8 +132,8 @@ func (s *inventoryScraper) scrape(ctx context.Context) (plog.Logs, error) {
 			results[i] = inv
 			mu.Lock()
 			defer mu.Unlock()
-			for key, err := range failures {
-				found.add(key, err)
+			for key, pr := range failures {
+				found.add(key, pr)
 				failedGuests[key]++
 			}
 		}()
@@ -137,22 +141,26 @@ func (s *inventoryScraper) scrape(ctx context.Context) (plog.Logs, error) {
 	wg.Wait()
 	// One partial error per distinct problem, not one per guest.
 	for key, n := range failedGuests {
-		errs.AddPartial(n, found[key])
+		errs.AddPartial(n, found[key].err)
 	}
 	// One per node that failed: the rest of its guests were not asked.
 	for node, err := range nodes.opened() {
 		err = fmt.Errorf("node %s: %w; no further requests to it in this inventory cycle, its guests keep their last known records", node, err)
-		found.add(problemKey("inventory", node, err), err)
+		kind, _ := classify(err)
+		if kind == kindUnreachable || kind == kindTimeout {
+			kind = kindNodeUnreachable // the endpoint answers for the cluster: it is this node that does not
+		}
+		found.add(problemKey("inventory", node, err), problem{kind: kind, node: node, err: err})
 		errs.AddPartial(guestsOn(guests, node), err)
 	}
 	if ctx.Err() != nil {
 		err := fmt.Errorf("inventory cycle stopped before every guest was read (%w): the others keep their last known records; raise inventory::timeout if this repeats", context.Cause(ctx))
-		found.add("inventory deadline", err)
+		found.add("inventory deadline", problem{kind: kindInventoryDeadline, err: err})
 		errs.AddPartial(1, err)
 	}
 	// A privilege problem stays a problem while address requests pause for it.
-	for key, err := range s.agents.pausedProblems() {
-		found.add(key, err)
+	for key, pr := range s.agents.pausedProblems() {
+		found.add(key, pr)
 	}
 
 	for _, inv := range results {
@@ -223,7 +231,7 @@ func (s *inventoryScraper) collectGuest(client pveapi.Client, nodes *nodeBreaker
 	config, err := client.GuestConfig(ctx, g.Node, g.Type, g.VMID.Value)
 	if err != nil {
 		if !nodes.observe(g.Node, err) && nodes.open(g.Node) == nil && ctx.Err() == nil {
-			failures.add(problemKey(pveapi.PathGuestConfig, g.Node, err), err)
+			failures.add(apiProblem(pveapi.PathGuestConfig, g.Node, err))
 		}
 		if transient(err) {
 			return s.lastKnownInventory(g, known, now), failures
@@ -232,7 +240,7 @@ func (s *inventoryScraper) collectGuest(client pveapi.Client, nodes *nodeBreaker
 	}
 	for _, e := range config.NICErrors {
 		err := fmt.Errorf("%s/%d config: %w", g.Type, g.VMID.Value, e)
-		failures.add(fmt.Sprintf("%s/%d netN", g.Type, g.VMID.Value), err)
+		failures.add(fmt.Sprintf("%s/%d netN", g.Type, g.VMID.Value), problem{kind: kindUnparsableConfig, node: g.Node, path: pveapi.PathGuestConfig, err: err})
 	}
 	inv := &guestInventory{guest: g, nics: config.NICs, name: guestName(g, config), confirmed: now}
 	s.known.confirmConfig(g.ID, inv.name, inv.nics, now)
@@ -249,13 +257,25 @@ func (s *inventoryScraper) collectGuest(client pveapi.Client, nodes *nodeBreaker
 		s.keepLastAddrs(inv, known, now)
 		return inv, failures
 	}
+	version := s.shared.version(g.Node)
+	if g.Type == "lxc" && !s.lxcInterfaces.due(g.Node, now, version) {
+		// This Proxmox version has no interfaces path: static ip= only.
+		s.known.confirmAddrs(g.ID, nil, now)
+		return inv, failures
+	}
 	var ifaces []guestnet.InterfaceAddrs
 	if g.Type == "qemu" {
 		ifaces, err = client.AgentInterfaces(ctx, g.Node, g.VMID.Value)
 	} else {
 		ifaces, err = client.LXCInterfaces(ctx, g.Node, g.VMID.Value)
 	}
+	var ae *pveapi.APIError
 	switch {
+	case g.Type == "lxc" && errors.As(err, &ae) && ae.Status == http.StatusNotImplemented:
+		// Proxmox VE 7 answers 501 for /lxc/{vmid}/interfaces: learnt once
+		// per node, asked again when its version changes.
+		s.lxcInterfaces.absent(g.Node, now, version)
+		s.known.confirmAddrs(g.ID, nil, now)
 	case err == nil:
 		s.agents.answered(g)
 		inv.addrs = guestnet.MatchByMAC(config.NICs, ifaces)
@@ -323,8 +343,17 @@ func (s *inventoryScraper) noteAddressFailure(g *pveapi.ClusterResource, err err
 		}
 		key := "address-forbidden " + g.Type
 		err := fmt.Errorf("GET %s: 403 %s: guest IPs are left out until the token may read them; %s", ae.Path, ae.Message, fix)
-		s.agents.forbidden(g.Type, key, err)
-		failures.add(key, err)
+		pr := problem{kind: kindAgentPrivilege, path: ae.Path, err: err}
+		if g.Type == "qemu" {
+			pr.path, pr.privilege = pveapi.PathAgentInterfaces, "VM.GuestAgent.Audit"
+		} else {
+			pr.path, pr.privilege = pveapi.PathLXCInterfaces, "VM.Audit"
+		}
+		if _, priv := ae.Permission(); priv != "" {
+			pr.privilege = priv
+		}
+		s.agents.forbidden(g.Type, key, pr)
+		failures.add(key, pr)
 	case !haveFresh:
 		// Agent not running, not configured, timed out, or an endpoint this
 		// Proxmox version lacks (501): back off quietly.

@@ -36,11 +36,17 @@ func (s *metricsScraper) recordResources(now pcommon.Timestamp, resources []pvea
 	}
 }
 
+// guestRunning is 1 while the guest holds its resources: /cluster/resources
+// reports a QEMU guest's run state as its status when it is not plain
+// "running" (paused, suspended, prelaunch, ...), and its process, memory and
+// MACs are there all the same. Only "stopped" and "unknown" (node offline, no
+// data yet) are not running.
 func guestRunning(r *pveapi.ClusterResource) int64 {
-	if r.Status == "running" {
-		return 1
+	switch r.Status {
+	case "stopped", "unknown", "":
+		return 0
 	}
-	return 0
+	return 1
 }
 
 // guestRecorders are the MetricsBuilder methods of one guest kind: VMs and

@@ -42,6 +42,7 @@ type metricsScraper struct {
 	vms        guestRecorders
 	containers guestRecorders
 	disks      *diskCache
+	zfs        *absences // nodes without ZFS
 	now        func() time.Time
 }
 
@@ -55,6 +56,7 @@ func newMetricsScraper(cfg *Config, set receiver.Settings, lease *clientLease) *
 		vms:        vmRecorders(mb),
 		containers: containerRecorders(mb),
 		disks:      newDiskCache(cfg.DiskRefreshInterval, cfg.CollectionInterval),
+		zfs:        newAbsences(cfg.DiskRefreshInterval),
 		now:        time.Now,
 	}
 }
@@ -91,7 +93,6 @@ func (s *metricsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 	now := pcommon.NewTimestampFromTime(begin)
 	errs := &scrapererror.ScrapeErrors{}
 	found := problems{}
-	defer func() { s.shared.problems.update("metrics", found) }()
 
 	var (
 		resources           []pveapi.ClusterResource
@@ -106,24 +107,25 @@ func (s *metricsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 	clusterRequestsDone.Wait()
 
 	if resErr != nil && len(resources) == 0 {
-		// Without the cluster view there is nothing to report: an error, never an empty success.
-		found.add(problemKey(pveapi.PathClusterResources, "", resErr), resErr)
-		return pmetric.NewMetrics(), resErr
+		// Without the cluster view there is nothing to report but why: an
+		// error, never an empty success.
+		found.add(apiProblem(pveapi.PathClusterResources, "", resErr))
+		return s.emit(now, found, false), resErr
 	}
 	if resErr != nil {
-		found.add(problemKey(pveapi.PathClusterResources, "", resErr), resErr)
+		found.add(apiProblem(pveapi.PathClusterResources, "", resErr))
 		errs.AddPartial(1, resErr)
 	}
 
 	online := onlineNodes(resources)
 	if len(online) == 0 && !hasNodes(resources) {
-		// Nothing is recorded: the builder would carry it into the next collection.
-		err := diagnoseEmptyCluster(ctx, client, s.cfg.TokenID)
-		found.add("no-nodes", err)
-		return pmetric.NewMetrics(), err
+		// Nothing else is recorded: the builder would carry it into the next collection.
+		pr := diagnoseEmptyCluster(ctx, client, s.cfg.TokenID)
+		found.add("no-nodes", pr)
+		return s.emit(now, found, false), pr.err
 	}
 	if statusErr != nil {
-		found.add(problemKey(pveapi.PathClusterStatus, "", statusErr), statusErr)
+		found.add(apiProblem(pveapi.PathClusterStatus, "", statusErr))
 		errs.AddPartial(clusterMetricCount, statusErr)
 	}
 
@@ -140,6 +142,34 @@ func (s *metricsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 		s.recordNode(now, nd)
 	}
 
+	up := true
+	if pr, ok := privilegeSeparation(ctx, client, s.cfg.TokenID, resources, found); ok {
+		// One problem with both remedies instead of one 403 per path.
+		for key, other := range found {
+			if other.kind == kindForbidden {
+				delete(found, key)
+			}
+		}
+		found.add("privilege-separation", pr)
+		errs.AddPartial(0, pr.err)
+		up = false
+	}
+	end := s.now()
+	s.mb.RecordMnmProxmoxCollectionDurationDataPoint(now, end.Sub(begin).Seconds())
+	s.mb.RecordMnmProxmoxLastCollectionTimestampDataPoint(now, float64(end.UnixNano())/1e9)
+	return s.emit(now, found, up), errs.Combine()
+}
+
+// emit settles the collection's problems and records what every
+// collection reports, a failed one too, so that the dashboard shows why
+// rather than "no data": mnm.proxmox.up, one mnm.proxmox.problem per
+// active problem (of both collections), the API counters and endpoint.
+func (s *metricsScraper) emit(now pcommon.Timestamp, found problems, up bool) pmetric.Metrics {
+	s.shared.problems.update("metrics", found)
+	s.mb.RecordMnmProxmoxUpDataPoint(now, boolToInt(up))
+	for _, pr := range s.shared.problems.current() {
+		s.mb.RecordMnmProxmoxProblemDataPoint(now, 1, pr.kind, pr.node, pr.path, pr.privilege)
+	}
 	requests, failures := s.shared.stats.Snapshot()
 	for path, n := range requests {
 		s.mb.RecordMnmProxmoxAPIRequestsDataPoint(now, n, path)
@@ -147,12 +177,19 @@ func (s *metricsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 	for key, n := range failures {
 		s.mb.RecordMnmProxmoxAPIErrorsDataPoint(now, n, key.Path, key.Reason)
 	}
-	end := s.now()
-	s.mb.RecordMnmProxmoxCollectionDurationDataPoint(now, end.Sub(begin).Seconds())
-	s.mb.RecordMnmProxmoxLastCollectionTimestampDataPoint(now, float64(end.UnixNano())/1e9)
+	endpoint, failovers := s.shared.stats.Endpoint()
+	s.mb.RecordMnmProxmoxAPIEndpointInfoDataPoint(now, 1, endpoint)
+	s.mb.RecordMnmProxmoxAPIFailoversDataPoint(now, failovers)
 	rb := s.mb.NewResourceBuilder()
-	rb.SetServerAddress(endpointHost(s.cfg.ClientConfig.Endpoint))
-	return s.mb.Emit(metadata.WithResource(rb.Emit())), errs.Combine()
+	rb.SetServerAddress(endpointHost(s.cfg.endpointList()[0]))
+	return s.mb.Emit(metadata.WithResource(rb.Emit()))
+}
+
+func boolToInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // collectNodes asks every online node for its status, storage, ZFS pools
@@ -160,13 +197,14 @@ func (s *metricsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 // each node within its bound. begin is the start of the collection.
 func (s *metricsScraper) collectNodes(ctx context.Context, client pveapi.Client, begin time.Time, nodes []string, errs *scrapererror.ScrapeErrors, found problems) []*nodeData {
 	s.disks.forgetAllBut(nodes)
+	s.zfs.forgetAllBut(nodes)
 	results := make([]*nodeData, len(nodes))
 	var mu sync.Mutex // guards errs and found
 	fail := func(tmpl, node string, count int, err error) {
 		mu.Lock()
 		defer mu.Unlock()
 		errs.AddPartial(count, err)
-		found.add(problemKey(tmpl, node, err), err)
+		found.add(apiProblem(tmpl, node, err))
 	}
 	var wg sync.WaitGroup
 	for i, node := range nodes {
@@ -181,6 +219,7 @@ func (s *metricsScraper) collectNodes(ctx context.Context, client pveapi.Client,
 				return
 			}
 			nd.status = &st
+			s.shared.noteVersion(node, pveVersion(string(st.PVEVersion)))
 		}()
 		go func() {
 			defer wg.Done()
@@ -189,19 +228,29 @@ func (s *metricsScraper) collectNodes(ctx context.Context, client pveapi.Client,
 				fail(pveapi.PathNodeStorage, node, storageMetricCount, err)
 			}
 		}()
-		go func() {
-			defer wg.Done()
-			var err error
-			if nd.pools, err = client.NodeZFSPools(ctx, node); err != nil {
-				fail(pveapi.PathNodeZFS, node, zfsMetricCount, err)
-			}
-		}()
+		if !s.zfs.due(node, begin, "") {
+			wg.Done() // a node without ZFS is asked again only every disk_refresh_interval
+		} else {
+			go func() {
+				defer wg.Done()
+				pools, err := client.NodeZFSPools(ctx, node)
+				switch {
+				case errors.Is(err, pveapi.ErrNoZFS):
+					s.zfs.absent(node, begin, "")
+				case err != nil:
+					fail(pveapi.PathNodeZFS, node, zfsMetricCount, err)
+				default:
+					nd.pools = pools
+					s.zfs.present(node)
+				}
+			}()
+		}
 		if !s.disks.due(node, begin) {
 			// Backing off after a failure: the problem stays reported (not
 			// logged as resolved) until a retry succeeds.
 			if err := s.disks.pending(node); err != nil {
 				mu.Lock()
-				found.add(problemKey(pveapi.PathNodeDisks, node, err), err)
+				found.add(apiProblem(pveapi.PathNodeDisks, node, err))
 				mu.Unlock()
 			}
 			continue

@@ -53,6 +53,7 @@ func TestScrapeGolden(t *testing.T) {
 		pmetrictest.IgnoreMetricsOrder(),
 		pmetrictest.IgnoreMetricDataPointsOrder(),
 		pmetrictest.IgnoreMetricValues("mnm.proxmox.collection.duration", "mnm.proxmox.last_collection_timestamp"),
+		pmetrictest.IgnoreMetricAttributeValue("endpoint", "mnm.proxmox.api.endpoint_info"), // the test server's port
 	))
 }
 
@@ -235,7 +236,7 @@ func TestUnauthorized(t *testing.T) {
 	md, err := s.scrape(context.Background())
 	require.Error(t, err)
 	assert.False(t, scrapererror.IsPartialScrapeError(err), "no data at all is not a partial success")
-	assert.Zero(t, md.DataPointCount())
+	assertOnlyWhy(t, md, kindUnauthorized)
 	assert.Contains(t, err.Error(), `check token_id "monitor@pve!mnm" and token_secret`)
 	assert.NotContains(t, err.Error(), "wrong-secret-value")
 	assert.NotContains(t, env.allLogText(), "wrong-secret-value")
@@ -258,7 +259,7 @@ func TestUnreachableEndpointIsAnError(t *testing.T) {
 	s := env.metricsScraper(t)
 	md, err := s.scrape(context.Background())
 	require.Error(t, err, "an unreachable host must never be an empty success")
-	assert.Zero(t, md.DataPointCount())
+	assertOnlyWhy(t, md, kindUnreachable)
 	assert.Contains(t, err.Error(), "cannot reach Proxmox at https://127.0.0.1:1")
 }
 
@@ -428,4 +429,17 @@ func TestFailedCollectionLeavesNothingForTheNext(t *testing.T) {
 	md, err := s.scrape(context.Background())
 	require.NoError(t, err)
 	assert.False(t, indexGauges(md).has("mnm.proxmox.vm.status", "vmid", "999"), "data of the failed collection came back")
+}
+
+// assertOnlyWhy checks a failed collection: no Proxmox data at all, only
+// what says why (mnm.proxmox.up 0, the problem of kind) and the receiver's
+// own API counters.
+func assertOnlyWhy(t *testing.T, md pmetric.Metrics, kind string) {
+	t.Helper()
+	idx := indexGauges(md)
+	for name := range idx {
+		assert.Contains(t, []string{"mnm.proxmox.up", "mnm.proxmox.problem", "mnm.proxmox.api.endpoint_info", "mnm.proxmox.api.failovers", "mnm.proxmox.api.requests", "mnm.proxmox.api.errors"}, name, "a failed collection reports no Proxmox data")
+	}
+	assert.Equal(t, 0.0, idx.value(t, "mnm.proxmox.up"))
+	assert.True(t, idx.has("mnm.proxmox.problem", "kind", kind), "problem %s", kind)
 }

@@ -12,25 +12,36 @@ import (
 
 // problemLog logs each distinct problem once when it appears and once when it
 // clears, instead of at every collection: a node that stays down for a day
-// must not fill the log.
+// must not fill the log. It also holds the problems active now, which the
+// metrics collection reports as mnm.proxmox.problem.
 type problemLog struct {
 	logger *zap.Logger
 	mu     sync.Mutex
-	active map[string]map[string]string // scope → key → message
+	active map[string]problems // by scope (metrics, inventory)
 }
 
 func newProblemLog(logger *zap.Logger) *problemLog {
-	return &problemLog{logger: logger, active: map[string]map[string]string{}}
+	return &problemLog{logger: logger, active: map[string]problems{}}
+}
+
+// problem is one thing that keeps the receiver from reporting everything,
+// with bounded labels (never free text) for mnm.proxmox.problem.
+type problem struct {
+	kind      string // see the problemKind constants
+	node      string // the node it is about, or ""
+	path      string // the Proxmox path template, or ""
+	privilege string // the privilege a 403 names, or ""
+	err       error  // what is logged
 }
 
 // problems collects the problems of one collection, keyed by what they are
 // about (path template, node, reason), so that a changing detail such as a
 // timeout's duration does not count as a new problem.
-type problems map[string]error
+type problems map[string]problem
 
-func (p problems) add(key string, err error) {
+func (p problems) add(key string, pr problem) {
 	if _, seen := p[key]; !seen {
-		p[key] = err
+		p[key] = pr
 	}
 }
 
@@ -40,28 +51,45 @@ func (l *problemLog) update(scope string, current problems) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	previous := l.active[scope]
-	next := make(map[string]string, len(current))
-	for key, err := range current {
-		next[key] = err.Error()
+	for key, pr := range current {
 		if _, known := previous[key]; !known {
-			l.logger.Warn("Proxmox problem", zap.String("collection", scope), zap.String("problem", key), zap.Error(err))
+			l.logger.Warn("Proxmox problem", zap.String("collection", scope), zap.String("problem", key), zap.String("kind", pr.kind), zap.Error(pr.err))
 		}
 	}
-	for key, msg := range previous {
+	for key, pr := range previous {
 		if _, still := current[key]; !still {
-			l.logger.Info("Proxmox problem resolved", zap.String("collection", scope), zap.String("problem", key), zap.String("was", msg))
+			l.logger.Info("Proxmox problem resolved", zap.String("collection", scope), zap.String("problem", key), zap.String("kind", pr.kind), zap.String("was", pr.err.Error()))
 		}
 	}
-	l.active[scope] = next
+	l.active[scope] = current
+}
+
+// current returns the problems active now in every scope, one per label set.
+func (l *problemLog) current() []problem {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	type labels struct{ kind, node, path, privilege string }
+	seen := map[labels]bool{}
+	var out []problem
+	for _, scope := range l.active {
+		for _, pr := range scope {
+			key := labels{pr.kind, pr.node, pr.path, pr.privilege}
+			if !seen[key] {
+				seen[key] = true
+				out = append(out, pr)
+			}
+		}
+	}
+	return out
 }
 
 // errorGate decides what scraperhelper sees of a collection's error.
 // scraperhelper logs every error it is handed, at every collection, while the
-// problem log has already said each problem once. So a partial error (the
-// collection's data is good and is kept; its problems are in the problem log
-// and in mnm.proxmox.api.errors) is not handed on, and a failed collection is
-// handed on only the first time in a row, so that it is not emitted and the
-// Collector counts it; repeats return an empty collection.
+// problem log has already said each problem once, and mnm.proxmox.problem
+// shows it. So a partial error (the collection's data is good and is kept) is
+// not handed on, and a failed collection is handed on only the first time in
+// a row, as a partial error: the Collector logs and counts it once, and keeps
+// what the collection still reports (mnm.proxmox.up 0 and the problem).
 type errorGate struct {
 	mu      sync.Mutex
 	failing bool
@@ -78,5 +106,5 @@ func (g *errorGate) pass(err error) error {
 		return nil
 	}
 	g.failing = true
-	return err
+	return scrapererror.NewPartialScrapeError(err, 0)
 }

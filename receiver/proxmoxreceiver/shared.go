@@ -32,6 +32,8 @@ type sharedClient struct {
 	// newClient builds the API client at first start; tests replace it with a fake.
 	newClient func(ctx context.Context, host component.Host) (pveapi.Client, *http.Client, error)
 
+	versions sync.Map // node → its pve-manager version, from the metrics collection
+
 	mu      sync.Mutex
 	leases  int // receivers created and not shut down
 	started int // of those, receivers started
@@ -87,12 +89,15 @@ func (sc *sharedClient) buildClient(ctx context.Context, host component.Host) (p
 	if err != nil {
 		return nil, nil, fmt.Errorf("proxmox receiver: cannot build the HTTP client from the tls/proxy settings: %w", err)
 	}
-	if strings.HasPrefix(strings.ToLower(sc.cfg.ClientConfig.Endpoint), "http://") {
-		sc.settings.Logger.Warn("the Proxmox endpoint is plain http://: the API token, secret included, travels in clear text; Proxmox serves its API on https://HOST:8006",
-			zap.String("endpoint", redactedURL(sc.cfg.ClientConfig.Endpoint)))
+	for _, e := range sc.cfg.endpointList() {
+		if strings.HasPrefix(strings.ToLower(e), "http://") {
+			sc.settings.Logger.Warn("the Proxmox endpoint is plain http://: the API token, secret included, travels in clear text; Proxmox serves its API on https://HOST:8006",
+				zap.String("endpoint", redactedURL(e)))
+		}
 	}
 	return pveapi.New(httpClient, pveapi.Settings{
-		Endpoint:                     sc.cfg.ClientConfig.Endpoint,
+		Endpoints:                    sc.cfg.endpointList(),
+		ProbeInterval:                sc.cfg.CollectionInterval,
 		TokenID:                      sc.cfg.TokenID,
 		TokenSecret:                  string(sc.cfg.TokenSecret),
 		MaxConcurrentRequestsPerNode: sc.cfg.MaxConcurrentRequestsPerNode,
@@ -170,4 +175,16 @@ func (sc *sharedClient) release(wasStarted bool) (last bool) {
 	}
 	sc.leases--
 	return sc.leases == 0
+}
+
+// noteVersion remembers node's Proxmox VE version for the other collection.
+func (sc *sharedClient) noteVersion(node, version string) {
+	sc.versions.Store(node, version)
+}
+
+// version is node's Proxmox VE version as last seen, or "".
+func (sc *sharedClient) version(node string) string {
+	v, _ := sc.versions.Load(node)
+	s, _ := v.(string)
+	return s
 }

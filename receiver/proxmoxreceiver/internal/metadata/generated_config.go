@@ -7,6 +7,26 @@ import (
 	"go.opentelemetry.io/collector/filter"
 )
 
+// MnmProxmoxAPIEndpointInfoMetricConfig provides config for the mnm.proxmox.api.endpoint_info metric.
+type MnmProxmoxAPIEndpointInfoMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *MnmProxmoxAPIEndpointInfoMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
 // MnmProxmoxAPIErrorsMetricConfig provides config for the mnm.proxmox.api.errors metric.
 type MnmProxmoxAPIErrorsMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
@@ -14,6 +34,26 @@ type MnmProxmoxAPIErrorsMetricConfig struct {
 }
 
 func (ms *MnmProxmoxAPIErrorsMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// MnmProxmoxAPIFailoversMetricConfig provides config for the mnm.proxmox.api.failovers metric.
+type MnmProxmoxAPIFailoversMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *MnmProxmoxAPIFailoversMetricConfig) Unmarshal(parser *confmap.Conf) error {
 	if parser == nil {
 		return nil
 	}
@@ -907,6 +947,26 @@ func (ms *MnmProxmoxNodeUptimeMetricConfig) Unmarshal(parser *confmap.Conf) erro
 	return nil
 }
 
+// MnmProxmoxProblemMetricConfig provides config for the mnm.proxmox.problem metric.
+type MnmProxmoxProblemMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *MnmProxmoxProblemMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
 // MnmProxmoxStorageActiveMetricConfig provides config for the mnm.proxmox.storage.active metric.
 type MnmProxmoxStorageActiveMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
@@ -1014,6 +1074,26 @@ type MnmProxmoxStorageUsedMetricConfig struct {
 }
 
 func (ms *MnmProxmoxStorageUsedMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// MnmProxmoxUpMetricConfig provides config for the mnm.proxmox.up metric.
+type MnmProxmoxUpMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *MnmProxmoxUpMetricConfig) Unmarshal(parser *confmap.Conf) error {
 	if parser == nil {
 		return nil
 	}
@@ -1389,7 +1469,9 @@ func (ms *MnmProxmoxZfsPoolUsedMetricConfig) Unmarshal(parser *confmap.Conf) err
 
 // MetricsConfig provides config for proxmox metrics.
 type MetricsConfig struct {
+	MnmProxmoxAPIEndpointInfo         MnmProxmoxAPIEndpointInfoMetricConfig         `mapstructure:"mnm.proxmox.api.endpoint_info"`
 	MnmProxmoxAPIErrors               MnmProxmoxAPIErrorsMetricConfig               `mapstructure:"mnm.proxmox.api.errors"`
+	MnmProxmoxAPIFailovers            MnmProxmoxAPIFailoversMetricConfig            `mapstructure:"mnm.proxmox.api.failovers"`
 	MnmProxmoxAPIRequests             MnmProxmoxAPIRequestsMetricConfig             `mapstructure:"mnm.proxmox.api.requests"`
 	MnmProxmoxClusterNodes            MnmProxmoxClusterNodesMetricConfig            `mapstructure:"mnm.proxmox.cluster.nodes"`
 	MnmProxmoxClusterNodesOnline      MnmProxmoxClusterNodesOnlineMetricConfig      `mapstructure:"mnm.proxmox.cluster.nodes_online"`
@@ -1434,12 +1516,14 @@ type MetricsConfig struct {
 	MnmProxmoxNodeSwapTotal           MnmProxmoxNodeSwapTotalMetricConfig           `mapstructure:"mnm.proxmox.node.swap_total"`
 	MnmProxmoxNodeSwapUsed            MnmProxmoxNodeSwapUsedMetricConfig            `mapstructure:"mnm.proxmox.node.swap_used"`
 	MnmProxmoxNodeUptime              MnmProxmoxNodeUptimeMetricConfig              `mapstructure:"mnm.proxmox.node.uptime"`
+	MnmProxmoxProblem                 MnmProxmoxProblemMetricConfig                 `mapstructure:"mnm.proxmox.problem"`
 	MnmProxmoxStorageActive           MnmProxmoxStorageActiveMetricConfig           `mapstructure:"mnm.proxmox.storage.active"`
 	MnmProxmoxStorageAvailable        MnmProxmoxStorageAvailableMetricConfig        `mapstructure:"mnm.proxmox.storage.available"`
 	MnmProxmoxStorageEnabled          MnmProxmoxStorageEnabledMetricConfig          `mapstructure:"mnm.proxmox.storage.enabled"`
 	MnmProxmoxStorageShared           MnmProxmoxStorageSharedMetricConfig           `mapstructure:"mnm.proxmox.storage.shared"`
 	MnmProxmoxStorageTotal            MnmProxmoxStorageTotalMetricConfig            `mapstructure:"mnm.proxmox.storage.total"`
 	MnmProxmoxStorageUsed             MnmProxmoxStorageUsedMetricConfig             `mapstructure:"mnm.proxmox.storage.used"`
+	MnmProxmoxUp                      MnmProxmoxUpMetricConfig                      `mapstructure:"mnm.proxmox.up"`
 	MnmProxmoxVMCPUUsage              MnmProxmoxVMCPUUsageMetricConfig              `mapstructure:"mnm.proxmox.vm.cpu_usage"`
 	MnmProxmoxVMCpus                  MnmProxmoxVMCpusMetricConfig                  `mapstructure:"mnm.proxmox.vm.cpus"`
 	MnmProxmoxVMDiskRead              MnmProxmoxVMDiskReadMetricConfig              `mapstructure:"mnm.proxmox.vm.disk_read"`
@@ -1462,7 +1546,13 @@ type MetricsConfig struct {
 
 func DefaultMetricsConfig() MetricsConfig {
 	return MetricsConfig{
+		MnmProxmoxAPIEndpointInfo: MnmProxmoxAPIEndpointInfoMetricConfig{
+			Enabled: true,
+		},
 		MnmProxmoxAPIErrors: MnmProxmoxAPIErrorsMetricConfig{
+			Enabled: true,
+		},
+		MnmProxmoxAPIFailovers: MnmProxmoxAPIFailoversMetricConfig{
 			Enabled: true,
 		},
 		MnmProxmoxAPIRequests: MnmProxmoxAPIRequestsMetricConfig{
@@ -1597,6 +1687,9 @@ func DefaultMetricsConfig() MetricsConfig {
 		MnmProxmoxNodeUptime: MnmProxmoxNodeUptimeMetricConfig{
 			Enabled: true,
 		},
+		MnmProxmoxProblem: MnmProxmoxProblemMetricConfig{
+			Enabled: true,
+		},
 		MnmProxmoxStorageActive: MnmProxmoxStorageActiveMetricConfig{
 			Enabled: true,
 		},
@@ -1613,6 +1706,9 @@ func DefaultMetricsConfig() MetricsConfig {
 			Enabled: true,
 		},
 		MnmProxmoxStorageUsed: MnmProxmoxStorageUsedMetricConfig{
+			Enabled: true,
+		},
+		MnmProxmoxUp: MnmProxmoxUpMetricConfig{
 			Enabled: true,
 		},
 		MnmProxmoxVMCPUUsage: MnmProxmoxVMCPUUsageMetricConfig{

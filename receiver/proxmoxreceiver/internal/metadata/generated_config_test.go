@@ -26,7 +26,13 @@ func TestMetricsBuilderConfig(t *testing.T) {
 			name: "all_set",
 			want: MetricsBuilderConfig{
 				Metrics: MetricsConfig{
+					MnmProxmoxAPIEndpointInfo: MnmProxmoxAPIEndpointInfoMetricConfig{
+						Enabled: true,
+					},
 					MnmProxmoxAPIErrors: MnmProxmoxAPIErrorsMetricConfig{
+						Enabled: true,
+					},
+					MnmProxmoxAPIFailovers: MnmProxmoxAPIFailoversMetricConfig{
 						Enabled: true,
 					},
 					MnmProxmoxAPIRequests: MnmProxmoxAPIRequestsMetricConfig{
@@ -161,6 +167,9 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					MnmProxmoxNodeUptime: MnmProxmoxNodeUptimeMetricConfig{
 						Enabled: true,
 					},
+					MnmProxmoxProblem: MnmProxmoxProblemMetricConfig{
+						Enabled: true,
+					},
 					MnmProxmoxStorageActive: MnmProxmoxStorageActiveMetricConfig{
 						Enabled: true,
 					},
@@ -177,6 +186,9 @@ func TestMetricsBuilderConfig(t *testing.T) {
 						Enabled: true,
 					},
 					MnmProxmoxStorageUsed: MnmProxmoxStorageUsedMetricConfig{
+						Enabled: true,
+					},
+					MnmProxmoxUp: MnmProxmoxUpMetricConfig{
 						Enabled: true,
 					},
 					MnmProxmoxVMCPUUsage: MnmProxmoxVMCPUUsageMetricConfig{
@@ -243,7 +255,13 @@ func TestMetricsBuilderConfig(t *testing.T) {
 			name: "none_set",
 			want: MetricsBuilderConfig{
 				Metrics: MetricsConfig{
+					MnmProxmoxAPIEndpointInfo: MnmProxmoxAPIEndpointInfoMetricConfig{
+						Enabled: false,
+					},
 					MnmProxmoxAPIErrors: MnmProxmoxAPIErrorsMetricConfig{
+						Enabled: false,
+					},
+					MnmProxmoxAPIFailovers: MnmProxmoxAPIFailoversMetricConfig{
 						Enabled: false,
 					},
 					MnmProxmoxAPIRequests: MnmProxmoxAPIRequestsMetricConfig{
@@ -378,6 +396,9 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					MnmProxmoxNodeUptime: MnmProxmoxNodeUptimeMetricConfig{
 						Enabled: false,
 					},
+					MnmProxmoxProblem: MnmProxmoxProblemMetricConfig{
+						Enabled: false,
+					},
 					MnmProxmoxStorageActive: MnmProxmoxStorageActiveMetricConfig{
 						Enabled: false,
 					},
@@ -394,6 +415,9 @@ func TestMetricsBuilderConfig(t *testing.T) {
 						Enabled: false,
 					},
 					MnmProxmoxStorageUsed: MnmProxmoxStorageUsedMetricConfig{
+						Enabled: false,
+					},
+					MnmProxmoxUp: MnmProxmoxUpMetricConfig{
 						Enabled: false,
 					},
 					MnmProxmoxVMCPUUsage: MnmProxmoxVMCPUUsageMetricConfig{
@@ -460,7 +484,7 @@ func TestMetricsBuilderConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := loadMetricsBuilderConfig(t, tt.name)
-			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(MnmProxmoxAPIErrorsMetricConfig{}, MnmProxmoxAPIRequestsMetricConfig{}, MnmProxmoxClusterNodesMetricConfig{}, MnmProxmoxClusterNodesOnlineMetricConfig{}, MnmProxmoxClusterQuorateMetricConfig{}, MnmProxmoxCollectionDurationMetricConfig{}, MnmProxmoxCtCPUUsageMetricConfig{}, MnmProxmoxCtCpusMetricConfig{}, MnmProxmoxCtDiskReadMetricConfig{}, MnmProxmoxCtDiskSizeMetricConfig{}, MnmProxmoxCtDiskUsedMetricConfig{}, MnmProxmoxCtDiskWriteMetricConfig{}, MnmProxmoxCtInfoMetricConfig{}, MnmProxmoxCtMemoryTotalMetricConfig{}, MnmProxmoxCtMemoryUsedMetricConfig{}, MnmProxmoxCtNetinMetricConfig{}, MnmProxmoxCtNetoutMetricConfig{}, MnmProxmoxCtStatusMetricConfig{}, MnmProxmoxCtUptimeMetricConfig{}, MnmProxmoxDiskHealthMetricConfig{}, MnmProxmoxDiskHealthUnknownMetricConfig{}, MnmProxmoxDiskLifeRemainingMetricConfig{}, MnmProxmoxDiskSizeMetricConfig{}, MnmProxmoxLastCollectionTimestampMetricConfig{}, MnmProxmoxNodeCPUCoresMetricConfig{}, MnmProxmoxNodeCPUCountMetricConfig{}, MnmProxmoxNodeCPUMhzMetricConfig{}, MnmProxmoxNodeCPUSocketsMetricConfig{}, MnmProxmoxNodeCPUUsageMetricConfig{}, MnmProxmoxNodeDisksAgeMetricConfig{}, MnmProxmoxNodeInfoMetricConfig{}, MnmProxmoxNodeIowaitMetricConfig{}, MnmProxmoxNodeKsmSharedMetricConfig{}, MnmProxmoxNodeLoadavg15mMetricConfig{}, MnmProxmoxNodeLoadavg1mMetricConfig{}, MnmProxmoxNodeLoadavg5mMetricConfig{}, MnmProxmoxNodeMemoryFreeMetricConfig{}, MnmProxmoxNodeMemoryTotalMetricConfig{}, MnmProxmoxNodeMemoryUsedMetricConfig{}, MnmProxmoxNodeOnlineMetricConfig{}, MnmProxmoxNodeRootfsTotalMetricConfig{}, MnmProxmoxNodeRootfsUsedMetricConfig{}, MnmProxmoxNodeSwapTotalMetricConfig{}, MnmProxmoxNodeSwapUsedMetricConfig{}, MnmProxmoxNodeUptimeMetricConfig{}, MnmProxmoxStorageActiveMetricConfig{}, MnmProxmoxStorageAvailableMetricConfig{}, MnmProxmoxStorageEnabledMetricConfig{}, MnmProxmoxStorageSharedMetricConfig{}, MnmProxmoxStorageTotalMetricConfig{}, MnmProxmoxStorageUsedMetricConfig{}, MnmProxmoxVMCPUUsageMetricConfig{}, MnmProxmoxVMCpusMetricConfig{}, MnmProxmoxVMDiskReadMetricConfig{}, MnmProxmoxVMDiskSizeMetricConfig{}, MnmProxmoxVMDiskWriteMetricConfig{}, MnmProxmoxVMInfoMetricConfig{}, MnmProxmoxVMMemoryTotalMetricConfig{}, MnmProxmoxVMMemoryUsedMetricConfig{}, MnmProxmoxVMNetinMetricConfig{}, MnmProxmoxVMNetoutMetricConfig{}, MnmProxmoxVMStatusMetricConfig{}, MnmProxmoxVMUptimeMetricConfig{}, MnmProxmoxZfsPoolDedupMetricConfig{}, MnmProxmoxZfsPoolFragmentationMetricConfig{}, MnmProxmoxZfsPoolFreeMetricConfig{}, MnmProxmoxZfsPoolHealthMetricConfig{}, MnmProxmoxZfsPoolSizeMetricConfig{}, MnmProxmoxZfsPoolUsedMetricConfig{}, ResourceAttributeConfig{}))
+			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(MnmProxmoxAPIEndpointInfoMetricConfig{}, MnmProxmoxAPIErrorsMetricConfig{}, MnmProxmoxAPIFailoversMetricConfig{}, MnmProxmoxAPIRequestsMetricConfig{}, MnmProxmoxClusterNodesMetricConfig{}, MnmProxmoxClusterNodesOnlineMetricConfig{}, MnmProxmoxClusterQuorateMetricConfig{}, MnmProxmoxCollectionDurationMetricConfig{}, MnmProxmoxCtCPUUsageMetricConfig{}, MnmProxmoxCtCpusMetricConfig{}, MnmProxmoxCtDiskReadMetricConfig{}, MnmProxmoxCtDiskSizeMetricConfig{}, MnmProxmoxCtDiskUsedMetricConfig{}, MnmProxmoxCtDiskWriteMetricConfig{}, MnmProxmoxCtInfoMetricConfig{}, MnmProxmoxCtMemoryTotalMetricConfig{}, MnmProxmoxCtMemoryUsedMetricConfig{}, MnmProxmoxCtNetinMetricConfig{}, MnmProxmoxCtNetoutMetricConfig{}, MnmProxmoxCtStatusMetricConfig{}, MnmProxmoxCtUptimeMetricConfig{}, MnmProxmoxDiskHealthMetricConfig{}, MnmProxmoxDiskHealthUnknownMetricConfig{}, MnmProxmoxDiskLifeRemainingMetricConfig{}, MnmProxmoxDiskSizeMetricConfig{}, MnmProxmoxLastCollectionTimestampMetricConfig{}, MnmProxmoxNodeCPUCoresMetricConfig{}, MnmProxmoxNodeCPUCountMetricConfig{}, MnmProxmoxNodeCPUMhzMetricConfig{}, MnmProxmoxNodeCPUSocketsMetricConfig{}, MnmProxmoxNodeCPUUsageMetricConfig{}, MnmProxmoxNodeDisksAgeMetricConfig{}, MnmProxmoxNodeInfoMetricConfig{}, MnmProxmoxNodeIowaitMetricConfig{}, MnmProxmoxNodeKsmSharedMetricConfig{}, MnmProxmoxNodeLoadavg15mMetricConfig{}, MnmProxmoxNodeLoadavg1mMetricConfig{}, MnmProxmoxNodeLoadavg5mMetricConfig{}, MnmProxmoxNodeMemoryFreeMetricConfig{}, MnmProxmoxNodeMemoryTotalMetricConfig{}, MnmProxmoxNodeMemoryUsedMetricConfig{}, MnmProxmoxNodeOnlineMetricConfig{}, MnmProxmoxNodeRootfsTotalMetricConfig{}, MnmProxmoxNodeRootfsUsedMetricConfig{}, MnmProxmoxNodeSwapTotalMetricConfig{}, MnmProxmoxNodeSwapUsedMetricConfig{}, MnmProxmoxNodeUptimeMetricConfig{}, MnmProxmoxProblemMetricConfig{}, MnmProxmoxStorageActiveMetricConfig{}, MnmProxmoxStorageAvailableMetricConfig{}, MnmProxmoxStorageEnabledMetricConfig{}, MnmProxmoxStorageSharedMetricConfig{}, MnmProxmoxStorageTotalMetricConfig{}, MnmProxmoxStorageUsedMetricConfig{}, MnmProxmoxUpMetricConfig{}, MnmProxmoxVMCPUUsageMetricConfig{}, MnmProxmoxVMCpusMetricConfig{}, MnmProxmoxVMDiskReadMetricConfig{}, MnmProxmoxVMDiskSizeMetricConfig{}, MnmProxmoxVMDiskWriteMetricConfig{}, MnmProxmoxVMInfoMetricConfig{}, MnmProxmoxVMMemoryTotalMetricConfig{}, MnmProxmoxVMMemoryUsedMetricConfig{}, MnmProxmoxVMNetinMetricConfig{}, MnmProxmoxVMNetoutMetricConfig{}, MnmProxmoxVMStatusMetricConfig{}, MnmProxmoxVMUptimeMetricConfig{}, MnmProxmoxZfsPoolDedupMetricConfig{}, MnmProxmoxZfsPoolFragmentationMetricConfig{}, MnmProxmoxZfsPoolFreeMetricConfig{}, MnmProxmoxZfsPoolHealthMetricConfig{}, MnmProxmoxZfsPoolSizeMetricConfig{}, MnmProxmoxZfsPoolUsedMetricConfig{}, ResourceAttributeConfig{}))
 			require.Emptyf(t, diff, "Config mismatch (-expected +actual):\n%s", diff)
 		})
 	}

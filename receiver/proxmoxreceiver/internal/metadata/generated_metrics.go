@@ -45,9 +45,16 @@ var MapAttributeMnmEndpointClassification = map[string]AttributeMnmEndpointClass
 }
 
 var MetricsInfo = metricsInfo{
+	MnmProxmoxAPIEndpointInfo: metricInfo{
+		Name:       "mnm.proxmox.api.endpoint_info",
+		Attributes: []string{"endpoint"},
+	},
 	MnmProxmoxAPIErrors: metricInfo{
 		Name:       "mnm.proxmox.api.errors",
 		Attributes: []string{"path", "reason"},
+	},
+	MnmProxmoxAPIFailovers: metricInfo{
+		Name: "mnm.proxmox.api.failovers",
 	},
 	MnmProxmoxAPIRequests: metricInfo{
 		Name:       "mnm.proxmox.api.requests",
@@ -223,6 +230,10 @@ var MetricsInfo = metricsInfo{
 		Name:       "mnm.proxmox.node.uptime",
 		Attributes: []string{"node"},
 	},
+	MnmProxmoxProblem: metricInfo{
+		Name:       "mnm.proxmox.problem",
+		Attributes: []string{"problem_kind", "node", "path", "privilege"},
+	},
 	MnmProxmoxStorageActive: metricInfo{
 		Name:       "mnm.proxmox.storage.active",
 		Attributes: []string{"node", "storage", "type"},
@@ -246,6 +257,9 @@ var MetricsInfo = metricsInfo{
 	MnmProxmoxStorageUsed: metricInfo{
 		Name:       "mnm.proxmox.storage.used",
 		Attributes: []string{"node", "storage", "type"},
+	},
+	MnmProxmoxUp: metricInfo{
+		Name: "mnm.proxmox.up",
 	},
 	MnmProxmoxVMCPUUsage: metricInfo{
 		Name:       "mnm.proxmox.vm.cpu_usage",
@@ -322,7 +336,9 @@ var MetricsInfo = metricsInfo{
 }
 
 type metricsInfo struct {
+	MnmProxmoxAPIEndpointInfo         metricInfo
 	MnmProxmoxAPIErrors               metricInfo
+	MnmProxmoxAPIFailovers            metricInfo
 	MnmProxmoxAPIRequests             metricInfo
 	MnmProxmoxClusterNodes            metricInfo
 	MnmProxmoxClusterNodesOnline      metricInfo
@@ -367,12 +383,14 @@ type metricsInfo struct {
 	MnmProxmoxNodeSwapTotal           metricInfo
 	MnmProxmoxNodeSwapUsed            metricInfo
 	MnmProxmoxNodeUptime              metricInfo
+	MnmProxmoxProblem                 metricInfo
 	MnmProxmoxStorageActive           metricInfo
 	MnmProxmoxStorageAvailable        metricInfo
 	MnmProxmoxStorageEnabled          metricInfo
 	MnmProxmoxStorageShared           metricInfo
 	MnmProxmoxStorageTotal            metricInfo
 	MnmProxmoxStorageUsed             metricInfo
+	MnmProxmoxUp                      metricInfo
 	MnmProxmoxVMCPUUsage              metricInfo
 	MnmProxmoxVMCpus                  metricInfo
 	MnmProxmoxVMDiskRead              metricInfo
@@ -396,6 +414,58 @@ type metricsInfo struct {
 type metricInfo struct {
 	Name       string
 	Attributes []string
+}
+
+type metricMnmProxmoxAPIEndpointInfo struct {
+	data     pmetric.Metric                        // data buffer for generated metric.
+	config   MnmProxmoxAPIEndpointInfoMetricConfig // metric config provided by user.
+	capacity int                                   // max observed number of data points added to the metric.
+}
+
+// init fills mnm.proxmox.api.endpoint_info metric with initial data.
+func (m *metricMnmProxmoxAPIEndpointInfo) init() {
+	m.data.SetName("mnm.proxmox.api.endpoint_info")
+	m.data.SetDescription("Always 1; the endpoint attribute names the API endpoint that serves now (with endpoints, the first one that answers).")
+	m.data.SetUnit("{info}")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricMnmProxmoxAPIEndpointInfo) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, endpointAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	dp.Attributes().PutStr("endpoint", endpointAttributeValue)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricMnmProxmoxAPIEndpointInfo) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricMnmProxmoxAPIEndpointInfo) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricMnmProxmoxAPIEndpointInfo(cfg MnmProxmoxAPIEndpointInfoMetricConfig) metricMnmProxmoxAPIEndpointInfo {
+	m := metricMnmProxmoxAPIEndpointInfo{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
 }
 
 type metricMnmProxmoxAPIErrors struct {
@@ -445,6 +515,58 @@ func (m *metricMnmProxmoxAPIErrors) emit(metrics pmetric.MetricSlice) {
 
 func newMetricMnmProxmoxAPIErrors(cfg MnmProxmoxAPIErrorsMetricConfig) metricMnmProxmoxAPIErrors {
 	m := metricMnmProxmoxAPIErrors{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricMnmProxmoxAPIFailovers struct {
+	data     pmetric.Metric                     // data buffer for generated metric.
+	config   MnmProxmoxAPIFailoversMetricConfig // metric config provided by user.
+	capacity int                                // max observed number of data points added to the metric.
+}
+
+// init fills mnm.proxmox.api.failovers metric with initial data.
+func (m *metricMnmProxmoxAPIFailovers) init() {
+	m.data.SetName("mnm.proxmox.api.failovers")
+	m.data.SetDescription("Times the receiver moved from an endpoint that could not answer to the next one of endpoints, since start.")
+	m.data.SetUnit("{failover}")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(true)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+}
+
+func (m *metricMnmProxmoxAPIFailovers) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Sum().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricMnmProxmoxAPIFailovers) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricMnmProxmoxAPIFailovers) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricMnmProxmoxAPIFailovers(cfg MnmProxmoxAPIFailoversMetricConfig) metricMnmProxmoxAPIFailovers {
+	m := metricMnmProxmoxAPIFailovers{config: cfg}
 
 	if cfg.Enabled {
 		m.data = pmetric.NewMetric()
@@ -1321,7 +1443,7 @@ type metricMnmProxmoxCtStatus struct {
 // init fills mnm.proxmox.ct.status metric with initial data.
 func (m *metricMnmProxmoxCtStatus) init() {
 	m.data.SetName("mnm.proxmox.ct.status")
-	m.data.SetDescription("1 when the LXC container is running, 0 otherwise (stopped, paused, unknown).")
+	m.data.SetDescription("1 while the LXC container runs and holds its memory and MACs (running, also when frozen), 0 when it is stopped or its state is unknown. The exact state is the guest_status attribute of mnm.proxmox.ct.info.")
 	m.data.SetUnit("{status}")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
@@ -2784,6 +2906,61 @@ func newMetricMnmProxmoxNodeUptime(cfg MnmProxmoxNodeUptimeMetricConfig) metricM
 	return m
 }
 
+type metricMnmProxmoxProblem struct {
+	data     pmetric.Metric                // data buffer for generated metric.
+	config   MnmProxmoxProblemMetricConfig // metric config provided by user.
+	capacity int                           // max observed number of data points added to the metric.
+}
+
+// init fills mnm.proxmox.problem metric with initial data.
+func (m *metricMnmProxmoxProblem) init() {
+	m.data.SetName("mnm.proxmox.problem")
+	m.data.SetDescription("1 for each problem active now, by kind and, where they apply, node, API path template and privilege; the series is gone when the problem clears. Reported by every metrics collection, a failed one too, for the problems of both collections.")
+	m.data.SetUnit("{problem}")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricMnmProxmoxProblem) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, problemKindAttributeValue string, nodeAttributeValue string, pathAttributeValue string, privilegeAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	dp.Attributes().PutStr("kind", problemKindAttributeValue)
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("path", pathAttributeValue)
+	dp.Attributes().PutStr("privilege", privilegeAttributeValue)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricMnmProxmoxProblem) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricMnmProxmoxProblem) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricMnmProxmoxProblem(cfg MnmProxmoxProblemMetricConfig) metricMnmProxmoxProblem {
+	m := metricMnmProxmoxProblem{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
 type metricMnmProxmoxStorageActive struct {
 	data     pmetric.Metric                      // data buffer for generated metric.
 	config   MnmProxmoxStorageActiveMetricConfig // metric config provided by user.
@@ -3100,6 +3277,56 @@ func (m *metricMnmProxmoxStorageUsed) emit(metrics pmetric.MetricSlice) {
 
 func newMetricMnmProxmoxStorageUsed(cfg MnmProxmoxStorageUsedMetricConfig) metricMnmProxmoxStorageUsed {
 	m := metricMnmProxmoxStorageUsed{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricMnmProxmoxUp struct {
+	data     pmetric.Metric           // data buffer for generated metric.
+	config   MnmProxmoxUpMetricConfig // metric config provided by user.
+	capacity int                      // max observed number of data points added to the metric.
+}
+
+// init fills mnm.proxmox.up metric with initial data.
+func (m *metricMnmProxmoxUp) init() {
+	m.data.SetName("mnm.proxmox.up")
+	m.data.SetDescription("1 when the last metrics collection reached Proxmox and the token was allowed to read the cluster, else 0 (mnm.proxmox.problem says why). Reported by every collection, a failed one too.")
+	m.data.SetUnit("{status}")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricMnmProxmoxUp) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricMnmProxmoxUp) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricMnmProxmoxUp) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricMnmProxmoxUp(cfg MnmProxmoxUpMetricConfig) metricMnmProxmoxUp {
+	m := metricMnmProxmoxUp{config: cfg}
 
 	if cfg.Enabled {
 		m.data = pmetric.NewMetric()
@@ -3662,7 +3889,7 @@ type metricMnmProxmoxVMStatus struct {
 // init fills mnm.proxmox.vm.status metric with initial data.
 func (m *metricMnmProxmoxVMStatus) init() {
 	m.data.SetName("mnm.proxmox.vm.status")
-	m.data.SetDescription("1 when the QEMU virtual machine is running, 0 otherwise (stopped, paused, unknown).")
+	m.data.SetDescription("1 while the virtual machine's QEMU process runs and holds its memory and MACs (running, paused, suspended, prelaunch and the other QEMU run states), 0 when it is stopped or its state is unknown. The exact state is the guest_status attribute of mnm.proxmox.vm.info.")
 	m.data.SetUnit("{status}")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
@@ -4089,7 +4316,9 @@ type MetricsBuilder struct {
 	buildInfo                               component.BuildInfo  // contains version information.
 	resourceAttributeIncludeFilter          map[string]filter.Filter
 	resourceAttributeExcludeFilter          map[string]filter.Filter
+	metricMnmProxmoxAPIEndpointInfo         metricMnmProxmoxAPIEndpointInfo
 	metricMnmProxmoxAPIErrors               metricMnmProxmoxAPIErrors
+	metricMnmProxmoxAPIFailovers            metricMnmProxmoxAPIFailovers
 	metricMnmProxmoxAPIRequests             metricMnmProxmoxAPIRequests
 	metricMnmProxmoxClusterNodes            metricMnmProxmoxClusterNodes
 	metricMnmProxmoxClusterNodesOnline      metricMnmProxmoxClusterNodesOnline
@@ -4134,12 +4363,14 @@ type MetricsBuilder struct {
 	metricMnmProxmoxNodeSwapTotal           metricMnmProxmoxNodeSwapTotal
 	metricMnmProxmoxNodeSwapUsed            metricMnmProxmoxNodeSwapUsed
 	metricMnmProxmoxNodeUptime              metricMnmProxmoxNodeUptime
+	metricMnmProxmoxProblem                 metricMnmProxmoxProblem
 	metricMnmProxmoxStorageActive           metricMnmProxmoxStorageActive
 	metricMnmProxmoxStorageAvailable        metricMnmProxmoxStorageAvailable
 	metricMnmProxmoxStorageEnabled          metricMnmProxmoxStorageEnabled
 	metricMnmProxmoxStorageShared           metricMnmProxmoxStorageShared
 	metricMnmProxmoxStorageTotal            metricMnmProxmoxStorageTotal
 	metricMnmProxmoxStorageUsed             metricMnmProxmoxStorageUsed
+	metricMnmProxmoxUp                      metricMnmProxmoxUp
 	metricMnmProxmoxVMCPUUsage              metricMnmProxmoxVMCPUUsage
 	metricMnmProxmoxVMCpus                  metricMnmProxmoxVMCpus
 	metricMnmProxmoxVMDiskRead              metricMnmProxmoxVMDiskRead
@@ -4183,7 +4414,9 @@ func NewMetricsBuilder(mbc MetricsBuilderConfig, settings receiver.Settings, opt
 		startTime:                               pcommon.NewTimestampFromTime(time.Now()),
 		metricsBuffer:                           pmetric.NewMetrics(),
 		buildInfo:                               settings.BuildInfo,
+		metricMnmProxmoxAPIEndpointInfo:         newMetricMnmProxmoxAPIEndpointInfo(mbc.Metrics.MnmProxmoxAPIEndpointInfo),
 		metricMnmProxmoxAPIErrors:               newMetricMnmProxmoxAPIErrors(mbc.Metrics.MnmProxmoxAPIErrors),
+		metricMnmProxmoxAPIFailovers:            newMetricMnmProxmoxAPIFailovers(mbc.Metrics.MnmProxmoxAPIFailovers),
 		metricMnmProxmoxAPIRequests:             newMetricMnmProxmoxAPIRequests(mbc.Metrics.MnmProxmoxAPIRequests),
 		metricMnmProxmoxClusterNodes:            newMetricMnmProxmoxClusterNodes(mbc.Metrics.MnmProxmoxClusterNodes),
 		metricMnmProxmoxClusterNodesOnline:      newMetricMnmProxmoxClusterNodesOnline(mbc.Metrics.MnmProxmoxClusterNodesOnline),
@@ -4228,12 +4461,14 @@ func NewMetricsBuilder(mbc MetricsBuilderConfig, settings receiver.Settings, opt
 		metricMnmProxmoxNodeSwapTotal:           newMetricMnmProxmoxNodeSwapTotal(mbc.Metrics.MnmProxmoxNodeSwapTotal),
 		metricMnmProxmoxNodeSwapUsed:            newMetricMnmProxmoxNodeSwapUsed(mbc.Metrics.MnmProxmoxNodeSwapUsed),
 		metricMnmProxmoxNodeUptime:              newMetricMnmProxmoxNodeUptime(mbc.Metrics.MnmProxmoxNodeUptime),
+		metricMnmProxmoxProblem:                 newMetricMnmProxmoxProblem(mbc.Metrics.MnmProxmoxProblem),
 		metricMnmProxmoxStorageActive:           newMetricMnmProxmoxStorageActive(mbc.Metrics.MnmProxmoxStorageActive),
 		metricMnmProxmoxStorageAvailable:        newMetricMnmProxmoxStorageAvailable(mbc.Metrics.MnmProxmoxStorageAvailable),
 		metricMnmProxmoxStorageEnabled:          newMetricMnmProxmoxStorageEnabled(mbc.Metrics.MnmProxmoxStorageEnabled),
 		metricMnmProxmoxStorageShared:           newMetricMnmProxmoxStorageShared(mbc.Metrics.MnmProxmoxStorageShared),
 		metricMnmProxmoxStorageTotal:            newMetricMnmProxmoxStorageTotal(mbc.Metrics.MnmProxmoxStorageTotal),
 		metricMnmProxmoxStorageUsed:             newMetricMnmProxmoxStorageUsed(mbc.Metrics.MnmProxmoxStorageUsed),
+		metricMnmProxmoxUp:                      newMetricMnmProxmoxUp(mbc.Metrics.MnmProxmoxUp),
 		metricMnmProxmoxVMCPUUsage:              newMetricMnmProxmoxVMCPUUsage(mbc.Metrics.MnmProxmoxVMCPUUsage),
 		metricMnmProxmoxVMCpus:                  newMetricMnmProxmoxVMCpus(mbc.Metrics.MnmProxmoxVMCpus),
 		metricMnmProxmoxVMDiskRead:              newMetricMnmProxmoxVMDiskRead(mbc.Metrics.MnmProxmoxVMDiskRead),
@@ -4330,7 +4565,9 @@ func (mb *MetricsBuilder) EmitForResource(options ...ResourceMetricsOption) {
 	ils.Scope().SetName(ScopeName)
 	ils.Scope().SetVersion(mb.buildInfo.Version)
 	ils.Metrics().EnsureCapacity(mb.metricsCapacity)
+	mb.metricMnmProxmoxAPIEndpointInfo.emit(ils.Metrics())
 	mb.metricMnmProxmoxAPIErrors.emit(ils.Metrics())
+	mb.metricMnmProxmoxAPIFailovers.emit(ils.Metrics())
 	mb.metricMnmProxmoxAPIRequests.emit(ils.Metrics())
 	mb.metricMnmProxmoxClusterNodes.emit(ils.Metrics())
 	mb.metricMnmProxmoxClusterNodesOnline.emit(ils.Metrics())
@@ -4375,12 +4612,14 @@ func (mb *MetricsBuilder) EmitForResource(options ...ResourceMetricsOption) {
 	mb.metricMnmProxmoxNodeSwapTotal.emit(ils.Metrics())
 	mb.metricMnmProxmoxNodeSwapUsed.emit(ils.Metrics())
 	mb.metricMnmProxmoxNodeUptime.emit(ils.Metrics())
+	mb.metricMnmProxmoxProblem.emit(ils.Metrics())
 	mb.metricMnmProxmoxStorageActive.emit(ils.Metrics())
 	mb.metricMnmProxmoxStorageAvailable.emit(ils.Metrics())
 	mb.metricMnmProxmoxStorageEnabled.emit(ils.Metrics())
 	mb.metricMnmProxmoxStorageShared.emit(ils.Metrics())
 	mb.metricMnmProxmoxStorageTotal.emit(ils.Metrics())
 	mb.metricMnmProxmoxStorageUsed.emit(ils.Metrics())
+	mb.metricMnmProxmoxUp.emit(ils.Metrics())
 	mb.metricMnmProxmoxVMCPUUsage.emit(ils.Metrics())
 	mb.metricMnmProxmoxVMCpus.emit(ils.Metrics())
 	mb.metricMnmProxmoxVMDiskRead.emit(ils.Metrics())
@@ -4430,9 +4669,19 @@ func (mb *MetricsBuilder) Emit(options ...ResourceMetricsOption) pmetric.Metrics
 	return metrics
 }
 
+// RecordMnmProxmoxAPIEndpointInfoDataPoint adds a data point to mnm.proxmox.api.endpoint_info metric.
+func (mb *MetricsBuilder) RecordMnmProxmoxAPIEndpointInfoDataPoint(ts pcommon.Timestamp, val int64, endpointAttributeValue string) {
+	mb.metricMnmProxmoxAPIEndpointInfo.recordDataPoint(mb.startTime, ts, val, endpointAttributeValue)
+}
+
 // RecordMnmProxmoxAPIErrorsDataPoint adds a data point to mnm.proxmox.api.errors metric.
 func (mb *MetricsBuilder) RecordMnmProxmoxAPIErrorsDataPoint(ts pcommon.Timestamp, val int64, pathAttributeValue string, reasonAttributeValue string) {
 	mb.metricMnmProxmoxAPIErrors.recordDataPoint(mb.startTime, ts, val, pathAttributeValue, reasonAttributeValue)
+}
+
+// RecordMnmProxmoxAPIFailoversDataPoint adds a data point to mnm.proxmox.api.failovers metric.
+func (mb *MetricsBuilder) RecordMnmProxmoxAPIFailoversDataPoint(ts pcommon.Timestamp, val int64) {
+	mb.metricMnmProxmoxAPIFailovers.recordDataPoint(mb.startTime, ts, val)
 }
 
 // RecordMnmProxmoxAPIRequestsDataPoint adds a data point to mnm.proxmox.api.requests metric.
@@ -4655,6 +4904,11 @@ func (mb *MetricsBuilder) RecordMnmProxmoxNodeUptimeDataPoint(ts pcommon.Timesta
 	mb.metricMnmProxmoxNodeUptime.recordDataPoint(mb.startTime, ts, val, nodeAttributeValue)
 }
 
+// RecordMnmProxmoxProblemDataPoint adds a data point to mnm.proxmox.problem metric.
+func (mb *MetricsBuilder) RecordMnmProxmoxProblemDataPoint(ts pcommon.Timestamp, val int64, problemKindAttributeValue string, nodeAttributeValue string, pathAttributeValue string, privilegeAttributeValue string) {
+	mb.metricMnmProxmoxProblem.recordDataPoint(mb.startTime, ts, val, problemKindAttributeValue, nodeAttributeValue, pathAttributeValue, privilegeAttributeValue)
+}
+
 // RecordMnmProxmoxStorageActiveDataPoint adds a data point to mnm.proxmox.storage.active metric.
 func (mb *MetricsBuilder) RecordMnmProxmoxStorageActiveDataPoint(ts pcommon.Timestamp, val int64, nodeAttributeValue string, storageAttributeValue string, typeAttributeValue string) {
 	mb.metricMnmProxmoxStorageActive.recordDataPoint(mb.startTime, ts, val, nodeAttributeValue, storageAttributeValue, typeAttributeValue)
@@ -4683,6 +4937,11 @@ func (mb *MetricsBuilder) RecordMnmProxmoxStorageTotalDataPoint(ts pcommon.Times
 // RecordMnmProxmoxStorageUsedDataPoint adds a data point to mnm.proxmox.storage.used metric.
 func (mb *MetricsBuilder) RecordMnmProxmoxStorageUsedDataPoint(ts pcommon.Timestamp, val int64, nodeAttributeValue string, storageAttributeValue string, typeAttributeValue string) {
 	mb.metricMnmProxmoxStorageUsed.recordDataPoint(mb.startTime, ts, val, nodeAttributeValue, storageAttributeValue, typeAttributeValue)
+}
+
+// RecordMnmProxmoxUpDataPoint adds a data point to mnm.proxmox.up metric.
+func (mb *MetricsBuilder) RecordMnmProxmoxUpDataPoint(ts pcommon.Timestamp, val int64) {
+	mb.metricMnmProxmoxUp.recordDataPoint(mb.startTime, ts, val)
 }
 
 // RecordMnmProxmoxVMCPUUsageDataPoint adds a data point to mnm.proxmox.vm.cpu_usage metric.

@@ -68,7 +68,13 @@ func TestMetricsBuilder(t *testing.T) {
 			allMetricsCount := 0
 			defaultMetricsCount++
 			allMetricsCount++
+			mb.RecordMnmProxmoxAPIEndpointInfoDataPoint(ts, 1, "endpoint-val")
+			defaultMetricsCount++
+			allMetricsCount++
 			mb.RecordMnmProxmoxAPIErrorsDataPoint(ts, 1, "path-val", "reason-val")
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordMnmProxmoxAPIFailoversDataPoint(ts, 1)
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxAPIRequestsDataPoint(ts, 1, "path-val")
@@ -203,6 +209,9 @@ func TestMetricsBuilder(t *testing.T) {
 			mb.RecordMnmProxmoxNodeUptimeDataPoint(ts, 1, "node-val")
 			defaultMetricsCount++
 			allMetricsCount++
+			mb.RecordMnmProxmoxProblemDataPoint(ts, 1, "problem_kind-val", "node-val", "path-val", "privilege-val")
+			defaultMetricsCount++
+			allMetricsCount++
 			mb.RecordMnmProxmoxStorageActiveDataPoint(ts, 1, "node-val", "storage-val", "type-val")
 			defaultMetricsCount++
 			allMetricsCount++
@@ -219,6 +228,9 @@ func TestMetricsBuilder(t *testing.T) {
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxStorageUsedDataPoint(ts, 1, "node-val", "storage-val", "type-val")
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordMnmProxmoxUpDataPoint(ts, 1)
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxVMCPUUsageDataPoint(ts, 1, "node-val", "vmid-val", "name-val")
@@ -304,6 +316,21 @@ func TestMetricsBuilder(t *testing.T) {
 			validatedMetrics := make(map[string]bool)
 			for _, mi := range allMetricsList {
 				switch mi.Name() {
+				case "mnm.proxmox.api.endpoint_info":
+					assert.False(t, validatedMetrics["mnm.proxmox.api.endpoint_info"], "Found a duplicate in the metrics slice: mnm.proxmox.api.endpoint_info")
+					validatedMetrics["mnm.proxmox.api.endpoint_info"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Always 1; the endpoint attribute names the API endpoint that serves now (with endpoints, the first one that answers).", mi.Description())
+					assert.Equal(t, "{info}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					endpointAttrVal, ok := dp.Attributes().Get("endpoint")
+					assert.True(t, ok)
+					assert.Equal(t, "endpoint-val", endpointAttrVal.Str())
 				case "mnm.proxmox.api.errors":
 					assert.False(t, validatedMetrics["mnm.proxmox.api.errors"], "Found a duplicate in the metrics slice: mnm.proxmox.api.errors")
 					validatedMetrics["mnm.proxmox.api.errors"] = true
@@ -324,6 +351,20 @@ func TestMetricsBuilder(t *testing.T) {
 					reasonAttrVal, ok := dp.Attributes().Get("reason")
 					assert.True(t, ok)
 					assert.Equal(t, "reason-val", reasonAttrVal.Str())
+				case "mnm.proxmox.api.failovers":
+					assert.False(t, validatedMetrics["mnm.proxmox.api.failovers"], "Found a duplicate in the metrics slice: mnm.proxmox.api.failovers")
+					validatedMetrics["mnm.proxmox.api.failovers"] = true
+					assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
+					assert.Equal(t, 1, mi.Sum().DataPoints().Len())
+					assert.Equal(t, "Times the receiver moved from an endpoint that could not answer to the next one of endpoints, since start.", mi.Description())
+					assert.Equal(t, "{failover}", mi.Unit())
+					assert.True(t, mi.Sum().IsMonotonic())
+					assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
+					dp := mi.Sum().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
 				case "mnm.proxmox.api.requests":
 					assert.False(t, validatedMetrics["mnm.proxmox.api.requests"], "Found a duplicate in the metrics slice: mnm.proxmox.api.requests")
 					validatedMetrics["mnm.proxmox.api.requests"] = true
@@ -649,7 +690,7 @@ func TestMetricsBuilder(t *testing.T) {
 					validatedMetrics["mnm.proxmox.ct.status"] = true
 					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
 					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-					assert.Equal(t, "1 when the LXC container is running, 0 otherwise (stopped, paused, unknown).", mi.Description())
+					assert.Equal(t, "1 while the LXC container runs and holds its memory and MACs (running, also when frozen), 0 when it is stopped or its state is unknown. The exact state is the guest_status attribute of mnm.proxmox.ct.info.", mi.Description())
 					assert.Equal(t, "{status}", mi.Unit())
 					dp := mi.Gauge().DataPoints().At(0)
 					assert.Equal(t, start, dp.StartTimestamp())
@@ -1115,6 +1156,30 @@ func TestMetricsBuilder(t *testing.T) {
 					nodeAttrVal, ok := dp.Attributes().Get("node")
 					assert.True(t, ok)
 					assert.Equal(t, "node-val", nodeAttrVal.Str())
+				case "mnm.proxmox.problem":
+					assert.False(t, validatedMetrics["mnm.proxmox.problem"], "Found a duplicate in the metrics slice: mnm.proxmox.problem")
+					validatedMetrics["mnm.proxmox.problem"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "1 for each problem active now, by kind and, where they apply, node, API path template and privilege; the series is gone when the problem clears. Reported by every metrics collection, a failed one too, for the problems of both collections.", mi.Description())
+					assert.Equal(t, "{problem}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					problemKindAttrVal, ok := dp.Attributes().Get("kind")
+					assert.True(t, ok)
+					assert.Equal(t, "problem_kind-val", problemKindAttrVal.Str())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					pathAttrVal, ok := dp.Attributes().Get("path")
+					assert.True(t, ok)
+					assert.Equal(t, "path-val", pathAttrVal.Str())
+					privilegeAttrVal, ok := dp.Attributes().Get("privilege")
+					assert.True(t, ok)
+					assert.Equal(t, "privilege-val", privilegeAttrVal.Str())
 				case "mnm.proxmox.storage.active":
 					assert.False(t, validatedMetrics["mnm.proxmox.storage.active"], "Found a duplicate in the metrics slice: mnm.proxmox.storage.active")
 					validatedMetrics["mnm.proxmox.storage.active"] = true
@@ -1241,6 +1306,18 @@ func TestMetricsBuilder(t *testing.T) {
 					typeAttrVal, ok := dp.Attributes().Get("type")
 					assert.True(t, ok)
 					assert.Equal(t, "type-val", typeAttrVal.Str())
+				case "mnm.proxmox.up":
+					assert.False(t, validatedMetrics["mnm.proxmox.up"], "Found a duplicate in the metrics slice: mnm.proxmox.up")
+					validatedMetrics["mnm.proxmox.up"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "1 when the last metrics collection reached Proxmox and the token was allowed to read the cluster, else 0 (mnm.proxmox.problem says why). Reported by every collection, a failed one too.", mi.Description())
+					assert.Equal(t, "{status}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
 				case "mnm.proxmox.vm.cpu_usage":
 					assert.False(t, validatedMetrics["mnm.proxmox.vm.cpu_usage"], "Found a duplicate in the metrics slice: mnm.proxmox.vm.cpu_usage")
 					validatedMetrics["mnm.proxmox.vm.cpu_usage"] = true
@@ -1471,7 +1548,7 @@ func TestMetricsBuilder(t *testing.T) {
 					validatedMetrics["mnm.proxmox.vm.status"] = true
 					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
 					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-					assert.Equal(t, "1 when the QEMU virtual machine is running, 0 otherwise (stopped, paused, unknown).", mi.Description())
+					assert.Equal(t, "1 while the virtual machine's QEMU process runs and holds its memory and MACs (running, paused, suspended, prelaunch and the other QEMU run states), 0 when it is stopped or its state is unknown. The exact state is the guest_status attribute of mnm.proxmox.vm.info.", mi.Description())
 					assert.Equal(t, "{status}", mi.Unit())
 					dp := mi.Gauge().DataPoints().At(0)
 					assert.Equal(t, start, dp.StartTimestamp())

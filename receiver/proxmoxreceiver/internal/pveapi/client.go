@@ -11,7 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -43,7 +43,7 @@ type Client interface {
 	NodeStorage(ctx context.Context, node string) ([]Storage, error)
 	// NodeZFSPools reads GET /nodes/{node}/disks/zfs. A node without ZFS
 	// answers 500 "zpool list ... failed" (or "zfsutils-linux not
-	// installed"): that is no pools, not an error.
+	// installed"): that is ErrNoZFS, not a failure.
 	NodeZFSPools(ctx context.Context, node string) ([]ZFSPool, error)
 	// NodeDisks reads GET /nodes/{node}/disks/list (Proxmox runs smartctl on
 	// every disk for this call).
@@ -60,9 +60,13 @@ var _ Client = (*client)(nil)
 
 // Settings configure a Client.
 type Settings struct {
-	// Endpoint is the API address, such as https://pve1.example.com:8006
-	// (with or without /api2/json).
-	Endpoint string
+	// Endpoints are API addresses of nodes of one cluster, such as
+	// https://pve1.example.com:8006 (with or without /api2/json), in order of
+	// preference: any node answers for the whole cluster.
+	Endpoints []string
+	// ProbeInterval is how often, while a later endpoint serves, the first
+	// one is tried again (at most once per interval).
+	ProbeInterval time.Duration
 	// TokenID is USER@REALM!TOKENID; it is named in error messages.
 	TokenID string
 	// TokenSecret is the token's secret; it is only ever sent in the
@@ -79,34 +83,35 @@ type Settings struct {
 
 // client is the HTTP implementation of Client.
 type client struct {
-	http     *http.Client
-	base     string // endpoint + /api2/json, without a trailing slash
-	endpoint string
-	auth     string // the Authorization header; holds the secret, never logged
-	tokenID  string
-	limiter  *requestLimiter
-	stats    *Stats
-	logger   *zap.Logger
+	http      *http.Client
+	endpoints *endpointSet
+	auth      string // the Authorization header; holds the secret, never logged
+	tokenID   string
+	limiter   *requestLimiter
+	stats     *Stats
+	logger    *zap.Logger
 }
 
 // New returns a Client that sends its requests with httpClient, whose
 // transport it wraps so that nothing but GET ever leaves the process.
 func New(httpClient *http.Client, s Settings) Client {
-	httpClient.Transport = readOnlyTransport{next: httpClient.Transport}
+	next := httpClient.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	httpClient.Transport = readOnlyTransport{next: next}
 	// Proxmox never redirects an API call; a redirect comes from something in
 	// between (a proxy, a web UI address) and following it would send the
 	// token there. It is answered as an error naming the Location instead.
 	httpClient.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	endpoint := strings.TrimRight(s.Endpoint, "/")
 	return &client{
-		http:     httpClient,
-		base:     strings.TrimSuffix(endpoint, apiPrefix) + apiPrefix,
-		endpoint: endpoint,
-		auth:     "PVEAPIToken=" + s.TokenID + "=" + s.TokenSecret,
-		tokenID:  s.TokenID,
-		limiter:  newRequestLimiter(s.MaxConcurrentRequestsPerNode, s.MaxConcurrentRequests),
-		stats:    s.Stats,
-		logger:   s.Logger,
+		http:      httpClient,
+		endpoints: newEndpointSet(s.Endpoints, s.ProbeInterval, s.Stats, s.Logger),
+		auth:      "PVEAPIToken=" + s.TokenID + "=" + s.TokenSecret,
+		tokenID:   s.TokenID,
+		limiter:   newRequestLimiter(s.MaxConcurrentRequestsPerNode, s.MaxConcurrentRequests),
+		stats:     s.Stats,
+		logger:    s.Logger,
 	}
 }
 
@@ -141,7 +146,10 @@ func envelopeData(body []byte, path string) (json.RawMessage, error) {
 	return envelope.Data, nil
 }
 
-// doGet sends one GET and returns the whole body of a 200 answer.
+// doGet sends one GET and returns the whole body of a 200 answer. It goes to
+// the current endpoint and, when that one cannot answer as Proxmox (see
+// failsOver), to the next ones in turn: one answer per request, never the
+// same request answered twice.
 func (c *client) doGet(ctx context.Context, tmpl, node, path string) ([]byte, error) {
 	release, err := c.limiter.acquire(ctx, node)
 	if err != nil {
@@ -149,7 +157,23 @@ func (c *client) doGet(ctx context.Context, tmpl, node, path string) ([]byte, er
 	}
 	defer release()
 
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, http.NoBody)
+	var lastErr error
+	for _, i := range c.endpoints.order() {
+		body, err := c.getFrom(ctx, tmpl, i, path)
+		if !failsOver(err) || ctx.Err() != nil {
+			c.endpoints.served(i)
+			return body, err
+		}
+		c.endpoints.failed(i, err)
+		lastErr = err
+	}
+	return nil, lastErr
+}
+
+// getFrom sends one GET to endpoint i.
+func (c *client) getFrom(ctx context.Context, tmpl string, i int, path string) ([]byte, error) {
+	ep := c.endpoints.at(i)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ep.base+path, http.NoBody)
 	if err != nil {
 		return nil, fmt.Errorf("GET %s: %w", path, err)
 	}
@@ -159,7 +183,7 @@ func (c *client) doGet(ctx context.Context, tmpl, node, path string) ([]byte, er
 	c.stats.sent(tmpl)
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, transportError(c.endpoint, path, err)
+		return nil, transportError(ep.address, path, err)
 	}
 	defer func() {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBodyBytes))
@@ -168,12 +192,13 @@ func (c *client) doGet(ctx context.Context, tmpl, node, path string) ([]byte, er
 
 	if resp.StatusCode != http.StatusOK {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBodyBytes))
-		return nil, &APIError{Path: path, Status: resp.StatusCode, Message: errorMessage(resp, body), Location: redactedLocation(resp), tokenID: c.tokenID}
+		return nil, &APIError{Path: path, Status: resp.StatusCode, Message: errorMessage(resp, body), Location: redactedLocation(resp),
+			fromProxmox: isProxmoxAnswer(resp), tokenID: c.tokenID}
 	}
 
 	body, err := readBody(resp, maxResponseBytes)
 	if err != nil {
-		return nil, transportError(c.endpoint, path, err)
+		return nil, transportError(ep.address, path, err)
 	}
 	if len(body) > maxResponseBytes {
 		return nil, fmt.Errorf("%w: GET %s: answer larger than %d bytes", ErrTooLarge, path, maxResponseBytes)
@@ -255,7 +280,7 @@ func (c *client) NodeStorage(ctx context.Context, node string) ([]Storage, error
 func (c *client) NodeZFSPools(ctx context.Context, node string) ([]ZFSPool, error) {
 	pools, err := getList[ZFSPool](ctx, c, PathNodeZFS, node, nodePath(node, "/disks/zfs"))
 	if IsNoZFS(err) {
-		return nil, nil
+		return nil, ErrNoZFS
 	}
 	return pools, err
 }

@@ -34,6 +34,14 @@ var (
 	ErrTLS = errors.New("tls")
 	// ErrUnreachable wraps a request that got no HTTP answer (refused, timed out, reset).
 	ErrUnreachable = errors.New("proxmox unreachable")
+	// ErrTimeout wraps a request that got no answer within the timeout (also an ErrUnreachable).
+	ErrTimeout = errors.New("timeout")
+	// ErrTLSUnknownAuthority and ErrTLSHostname tell which certificate
+	// problem an ErrTLS is.
+	ErrTLSUnknownAuthority = errors.New("certificate signed by an unknown authority")
+	ErrTLSHostname         = errors.New("certificate not valid for the host name")
+	// ErrNoZFS is NodeZFSPools' answer for a node without ZFS: not a failure.
+	ErrNoZFS = errors.New("node has no ZFS")
 	// ErrDecode wraps an answer that is not the JSON its path returns.
 	ErrDecode = errors.New("malformed JSON")
 	// ErrTooLarge wraps an answer over the size bound.
@@ -51,7 +59,9 @@ type APIError struct {
 	Message string // Proxmox's own text, from the body or the reason phrase
 	// Location is where a redirect (3xx) pointed, without any password.
 	Location string
-	tokenID  string
+	// fromProxmox: pveproxy sent the answer (not a proxy in front of it).
+	fromProxmox bool
+	tokenID     string
 }
 
 func (e *APIError) Error() string {
@@ -129,13 +139,13 @@ func transportError(endpoint, path string, err error) error {
 	var invalid x509.CertificateInvalidError
 	switch {
 	case errors.As(err, &unknownAuthority):
-		return fmt.Errorf("%w: GET %s: the certificate of %s is not signed by a trusted authority: set tls.ca_file to a copy of the node's /etc/pve/pve-root-ca.pem, or for a test setup tls.insecure_skip_verify: true (%v)", ErrTLS, path, endpoint, err)
+		return also(fmt.Errorf("%w: GET %s: the certificate of %s is not signed by a trusted authority: set tls.ca_file to a copy of the node's /etc/pve/pve-root-ca.pem, or for a test setup tls.insecure_skip_verify: true (%v)", ErrTLS, path, endpoint, err), ErrTLSUnknownAuthority)
 	case errors.As(err, &hostname):
-		return fmt.Errorf("%w: GET %s: the certificate of %s is not valid for that name: use the host name the certificate was issued for in endpoint, or set tls.server_name_override (%v)", ErrTLS, path, endpoint, err)
+		return also(fmt.Errorf("%w: GET %s: the certificate of %s is not valid for that name: use the host name the certificate was issued for in endpoint, or set tls.server_name_override (%v)", ErrTLS, path, endpoint, err), ErrTLSHostname)
 	case errors.As(err, &invalid):
 		return fmt.Errorf("%w: GET %s: the certificate of %s is invalid (%v): renew it with pvecm updatecerts, or set tls.insecure_skip_verify: true for a test setup", ErrTLS, path, endpoint, err)
-	case errors.Is(err, context.DeadlineExceeded):
-		return fmt.Errorf("%w: GET %s: no answer from %s within the timeout: %v", ErrUnreachable, path, endpoint, err)
+	case errors.Is(err, context.DeadlineExceeded) || isNetTimeout(err):
+		return also(fmt.Errorf("%w: GET %s: no answer from %s within the timeout: %v", ErrUnreachable, path, endpoint, err), ErrTimeout)
 	}
 	var opErr *net.OpError
 	if errors.As(err, &opErr) {
@@ -152,7 +162,7 @@ func ErrorReason(err error) string {
 		return strconv.Itoa(ae.Status)
 	case errors.Is(err, ErrTLS):
 		return "tls"
-	case errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, ErrTimeout) || errors.Is(err, context.DeadlineExceeded):
 		return "timeout"
 	case errors.Is(err, ErrDecode):
 		return "decode"
@@ -178,4 +188,32 @@ func redactedLocation(resp *http.Response) string {
 		return u.Redacted()
 	}
 	return loc
+}
+
+func isNetTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// alsoError is an error that also matches a second sentinel with errors.Is,
+// without a change to its text.
+type alsoError struct {
+	error
+	kind error
+}
+
+func also(err, kind error) error { return alsoError{error: err, kind: kind} }
+
+func (e alsoError) Unwrap() []error { return []error{e.error, e.kind} }
+
+// Permission returns the path and privilege of a 403 "Permission check
+// failed (PATH, PRIV)", or empty strings.
+func (e *APIError) Permission() (path, privilege string) {
+	if e.Status != http.StatusForbidden {
+		return "", ""
+	}
+	if m := permissionCheck.FindStringSubmatch(e.Message); m != nil {
+		return m[1], m[2]
+	}
+	return "", ""
 }

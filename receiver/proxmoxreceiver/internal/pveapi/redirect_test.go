@@ -31,7 +31,7 @@ func TestRedirectsAreNeverFollowed(t *testing.T) {
 			defer proxy.Close()
 
 			httpClient := proxy.Client()
-			c := New(httpClient, Settings{Endpoint: proxy.URL, TokenID: "monitor@pve!mnm", TokenSecret: "s3cret-uuid",
+			c := New(httpClient, Settings{Endpoints: []string{proxy.URL}, TokenID: "monitor@pve!mnm", TokenSecret: "s3cret-uuid",
 				MaxConcurrentRequestsPerNode: 2, Stats: NewStats(), Logger: zap.NewNop()})
 			_, err := c.ClusterResources(context.Background())
 			require.Error(t, err)
@@ -52,7 +52,7 @@ func TestRedirectLocationPasswordIsRedacted(t *testing.T) {
 		w.WriteHeader(http.StatusFound)
 	}))
 	defer srv.Close()
-	c := New(srv.Client(), Settings{Endpoint: srv.URL, TokenID: "monitor@pve!mnm", TokenSecret: "x",
+	c := New(srv.Client(), Settings{Endpoints: []string{srv.URL}, TokenID: "monitor@pve!mnm", TokenSecret: "x",
 		MaxConcurrentRequestsPerNode: 1, Stats: NewStats(), Logger: zap.NewNop()})
 	_, err := c.NodeStatus(context.Background(), "pve1")
 	require.Error(t, err)

@@ -12,9 +12,11 @@ import (
 // reason, for mnm.proxmox.api.requests and mnm.proxmox.api.errors. Both
 // signals share one instance, so the counters cover all traffic.
 type Stats struct {
-	mu       sync.Mutex
-	requests map[string]int64
-	errors   map[ErrorKey]int64
+	mu        sync.Mutex
+	requests  map[string]int64
+	errors    map[ErrorKey]int64
+	endpoint  string // host:port of the endpoint that serves now
+	failovers int64
 }
 
 // ErrorKey names a failure: the path template and a low-cardinality reason.
@@ -44,4 +46,25 @@ func (s *Stats) Snapshot() (map[string]int64, map[ErrorKey]int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return maps.Clone(s.requests), maps.Clone(s.errors)
+}
+
+func (s *Stats) setEndpoint(label string) {
+	s.mu.Lock()
+	s.endpoint = label
+	s.mu.Unlock()
+}
+
+func (s *Stats) failover(to string) {
+	s.mu.Lock()
+	s.endpoint = to
+	s.failovers++
+	s.mu.Unlock()
+}
+
+// Endpoint returns the endpoint (host:port) that serves now and how many
+// times the client has failed over from one endpoint to the next.
+func (s *Stats) Endpoint() (current string, failovers int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.endpoint, s.failovers
 }
