@@ -217,4 +217,3 @@ func TestFailoverBetweenNodeAddresses(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, indexGauges(md).has("mnm.proxmox.api.endpoint_info", "endpoint", multi.Addr(0)), "back on the first address once it answers")
 }
-
