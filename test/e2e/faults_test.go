@@ -147,6 +147,7 @@ func TestFaultUnauthorizedRecovers(t *testing.T) {
 	collector := startCollector(t, setup)
 	collector.waitForLog(t, 30*time.Second, "Proxmox rejected the API token", `check token_id \"monitor@pve!mnm\" and token_secret`)
 	assert.False(t, collector.exited(), "a bad token must not stop the collector")
+	waitForWhy(t, setup.promAddr, map[string]string{"kind": "unauthorized"})
 
 	// The cause is fixed on the Proxmox side: the token now has that secret.
 	cluster.sim.SetToken(cluster.sim.Config().TokenID, wrongSecret)
@@ -173,6 +174,10 @@ func TestFaultPrivilegeSeparatedTokenRecovers(t *testing.T) {
 	cluster.sim.SetPermissions(pvesim.PrivSepNoACL)
 	collector, addr := startFaultCollector(t, cluster, startController(t, "fault-controller-secret"))
 	collector.waitForLog(t, 30*time.Second, "privilege separation and no ACL of its own", "--privsep 0")
+	waitForWhy(t, addr, map[string]string{"kind": "privilege_separation"})
+	e, err := scrapeCollector(addr)
+	require.NoError(t, err)
+	assert.Len(t, e["mnm_proxmox_problem"].GetMetric(), 1, "one problem with both remedies, not one 403 per path")
 
 	cluster.sim.SetPermissions(pvesim.Full)
 	waitForMetric(t, addr, "mnm_proxmox_node_online", node("pve1"), equals(1))
@@ -185,9 +190,10 @@ func TestFaultTLSRecovers(t *testing.T) {
 		name string
 		bad  func(*switchableTLSCluster) *tls.Certificate
 		says []string
+		kind string
 	}{
-		{"unknown authority", func(c *switchableTLSCluster) *tls.Certificate { return &c.unknown }, []string{"tls.ca_file", "/etc/pve/pve-root-ca.pem", "tls.insecure_skip_verify"}},
-		{"wrong host name", func(c *switchableTLSCluster) *tls.Certificate { return &c.badName }, []string{"not valid for that name", "tls.server_name_override"}},
+		{"unknown authority", func(c *switchableTLSCluster) *tls.Certificate { return &c.unknown }, []string{"tls.ca_file", "/etc/pve/pve-root-ca.pem", "tls.insecure_skip_verify"}, "tls_unknown_authority"},
+		{"wrong host name", func(c *switchableTLSCluster) *tls.Certificate { return &c.badName }, []string{"not valid for that name", "tls.server_name_override"}, "tls_hostname"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -196,6 +202,7 @@ func TestFaultTLSRecovers(t *testing.T) {
 			collector, addr := startFaultCollector(t, cluster.simulatedCluster, startController(t, "fault-controller-secret"))
 			collector.waitForLog(t, 30*time.Second, tc.says...)
 			assert.False(t, collector.exited())
+			waitForWhy(t, addr, map[string]string{"kind": tc.kind})
 
 			cluster.serve(&cluster.good) // e.g. the node got a proper certificate
 			waitForMetric(t, addr, "mnm_proxmox_node_online", node("pve1"), equals(1))
