@@ -6,17 +6,28 @@ package config_test
 import (
 	"bufio"
 	"encoding/json"
+	"go/ast"
+	goparser "go/parser"
+	"go/token"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/promql/parser"
+	"github.com/prometheus/prometheus/storage"
+	"github.com/prometheus/prometheus/tsdb/chunkenc"
+	"github.com/prometheus/prometheus/tsdb/chunks"
+	"github.com/prometheus/prometheus/util/annotations"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -30,6 +41,12 @@ const (
 	rulesTestPath  = "prometheus/rules/proxmox.rules.test.yml"
 	metricsPath    = "testdata/metric-names.txt"
 	datasourceUID  = "${datasource}"
+	readmePath     = "../README.md"
+	kindsPath      = "../receiver/proxmoxreceiver/problem_kinds.go"
+	// readmeSectionURL is the README section every problem's fix is in; the
+	// dashboard links to it and every problem alert carries it as runbook_url.
+	readmeSectionURL = "https://github.com/mnm-net/otelcol-mnm#when-something-is-wrong"
+	readmeSection    = "## When something is wrong"
 )
 
 // withoutNodeLabel lists the metrics that describe the cluster or the
@@ -42,6 +59,13 @@ var withoutNodeLabel = map[string]bool{
 	"mnm_proxmox_cluster_quorate":             true,
 	"mnm_proxmox_collection_duration_seconds": true,
 	"mnm_proxmox_last_collection_timestamp":   true,
+	"mnm_proxmox_up":                          true,
+	"mnm_proxmox_api_endpoint_info":           true,
+	"mnm_proxmox_api_failovers_total":         true,
+	// Only some kinds carry a node label, and the Status row shows every
+	// problem whatever nodes are selected: a token or TLS problem concerns
+	// them all.
+	"mnm_proxmox_problem": true,
 }
 
 var promqlParser = parser.NewParser(parser.Options{})
@@ -57,6 +81,33 @@ type grafanaTarget struct {
 	Datasource *datasourceRef `json:"datasource"`
 }
 
+type grafanaLink struct {
+	Title string `json:"title"`
+	URL   string `json:"url"`
+}
+
+// grafanaMapping is a value mapping; Options is decoded by Type.
+type grafanaMapping struct {
+	Type    string          `json:"type"`
+	Options json.RawMessage `json:"options"`
+}
+
+type mappingResult struct {
+	Text  string `json:"text"`
+	Color string `json:"color"`
+}
+
+type grafanaOverride struct {
+	Matcher struct {
+		ID      string `json:"id"`
+		Options string `json:"options"`
+	} `json:"matcher"`
+	Properties []struct {
+		ID    string          `json:"id"`
+		Value json.RawMessage `json:"value"`
+	} `json:"properties"`
+}
+
 type grafanaPanel struct {
 	ID          int             `json:"id"`
 	Type        string          `json:"type"`
@@ -64,14 +115,23 @@ type grafanaPanel struct {
 	Datasource  *datasourceRef  `json:"datasource"`
 	Targets     []grafanaTarget `json:"targets"`
 	Panels      []grafanaPanel  `json:"panels"`
+	Links       []grafanaLink   `json:"links"`
 	FieldConfig struct {
 		Defaults struct {
-			Unit string `json:"unit"`
+			Unit     string           `json:"unit"`
+			Mappings []grafanaMapping `json:"mappings"`
 		} `json:"defaults"`
+		Overrides []grafanaOverride `json:"overrides"`
 	} `json:"fieldConfig"`
 	Transformations []struct {
 		ID string `json:"id"`
 	} `json:"transformations"`
+	GridPos struct {
+		H int `json:"h"`
+		W int `json:"w"`
+		X int `json:"x"`
+		Y int `json:"y"`
+	} `json:"gridPos"`
 }
 
 type grafanaVariable struct {
@@ -87,6 +147,7 @@ type grafanaVariable struct {
 
 type grafanaDashboard struct {
 	Title         string         `json:"title"`
+	Links         []grafanaLink  `json:"links"`
 	UID           string         `json:"uid"`
 	SchemaVersion int            `json:"schemaVersion"`
 	Panels        []grafanaPanel `json:"panels"`
@@ -205,7 +266,7 @@ func TestDashboardModel(t *testing.T) {
 			}
 		})
 	}
-	assert.Equal(t, []string{"Cluster", "Nodes", "VMs", "Containers", "Storage & ZFS", "Disks", "Collection health"}, rows)
+	assert.Equal(t, []string{"Status", "Cluster", "Nodes", "VMs", "Containers", "Storage & ZFS", "Disks", "Collection health"}, rows)
 }
 
 func TestDashboardRequiredPanels(t *testing.T) {
@@ -222,6 +283,10 @@ func TestDashboardRequiredPanels(t *testing.T) {
 		unit     string
 		contains string // a fragment one of the panel's expressions must contain
 	}{
+		{"Proxmox collection", "stat", "none", "mnm_proxmox_up or on () vector(-1)"},
+		{"Problems and fixes", "table", "", "(mnm_proxmox_problem == 1)"},
+		{"API endpoint serving", "stat", "", "mnm_proxmox_api_endpoint_info"},
+		{"API failovers since start", "stat", "", "mnm_proxmox_api_failovers_total"},
 		{"Nodes", "stat", "", "mnm_proxmox_node_online"},
 		{"Nodes offline", "stat", "", "or vector(0)"},
 		{"Cluster quorum", "stat", "", "mnm_proxmox_cluster_quorate"},
@@ -281,6 +346,10 @@ func TestDashboardRequiredPanels(t *testing.T) {
 	}
 }
 
+// variableRE finds a Grafana variable ($node, ${node}, $__interval); $1 in
+// label_replace is a capture group and stays.
+var variableRE = regexp.MustCompile(`\$(\{|[A-Za-z_])`)
+
 // rangeRE finds range selectors and subqueries.
 var rangeRE = regexp.MustCompile(`\[[^\]]*\]`)
 
@@ -324,7 +393,7 @@ func TestDashboardQueries(t *testing.T) {
 	for _, q := range queries {
 		assert.NotEmpty(t, q.Title)
 		assert.NotEmpty(t, q.RefID)
-		assert.NotContains(t, q.Expr, "$", "panel %q: variables must be substituted", q.Title)
+		assert.NotRegexp(t, variableRE, q.Expr, "panel %q: variables must be substituted", q.Title)
 		_, err := promqlParser.ParseExpr(q.Expr)
 		assert.NoError(t, err, "panel %q %s: %s", q.Title, q.RefID, q.Expr)
 	}
@@ -359,6 +428,23 @@ var wantAlerts = []string{
 	"ProxmoxStorageAlmostFull",
 	"ProxmoxCollectionStale",
 	"ProxmoxCollectionAbsent",
+	"ProxmoxCollectionDown",
+	"ProxmoxTokenUnauthorized",
+	"ProxmoxTokenForbidden",
+	"ProxmoxTokenPrivilegeSeparation",
+	"ProxmoxTokenAgentPrivilege",
+	"ProxmoxTLSUnknownAuthority",
+	"ProxmoxTLSHostnameMismatch",
+	"ProxmoxTLSCertificateInvalid",
+	"ProxmoxAPIUnreachable",
+	"ProxmoxAPITimeout",
+	"ProxmoxNodeUnreachable",
+	"ProxmoxAPIRedirect",
+	"ProxmoxAPIServerError",
+	"ProxmoxAPIError",
+	"ProxmoxAPIMalformedAnswer",
+	"ProxmoxGuestNetConfigUnparsable",
+	"ProxmoxInventoryDeadline",
 }
 
 func TestAlertNames(t *testing.T) {
@@ -417,6 +503,405 @@ func TestPromtool(t *testing.T) {
 			cmd.Dir = "prometheus"
 			out, err := cmd.CombinedOutput()
 			assert.NoError(t, err, "%s", out)
+		})
+	}
+}
+
+// statusRow is the dashboard's first row: what is wrong now and how to fix it.
+var statusRow = []string{
+	"Proxmox collection",
+	"ZFS pools unhealthy",
+	"Disks failing SMART",
+	"API endpoint serving",
+	"API failovers since start",
+	"Problems and fixes",
+}
+
+func panelByTitle(t *testing.T, d grafanaDashboard, title string) grafanaPanel {
+	t.Helper()
+	for _, p := range allPanels(d.Panels) {
+		if p.Type != "row" && p.Title == title {
+			return p
+		}
+	}
+	require.FailNow(t, "panel missing", "%q", title)
+	return grafanaPanel{}
+}
+
+func hasLink(links []grafanaLink, url string) bool {
+	return slices.ContainsFunc(links, func(l grafanaLink) bool { return l.URL == url && l.Title != "" })
+}
+
+func TestDashboardStatusRow(t *testing.T) {
+	d := loadDashboard(t)
+	require.NotEmpty(t, d.Panels)
+	row := d.Panels[0]
+	assert.Equal(t, "row", row.Type)
+	assert.Equal(t, "Status", row.Title)
+	assert.Zero(t, row.GridPos.Y, "the Status row comes above everything")
+
+	var titles []string
+	var bottom int
+	for _, p := range d.Panels[1:] {
+		if p.Type == "row" {
+			assert.GreaterOrEqual(t, p.GridPos.Y, bottom, "row %q must start below the Status row", p.Title)
+			break
+		}
+		titles = append(titles, p.Title)
+		bottom = max(bottom, p.GridPos.Y+p.GridPos.H)
+		require.NotNil(t, p.Datasource, p.Title)
+		assert.Equal(t, datasourceRef{Type: "prometheus", UID: datasourceUID}, *p.Datasource, p.Title)
+		for _, tg := range p.Targets {
+			require.NotNil(t, tg.Datasource, p.Title)
+			assert.Equal(t, datasourceRef{Type: "prometheus", UID: datasourceUID}, *tg.Datasource, p.Title)
+		}
+	}
+	assert.ElementsMatch(t, statusRow, titles)
+
+	// Both the table and its Fix column lead to the README section, and so does
+	// the dashboard.
+	problems := panelByTitle(t, d, "Problems and fixes")
+	assert.True(t, hasLink(problems.Links, readmeSectionURL), "Problems and fixes needs a panel link to %s", readmeSectionURL)
+	var fixLinks []grafanaLink
+	for _, o := range problems.FieldConfig.Overrides {
+		for _, prop := range o.Properties {
+			if o.Matcher.Options == "Fix" && prop.ID == "links" {
+				require.NoError(t, json.Unmarshal(prop.Value, &fixLinks))
+			}
+		}
+	}
+	assert.True(t, hasLink(fixLinks, readmeSectionURL), "the Fix column needs a data link to %s", readmeSectionURL)
+	assert.True(t, hasLink(panelByTitle(t, d, "Proxmox collection").Links, readmeSectionURL))
+	assert.True(t, hasLink(d.Links, readmeSectionURL), "the dashboard needs a link to %s", readmeSectionURL)
+
+	readme, err := os.ReadFile(readmePath)
+	require.NoError(t, err)
+	assert.Equal(t, 1, strings.Count(string(readme), "\n"+readmeSection+"\n"), "the README needs one section %q (anchor of %s)", readmeSection, readmeSectionURL)
+	assert.True(t, strings.HasSuffix(readmeSectionURL, "#"+strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(readmeSection, "## ")), " ", "-")))
+
+	// The up stat tells "collecting" from "failing" and "no data".
+	up := panelByTitle(t, d, "Proxmox collection")
+	require.Len(t, up.FieldConfig.Defaults.Mappings, 1)
+	var upMapping map[string]mappingResult
+	require.NoError(t, json.Unmarshal(up.FieldConfig.Defaults.Mappings[0].Options, &upMapping))
+	assert.Equal(t, mappingResult{Text: "collecting", Color: "green"}, upMapping["1"])
+	assert.Equal(t, "red", upMapping["0"].Color)
+	assert.Equal(t, "red", upMapping["-1"].Color)
+}
+
+// TestDashboardLayout checks that no two panels overlap, that every panel
+// fits the 24 columns and that panels are listed in reading order.
+func TestDashboardLayout(t *testing.T) {
+	d := loadDashboard(t)
+	var placed []grafanaPanel
+	for i, p := range d.Panels {
+		g := p.GridPos
+		assert.True(t, g.W > 0 && g.H > 0 && g.X >= 0 && g.Y >= 0 && g.X+g.W <= 24, "panel %d %q: gridPos %+v", p.ID, p.Title, g)
+		if i > 0 {
+			prev := d.Panels[i-1].GridPos
+			assert.True(t, g.Y > prev.Y || g.Y == prev.Y && g.X > prev.X, "panel %d %q is listed out of reading order", p.ID, p.Title)
+		}
+		for _, q := range placed {
+			h := q.GridPos
+			if g.X < h.X+h.W && h.X < g.X+g.W && g.Y < h.Y+h.H && h.Y < g.Y+g.H {
+				t.Errorf("panel %d %q overlaps panel %d %q", p.ID, p.Title, q.ID, q.Title)
+			}
+		}
+		placed = append(placed, p)
+	}
+}
+
+// problemKinds reads the kinds of mnm_proxmox_problem from the receiver's
+// source, so that a new kind without an alert, a dashboard fix or a README row
+// fails here.
+func problemKinds(t *testing.T) []string {
+	t.Helper()
+	f, err := goparser.ParseFile(token.NewFileSet(), kindsPath, nil, 0)
+	require.NoError(t, err)
+	var kinds []string
+	ast.Inspect(f, func(n ast.Node) bool {
+		vs, ok := n.(*ast.ValueSpec)
+		if !ok {
+			return true
+		}
+		for i, name := range vs.Names {
+			if !strings.HasPrefix(name.Name, "kind") || i >= len(vs.Values) {
+				continue
+			}
+			if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+				kind, err := strconv.Unquote(lit.Value)
+				require.NoError(t, err)
+				kinds = append(kinds, kind)
+			}
+		}
+		return true
+	})
+	require.NotEmpty(t, kinds)
+	return kinds
+}
+
+type problemAlert struct {
+	name, description, fix, runbookURL string
+}
+
+// problemAlerts maps each kind to the alert on mnm_proxmox_problem{kind="..."}.
+func problemAlerts(t *testing.T) map[string][]problemAlert {
+	t.Helper()
+	groups, err := config.ParseRules(rulesPath)
+	require.NoError(t, err)
+	alerts := map[string][]problemAlert{}
+	for _, g := range groups.Groups {
+		for _, r := range g.Rules {
+			expr, err := promqlParser.ParseExpr(r.Expr)
+			require.NoError(t, err)
+			for _, vs := range selectorNames(t, expr) {
+				if vs.Name != "mnm_proxmox_problem" {
+					continue
+				}
+				for _, m := range vs.LabelMatchers {
+					if m.Name == "kind" && m.Type == labels.MatchEqual {
+						alerts[m.Value] = append(alerts[m.Value], problemAlert{
+							name: r.Alert, description: r.Annotations["description"],
+							fix: r.Annotations["fix"], runbookURL: r.Annotations["runbook_url"],
+						})
+					}
+				}
+			}
+		}
+	}
+	return alerts
+}
+
+// columnMappings returns the value mappings of a table column's override.
+func columnMappings(t *testing.T, p grafanaPanel, column string) map[string]mappingResult {
+	t.Helper()
+	out := map[string]mappingResult{}
+	for _, o := range p.FieldConfig.Overrides {
+		if o.Matcher.ID != "byName" || o.Matcher.Options != column {
+			continue
+		}
+		for _, prop := range o.Properties {
+			if prop.ID != "mappings" {
+				continue
+			}
+			var mappings []grafanaMapping
+			require.NoError(t, json.Unmarshal(prop.Value, &mappings))
+			for _, m := range mappings {
+				if m.Type == "value" {
+					require.NoError(t, json.Unmarshal(m.Options, &out))
+				}
+			}
+		}
+	}
+	require.NotEmpty(t, out, "column %q of %q has no value mappings", column, p.Title)
+	return out
+}
+
+func readmeSectionText(t *testing.T) string {
+	t.Helper()
+	raw, err := os.ReadFile(readmePath)
+	require.NoError(t, err)
+	_, section, ok := strings.Cut(string(raw), "\n"+readmeSection+"\n")
+	require.True(t, ok, "README section %q missing", readmeSection)
+	section, _, _ = strings.Cut(section, "\n## ")
+	return section
+}
+
+// TestProblemKinds keeps the four places of a problem kind in step: the
+// receiver's kinds, one alert each, the dashboard's Problems and fixes table
+// and the README section: the same what and the same fix word for word.
+func TestProblemKinds(t *testing.T) {
+	kinds := problemKinds(t)
+	alerts := problemAlerts(t)
+	table := panelByTitle(t, loadDashboard(t), "Problems and fixes")
+	kindColumn := columnMappings(t, table, "Kind")
+	whatColumn := columnMappings(t, table, "What is wrong")
+	fixColumn := columnMappings(t, table, "Fix")
+	section := readmeSectionText(t)
+	readmeRows := map[string]string{}
+	for _, line := range strings.Split(section, "\n") {
+		if rest, ok := strings.CutPrefix(line, "| `"); ok {
+			kind, _, _ := strings.Cut(rest, "`")
+			readmeRows[kind] = line
+		}
+	}
+	assert.Contains(t, section, "`mnm_proxmox_up`")
+	assert.Contains(t, section, "`ProxmoxCollectionDown`")
+
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) {
+			require.Len(t, alerts[kind], 1, "exactly one alert for kind %q", kind)
+			a := alerts[kind][0]
+			require.NotEmpty(t, a.fix, "%s needs a fix annotation", a.name)
+			assert.True(t, strings.HasSuffix(a.description, " Fix: "+a.fix), "the description of %s must end with its fix", a.name)
+			assert.Equal(t, readmeSectionURL, a.runbookURL, a.name)
+
+			what, fix := whatColumn[kind], fixColumn[kind]
+			assert.NotEmpty(t, what.Text, "the dashboard says nothing for %q", kind)
+			assert.Equal(t, "red", what.Color)
+			assert.Equal(t, a.fix, fix.Text, "the dashboard's fix for %q must be the alert's", kind)
+			assert.Equal(t, "red", fix.Color)
+
+			row, ok := readmeRows[kind]
+			require.True(t, ok, "the README section has no row for %q", kind)
+			assert.Contains(t, row, "| `"+a.name+"` |")
+			assert.Contains(t, row, "| "+what.Text+" |")
+			assert.Contains(t, row, "| "+a.fix+" |")
+		})
+	}
+	// Nothing for kinds the receiver does not have.
+	for kind := range alerts {
+		assert.Contains(t, kinds, kind, "an alert for an unknown kind")
+	}
+	for kind := range fixColumn {
+		if kind != "none" && kind != "no_data" {
+			assert.Contains(t, kinds, kind, "a dashboard fix for an unknown kind")
+		}
+	}
+	// No problem: one green line.
+	assert.Equal(t, mappingResult{Text: "collecting", Color: "green"}, kindColumn["none"])
+	assert.Equal(t, "green", whatColumn["none"].Color)
+	assert.Equal(t, "green", fixColumn["none"].Color)
+	assert.Equal(t, "red", kindColumn["no_data"].Color)
+	assert.Equal(t, "red", fixColumn["no_data"].Color)
+}
+
+// memQueryable serves fixed series to the PromQL engine.
+type memQueryable []storage.Series
+
+func (m memQueryable) Querier(int64, int64) (storage.Querier, error) {
+	return &storage.MockQuerier{SelectMockFunction: func(_ bool, _ *storage.SelectHints, ms ...*labels.Matcher) storage.SeriesSet {
+		set := &seriesList{i: -1}
+		for _, s := range m {
+			if lset := s.Labels(); !slices.ContainsFunc(ms, func(mt *labels.Matcher) bool { return !mt.Matches(lset.Get(mt.Name)) }) {
+				set.series = append(set.series, s)
+			}
+		}
+		return set
+	}}, nil
+}
+
+type seriesList struct {
+	series []storage.Series
+	i      int
+}
+
+func (s *seriesList) Next() bool                      { s.i++; return s.i < len(s.series) }
+func (s *seriesList) At() storage.Series              { return s.series[s.i] }
+func (*seriesList) Err() error                        { return nil }
+func (*seriesList) Warnings() annotations.Annotations { return nil }
+
+// constant is a series with value v every minute for 10 minutes.
+func constant(v float64, nameAndLabels ...string) storage.Series {
+	var samples []chunks.Sample
+	for m := range int64(11) {
+		samples = append(samples, floatSample{t: m * 60_000, f: v})
+	}
+	return storage.NewListSeries(labels.FromStrings(append([]string{"__name__"}, nameAndLabels...)...), samples)
+}
+
+type floatSample struct {
+	t int64
+	f float64
+}
+
+func (s floatSample) T() int64                    { return s.t }
+func (floatSample) ST() int64                     { return 0 }
+func (s floatSample) F() float64                  { return s.f }
+func (floatSample) H() *histogram.Histogram       { return nil }
+func (floatSample) FH() *histogram.FloatHistogram { return nil }
+func (floatSample) Type() chunkenc.ValueType      { return chunkenc.ValFloat }
+func (s floatSample) Copy() chunks.Sample         { return s }
+
+func newMemQueryable(series ...storage.Series) memQueryable {
+	sort.Slice(series, func(i, j int) bool { return labels.Compare(series[i].Labels(), series[j].Labels()) < 0 })
+	return series
+}
+
+// TestStatusRowQueries runs the Status row's queries with the PromQL engine:
+// each returns data on a healthy cluster (the end-to-end test asks that of
+// every query), the table lists exactly the problems, or one "none" line when
+// there is none, or "no_data" when Prometheus has nothing from otelcol-mnm.
+func TestStatusRowQueries(t *testing.T) {
+	d := loadDashboard(t)
+	expr := func(title string) string {
+		p := panelByTitle(t, d, title)
+		require.Len(t, p.Targets, 1, title)
+		return config.ExpandVariables(p.Targets[0].Expr)
+	}
+	engine := promql.NewEngine(promql.EngineOpts{MaxSamples: 100_000, Timeout: time.Minute, LookbackDelta: 5 * time.Minute})
+	t.Cleanup(func() { assert.NoError(t, engine.Close()) })
+	eval := func(t *testing.T, q memQueryable, expr string) promql.Vector {
+		t.Helper()
+		qry, err := engine.NewInstantQuery(t.Context(), q, nil, expr, time.Unix(600, 0))
+		require.NoError(t, err)
+		res := qry.Exec(t.Context())
+		require.NoError(t, res.Err, expr)
+		vec, err := res.Vector()
+		require.NoError(t, err, expr)
+		return vec
+	}
+	cluster := []storage.Series{
+		constant(1, "mnm_proxmox_api_endpoint_info", "instance", "a:8889", "endpoint", "pve1:8006"),
+		constant(0, "mnm_proxmox_api_failovers_total", "instance", "a:8889"),
+		constant(0, "mnm_proxmox_zfs_pool_health", "instance", "a:8889", "node", "pve1", "pool", "tank"),
+		constant(1, "mnm_proxmox_zfs_pool_health", "instance", "a:8889", "node", "pve2", "pool", "rpool"),
+		constant(0, "mnm_proxmox_disk_health", "instance", "a:8889", "node", "pve1", "device", "/dev/sdb"),
+		constant(1, "mnm_proxmox_disk_health", "instance", "a:8889", "node", "pve2", "device", "/dev/sda"),
+	}
+	unauthorized := constant(1, "mnm_proxmox_problem", "instance", "a:8889", "kind", "unauthorized", "path", "/cluster/resources")
+	forbidden := constant(1, "mnm_proxmox_problem", "instance", "a:8889", "kind", "forbidden", "node", "pve2",
+		"path", "/nodes/{node}/disks/list", "privilege", "Sys.Audit")
+	type problemRow struct{ kind, what, fix, node, path, privilege string }
+	rows := func(vec promql.Vector) []problemRow {
+		var out []problemRow
+		for _, s := range vec {
+			l := s.Metric
+			out = append(out, problemRow{l.Get("kind"), l.Get("what"), l.Get("fix"), l.Get("node"), l.Get("path"), l.Get("privilege")})
+		}
+		return out
+	}
+
+	tests := []struct {
+		name   string
+		series []storage.Series
+		up     float64
+		rows   []problemRow
+	}{
+		{"healthy", append(slices.Clone(cluster), constant(1, "mnm_proxmox_up", "instance", "a:8889")), 1,
+			[]problemRow{{kind: "none", what: "none", fix: "none"}}},
+		{"partial", append(slices.Clone(cluster), constant(1, "mnm_proxmox_up", "instance", "a:8889"), forbidden), 1,
+			[]problemRow{{"forbidden", "forbidden", "forbidden", "pve2", "/nodes/{node}/disks/list", "Sys.Audit"}}},
+		{"failing", append(slices.Clone(cluster), constant(0, "mnm_proxmox_up", "instance", "a:8889"), unauthorized, forbidden), 0,
+			[]problemRow{
+				{"forbidden", "forbidden", "forbidden", "pve2", "/nodes/{node}/disks/list", "Sys.Audit"},
+				{"unauthorized", "unauthorized", "unauthorized", "", "/cluster/resources", ""},
+			}},
+		{"no data from otelcol-mnm", nil, -1, []problemRow{{kind: "no_data", what: "no_data", fix: "no_data"}}},
+		{"a problem that cleared reads 0 and is not listed", append(slices.Clone(cluster), constant(1, "mnm_proxmox_up", "instance", "a:8889"),
+			constant(0, "mnm_proxmox_problem", "instance", "a:8889", "kind", "unauthorized", "path", "/cluster/resources"),
+			constant(0, "mnm_proxmox_api_endpoint_info", "instance", "a:8889", "endpoint", "pve2:8006")), 1,
+			[]problemRow{{kind: "none", what: "none", fix: "none"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q := newMemQueryable(tt.series...)
+			if tt.series != nil {
+				for _, title := range statusRow {
+					assert.NotEmpty(t, eval(t, q, expr(title)), "%q returns no data", title)
+				}
+				for _, title := range []string{"ZFS pools unhealthy", "Disks failing SMART"} {
+					vec := eval(t, q, expr(title))
+					require.Len(t, vec, 1, title)
+					assert.Equal(t, 1.0, vec[0].F, title)
+				}
+			}
+			up := eval(t, q, expr("Proxmox collection"))
+			require.Len(t, up, 1)
+			assert.Equal(t, tt.up, up[0].F)
+			got := rows(eval(t, q, expr("Problems and fixes")))
+			sort.Slice(got, func(i, j int) bool { return got[i].kind < got[j].kind })
+			assert.Equal(t, tt.rows, got)
 		})
 	}
 }
