@@ -57,6 +57,7 @@ func Metrics() map[string][]string {
 		"mnm_proxmox_api_endpoint_info":              {"endpoint"},
 		"mnm_proxmox_api_failovers_total":            {},
 		"mnm_proxmox_up":                             {},
+		"mnm_proxmox_guest_nic_info":                 {"node", "vmid", "nic", "mac", "bridge", "vlan", "model"},
 		"mnm_proxmox_vm_info":                        {"node", "vmid", "name", "tags", "template", "hastate", "lock", "guest_status"},
 		"mnm_proxmox_ct_info":                        {"node", "vmid", "name", "tags", "template", "hastate", "lock", "guest_status"},
 	}
@@ -68,6 +69,11 @@ func Metrics() map[string][]string {
 		}
 	}
 	m["mnm_proxmox_ct_disk_used_bytes"] = []string{"node", "vmid", "name"}
+	for _, kind := range []string{"vm", "ct"} {
+		for _, dir := range []string{"netin", "netout"} {
+			m["mnm_proxmox_"+kind+"_nic_"+dir+"_bytes"] = []string{"node", "vmid", "name", "nic"}
+		}
+	}
 	return m
 }
 

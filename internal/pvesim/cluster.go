@@ -9,6 +9,12 @@ type Cluster struct {
 	Name   string  `json:"name"`
 	Nodes  []Node  `json:"nodes"`
 	Guests []Guest `json:"guests"` // ordered by VMID
+	// NetDevs are the tap and veth devices of the running guests (and one
+	// left over from a guest that is gone) as /nodes/{node}/netstat lists
+	// them: ordered by node as in Nodes, then by device name.
+	NetDevs []NetDev `json:"netdevs,omitempty"`
+	// SDN is the SDN configuration; empty unless Config.SDN.
+	SDN SDN `json:"sdn,omitzero"`
 }
 
 // Node is one cluster member.
@@ -177,8 +183,21 @@ type NIC struct {
 	Gateway string `json:"gw,omitempty"`
 	DHCP    bool   `json:"dhcp,omitempty"`
 	SLAAC   bool   `json:"slaac,omitempty"`
+	// SDN tells where the NIC is when its bridge is an SDN vnet
+	// (Config.SDN); zero otherwise.
+	SDN NICSDN `json:"sdn,omitzero"`
 
 	seq int // generation sequence number; picks the rendering variant
+}
+
+// EffectiveVLAN is the VLAN the NIC's frames carry as MNM should report it:
+// the tag= of a NIC on a plain bridge, or for a NIC on an SDN vnet (which
+// has no tag= of its own) the VLAN of NICSDN.VLAN.
+func (n *NIC) EffectiveVLAN() int {
+	if n.SDN.VNet != "" {
+		return n.SDN.VLAN
+	}
+	return n.VLAN
 }
 
 func (c *Cluster) clone() *Cluster {
@@ -197,6 +216,8 @@ func (c *Cluster) clone() *Cluster {
 		n.Disks = disks
 		out.Nodes[i] = n
 	}
+	out.NetDevs = append([]NetDev(nil), c.NetDevs...)
+	out.SDN = c.SDN.clone()
 	for i, g := range c.Guests {
 		nics := make([]NIC, len(g.NICs))
 		for j, nic := range g.NICs {

@@ -58,6 +58,20 @@ type Config struct {
 	// by default so that the clusters other packages' golden files were
 	// made from stay as they are.
 	QMPStates bool
+	// SDN adds an SDN configuration: zones of every type (simple, vlan,
+	// qinq, vxlan, evpn) with vnets, served by /cluster/sdn/zones and
+	// /cluster/sdn/vnets and listed per node in /cluster/resources, and
+	// moves some guest NICs (picked from Seed with a random stream of
+	// their own) onto vnet bridges. Off, both lists are empty, as on a
+	// cluster without SDN configuration. Off by default so that the
+	// clusters other packages' golden files were made from stay as they
+	// are.
+	SDN bool
+	// NICGaps renumbers the NICs of one running qemu guest and one running
+	// container with two or more NICs so that their netN keys have a hole
+	// (net0, net2), as after net1 was removed. Off by default for the same
+	// reason as SDN.
+	NICGaps bool
 }
 
 func (c Config) withDefaults() Config {
@@ -139,6 +153,18 @@ const (
 	// (/nodes/{node}, Sys.Audit)". pve-manager does not answer like that;
 	// the mode stays for tests of that older shape.
 	PrivSepEmptyLists
+	// AuditorNoSDN is Full without SDN.Audit: a custom monitoring role such
+	// as "Sys.Audit VM.Audit Datastore.Audit Pool.Audit VM.GuestAgent.Audit"
+	// on /. (The built-in PVEAuditor has had SDN.Audit since
+	// pve-access-control 6.0-5, PVE 6.1: src/PVE/AccessControl.pm puts it
+	// in the SDN privilege group's audit list, which create_roles gives to
+	// PVEAuditor.) The SDN vnet and zone lists filter every entry away and
+	// answer [] (pve-network src/PVE/API2/Network/SDN/Vnets.pm and
+	// Zones.pm index, user => 'all'), /cluster/resources leaves out the
+	// sdn entries (pve-manager PVE/API2/Cluster.pm resources), and GET
+	// /cluster/sdn answers 403 (pve-network src/PVE/API2/Network/SDN.pm
+	// index). Everything else answers as with Full.
+	AuditorNoSDN
 )
 
 // String returns the name used by the /_sim/fault control endpoint and the
@@ -153,23 +179,25 @@ func (p Permissions) String() string {
 		return "privsep-no-acl"
 	case PrivSepEmptyLists:
 		return "privsep-empty-lists"
+	case AuditorNoSDN:
+		return "auditor-no-sdn"
 	default:
 		return fmt.Sprintf("Permissions(%d)", int(p))
 	}
 }
 
 // allPermissions lists every Permissions value.
-var allPermissions = []Permissions{Full, AuditorPVE8, PrivSepNoACL, PrivSepEmptyLists}
+var allPermissions = []Permissions{Full, AuditorPVE8, PrivSepNoACL, PrivSepEmptyLists, AuditorNoSDN}
 
-// ParsePermissions parses "full", "auditor-pve8", "privsep-no-acl" or
-// "privsep-empty-lists".
+// ParsePermissions parses "full", "auditor-pve8", "privsep-no-acl",
+// "privsep-empty-lists" or "auditor-no-sdn".
 func ParsePermissions(s string) (Permissions, error) {
 	for _, p := range allPermissions {
 		if p.String() == s {
 			return p, nil
 		}
 	}
-	return Full, fmt.Errorf("unknown permissions %q: use full, auditor-pve8, privsep-no-acl or privsep-empty-lists", s)
+	return Full, fmt.Errorf("unknown permissions %q: use full, auditor-pve8, privsep-no-acl, privsep-empty-lists or auditor-no-sdn", s)
 }
 
 // ErrorStyle selects how error responses look.

@@ -13,6 +13,12 @@
 // or malformed paths, reduced permissions, the Proxmox VE version) can be
 // switched on while serving, in process or over HTTP under /_sim/.
 // Config.QMPStates adds paused, suspended and prelaunch qemu guests.
+// /nodes/{node}/netstat lists the guests' tap and veth counters
+// (Cluster.NetDevs), including a device left over from a guest that is
+// gone; Config.NICGaps adds guests whose netN keys have a hole. Config.SDN
+// adds SDN zones and vnets (/cluster/sdn/zones, /cluster/sdn/vnets) and
+// puts some guest NICs on them; NIC.EffectiveVLAN is the VLAN a client
+// should report for any NIC.
 // MultiServer serves one Simulator on several addresses that can be taken
 // down or made to hang one by one.
 package pvesim // import "github.com/mnm-net/otelcol-mnm/internal/pvesim"

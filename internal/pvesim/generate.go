@@ -60,6 +60,15 @@ func generate(cfg Config) *Cluster {
 	if cfg.QMPStates {
 		applyQMPStates(c.Guests, cfg.Seed)
 	}
+	// each switch draws from a random stream of its own, so none of them
+	// moves what the others (or the default cluster) generate
+	if cfg.NICGaps {
+		applyNICGaps(c.Guests, cfg.Seed)
+	}
+	if cfg.SDN {
+		applySDN(c, cfg.Seed)
+	}
+	c.NetDevs = netDevs(cfg, c)
 	return c
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -190,8 +191,24 @@ func forbidden(rf requestFaults, template, node, vmid string) (apiError, bool) {
 		}
 	case PrivSepNoACL:
 		return privSepNoACLForbidden(template, node, vmid, rf.version)
+	case AuditorNoSDN:
+		if template == PathClusterSDN {
+			return sdnIndexForbidden(rf.version), true
+		}
 	}
 	return apiError{}, false
+}
+
+// sdnIndexForbidden is the 403 of GET /cluster/sdn without SDN.Audit:
+// ['perm', '/sdn', ['SDN.Audit']] since pve-network 0.8.2 (PVE 8.1, commit
+// d7c1620 "fix permissions && use new /sdn/zones/<zone>/<vnet> path"),
+// ['perm', '/', ['SDN.Audit']] before, so on PVE 7
+// (src/PVE/API2/Network/SDN.pm index).
+func sdnIndexForbidden(version string) apiError {
+	if version == Version7 {
+		return permError("/", "SDN.Audit")
+	}
+	return permError("/sdn", "SDN.Audit")
 }
 
 // privSepNoACLForbidden is the 403 of a privilege-separated token without
@@ -225,6 +242,11 @@ func privSepNoACLForbidden(template, node, vmid, version string) (apiError, bool
 		// src/PVE/API2/LXC/Status.pm vm_status, src/PVE/API2/LXC.pm ip:
 		// ['perm', '/vms/{vmid}', ['VM.Audit']]
 		return permError("/vms/"+vmid, "VM.Audit"), true
+	case PathNodeNetstat:
+		// pve-manager PVE/API2/Nodes.pm netstat: ['perm', '/nodes/{node}', ['Sys.Audit']]
+		return permError("/nodes/"+node, "Sys.Audit"), true
+	case PathClusterSDN:
+		return sdnIndexForbidden(version), true
 	case PathQemuAgentNet:
 		if version == Version7 {
 			// qemu-server branch stable-7 PVE/API2/Qemu/Agent.pm: VM.Monitor
@@ -313,6 +335,15 @@ func (s *Simulator) answerOne(r *http.Request, rf requestFaults, template string
 			return emptyList, apiError{}, false
 		}
 		return s.nodes[ni].lxcList, apiError{}, false
+	case PathNodeNetstat:
+		return s.nodes[ni].netstat, apiError{}, false
+	case PathClusterSDN:
+		if emptyLists {
+			return nil, sdnIndexForbidden(rf.version), false
+		}
+		return s.sdn[rf.version].index, apiError{}, false
+	case PathSDNVNets, PathSDNZones:
+		return s.answerSDNList(r, rf, template)
 	}
 	return s.answerGuest(r, template, ni, node, vmid)
 }
@@ -353,6 +384,35 @@ func (s *Simulator) answerGuest(r *http.Request, template string, ni int, node, 
 }
 
 var emptyList = []byte(`{"data":[]}`)
+
+// answerSDNList answers the vnet and zone lists. Both are open to every user
+// and list only the entries on whose ACL path the token has SDN.Audit or
+// SDN.Allocate (pve-network src/PVE/API2/Network/SDN/Zones.pm index:
+// /sdn/zones/<zone>; Vnets.pm index: /sdn/zones/<zone>/<vnet> since
+// pve-network 0.8.2, /sdn/vnets/<vnet> on PVE 7), so a token without
+// SDN.Audit gets [] as if there were no SDN. running=1 and pending=1 answer
+// the same: the simulated configuration is applied and has no pending
+// changes (src/PVE/Network/SDN.pm pending_config adds "state" only to
+// changed entries).
+func (s *Simulator) answerSDNList(r *http.Request, rf requestFaults, template string) ([]byte, apiError, bool) {
+	sdn := s.sdn[rf.version]
+	typ := ""
+	if template == PathSDNZones {
+		typ = r.URL.Query().Get("type")
+		if typ != "" && !slices.Contains(sdnZonesTypeEnum, typ) {
+			return nil, paramError("type", fmt.Sprintf("value '%s' does not have a value in the enumeration '%s'",
+				typ, strings.Join(sdnZonesTypeEnum, ", "))), false
+		}
+	}
+	switch rf.perms {
+	case PrivSepNoACL, PrivSepEmptyLists, AuditorNoSDN:
+		return emptyList, apiError{}, false
+	}
+	if template == PathSDNVNets {
+		return sdn.vnets, apiError{}, false
+	}
+	return sdn.zonesBody(typ), apiError{}, false
+}
 
 func (s *Simulator) answerAgent(r *http.Request, g *Guest) ([]byte, apiError, bool) {
 	if g.Status != "running" {

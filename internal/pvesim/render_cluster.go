@@ -5,6 +5,7 @@ package pvesim
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 )
 
@@ -21,6 +22,7 @@ type nodeRender struct {
 	qemuList, lxcList               []byte // full bodies
 	status, storage, disks          []byte // full bodies
 	zfs                             []byte // full body; nil when the node has no ZFS
+	netstat                         []byte // full body
 }
 
 func join(items [][]byte) []byte { return bytes.Join(items, []byte{','}) }
@@ -193,6 +195,9 @@ func (s *Simulator) poolAndSDN() (pool, sdn []byte) {
 		items = append(items, newObj().str("id", "sdn/"+n.Name+"/localnetwork").str("sdn", "localnetwork").
 			str("node", n.Name).str("status", "ok").str("type", "sdn").str("zone-type", "simple").bytes())
 	}
+	// the configured zones follow the localnetwork entries (pve-manager
+	// PVE/API2/Cluster.pm resources)
+	items = append(items, sdnResourceEntries(&s.cluster.SDN, s.cluster.Nodes)...)
 	return pool, join(items)
 }
 
@@ -251,7 +256,9 @@ func (s *Simulator) clusterResources(filter string, offline []bool, perms Permis
 	if filter == "" {
 		add(s.poolEntry)
 	}
-	if filter == "" || filter == "sdn" {
+	// every sdn entry needs SDN.Audit on /sdn/zones/<zone>, localnetwork
+	// included (pve-manager PVE/API2/Cluster.pm resources)
+	if (filter == "" || filter == "sdn") && perms != AuditorNoSDN {
 		add(s.sdnEntries)
 	}
 	return append(parts, []byte("]}"))
@@ -319,6 +326,8 @@ func renderPermissions(p Permissions) []byte {
 		return envelope([]byte("{}"))
 	case AuditorPVE8:
 		privs = privsPVE8
+	case AuditorNoSDN:
+		privs = slices.DeleteFunc(slices.Clone(privsPVE9), func(p string) bool { return p == "SDN.Audit" })
 	}
 	inner := newObj()
 	for _, priv := range privs {

@@ -48,7 +48,9 @@ func renderQemuStatus(g *Guest) []byte {
 	nics := newObj()
 	for i := range g.NICs {
 		share := int64(len(g.NICs))
-		nics.raw(fmt.Sprintf("tap%di%d", g.VMID, i), newObj().int("netin", g.NetIn/share).int("netout", g.NetOut/share).bytes())
+		// the tap device is named after the netN key (qemu-server
+		// src/PVE/QemuServer.pm print_netdev_full)
+		nics.raw(fmt.Sprintf("tap%di%d", g.VMID, nicIndex(g.NICs[i].Key)), newObj().int("netin", g.NetIn/share).int("netout", g.NetOut/share).bytes())
 	}
 	o.raw("nics", nics.bytes())
 	return envelope(o.bytes())

@@ -209,6 +209,13 @@ func (s *Simulator) renderNode(i int) nodeRender {
 			lxc = append(lxc, lxcListEntry(g, n.Legacy).bytes())
 		}
 	}
+	var devs []NetDev
+	for _, d := range s.cluster.NetDevs {
+		if d.Node == n.Name {
+			devs = append(devs, d)
+		}
+	}
+	r.netstat = renderNetstat(devs)
 	r.vmsFull, r.vmsUnknown = join(full), join(unknown)
 	r.qemuList, r.lxcList = envelope(array(qemu)), envelope(array(lxc))
 	return r

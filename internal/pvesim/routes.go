@@ -24,6 +24,10 @@ const (
 	PathLXCStatus        = "/nodes/{node}/lxc/{vmid}/status/current"
 	PathQemuAgentNet     = "/nodes/{node}/qemu/{vmid}/agent/network-get-interfaces"
 	PathLXCInterfaces    = "/nodes/{node}/lxc/{vmid}/interfaces"
+	PathNodeNetstat      = "/nodes/{node}/netstat"
+	PathClusterSDN       = "/cluster/sdn"
+	PathSDNVNets         = "/cluster/sdn/vnets"
+	PathSDNZones         = "/cluster/sdn/zones"
 )
 
 // Templates lists every served path template.
@@ -32,6 +36,7 @@ func Templates() []string {
 		PathVersion, PathClusterResources, PathClusterStatus, PathNodes, PathPermissions,
 		PathNodeStatus, PathNodeStorage, PathNodeZFS, PathNodeDisks, PathQemuList, PathLXCList,
 		PathQemuConfig, PathLXCConfig, PathQemuStatus, PathLXCStatus, PathQemuAgentNet, PathLXCInterfaces,
+		PathNodeNetstat, PathClusterSDN, PathSDNVNets, PathSDNZones,
 	}
 }
 

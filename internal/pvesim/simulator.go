@@ -21,6 +21,7 @@ type Simulator struct {
 
 	poolEntry, sdnEntries []byte
 	permBodies            map[Permissions][]byte
+	sdn                   map[string]sdnRender // per Config.Version value
 
 	faults faultState
 	stats  statsCounter
@@ -67,6 +68,10 @@ func New(cfg Config) *Simulator {
 		Version7: renderVersion7(&s.cluster.Nodes[0]),
 	}
 	s.poolEntry, s.sdnEntries = s.poolAndSDN()
+	s.sdn = map[string]sdnRender{
+		Version9: renderSDN(&s.cluster.SDN, Version9),
+		Version7: renderSDN(&s.cluster.SDN, Version7),
+	}
 	s.permBodies = map[Permissions][]byte{}
 	for _, p := range allPermissions {
 		s.permBodies[p] = renderPermissions(p)

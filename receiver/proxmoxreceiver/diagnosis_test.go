@@ -21,8 +21,10 @@ import (
 func problemsOf(idx metricIndex) []string {
 	var kinds []string
 	for _, p := range idx["mnm.proxmox.problem"] {
-		v, _ := p.attrs.Get("kind")
-		kinds = append(kinds, v.Str())
+		if p.value == 1 { // a cleared one reads 0 for a while
+			v, _ := p.attrs.Get("kind")
+			kinds = append(kinds, v.Str())
+		}
 	}
 	return kinds
 }
@@ -76,6 +78,8 @@ func TestProblemsAreMetricsAndClear(t *testing.T) {
 	env := newTestEnv(t, goldenCluster)
 	env.sim.FailPath(pvesim.PathNodeStorage, 403, "Permission check failed (/storage/local, Datastore.Audit)")
 	s := env.metricsScraper(t)
+	clk := newClock()
+	s.now = clk.now
 	md, err := s.scrape(context.Background())
 	require.Error(t, err)
 	idx := indexGauges(md)
@@ -84,9 +88,15 @@ func TestProblemsAreMetricsAndClear(t *testing.T) {
 	assert.Equal(t, 1.0, idx.value(t, "mnm.proxmox.up"), "a partial problem does not make the collection down")
 
 	env.sim.ClearFaults()
+	clk.advance(time.Minute)
 	md, err = s.scrape(context.Background())
 	require.NoError(t, err)
-	assert.False(t, indexGauges(md).hasMetric("mnm.proxmox.problem"), "the series is gone when the problem clears")
+	assert.Equal(t, 0.0, indexGauges(md).value(t, "mnm.proxmox.problem", "kind", kindForbidden, "node", "pve1"),
+		"a cleared problem reads 0 at once, so that a pull exporter does not keep serving its 1")
+	clk.advance(clearedFor + time.Minute)
+	md, err = s.scrape(context.Background())
+	require.NoError(t, err)
+	assert.False(t, indexGauges(md).hasMetric("mnm.proxmox.problem"), "then the series is gone")
 }
 
 func TestTLSProblemKinds(t *testing.T) {

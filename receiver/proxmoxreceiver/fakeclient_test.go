@@ -34,6 +34,16 @@ type fakeClient struct {
 	ifaces     map[int64][]guestnet.InterfaceAddrs
 }
 
+func (f *fakeClient) NodeNetstat(context.Context, string) ([]pveapi.NetstatEntry, error) {
+	return nil, nil
+}
+
+func (f *fakeClient) SDNVNets(context.Context) ([]pveapi.SDNVNet, error) { return nil, nil }
+
+func (f *fakeClient) SDNZones(context.Context) ([]pveapi.SDNZone, error) { return nil, nil }
+
+func (f *fakeClient) SDNIndex(context.Context) error { return nil }
+
 func (f *fakeClient) GuestConfig(_ context.Context, _, _ string, vmid int64) (pveapi.GuestConfig, error) {
 	return f.configs[vmid], nil
 }

@@ -41,6 +41,7 @@ type inventoryScraper struct {
 	known  *lastKnown
 	// lxcInterfaces: nodes whose Proxmox version lacks /lxc/{vmid}/interfaces.
 	lxcInterfaces *absences
+	sdn           sdnAccess
 	now           func() time.Time
 }
 
@@ -94,7 +95,7 @@ func (s *inventoryScraper) scrape(ctx context.Context) (plog.Logs, error) {
 	now := s.now()
 	errs := &scrapererror.ScrapeErrors{}
 	found := problems{}
-	defer func() { s.shared.problems.update("inventory", found) }()
+	defer func() { s.shared.problems.update("inventory", found, now) }()
 
 	resources, err := client.ClusterResources(ctx)
 	if err != nil {
@@ -116,6 +117,8 @@ func (s *inventoryScraper) scrape(ctx context.Context) (plog.Logs, error) {
 		s.known.prune(exists)
 		s.agents.prune(exists)
 	}
+
+	view := s.readSDN(ctx, client, found, errs)
 
 	s.agents.startCycle()
 	nodes := newNodeBreaker(ctx)
@@ -162,13 +165,51 @@ func (s *inventoryScraper) scrape(ctx context.Context) (plog.Logs, error) {
 	for key, pr := range s.agents.pausedProblems() {
 		found.add(key, pr)
 	}
+	if err := s.sdn.check(ctx, client, view, anyNIC(results)); err != nil {
+		_, pr := apiProblem(pveapi.PathSDN, "", err)
+		pr.err = fmt.Errorf("guest NICs sit on bridges that look like SDN VNets, but the token may not read SDN (%w): their VLAN is sent as the bridge's; grant SDN.Audit: pveum acl modify /sdn --tokens '%s' --roles PVEAuditor", err, s.cfg.TokenID)
+		found.add("sdn-forbidden", pr)
+	}
 
+	var nics []nicInfo
 	for _, inv := range results {
 		if inv != nil {
-			s.recordNICs(ctx, inv)
+			nics = append(nics, s.recordNICs(ctx, inv, view)...)
 		}
 	}
+	s.shared.publishNICs(nics)
 	return s.lb.Emit(), errs.Combine()
+}
+
+// readSDN reads the cluster's VNets and zones (two requests per cycle).
+func (s *inventoryScraper) readSDN(ctx context.Context, client pveapi.Client, found problems, errs *scrapererror.ScrapeErrors) sdnView {
+	vnets, err := client.SDNVNets(ctx)
+	if err != nil {
+		found.add(apiProblem(pveapi.PathSDNVNets, "", err))
+		errs.AddPartial(0, err)
+		return nil
+	}
+	if len(vnets) == 0 {
+		return nil
+	}
+	zones, err := client.SDNZones(ctx)
+	if err != nil {
+		found.add(apiProblem(pveapi.PathSDNZones, "", err))
+		errs.AddPartial(0, err)
+	}
+	return newSDNView(vnets, zones)
+}
+
+// anyNIC reports whether a NIC of the cycle's guests matches.
+func anyNIC(results []*guestInventory) func(func(guestnet.NIC) bool) bool {
+	return func(match func(guestnet.NIC) bool) bool {
+		for _, inv := range results {
+			if inv != nil && slices.ContainsFunc(inv.nics, match) {
+				return true
+			}
+		}
+		return false
+	}
 }
 
 func existingGuests(resources []pveapi.ClusterResource) map[string]bool {

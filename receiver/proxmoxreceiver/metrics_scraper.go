@@ -25,6 +25,7 @@ const (
 	nodeStatusMetricCount = 19
 	storageMetricCount    = 6
 	zfsMetricCount        = 6
+	netstatMetricCount    = 4
 	diskMetricCount       = 4
 	clusterMetricCount    = 3
 )
@@ -82,6 +83,7 @@ type nodeData struct {
 	storage []pveapi.Storage
 	pools   []pveapi.ZFSPool
 	disks   diskView
+	netstat []pveapi.NetstatEntry
 }
 
 func (s *metricsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
@@ -138,9 +140,12 @@ func (s *metricsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 	if statusErr == nil {
 		s.recordClusterStatus(now, status)
 	}
-	for _, nd := range <-nodesDone {
+	nodeData := <-nodesDone
+	for _, nd := range nodeData {
 		s.recordNode(now, nd)
 	}
+	s.recordNICTraffic(now, resources, nodeData)
+	s.recordNICInfo(now)
 
 	up := true
 	if pr, ok := privilegeSeparation(ctx, client, s.cfg.TokenID, resources, found); ok {
@@ -165,10 +170,14 @@ func (s *metricsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 // rather than "no data": mnm.proxmox.up, one mnm.proxmox.problem per
 // active problem (of both collections), the API counters and endpoint.
 func (s *metricsScraper) emit(now pcommon.Timestamp, found problems, up bool) pmetric.Metrics {
-	s.shared.problems.update("metrics", found)
+	s.shared.problems.update("metrics", found, s.now())
 	s.mb.RecordMnmProxmoxUpDataPoint(now, boolToInt(up))
-	for _, pr := range s.shared.problems.current() {
+	active, cleared := s.shared.problems.current(s.now())
+	for _, pr := range active {
 		s.mb.RecordMnmProxmoxProblemDataPoint(now, 1, pr.kind, pr.node, pr.path, pr.privilege)
+	}
+	for _, pr := range cleared {
+		s.mb.RecordMnmProxmoxProblemDataPoint(now, 0, pr.kind, pr.node, pr.path, pr.privilege)
 	}
 	requests, failures := s.shared.stats.Snapshot()
 	for path, n := range requests {
@@ -177,8 +186,12 @@ func (s *metricsScraper) emit(now pcommon.Timestamp, found problems, up bool) pm
 	for key, n := range failures {
 		s.mb.RecordMnmProxmoxAPIErrorsDataPoint(now, n, key.Path, key.Reason)
 	}
-	endpoint, failovers := s.shared.stats.Endpoint()
-	s.mb.RecordMnmProxmoxAPIEndpointInfoDataPoint(now, 1, endpoint)
+	// Every configured endpoint, 1 for the one serving: the one that served
+	// before reads 0 at once instead of lingering as 1 in the exporter.
+	current, failovers := s.shared.stats.Endpoint()
+	for _, endpoint := range s.shared.stats.Endpoints() {
+		s.mb.RecordMnmProxmoxAPIEndpointInfoDataPoint(now, boolToInt(endpoint == current), endpoint)
+	}
 	s.mb.RecordMnmProxmoxAPIFailoversDataPoint(now, failovers)
 	rb := s.mb.NewResourceBuilder()
 	rb.SetServerAddress(endpointHost(s.cfg.endpointList()[0]))
@@ -228,6 +241,16 @@ func (s *metricsScraper) collectNodes(ctx context.Context, client pveapi.Client,
 				fail(pveapi.PathNodeStorage, node, storageMetricCount, err)
 			}
 		}()
+		if s.nicTrafficEnabled() {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				var err error
+				if nd.netstat, err = client.NodeNetstat(ctx, node); err != nil {
+					fail(pveapi.PathNodeNetstat, node, netstatMetricCount, err)
+				}
+			}()
+		}
 		if !s.zfs.due(node, begin, "") {
 			wg.Done() // a node without ZFS is asked again only every disk_refresh_interval
 		} else {

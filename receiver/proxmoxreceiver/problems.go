@@ -5,6 +5,7 @@ package proxmoxreceiver // import "github.com/mnm-net/otelcol-mnm/receiver/proxm
 
 import (
 	"sync"
+	"time"
 
 	"go.opentelemetry.io/collector/scraper/scrapererror"
 	"go.uber.org/zap"
@@ -18,11 +19,28 @@ type problemLog struct {
 	logger *zap.Logger
 	mu     sync.Mutex
 	active map[string]problems // by scope (metrics, inventory)
+	// cleared remembers problems that cleared, by labels, so that they are
+	// reported as 0 for a while: a series that just stops would linger at 1
+	// in a pull exporter for its metric_expiration (5m by default).
+	cleared map[problemLabels]clearedProblem
 }
 
-func newProblemLog(logger *zap.Logger) *problemLog {
-	return &problemLog{logger: logger, active: map[string]problems{}}
+type problemLabels struct{ kind, node, path, privilege string }
+
+type clearedProblem struct {
+	pr problem
+	at time.Time
 }
+
+// clearedFor is how long a cleared problem is reported as 0: longer than the
+// Prometheus exporter's default metric_expiration.
+const clearedFor = 10 * time.Minute
+
+func newProblemLog(logger *zap.Logger) *problemLog {
+	return &problemLog{logger: logger, active: map[string]problems{}, cleared: map[problemLabels]clearedProblem{}}
+}
+
+func (p problem) labels() problemLabels { return problemLabels{p.kind, p.node, p.path, p.privilege} }
 
 // problem is one thing that keeps the receiver from reporting everything,
 // with bounded labels (never free text) for mnm.proxmox.problem.
@@ -47,7 +65,7 @@ func (p problems) add(key string, pr problem) {
 
 // update compares the problems of one collection of scope (metrics or
 // inventory) with the previous one and logs what appeared and what cleared.
-func (l *problemLog) update(scope string, current problems) {
+func (l *problemLog) update(scope string, current problems, now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	previous := l.active[scope]
@@ -59,28 +77,37 @@ func (l *problemLog) update(scope string, current problems) {
 	for key, pr := range previous {
 		if _, still := current[key]; !still {
 			l.logger.Info("Proxmox problem resolved", zap.String("collection", scope), zap.String("problem", key), zap.String("kind", pr.kind), zap.String("was", pr.err.Error()))
+			l.cleared[pr.labels()] = clearedProblem{pr: pr, at: now}
 		}
 	}
 	l.active[scope] = current
 }
 
-// current returns the problems active now in every scope, one per label set.
-func (l *problemLog) current() []problem {
+// current returns the problems active now in every scope, one per label
+// set, and those that cleared within clearedFor (to be reported as 0).
+func (l *problemLog) current(now time.Time) (active, cleared []problem) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	type labels struct{ kind, node, path, privilege string }
-	seen := map[labels]bool{}
-	var out []problem
+	seen := map[problemLabels]bool{}
 	for _, scope := range l.active {
 		for _, pr := range scope {
-			key := labels{pr.kind, pr.node, pr.path, pr.privilege}
-			if !seen[key] {
-				seen[key] = true
-				out = append(out, pr)
+			if !seen[pr.labels()] {
+				seen[pr.labels()] = true
+				active = append(active, pr)
 			}
 		}
 	}
-	return out
+	for key, c := range l.cleared {
+		switch {
+		case seen[key]: // back again
+			delete(l.cleared, key)
+		case now.Sub(c.at) > clearedFor:
+			delete(l.cleared, key)
+		default:
+			cleared = append(cleared, c.pr)
+		}
+	}
+	return active, cleared
 }
 
 // errorGate decides what scraperhelper sees of a collection's error.

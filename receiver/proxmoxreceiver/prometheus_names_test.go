@@ -28,6 +28,9 @@ import (
 func TestPrometheusExporterNames(t *testing.T) {
 	env := newTestEnv(t, goldenCluster)
 	s := env.metricsScraper(t)
+	// mnm_proxmox_guest_nic_info comes from the latest inventory cycle.
+	_, err := env.inventoryScraper(t).scrape(context.Background())
+	require.NoError(t, err)
 	md, err := s.scrape(context.Background())
 	require.NoError(t, err)
 

@@ -33,6 +33,7 @@ type sharedClient struct {
 	newClient func(ctx context.Context, host component.Host) (pveapi.Client, *http.Client, error)
 
 	versions sync.Map // node → its pve-manager version, from the metrics collection
+	nics     sync.Map // "nics" → []nicInfo: every guest NIC of the latest inventory cycle
 
 	mu      sync.Mutex
 	leases  int // receivers created and not shut down
@@ -187,4 +188,17 @@ func (sc *sharedClient) version(node string) string {
 	v, _ := sc.versions.Load(node)
 	s, _ := v.(string)
 	return s
+}
+
+// publishNICs replaces the guest NICs the metrics collection joins with.
+func (sc *sharedClient) publishNICs(nics []nicInfo) {
+	sc.nics.Store("nics", nics)
+}
+
+// latestNICs returns the NICs of the latest inventory cycle, and false
+// before the first one.
+func (sc *sharedClient) latestNICs() ([]nicInfo, bool) {
+	v, ok := sc.nics.Load("nics")
+	nics, _ := v.([]nicInfo)
+	return nics, ok
 }

@@ -387,6 +387,46 @@ func (ms *MnmProxmoxCtNetoutMetricConfig) Unmarshal(parser *confmap.Conf) error 
 	return nil
 }
 
+// MnmProxmoxCtNicNetinMetricConfig provides config for the mnm.proxmox.ct.nic.netin metric.
+type MnmProxmoxCtNicNetinMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *MnmProxmoxCtNicNetinMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// MnmProxmoxCtNicNetoutMetricConfig provides config for the mnm.proxmox.ct.nic.netout metric.
+type MnmProxmoxCtNicNetoutMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *MnmProxmoxCtNicNetoutMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
 // MnmProxmoxCtStatusMetricConfig provides config for the mnm.proxmox.ct.status metric.
 type MnmProxmoxCtStatusMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
@@ -494,6 +534,26 @@ type MnmProxmoxDiskSizeMetricConfig struct {
 }
 
 func (ms *MnmProxmoxDiskSizeMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// MnmProxmoxGuestNicInfoMetricConfig provides config for the mnm.proxmox.guest.nic.info metric.
+type MnmProxmoxGuestNicInfoMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *MnmProxmoxGuestNicInfoMetricConfig) Unmarshal(parser *confmap.Conf) error {
 	if parser == nil {
 		return nil
 	}
@@ -1307,6 +1367,46 @@ func (ms *MnmProxmoxVMNetoutMetricConfig) Unmarshal(parser *confmap.Conf) error 
 	return nil
 }
 
+// MnmProxmoxVMNicNetinMetricConfig provides config for the mnm.proxmox.vm.nic.netin metric.
+type MnmProxmoxVMNicNetinMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *MnmProxmoxVMNicNetinMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// MnmProxmoxVMNicNetoutMetricConfig provides config for the mnm.proxmox.vm.nic.netout metric.
+type MnmProxmoxVMNicNetoutMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *MnmProxmoxVMNicNetoutMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
 // MnmProxmoxVMStatusMetricConfig provides config for the mnm.proxmox.vm.status metric.
 type MnmProxmoxVMStatusMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
@@ -1488,12 +1588,15 @@ type MetricsConfig struct {
 	MnmProxmoxCtMemoryUsed            MnmProxmoxCtMemoryUsedMetricConfig            `mapstructure:"mnm.proxmox.ct.memory_used"`
 	MnmProxmoxCtNetin                 MnmProxmoxCtNetinMetricConfig                 `mapstructure:"mnm.proxmox.ct.netin"`
 	MnmProxmoxCtNetout                MnmProxmoxCtNetoutMetricConfig                `mapstructure:"mnm.proxmox.ct.netout"`
+	MnmProxmoxCtNicNetin              MnmProxmoxCtNicNetinMetricConfig              `mapstructure:"mnm.proxmox.ct.nic.netin"`
+	MnmProxmoxCtNicNetout             MnmProxmoxCtNicNetoutMetricConfig             `mapstructure:"mnm.proxmox.ct.nic.netout"`
 	MnmProxmoxCtStatus                MnmProxmoxCtStatusMetricConfig                `mapstructure:"mnm.proxmox.ct.status"`
 	MnmProxmoxCtUptime                MnmProxmoxCtUptimeMetricConfig                `mapstructure:"mnm.proxmox.ct.uptime"`
 	MnmProxmoxDiskHealth              MnmProxmoxDiskHealthMetricConfig              `mapstructure:"mnm.proxmox.disk.health"`
 	MnmProxmoxDiskHealthUnknown       MnmProxmoxDiskHealthUnknownMetricConfig       `mapstructure:"mnm.proxmox.disk.health_unknown"`
 	MnmProxmoxDiskLifeRemaining       MnmProxmoxDiskLifeRemainingMetricConfig       `mapstructure:"mnm.proxmox.disk.life_remaining"`
 	MnmProxmoxDiskSize                MnmProxmoxDiskSizeMetricConfig                `mapstructure:"mnm.proxmox.disk.size"`
+	MnmProxmoxGuestNicInfo            MnmProxmoxGuestNicInfoMetricConfig            `mapstructure:"mnm.proxmox.guest.nic.info"`
 	MnmProxmoxLastCollectionTimestamp MnmProxmoxLastCollectionTimestampMetricConfig `mapstructure:"mnm.proxmox.last_collection_timestamp"`
 	MnmProxmoxNodeCPUCores            MnmProxmoxNodeCPUCoresMetricConfig            `mapstructure:"mnm.proxmox.node.cpu_cores"`
 	MnmProxmoxNodeCPUCount            MnmProxmoxNodeCPUCountMetricConfig            `mapstructure:"mnm.proxmox.node.cpu_count"`
@@ -1534,6 +1637,8 @@ type MetricsConfig struct {
 	MnmProxmoxVMMemoryUsed            MnmProxmoxVMMemoryUsedMetricConfig            `mapstructure:"mnm.proxmox.vm.memory_used"`
 	MnmProxmoxVMNetin                 MnmProxmoxVMNetinMetricConfig                 `mapstructure:"mnm.proxmox.vm.netin"`
 	MnmProxmoxVMNetout                MnmProxmoxVMNetoutMetricConfig                `mapstructure:"mnm.proxmox.vm.netout"`
+	MnmProxmoxVMNicNetin              MnmProxmoxVMNicNetinMetricConfig              `mapstructure:"mnm.proxmox.vm.nic.netin"`
+	MnmProxmoxVMNicNetout             MnmProxmoxVMNicNetoutMetricConfig             `mapstructure:"mnm.proxmox.vm.nic.netout"`
 	MnmProxmoxVMStatus                MnmProxmoxVMStatusMetricConfig                `mapstructure:"mnm.proxmox.vm.status"`
 	MnmProxmoxVMUptime                MnmProxmoxVMUptimeMetricConfig                `mapstructure:"mnm.proxmox.vm.uptime"`
 	MnmProxmoxZfsPoolDedup            MnmProxmoxZfsPoolDedupMetricConfig            `mapstructure:"mnm.proxmox.zfs_pool.dedup"`
@@ -1603,6 +1708,12 @@ func DefaultMetricsConfig() MetricsConfig {
 		MnmProxmoxCtNetout: MnmProxmoxCtNetoutMetricConfig{
 			Enabled: true,
 		},
+		MnmProxmoxCtNicNetin: MnmProxmoxCtNicNetinMetricConfig{
+			Enabled: true,
+		},
+		MnmProxmoxCtNicNetout: MnmProxmoxCtNicNetoutMetricConfig{
+			Enabled: true,
+		},
 		MnmProxmoxCtStatus: MnmProxmoxCtStatusMetricConfig{
 			Enabled: true,
 		},
@@ -1619,6 +1730,9 @@ func DefaultMetricsConfig() MetricsConfig {
 			Enabled: true,
 		},
 		MnmProxmoxDiskSize: MnmProxmoxDiskSizeMetricConfig{
+			Enabled: true,
+		},
+		MnmProxmoxGuestNicInfo: MnmProxmoxGuestNicInfoMetricConfig{
 			Enabled: true,
 		},
 		MnmProxmoxLastCollectionTimestamp: MnmProxmoxLastCollectionTimestampMetricConfig{
@@ -1739,6 +1853,12 @@ func DefaultMetricsConfig() MetricsConfig {
 			Enabled: true,
 		},
 		MnmProxmoxVMNetout: MnmProxmoxVMNetoutMetricConfig{
+			Enabled: true,
+		},
+		MnmProxmoxVMNicNetin: MnmProxmoxVMNicNetinMetricConfig{
+			Enabled: true,
+		},
+		MnmProxmoxVMNicNetout: MnmProxmoxVMNicNetoutMetricConfig{
 			Enabled: true,
 		},
 		MnmProxmoxVMStatus: MnmProxmoxVMStatusMetricConfig{

@@ -83,6 +83,12 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					MnmProxmoxCtNetout: MnmProxmoxCtNetoutMetricConfig{
 						Enabled: true,
 					},
+					MnmProxmoxCtNicNetin: MnmProxmoxCtNicNetinMetricConfig{
+						Enabled: true,
+					},
+					MnmProxmoxCtNicNetout: MnmProxmoxCtNicNetoutMetricConfig{
+						Enabled: true,
+					},
 					MnmProxmoxCtStatus: MnmProxmoxCtStatusMetricConfig{
 						Enabled: true,
 					},
@@ -99,6 +105,9 @@ func TestMetricsBuilderConfig(t *testing.T) {
 						Enabled: true,
 					},
 					MnmProxmoxDiskSize: MnmProxmoxDiskSizeMetricConfig{
+						Enabled: true,
+					},
+					MnmProxmoxGuestNicInfo: MnmProxmoxGuestNicInfoMetricConfig{
 						Enabled: true,
 					},
 					MnmProxmoxLastCollectionTimestamp: MnmProxmoxLastCollectionTimestampMetricConfig{
@@ -219,6 +228,12 @@ func TestMetricsBuilderConfig(t *testing.T) {
 						Enabled: true,
 					},
 					MnmProxmoxVMNetout: MnmProxmoxVMNetoutMetricConfig{
+						Enabled: true,
+					},
+					MnmProxmoxVMNicNetin: MnmProxmoxVMNicNetinMetricConfig{
+						Enabled: true,
+					},
+					MnmProxmoxVMNicNetout: MnmProxmoxVMNicNetoutMetricConfig{
 						Enabled: true,
 					},
 					MnmProxmoxVMStatus: MnmProxmoxVMStatusMetricConfig{
@@ -312,6 +327,12 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					MnmProxmoxCtNetout: MnmProxmoxCtNetoutMetricConfig{
 						Enabled: false,
 					},
+					MnmProxmoxCtNicNetin: MnmProxmoxCtNicNetinMetricConfig{
+						Enabled: false,
+					},
+					MnmProxmoxCtNicNetout: MnmProxmoxCtNicNetoutMetricConfig{
+						Enabled: false,
+					},
 					MnmProxmoxCtStatus: MnmProxmoxCtStatusMetricConfig{
 						Enabled: false,
 					},
@@ -328,6 +349,9 @@ func TestMetricsBuilderConfig(t *testing.T) {
 						Enabled: false,
 					},
 					MnmProxmoxDiskSize: MnmProxmoxDiskSizeMetricConfig{
+						Enabled: false,
+					},
+					MnmProxmoxGuestNicInfo: MnmProxmoxGuestNicInfoMetricConfig{
 						Enabled: false,
 					},
 					MnmProxmoxLastCollectionTimestamp: MnmProxmoxLastCollectionTimestampMetricConfig{
@@ -450,6 +474,12 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					MnmProxmoxVMNetout: MnmProxmoxVMNetoutMetricConfig{
 						Enabled: false,
 					},
+					MnmProxmoxVMNicNetin: MnmProxmoxVMNicNetinMetricConfig{
+						Enabled: false,
+					},
+					MnmProxmoxVMNicNetout: MnmProxmoxVMNicNetoutMetricConfig{
+						Enabled: false,
+					},
 					MnmProxmoxVMStatus: MnmProxmoxVMStatusMetricConfig{
 						Enabled: false,
 					},
@@ -484,7 +514,7 @@ func TestMetricsBuilderConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := loadMetricsBuilderConfig(t, tt.name)
-			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(MnmProxmoxAPIEndpointInfoMetricConfig{}, MnmProxmoxAPIErrorsMetricConfig{}, MnmProxmoxAPIFailoversMetricConfig{}, MnmProxmoxAPIRequestsMetricConfig{}, MnmProxmoxClusterNodesMetricConfig{}, MnmProxmoxClusterNodesOnlineMetricConfig{}, MnmProxmoxClusterQuorateMetricConfig{}, MnmProxmoxCollectionDurationMetricConfig{}, MnmProxmoxCtCPUUsageMetricConfig{}, MnmProxmoxCtCpusMetricConfig{}, MnmProxmoxCtDiskReadMetricConfig{}, MnmProxmoxCtDiskSizeMetricConfig{}, MnmProxmoxCtDiskUsedMetricConfig{}, MnmProxmoxCtDiskWriteMetricConfig{}, MnmProxmoxCtInfoMetricConfig{}, MnmProxmoxCtMemoryTotalMetricConfig{}, MnmProxmoxCtMemoryUsedMetricConfig{}, MnmProxmoxCtNetinMetricConfig{}, MnmProxmoxCtNetoutMetricConfig{}, MnmProxmoxCtStatusMetricConfig{}, MnmProxmoxCtUptimeMetricConfig{}, MnmProxmoxDiskHealthMetricConfig{}, MnmProxmoxDiskHealthUnknownMetricConfig{}, MnmProxmoxDiskLifeRemainingMetricConfig{}, MnmProxmoxDiskSizeMetricConfig{}, MnmProxmoxLastCollectionTimestampMetricConfig{}, MnmProxmoxNodeCPUCoresMetricConfig{}, MnmProxmoxNodeCPUCountMetricConfig{}, MnmProxmoxNodeCPUMhzMetricConfig{}, MnmProxmoxNodeCPUSocketsMetricConfig{}, MnmProxmoxNodeCPUUsageMetricConfig{}, MnmProxmoxNodeDisksAgeMetricConfig{}, MnmProxmoxNodeInfoMetricConfig{}, MnmProxmoxNodeIowaitMetricConfig{}, MnmProxmoxNodeKsmSharedMetricConfig{}, MnmProxmoxNodeLoadavg15mMetricConfig{}, MnmProxmoxNodeLoadavg1mMetricConfig{}, MnmProxmoxNodeLoadavg5mMetricConfig{}, MnmProxmoxNodeMemoryFreeMetricConfig{}, MnmProxmoxNodeMemoryTotalMetricConfig{}, MnmProxmoxNodeMemoryUsedMetricConfig{}, MnmProxmoxNodeOnlineMetricConfig{}, MnmProxmoxNodeRootfsTotalMetricConfig{}, MnmProxmoxNodeRootfsUsedMetricConfig{}, MnmProxmoxNodeSwapTotalMetricConfig{}, MnmProxmoxNodeSwapUsedMetricConfig{}, MnmProxmoxNodeUptimeMetricConfig{}, MnmProxmoxProblemMetricConfig{}, MnmProxmoxStorageActiveMetricConfig{}, MnmProxmoxStorageAvailableMetricConfig{}, MnmProxmoxStorageEnabledMetricConfig{}, MnmProxmoxStorageSharedMetricConfig{}, MnmProxmoxStorageTotalMetricConfig{}, MnmProxmoxStorageUsedMetricConfig{}, MnmProxmoxUpMetricConfig{}, MnmProxmoxVMCPUUsageMetricConfig{}, MnmProxmoxVMCpusMetricConfig{}, MnmProxmoxVMDiskReadMetricConfig{}, MnmProxmoxVMDiskSizeMetricConfig{}, MnmProxmoxVMDiskWriteMetricConfig{}, MnmProxmoxVMInfoMetricConfig{}, MnmProxmoxVMMemoryTotalMetricConfig{}, MnmProxmoxVMMemoryUsedMetricConfig{}, MnmProxmoxVMNetinMetricConfig{}, MnmProxmoxVMNetoutMetricConfig{}, MnmProxmoxVMStatusMetricConfig{}, MnmProxmoxVMUptimeMetricConfig{}, MnmProxmoxZfsPoolDedupMetricConfig{}, MnmProxmoxZfsPoolFragmentationMetricConfig{}, MnmProxmoxZfsPoolFreeMetricConfig{}, MnmProxmoxZfsPoolHealthMetricConfig{}, MnmProxmoxZfsPoolSizeMetricConfig{}, MnmProxmoxZfsPoolUsedMetricConfig{}, ResourceAttributeConfig{}))
+			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(MnmProxmoxAPIEndpointInfoMetricConfig{}, MnmProxmoxAPIErrorsMetricConfig{}, MnmProxmoxAPIFailoversMetricConfig{}, MnmProxmoxAPIRequestsMetricConfig{}, MnmProxmoxClusterNodesMetricConfig{}, MnmProxmoxClusterNodesOnlineMetricConfig{}, MnmProxmoxClusterQuorateMetricConfig{}, MnmProxmoxCollectionDurationMetricConfig{}, MnmProxmoxCtCPUUsageMetricConfig{}, MnmProxmoxCtCpusMetricConfig{}, MnmProxmoxCtDiskReadMetricConfig{}, MnmProxmoxCtDiskSizeMetricConfig{}, MnmProxmoxCtDiskUsedMetricConfig{}, MnmProxmoxCtDiskWriteMetricConfig{}, MnmProxmoxCtInfoMetricConfig{}, MnmProxmoxCtMemoryTotalMetricConfig{}, MnmProxmoxCtMemoryUsedMetricConfig{}, MnmProxmoxCtNetinMetricConfig{}, MnmProxmoxCtNetoutMetricConfig{}, MnmProxmoxCtNicNetinMetricConfig{}, MnmProxmoxCtNicNetoutMetricConfig{}, MnmProxmoxCtStatusMetricConfig{}, MnmProxmoxCtUptimeMetricConfig{}, MnmProxmoxDiskHealthMetricConfig{}, MnmProxmoxDiskHealthUnknownMetricConfig{}, MnmProxmoxDiskLifeRemainingMetricConfig{}, MnmProxmoxDiskSizeMetricConfig{}, MnmProxmoxGuestNicInfoMetricConfig{}, MnmProxmoxLastCollectionTimestampMetricConfig{}, MnmProxmoxNodeCPUCoresMetricConfig{}, MnmProxmoxNodeCPUCountMetricConfig{}, MnmProxmoxNodeCPUMhzMetricConfig{}, MnmProxmoxNodeCPUSocketsMetricConfig{}, MnmProxmoxNodeCPUUsageMetricConfig{}, MnmProxmoxNodeDisksAgeMetricConfig{}, MnmProxmoxNodeInfoMetricConfig{}, MnmProxmoxNodeIowaitMetricConfig{}, MnmProxmoxNodeKsmSharedMetricConfig{}, MnmProxmoxNodeLoadavg15mMetricConfig{}, MnmProxmoxNodeLoadavg1mMetricConfig{}, MnmProxmoxNodeLoadavg5mMetricConfig{}, MnmProxmoxNodeMemoryFreeMetricConfig{}, MnmProxmoxNodeMemoryTotalMetricConfig{}, MnmProxmoxNodeMemoryUsedMetricConfig{}, MnmProxmoxNodeOnlineMetricConfig{}, MnmProxmoxNodeRootfsTotalMetricConfig{}, MnmProxmoxNodeRootfsUsedMetricConfig{}, MnmProxmoxNodeSwapTotalMetricConfig{}, MnmProxmoxNodeSwapUsedMetricConfig{}, MnmProxmoxNodeUptimeMetricConfig{}, MnmProxmoxProblemMetricConfig{}, MnmProxmoxStorageActiveMetricConfig{}, MnmProxmoxStorageAvailableMetricConfig{}, MnmProxmoxStorageEnabledMetricConfig{}, MnmProxmoxStorageSharedMetricConfig{}, MnmProxmoxStorageTotalMetricConfig{}, MnmProxmoxStorageUsedMetricConfig{}, MnmProxmoxUpMetricConfig{}, MnmProxmoxVMCPUUsageMetricConfig{}, MnmProxmoxVMCpusMetricConfig{}, MnmProxmoxVMDiskReadMetricConfig{}, MnmProxmoxVMDiskSizeMetricConfig{}, MnmProxmoxVMDiskWriteMetricConfig{}, MnmProxmoxVMInfoMetricConfig{}, MnmProxmoxVMMemoryTotalMetricConfig{}, MnmProxmoxVMMemoryUsedMetricConfig{}, MnmProxmoxVMNetinMetricConfig{}, MnmProxmoxVMNetoutMetricConfig{}, MnmProxmoxVMNicNetinMetricConfig{}, MnmProxmoxVMNicNetoutMetricConfig{}, MnmProxmoxVMStatusMetricConfig{}, MnmProxmoxVMUptimeMetricConfig{}, MnmProxmoxZfsPoolDedupMetricConfig{}, MnmProxmoxZfsPoolFragmentationMetricConfig{}, MnmProxmoxZfsPoolFreeMetricConfig{}, MnmProxmoxZfsPoolHealthMetricConfig{}, MnmProxmoxZfsPoolSizeMetricConfig{}, MnmProxmoxZfsPoolUsedMetricConfig{}, ResourceAttributeConfig{}))
 			require.Emptyf(t, diff, "Config mismatch (-expected +actual):\n%s", diff)
 		})
 	}

@@ -34,6 +34,36 @@ func WithProxmoxNicTrunksEventAttribute(proxmoxNicTrunksAttributeValue string) E
 	})
 }
 
+func WithProxmoxSdnServiceVlanEventAttribute(proxmoxSdnServiceVlanAttributeValue int64) EventAttributeOption {
+	return eventAttributeOptionFunc(func(dp plog.LogRecord) {
+		dp.Attributes().PutInt("proxmox.sdn.service_vlan", proxmoxSdnServiceVlanAttributeValue)
+	})
+}
+
+func WithProxmoxSdnVnetEventAttribute(proxmoxSdnVnetAttributeValue string) EventAttributeOption {
+	return eventAttributeOptionFunc(func(dp plog.LogRecord) {
+		dp.Attributes().PutStr("proxmox.sdn.vnet", proxmoxSdnVnetAttributeValue)
+	})
+}
+
+func WithProxmoxSdnVniEventAttribute(proxmoxSdnVniAttributeValue int64) EventAttributeOption {
+	return eventAttributeOptionFunc(func(dp plog.LogRecord) {
+		dp.Attributes().PutInt("proxmox.sdn.vni", proxmoxSdnVniAttributeValue)
+	})
+}
+
+func WithProxmoxSdnZoneEventAttribute(proxmoxSdnZoneAttributeValue string) EventAttributeOption {
+	return eventAttributeOptionFunc(func(dp plog.LogRecord) {
+		dp.Attributes().PutStr("proxmox.sdn.zone", proxmoxSdnZoneAttributeValue)
+	})
+}
+
+func WithProxmoxSdnZoneTypeEventAttribute(proxmoxSdnZoneTypeAttributeValue string) EventAttributeOption {
+	return eventAttributeOptionFunc(func(dp plog.LogRecord) {
+		dp.Attributes().PutStr("proxmox.sdn.zone_type", proxmoxSdnZoneTypeAttributeValue)
+	})
+}
+
 type eventMnmEndpoint struct {
 	data   plog.LogRecordSlice // data buffer for generated log records.
 	config EventConfig         // event config provided by user.

@@ -119,6 +119,14 @@ var MetricsInfo = metricsInfo{
 		Name:       "mnm.proxmox.ct.netout",
 		Attributes: []string{"node", "vmid", "name"},
 	},
+	MnmProxmoxCtNicNetin: metricInfo{
+		Name:       "mnm.proxmox.ct.nic.netin",
+		Attributes: []string{"node", "vmid", "name", "nic"},
+	},
+	MnmProxmoxCtNicNetout: metricInfo{
+		Name:       "mnm.proxmox.ct.nic.netout",
+		Attributes: []string{"node", "vmid", "name", "nic"},
+	},
 	MnmProxmoxCtStatus: metricInfo{
 		Name:       "mnm.proxmox.ct.status",
 		Attributes: []string{"node", "vmid", "name"},
@@ -142,6 +150,10 @@ var MetricsInfo = metricsInfo{
 	MnmProxmoxDiskSize: metricInfo{
 		Name:       "mnm.proxmox.disk.size",
 		Attributes: []string{"node", "device", "model", "type"},
+	},
+	MnmProxmoxGuestNicInfo: metricInfo{
+		Name:       "mnm.proxmox.guest.nic.info",
+		Attributes: []string{"node", "vmid", "nic", "mac", "bridge", "vlan", "nic_model"},
 	},
 	MnmProxmoxLastCollectionTimestamp: metricInfo{
 		Name: "mnm.proxmox.last_collection_timestamp",
@@ -301,6 +313,14 @@ var MetricsInfo = metricsInfo{
 		Name:       "mnm.proxmox.vm.netout",
 		Attributes: []string{"node", "vmid", "name"},
 	},
+	MnmProxmoxVMNicNetin: metricInfo{
+		Name:       "mnm.proxmox.vm.nic.netin",
+		Attributes: []string{"node", "vmid", "name", "nic"},
+	},
+	MnmProxmoxVMNicNetout: metricInfo{
+		Name:       "mnm.proxmox.vm.nic.netout",
+		Attributes: []string{"node", "vmid", "name", "nic"},
+	},
 	MnmProxmoxVMStatus: metricInfo{
 		Name:       "mnm.proxmox.vm.status",
 		Attributes: []string{"node", "vmid", "name"},
@@ -355,12 +375,15 @@ type metricsInfo struct {
 	MnmProxmoxCtMemoryUsed            metricInfo
 	MnmProxmoxCtNetin                 metricInfo
 	MnmProxmoxCtNetout                metricInfo
+	MnmProxmoxCtNicNetin              metricInfo
+	MnmProxmoxCtNicNetout             metricInfo
 	MnmProxmoxCtStatus                metricInfo
 	MnmProxmoxCtUptime                metricInfo
 	MnmProxmoxDiskHealth              metricInfo
 	MnmProxmoxDiskHealthUnknown       metricInfo
 	MnmProxmoxDiskLifeRemaining       metricInfo
 	MnmProxmoxDiskSize                metricInfo
+	MnmProxmoxGuestNicInfo            metricInfo
 	MnmProxmoxLastCollectionTimestamp metricInfo
 	MnmProxmoxNodeCPUCores            metricInfo
 	MnmProxmoxNodeCPUCount            metricInfo
@@ -401,6 +424,8 @@ type metricsInfo struct {
 	MnmProxmoxVMMemoryUsed            metricInfo
 	MnmProxmoxVMNetin                 metricInfo
 	MnmProxmoxVMNetout                metricInfo
+	MnmProxmoxVMNicNetin              metricInfo
+	MnmProxmoxVMNicNetout             metricInfo
 	MnmProxmoxVMStatus                metricInfo
 	MnmProxmoxVMUptime                metricInfo
 	MnmProxmoxZfsPoolDedup            metricInfo
@@ -1434,6 +1459,116 @@ func newMetricMnmProxmoxCtNetout(cfg MnmProxmoxCtNetoutMetricConfig) metricMnmPr
 	return m
 }
 
+type metricMnmProxmoxCtNicNetin struct {
+	data     pmetric.Metric                   // data buffer for generated metric.
+	config   MnmProxmoxCtNicNetinMetricConfig // metric config provided by user.
+	capacity int                              // max observed number of data points added to the metric.
+}
+
+// init fills mnm.proxmox.ct.nic.netin metric with initial data.
+func (m *metricMnmProxmoxCtNicNetin) init() {
+	m.data.SetName("mnm.proxmox.ct.nic.netin")
+	m.data.SetDescription("Bytes received by one NIC of the LXC container since its device was created (GET /nodes/{node}/netstat, one request per node). A gauge like the per-guest byte counters; use rate().")
+	m.data.SetUnit("By")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricMnmProxmoxCtNicNetin) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string, nicAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("vmid", vmidAttributeValue)
+	dp.Attributes().PutStr("name", nameAttributeValue)
+	dp.Attributes().PutStr("nic", nicAttributeValue)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricMnmProxmoxCtNicNetin) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricMnmProxmoxCtNicNetin) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricMnmProxmoxCtNicNetin(cfg MnmProxmoxCtNicNetinMetricConfig) metricMnmProxmoxCtNicNetin {
+	m := metricMnmProxmoxCtNicNetin{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricMnmProxmoxCtNicNetout struct {
+	data     pmetric.Metric                    // data buffer for generated metric.
+	config   MnmProxmoxCtNicNetoutMetricConfig // metric config provided by user.
+	capacity int                               // max observed number of data points added to the metric.
+}
+
+// init fills mnm.proxmox.ct.nic.netout metric with initial data.
+func (m *metricMnmProxmoxCtNicNetout) init() {
+	m.data.SetName("mnm.proxmox.ct.nic.netout")
+	m.data.SetDescription("Bytes sent by one NIC of the LXC container since its device was created (GET /nodes/{node}/netstat, one request per node). A gauge like the per-guest byte counters; use rate().")
+	m.data.SetUnit("By")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricMnmProxmoxCtNicNetout) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string, nicAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("vmid", vmidAttributeValue)
+	dp.Attributes().PutStr("name", nameAttributeValue)
+	dp.Attributes().PutStr("nic", nicAttributeValue)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricMnmProxmoxCtNicNetout) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricMnmProxmoxCtNicNetout) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricMnmProxmoxCtNicNetout(cfg MnmProxmoxCtNicNetoutMetricConfig) metricMnmProxmoxCtNicNetout {
+	m := metricMnmProxmoxCtNicNetout{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
 type metricMnmProxmoxCtStatus struct {
 	data     pmetric.Metric                 // data buffer for generated metric.
 	config   MnmProxmoxCtStatusMetricConfig // metric config provided by user.
@@ -1754,6 +1889,64 @@ func (m *metricMnmProxmoxDiskSize) emit(metrics pmetric.MetricSlice) {
 
 func newMetricMnmProxmoxDiskSize(cfg MnmProxmoxDiskSizeMetricConfig) metricMnmProxmoxDiskSize {
 	m := metricMnmProxmoxDiskSize{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricMnmProxmoxGuestNicInfo struct {
+	data     pmetric.Metric                     // data buffer for generated metric.
+	config   MnmProxmoxGuestNicInfoMetricConfig // metric config provided by user.
+	capacity int                                // max observed number of data points added to the metric.
+}
+
+// init fills mnm.proxmox.guest.nic.info metric with initial data.
+func (m *metricMnmProxmoxGuestNicInfo) init() {
+	m.data.SetName("mnm.proxmox.guest.nic.info")
+	m.data.SetDescription("Always 1, one series per guest NIC with a MAC, from the latest inventory cycle: joins the per-NIC traffic (by node, vmid, nic) with the NIC's MAC, bridge, VLAN and model. Absent until the first inventory cycle has run; gone for NICs that no longer exist.")
+	m.data.SetUnit("{info}")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricMnmProxmoxGuestNicInfo) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nicAttributeValue string, macAttributeValue string, bridgeAttributeValue string, vlanAttributeValue string, nicModelAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("vmid", vmidAttributeValue)
+	dp.Attributes().PutStr("nic", nicAttributeValue)
+	dp.Attributes().PutStr("mac", macAttributeValue)
+	dp.Attributes().PutStr("bridge", bridgeAttributeValue)
+	dp.Attributes().PutStr("vlan", vlanAttributeValue)
+	dp.Attributes().PutStr("model", nicModelAttributeValue)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricMnmProxmoxGuestNicInfo) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricMnmProxmoxGuestNicInfo) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricMnmProxmoxGuestNicInfo(cfg MnmProxmoxGuestNicInfoMetricConfig) metricMnmProxmoxGuestNicInfo {
+	m := metricMnmProxmoxGuestNicInfo{config: cfg}
 
 	if cfg.Enabled {
 		m.data = pmetric.NewMetric()
@@ -3880,6 +4073,116 @@ func newMetricMnmProxmoxVMNetout(cfg MnmProxmoxVMNetoutMetricConfig) metricMnmPr
 	return m
 }
 
+type metricMnmProxmoxVMNicNetin struct {
+	data     pmetric.Metric                   // data buffer for generated metric.
+	config   MnmProxmoxVMNicNetinMetricConfig // metric config provided by user.
+	capacity int                              // max observed number of data points added to the metric.
+}
+
+// init fills mnm.proxmox.vm.nic.netin metric with initial data.
+func (m *metricMnmProxmoxVMNicNetin) init() {
+	m.data.SetName("mnm.proxmox.vm.nic.netin")
+	m.data.SetDescription("Bytes received by one NIC of the QEMU virtual machine since its device was created (GET /nodes/{node}/netstat, one request per node). A gauge like the per-guest byte counters; use rate().")
+	m.data.SetUnit("By")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricMnmProxmoxVMNicNetin) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string, nicAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("vmid", vmidAttributeValue)
+	dp.Attributes().PutStr("name", nameAttributeValue)
+	dp.Attributes().PutStr("nic", nicAttributeValue)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricMnmProxmoxVMNicNetin) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricMnmProxmoxVMNicNetin) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricMnmProxmoxVMNicNetin(cfg MnmProxmoxVMNicNetinMetricConfig) metricMnmProxmoxVMNicNetin {
+	m := metricMnmProxmoxVMNicNetin{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricMnmProxmoxVMNicNetout struct {
+	data     pmetric.Metric                    // data buffer for generated metric.
+	config   MnmProxmoxVMNicNetoutMetricConfig // metric config provided by user.
+	capacity int                               // max observed number of data points added to the metric.
+}
+
+// init fills mnm.proxmox.vm.nic.netout metric with initial data.
+func (m *metricMnmProxmoxVMNicNetout) init() {
+	m.data.SetName("mnm.proxmox.vm.nic.netout")
+	m.data.SetDescription("Bytes sent by one NIC of the QEMU virtual machine since its device was created (GET /nodes/{node}/netstat, one request per node). A gauge like the per-guest byte counters; use rate().")
+	m.data.SetUnit("By")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricMnmProxmoxVMNicNetout) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string, nicAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("vmid", vmidAttributeValue)
+	dp.Attributes().PutStr("name", nameAttributeValue)
+	dp.Attributes().PutStr("nic", nicAttributeValue)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricMnmProxmoxVMNicNetout) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricMnmProxmoxVMNicNetout) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricMnmProxmoxVMNicNetout(cfg MnmProxmoxVMNicNetoutMetricConfig) metricMnmProxmoxVMNicNetout {
+	m := metricMnmProxmoxVMNicNetout{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
 type metricMnmProxmoxVMStatus struct {
 	data     pmetric.Metric                 // data buffer for generated metric.
 	config   MnmProxmoxVMStatusMetricConfig // metric config provided by user.
@@ -4335,12 +4638,15 @@ type MetricsBuilder struct {
 	metricMnmProxmoxCtMemoryUsed            metricMnmProxmoxCtMemoryUsed
 	metricMnmProxmoxCtNetin                 metricMnmProxmoxCtNetin
 	metricMnmProxmoxCtNetout                metricMnmProxmoxCtNetout
+	metricMnmProxmoxCtNicNetin              metricMnmProxmoxCtNicNetin
+	metricMnmProxmoxCtNicNetout             metricMnmProxmoxCtNicNetout
 	metricMnmProxmoxCtStatus                metricMnmProxmoxCtStatus
 	metricMnmProxmoxCtUptime                metricMnmProxmoxCtUptime
 	metricMnmProxmoxDiskHealth              metricMnmProxmoxDiskHealth
 	metricMnmProxmoxDiskHealthUnknown       metricMnmProxmoxDiskHealthUnknown
 	metricMnmProxmoxDiskLifeRemaining       metricMnmProxmoxDiskLifeRemaining
 	metricMnmProxmoxDiskSize                metricMnmProxmoxDiskSize
+	metricMnmProxmoxGuestNicInfo            metricMnmProxmoxGuestNicInfo
 	metricMnmProxmoxLastCollectionTimestamp metricMnmProxmoxLastCollectionTimestamp
 	metricMnmProxmoxNodeCPUCores            metricMnmProxmoxNodeCPUCores
 	metricMnmProxmoxNodeCPUCount            metricMnmProxmoxNodeCPUCount
@@ -4381,6 +4687,8 @@ type MetricsBuilder struct {
 	metricMnmProxmoxVMMemoryUsed            metricMnmProxmoxVMMemoryUsed
 	metricMnmProxmoxVMNetin                 metricMnmProxmoxVMNetin
 	metricMnmProxmoxVMNetout                metricMnmProxmoxVMNetout
+	metricMnmProxmoxVMNicNetin              metricMnmProxmoxVMNicNetin
+	metricMnmProxmoxVMNicNetout             metricMnmProxmoxVMNicNetout
 	metricMnmProxmoxVMStatus                metricMnmProxmoxVMStatus
 	metricMnmProxmoxVMUptime                metricMnmProxmoxVMUptime
 	metricMnmProxmoxZfsPoolDedup            metricMnmProxmoxZfsPoolDedup
@@ -4433,12 +4741,15 @@ func NewMetricsBuilder(mbc MetricsBuilderConfig, settings receiver.Settings, opt
 		metricMnmProxmoxCtMemoryUsed:            newMetricMnmProxmoxCtMemoryUsed(mbc.Metrics.MnmProxmoxCtMemoryUsed),
 		metricMnmProxmoxCtNetin:                 newMetricMnmProxmoxCtNetin(mbc.Metrics.MnmProxmoxCtNetin),
 		metricMnmProxmoxCtNetout:                newMetricMnmProxmoxCtNetout(mbc.Metrics.MnmProxmoxCtNetout),
+		metricMnmProxmoxCtNicNetin:              newMetricMnmProxmoxCtNicNetin(mbc.Metrics.MnmProxmoxCtNicNetin),
+		metricMnmProxmoxCtNicNetout:             newMetricMnmProxmoxCtNicNetout(mbc.Metrics.MnmProxmoxCtNicNetout),
 		metricMnmProxmoxCtStatus:                newMetricMnmProxmoxCtStatus(mbc.Metrics.MnmProxmoxCtStatus),
 		metricMnmProxmoxCtUptime:                newMetricMnmProxmoxCtUptime(mbc.Metrics.MnmProxmoxCtUptime),
 		metricMnmProxmoxDiskHealth:              newMetricMnmProxmoxDiskHealth(mbc.Metrics.MnmProxmoxDiskHealth),
 		metricMnmProxmoxDiskHealthUnknown:       newMetricMnmProxmoxDiskHealthUnknown(mbc.Metrics.MnmProxmoxDiskHealthUnknown),
 		metricMnmProxmoxDiskLifeRemaining:       newMetricMnmProxmoxDiskLifeRemaining(mbc.Metrics.MnmProxmoxDiskLifeRemaining),
 		metricMnmProxmoxDiskSize:                newMetricMnmProxmoxDiskSize(mbc.Metrics.MnmProxmoxDiskSize),
+		metricMnmProxmoxGuestNicInfo:            newMetricMnmProxmoxGuestNicInfo(mbc.Metrics.MnmProxmoxGuestNicInfo),
 		metricMnmProxmoxLastCollectionTimestamp: newMetricMnmProxmoxLastCollectionTimestamp(mbc.Metrics.MnmProxmoxLastCollectionTimestamp),
 		metricMnmProxmoxNodeCPUCores:            newMetricMnmProxmoxNodeCPUCores(mbc.Metrics.MnmProxmoxNodeCPUCores),
 		metricMnmProxmoxNodeCPUCount:            newMetricMnmProxmoxNodeCPUCount(mbc.Metrics.MnmProxmoxNodeCPUCount),
@@ -4479,6 +4790,8 @@ func NewMetricsBuilder(mbc MetricsBuilderConfig, settings receiver.Settings, opt
 		metricMnmProxmoxVMMemoryUsed:            newMetricMnmProxmoxVMMemoryUsed(mbc.Metrics.MnmProxmoxVMMemoryUsed),
 		metricMnmProxmoxVMNetin:                 newMetricMnmProxmoxVMNetin(mbc.Metrics.MnmProxmoxVMNetin),
 		metricMnmProxmoxVMNetout:                newMetricMnmProxmoxVMNetout(mbc.Metrics.MnmProxmoxVMNetout),
+		metricMnmProxmoxVMNicNetin:              newMetricMnmProxmoxVMNicNetin(mbc.Metrics.MnmProxmoxVMNicNetin),
+		metricMnmProxmoxVMNicNetout:             newMetricMnmProxmoxVMNicNetout(mbc.Metrics.MnmProxmoxVMNicNetout),
 		metricMnmProxmoxVMStatus:                newMetricMnmProxmoxVMStatus(mbc.Metrics.MnmProxmoxVMStatus),
 		metricMnmProxmoxVMUptime:                newMetricMnmProxmoxVMUptime(mbc.Metrics.MnmProxmoxVMUptime),
 		metricMnmProxmoxZfsPoolDedup:            newMetricMnmProxmoxZfsPoolDedup(mbc.Metrics.MnmProxmoxZfsPoolDedup),
@@ -4584,12 +4897,15 @@ func (mb *MetricsBuilder) EmitForResource(options ...ResourceMetricsOption) {
 	mb.metricMnmProxmoxCtMemoryUsed.emit(ils.Metrics())
 	mb.metricMnmProxmoxCtNetin.emit(ils.Metrics())
 	mb.metricMnmProxmoxCtNetout.emit(ils.Metrics())
+	mb.metricMnmProxmoxCtNicNetin.emit(ils.Metrics())
+	mb.metricMnmProxmoxCtNicNetout.emit(ils.Metrics())
 	mb.metricMnmProxmoxCtStatus.emit(ils.Metrics())
 	mb.metricMnmProxmoxCtUptime.emit(ils.Metrics())
 	mb.metricMnmProxmoxDiskHealth.emit(ils.Metrics())
 	mb.metricMnmProxmoxDiskHealthUnknown.emit(ils.Metrics())
 	mb.metricMnmProxmoxDiskLifeRemaining.emit(ils.Metrics())
 	mb.metricMnmProxmoxDiskSize.emit(ils.Metrics())
+	mb.metricMnmProxmoxGuestNicInfo.emit(ils.Metrics())
 	mb.metricMnmProxmoxLastCollectionTimestamp.emit(ils.Metrics())
 	mb.metricMnmProxmoxNodeCPUCores.emit(ils.Metrics())
 	mb.metricMnmProxmoxNodeCPUCount.emit(ils.Metrics())
@@ -4630,6 +4946,8 @@ func (mb *MetricsBuilder) EmitForResource(options ...ResourceMetricsOption) {
 	mb.metricMnmProxmoxVMMemoryUsed.emit(ils.Metrics())
 	mb.metricMnmProxmoxVMNetin.emit(ils.Metrics())
 	mb.metricMnmProxmoxVMNetout.emit(ils.Metrics())
+	mb.metricMnmProxmoxVMNicNetin.emit(ils.Metrics())
+	mb.metricMnmProxmoxVMNicNetout.emit(ils.Metrics())
 	mb.metricMnmProxmoxVMStatus.emit(ils.Metrics())
 	mb.metricMnmProxmoxVMUptime.emit(ils.Metrics())
 	mb.metricMnmProxmoxZfsPoolDedup.emit(ils.Metrics())
@@ -4764,6 +5082,16 @@ func (mb *MetricsBuilder) RecordMnmProxmoxCtNetoutDataPoint(ts pcommon.Timestamp
 	mb.metricMnmProxmoxCtNetout.recordDataPoint(mb.startTime, ts, val, nodeAttributeValue, vmidAttributeValue, nameAttributeValue)
 }
 
+// RecordMnmProxmoxCtNicNetinDataPoint adds a data point to mnm.proxmox.ct.nic.netin metric.
+func (mb *MetricsBuilder) RecordMnmProxmoxCtNicNetinDataPoint(ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string, nicAttributeValue string) {
+	mb.metricMnmProxmoxCtNicNetin.recordDataPoint(mb.startTime, ts, val, nodeAttributeValue, vmidAttributeValue, nameAttributeValue, nicAttributeValue)
+}
+
+// RecordMnmProxmoxCtNicNetoutDataPoint adds a data point to mnm.proxmox.ct.nic.netout metric.
+func (mb *MetricsBuilder) RecordMnmProxmoxCtNicNetoutDataPoint(ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string, nicAttributeValue string) {
+	mb.metricMnmProxmoxCtNicNetout.recordDataPoint(mb.startTime, ts, val, nodeAttributeValue, vmidAttributeValue, nameAttributeValue, nicAttributeValue)
+}
+
 // RecordMnmProxmoxCtStatusDataPoint adds a data point to mnm.proxmox.ct.status metric.
 func (mb *MetricsBuilder) RecordMnmProxmoxCtStatusDataPoint(ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string) {
 	mb.metricMnmProxmoxCtStatus.recordDataPoint(mb.startTime, ts, val, nodeAttributeValue, vmidAttributeValue, nameAttributeValue)
@@ -4792,6 +5120,11 @@ func (mb *MetricsBuilder) RecordMnmProxmoxDiskLifeRemainingDataPoint(ts pcommon.
 // RecordMnmProxmoxDiskSizeDataPoint adds a data point to mnm.proxmox.disk.size metric.
 func (mb *MetricsBuilder) RecordMnmProxmoxDiskSizeDataPoint(ts pcommon.Timestamp, val int64, nodeAttributeValue string, deviceAttributeValue string, modelAttributeValue string, typeAttributeValue string) {
 	mb.metricMnmProxmoxDiskSize.recordDataPoint(mb.startTime, ts, val, nodeAttributeValue, deviceAttributeValue, modelAttributeValue, typeAttributeValue)
+}
+
+// RecordMnmProxmoxGuestNicInfoDataPoint adds a data point to mnm.proxmox.guest.nic.info metric.
+func (mb *MetricsBuilder) RecordMnmProxmoxGuestNicInfoDataPoint(ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nicAttributeValue string, macAttributeValue string, bridgeAttributeValue string, vlanAttributeValue string, nicModelAttributeValue string) {
+	mb.metricMnmProxmoxGuestNicInfo.recordDataPoint(mb.startTime, ts, val, nodeAttributeValue, vmidAttributeValue, nicAttributeValue, macAttributeValue, bridgeAttributeValue, vlanAttributeValue, nicModelAttributeValue)
 }
 
 // RecordMnmProxmoxLastCollectionTimestampDataPoint adds a data point to mnm.proxmox.last_collection_timestamp metric.
@@ -4992,6 +5325,16 @@ func (mb *MetricsBuilder) RecordMnmProxmoxVMNetinDataPoint(ts pcommon.Timestamp,
 // RecordMnmProxmoxVMNetoutDataPoint adds a data point to mnm.proxmox.vm.netout metric.
 func (mb *MetricsBuilder) RecordMnmProxmoxVMNetoutDataPoint(ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string) {
 	mb.metricMnmProxmoxVMNetout.recordDataPoint(mb.startTime, ts, val, nodeAttributeValue, vmidAttributeValue, nameAttributeValue)
+}
+
+// RecordMnmProxmoxVMNicNetinDataPoint adds a data point to mnm.proxmox.vm.nic.netin metric.
+func (mb *MetricsBuilder) RecordMnmProxmoxVMNicNetinDataPoint(ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string, nicAttributeValue string) {
+	mb.metricMnmProxmoxVMNicNetin.recordDataPoint(mb.startTime, ts, val, nodeAttributeValue, vmidAttributeValue, nameAttributeValue, nicAttributeValue)
+}
+
+// RecordMnmProxmoxVMNicNetoutDataPoint adds a data point to mnm.proxmox.vm.nic.netout metric.
+func (mb *MetricsBuilder) RecordMnmProxmoxVMNicNetoutDataPoint(ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string, nicAttributeValue string) {
+	mb.metricMnmProxmoxVMNicNetout.recordDataPoint(mb.startTime, ts, val, nodeAttributeValue, vmidAttributeValue, nameAttributeValue, nicAttributeValue)
 }
 
 // RecordMnmProxmoxVMStatusDataPoint adds a data point to mnm.proxmox.vm.status metric.

@@ -125,6 +125,12 @@ func TestMetricsBuilder(t *testing.T) {
 			mb.RecordMnmProxmoxCtNetoutDataPoint(ts, 1, "node-val", "vmid-val", "name-val")
 			defaultMetricsCount++
 			allMetricsCount++
+			mb.RecordMnmProxmoxCtNicNetinDataPoint(ts, 1, "node-val", "vmid-val", "name-val", "nic-val")
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordMnmProxmoxCtNicNetoutDataPoint(ts, 1, "node-val", "vmid-val", "name-val", "nic-val")
+			defaultMetricsCount++
+			allMetricsCount++
 			mb.RecordMnmProxmoxCtStatusDataPoint(ts, 1, "node-val", "vmid-val", "name-val")
 			defaultMetricsCount++
 			allMetricsCount++
@@ -141,6 +147,9 @@ func TestMetricsBuilder(t *testing.T) {
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxDiskSizeDataPoint(ts, 1, "node-val", "device-val", "model-val", "type-val")
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordMnmProxmoxGuestNicInfoDataPoint(ts, 1, "node-val", "vmid-val", "nic-val", "mac-val", "bridge-val", "vlan-val", "nic_model-val")
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxLastCollectionTimestampDataPoint(ts, 1)
@@ -261,6 +270,12 @@ func TestMetricsBuilder(t *testing.T) {
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxVMNetoutDataPoint(ts, 1, "node-val", "vmid-val", "name-val")
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordMnmProxmoxVMNicNetinDataPoint(ts, 1, "node-val", "vmid-val", "name-val", "nic-val")
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordMnmProxmoxVMNicNetoutDataPoint(ts, 1, "node-val", "vmid-val", "name-val", "nic-val")
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxVMStatusDataPoint(ts, 1, "node-val", "vmid-val", "name-val")
@@ -685,6 +700,54 @@ func TestMetricsBuilder(t *testing.T) {
 					nameAttrVal, ok := dp.Attributes().Get("name")
 					assert.True(t, ok)
 					assert.Equal(t, "name-val", nameAttrVal.Str())
+				case "mnm.proxmox.ct.nic.netin":
+					assert.False(t, validatedMetrics["mnm.proxmox.ct.nic.netin"], "Found a duplicate in the metrics slice: mnm.proxmox.ct.nic.netin")
+					validatedMetrics["mnm.proxmox.ct.nic.netin"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Bytes received by one NIC of the LXC container since its device was created (GET /nodes/{node}/netstat, one request per node). A gauge like the per-guest byte counters; use rate().", mi.Description())
+					assert.Equal(t, "By", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					vmidAttrVal, ok := dp.Attributes().Get("vmid")
+					assert.True(t, ok)
+					assert.Equal(t, "vmid-val", vmidAttrVal.Str())
+					nameAttrVal, ok := dp.Attributes().Get("name")
+					assert.True(t, ok)
+					assert.Equal(t, "name-val", nameAttrVal.Str())
+					nicAttrVal, ok := dp.Attributes().Get("nic")
+					assert.True(t, ok)
+					assert.Equal(t, "nic-val", nicAttrVal.Str())
+				case "mnm.proxmox.ct.nic.netout":
+					assert.False(t, validatedMetrics["mnm.proxmox.ct.nic.netout"], "Found a duplicate in the metrics slice: mnm.proxmox.ct.nic.netout")
+					validatedMetrics["mnm.proxmox.ct.nic.netout"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Bytes sent by one NIC of the LXC container since its device was created (GET /nodes/{node}/netstat, one request per node). A gauge like the per-guest byte counters; use rate().", mi.Description())
+					assert.Equal(t, "By", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					vmidAttrVal, ok := dp.Attributes().Get("vmid")
+					assert.True(t, ok)
+					assert.Equal(t, "vmid-val", vmidAttrVal.Str())
+					nameAttrVal, ok := dp.Attributes().Get("name")
+					assert.True(t, ok)
+					assert.Equal(t, "name-val", nameAttrVal.Str())
+					nicAttrVal, ok := dp.Attributes().Get("nic")
+					assert.True(t, ok)
+					assert.Equal(t, "nic-val", nicAttrVal.Str())
 				case "mnm.proxmox.ct.status":
 					assert.False(t, validatedMetrics["mnm.proxmox.ct.status"], "Found a duplicate in the metrics slice: mnm.proxmox.ct.status")
 					validatedMetrics["mnm.proxmox.ct.status"] = true
@@ -823,6 +886,39 @@ func TestMetricsBuilder(t *testing.T) {
 					typeAttrVal, ok := dp.Attributes().Get("type")
 					assert.True(t, ok)
 					assert.Equal(t, "type-val", typeAttrVal.Str())
+				case "mnm.proxmox.guest.nic.info":
+					assert.False(t, validatedMetrics["mnm.proxmox.guest.nic.info"], "Found a duplicate in the metrics slice: mnm.proxmox.guest.nic.info")
+					validatedMetrics["mnm.proxmox.guest.nic.info"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Always 1, one series per guest NIC with a MAC, from the latest inventory cycle: joins the per-NIC traffic (by node, vmid, nic) with the NIC's MAC, bridge, VLAN and model. Absent until the first inventory cycle has run; gone for NICs that no longer exist.", mi.Description())
+					assert.Equal(t, "{info}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					vmidAttrVal, ok := dp.Attributes().Get("vmid")
+					assert.True(t, ok)
+					assert.Equal(t, "vmid-val", vmidAttrVal.Str())
+					nicAttrVal, ok := dp.Attributes().Get("nic")
+					assert.True(t, ok)
+					assert.Equal(t, "nic-val", nicAttrVal.Str())
+					macAttrVal, ok := dp.Attributes().Get("mac")
+					assert.True(t, ok)
+					assert.Equal(t, "mac-val", macAttrVal.Str())
+					bridgeAttrVal, ok := dp.Attributes().Get("bridge")
+					assert.True(t, ok)
+					assert.Equal(t, "bridge-val", bridgeAttrVal.Str())
+					vlanAttrVal, ok := dp.Attributes().Get("vlan")
+					assert.True(t, ok)
+					assert.Equal(t, "vlan-val", vlanAttrVal.Str())
+					nicModelAttrVal, ok := dp.Attributes().Get("model")
+					assert.True(t, ok)
+					assert.Equal(t, "nic_model-val", nicModelAttrVal.Str())
 				case "mnm.proxmox.last_collection_timestamp":
 					assert.False(t, validatedMetrics["mnm.proxmox.last_collection_timestamp"], "Found a duplicate in the metrics slice: mnm.proxmox.last_collection_timestamp")
 					validatedMetrics["mnm.proxmox.last_collection_timestamp"] = true
@@ -1543,6 +1639,54 @@ func TestMetricsBuilder(t *testing.T) {
 					nameAttrVal, ok := dp.Attributes().Get("name")
 					assert.True(t, ok)
 					assert.Equal(t, "name-val", nameAttrVal.Str())
+				case "mnm.proxmox.vm.nic.netin":
+					assert.False(t, validatedMetrics["mnm.proxmox.vm.nic.netin"], "Found a duplicate in the metrics slice: mnm.proxmox.vm.nic.netin")
+					validatedMetrics["mnm.proxmox.vm.nic.netin"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Bytes received by one NIC of the QEMU virtual machine since its device was created (GET /nodes/{node}/netstat, one request per node). A gauge like the per-guest byte counters; use rate().", mi.Description())
+					assert.Equal(t, "By", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					vmidAttrVal, ok := dp.Attributes().Get("vmid")
+					assert.True(t, ok)
+					assert.Equal(t, "vmid-val", vmidAttrVal.Str())
+					nameAttrVal, ok := dp.Attributes().Get("name")
+					assert.True(t, ok)
+					assert.Equal(t, "name-val", nameAttrVal.Str())
+					nicAttrVal, ok := dp.Attributes().Get("nic")
+					assert.True(t, ok)
+					assert.Equal(t, "nic-val", nicAttrVal.Str())
+				case "mnm.proxmox.vm.nic.netout":
+					assert.False(t, validatedMetrics["mnm.proxmox.vm.nic.netout"], "Found a duplicate in the metrics slice: mnm.proxmox.vm.nic.netout")
+					validatedMetrics["mnm.proxmox.vm.nic.netout"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Bytes sent by one NIC of the QEMU virtual machine since its device was created (GET /nodes/{node}/netstat, one request per node). A gauge like the per-guest byte counters; use rate().", mi.Description())
+					assert.Equal(t, "By", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					vmidAttrVal, ok := dp.Attributes().Get("vmid")
+					assert.True(t, ok)
+					assert.Equal(t, "vmid-val", vmidAttrVal.Str())
+					nameAttrVal, ok := dp.Attributes().Get("name")
+					assert.True(t, ok)
+					assert.Equal(t, "name-val", nameAttrVal.Str())
+					nicAttrVal, ok := dp.Attributes().Get("nic")
+					assert.True(t, ok)
+					assert.Equal(t, "nic-val", nicAttrVal.Str())
 				case "mnm.proxmox.vm.status":
 					assert.False(t, validatedMetrics["mnm.proxmox.vm.status"], "Found a duplicate in the metrics slice: mnm.proxmox.vm.status")
 					validatedMetrics["mnm.proxmox.vm.status"] = true

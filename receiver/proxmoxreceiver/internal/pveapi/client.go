@@ -54,6 +54,15 @@ type Client interface {
 	AgentInterfaces(ctx context.Context, node string, vmid int64) ([]guestnet.InterfaceAddrs, error)
 	// LXCInterfaces reads GET /nodes/{node}/lxc/{vmid}/interfaces.
 	LXCInterfaces(ctx context.Context, node string, vmid int64) ([]guestnet.InterfaceAddrs, error)
+	// NodeNetstat reads GET /nodes/{node}/netstat: per guest NIC counters.
+	NodeNetstat(ctx context.Context, node string) ([]NetstatEntry, error)
+	// SDNVNets reads GET /cluster/sdn/vnets; without SDN.Audit it is [].
+	SDNVNets(ctx context.Context) ([]SDNVNet, error)
+	// SDNZones reads GET /cluster/sdn/zones; without SDN.Audit it is [].
+	SDNZones(ctx context.Context) ([]SDNZone, error)
+	// SDNIndex reads GET /cluster/sdn, which answers 403 without SDN.Audit:
+	// it tells "no SDN" from "not allowed to see it".
+	SDNIndex(ctx context.Context) error
 }
 
 var _ Client = (*client)(nil)
@@ -311,4 +320,21 @@ func (c *client) LXCInterfaces(ctx context.Context, node string, vmid int64) ([]
 		return nil, err
 	}
 	return guestnet.ParseLXCInterfaces(data)
+}
+
+func (c *client) NodeNetstat(ctx context.Context, node string) ([]NetstatEntry, error) {
+	return getList[NetstatEntry](ctx, c, PathNodeNetstat, node, nodePath(node, "/netstat"))
+}
+
+func (c *client) SDNVNets(ctx context.Context) ([]SDNVNet, error) {
+	return getList[SDNVNet](ctx, c, PathSDNVNets, "", "/cluster/sdn/vnets")
+}
+
+func (c *client) SDNZones(ctx context.Context) ([]SDNZone, error) {
+	return getList[SDNZone](ctx, c, PathSDNZones, "", "/cluster/sdn/zones")
+}
+
+func (c *client) SDNIndex(ctx context.Context) error {
+	_, err := c.get(ctx, PathSDN, "", "/cluster/sdn")
+	return err
 }

@@ -47,6 +47,11 @@ func newEndpointSet(addresses []string, probeEvery time.Duration, stats *Stats, 
 		}
 		s.list = append(s.list, endpoint{base: strings.TrimSuffix(a, apiPrefix) + apiPrefix, address: a, label: label})
 	}
+	labels := make([]string, len(s.list))
+	for i, e := range s.list {
+		labels[i] = e.label
+	}
+	stats.setEndpoints(labels)
 	if len(s.list) > 0 {
 		stats.setEndpoint(s.list[0].label)
 	}

@@ -16,4 +16,8 @@ const (
 	PathGuestConfig       = "/nodes/{node}/{type}/{vmid}/config"
 	PathAgentInterfaces   = "/nodes/{node}/qemu/{vmid}/agent/network-get-interfaces"
 	PathLXCInterfaces     = "/nodes/{node}/lxc/{vmid}/interfaces"
+	PathNodeNetstat       = "/nodes/{node}/netstat"
+	PathSDN               = "/cluster/sdn"
+	PathSDNVNets          = "/cluster/sdn/vnets"
+	PathSDNZones          = "/cluster/sdn/zones"
 )

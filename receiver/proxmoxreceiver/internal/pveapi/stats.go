@@ -15,7 +15,8 @@ type Stats struct {
 	mu        sync.Mutex
 	requests  map[string]int64
 	errors    map[ErrorKey]int64
-	endpoint  string // host:port of the endpoint that serves now
+	endpoints []string // host:port of every configured endpoint
+	endpoint  string   // host:port of the endpoint that serves now
 	failovers int64
 }
 
@@ -61,10 +62,23 @@ func (s *Stats) failover(to string) {
 	s.mu.Unlock()
 }
 
+func (s *Stats) setEndpoints(labels []string) {
+	s.mu.Lock()
+	s.endpoints = labels
+	s.mu.Unlock()
+}
+
 // Endpoint returns the endpoint (host:port) that serves now and how many
 // times the client has failed over from one endpoint to the next.
 func (s *Stats) Endpoint() (current string, failovers int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.endpoint, s.failovers
+}
+
+// Endpoints returns every configured endpoint (host:port), in order.
+func (s *Stats) Endpoints() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.endpoints
 }

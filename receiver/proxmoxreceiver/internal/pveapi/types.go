@@ -122,3 +122,33 @@ type Permissions map[string]map[string]json.RawMessage
 // GuestConfig is GET /nodes/{node}/{qemu|lxc}/{vmid}/config, parsed once:
 // the name, whether the QEMU agent is enabled, and the netN NICs.
 type GuestConfig = guestnet.Config
+
+// NetstatEntry is one entry of GET /nodes/{node}/netstat: the counters of
+// one guest NIC's tap or veth device (pve-manager PVE/API2/Nodes.pm netstat,
+// from /proc/net/dev; every value is a JSON string). In is what the guest
+// received (the host device's transmit counter), as netin in
+// /cluster/resources.
+type NetstatEntry struct {
+	VMID FlexInt    `json:"vmid"`
+	Dev  FlexString `json:"dev"` // net0 ...
+	In   FlexInt    `json:"in"`
+	Out  FlexInt    `json:"out"`
+}
+
+// SDNVNet is one entry of GET /cluster/sdn/vnets (pve-network
+// src/PVE/API2/Network/SDN/Vnets.pm).
+type SDNVNet struct {
+	VNet  string     `json:"vnet"`
+	Zone  FlexString `json:"zone"`
+	Tag   FlexInt    `json:"tag"` // the VLAN (vlan, qinq zones) or VNI (vxlan, evpn zones)
+	Alias FlexString `json:"alias"`
+}
+
+// SDNZone is one entry of GET /cluster/sdn/zones (pve-network
+// src/PVE/API2/Network/SDN/Zones.pm).
+type SDNZone struct {
+	Zone   string     `json:"zone"`
+	Type   FlexString `json:"type"` // simple, vlan, qinq, vxlan, evpn
+	Bridge FlexString `json:"bridge"`
+	Tag    FlexInt    `json:"tag"` // qinq: the service VLAN
+}
