@@ -165,4 +165,3 @@ func TestNICInfoJoinsTheLatestInventory(t *testing.T) {
 	}
 	assert.Len(t, idx["mnm.proxmox.guest.nic.info"], n, "one series per NIC")
 }
-
