@@ -57,7 +57,7 @@ func Metrics() map[string][]string {
 		"mnm_proxmox_api_endpoint_info":              {"endpoint"},
 		"mnm_proxmox_api_failovers_total":            {},
 		"mnm_proxmox_up":                             {},
-		"mnm_proxmox_guest_nic_info":                 {"node", "vmid", "nic", "mac", "bridge", "vlan", "model"},
+		"mnm_proxmox_guest_nic_info":                 {"node", "vmid", "nic", "mac", "bridge", "vlan", "model", "link_down"},
 		"mnm_proxmox_vm_info":                        {"node", "vmid", "name", "tags", "template", "hastate", "lock", "guest_status"},
 		"mnm_proxmox_ct_info":                        {"node", "vmid", "name", "tags", "template", "hastate", "lock", "guest_status"},
 	}

@@ -23,6 +23,7 @@ import (
 type nicInfo struct {
 	node, vmid, nic, mac, bridge, model string
 	vlan                                int
+	linkDown                            bool
 }
 
 // recordNICs emits one mnm.endpoint event per NIC of one guest that has a
@@ -98,7 +99,7 @@ func (s *inventoryScraper) recordNICs(ctx context.Context, inv *guestInventory, 
 			record(nic, sub, wire, onVNet, inv.addrs[guestnet.AddrKey{MAC: nic.MAC, VLAN: sub}])
 		}
 		out = append(out, nicInfo{node: g.Node, vmid: strconv.FormatInt(g.VMID.Value, 10), nic: nic.Device, mac: nic.MAC,
-			bridge: nic.Bridge, model: nic.Model, vlan: vlan})
+			bridge: nic.Bridge, model: nic.Model, vlan: vlan, linkDown: nic.LinkDown})
 	}
 	return out
 }

@@ -63,6 +63,6 @@ func (s *metricsScraper) recordNICInfo(now pcommon.Timestamp) {
 		return
 	}
 	for _, n := range nics {
-		s.mb.RecordMnmProxmoxGuestNicInfoDataPoint(now, 1, n.node, n.vmid, n.nic, n.mac, n.bridge, strconv.Itoa(n.vlan), n.model)
+		s.mb.RecordMnmProxmoxGuestNicInfoDataPoint(now, 1, n.node, n.vmid, n.nic, n.mac, n.bridge, strconv.Itoa(n.vlan), n.model, strconv.FormatBool(n.linkDown))
 	}
 }

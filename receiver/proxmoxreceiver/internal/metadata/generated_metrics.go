@@ -153,7 +153,7 @@ var MetricsInfo = metricsInfo{
 	},
 	MnmProxmoxGuestNicInfo: metricInfo{
 		Name:       "mnm.proxmox.guest.nic.info",
-		Attributes: []string{"node", "vmid", "nic", "mac", "bridge", "vlan", "nic_model"},
+		Attributes: []string{"node", "vmid", "nic", "mac", "bridge", "vlan", "nic_model", "link_down"},
 	},
 	MnmProxmoxLastCollectionTimestamp: metricInfo{
 		Name: "mnm.proxmox.last_collection_timestamp",
@@ -1906,13 +1906,13 @@ type metricMnmProxmoxGuestNicInfo struct {
 // init fills mnm.proxmox.guest.nic.info metric with initial data.
 func (m *metricMnmProxmoxGuestNicInfo) init() {
 	m.data.SetName("mnm.proxmox.guest.nic.info")
-	m.data.SetDescription("Always 1, one series per guest NIC with a MAC, from the latest inventory cycle: joins the per-NIC traffic (by node, vmid, nic) with the NIC's MAC, bridge, VLAN and model. Absent until the first inventory cycle has run; gone for NICs that no longer exist.")
+	m.data.SetDescription("Always 1, one series per guest NIC with a MAC, from the latest inventory cycle: joins the per-NIC traffic (by node, vmid, nic) with the NIC's MAC, bridge, VLAN, model and link_down. Absent until the first inventory cycle has run; gone for NICs that no longer exist.")
 	m.data.SetUnit("{info}")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
 }
 
-func (m *metricMnmProxmoxGuestNicInfo) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nicAttributeValue string, macAttributeValue string, bridgeAttributeValue string, vlanAttributeValue string, nicModelAttributeValue string) {
+func (m *metricMnmProxmoxGuestNicInfo) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nicAttributeValue string, macAttributeValue string, bridgeAttributeValue string, vlanAttributeValue string, nicModelAttributeValue string, linkDownAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
@@ -1927,6 +1927,7 @@ func (m *metricMnmProxmoxGuestNicInfo) recordDataPoint(start pcommon.Timestamp, 
 	dp.Attributes().PutStr("bridge", bridgeAttributeValue)
 	dp.Attributes().PutStr("vlan", vlanAttributeValue)
 	dp.Attributes().PutStr("model", nicModelAttributeValue)
+	dp.Attributes().PutStr("link_down", linkDownAttributeValue)
 }
 
 // updateCapacity saves max length of data point slices that will be used for the slice capacity.
@@ -5123,8 +5124,8 @@ func (mb *MetricsBuilder) RecordMnmProxmoxDiskSizeDataPoint(ts pcommon.Timestamp
 }
 
 // RecordMnmProxmoxGuestNicInfoDataPoint adds a data point to mnm.proxmox.guest.nic.info metric.
-func (mb *MetricsBuilder) RecordMnmProxmoxGuestNicInfoDataPoint(ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nicAttributeValue string, macAttributeValue string, bridgeAttributeValue string, vlanAttributeValue string, nicModelAttributeValue string) {
-	mb.metricMnmProxmoxGuestNicInfo.recordDataPoint(mb.startTime, ts, val, nodeAttributeValue, vmidAttributeValue, nicAttributeValue, macAttributeValue, bridgeAttributeValue, vlanAttributeValue, nicModelAttributeValue)
+func (mb *MetricsBuilder) RecordMnmProxmoxGuestNicInfoDataPoint(ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nicAttributeValue string, macAttributeValue string, bridgeAttributeValue string, vlanAttributeValue string, nicModelAttributeValue string, linkDownAttributeValue string) {
+	mb.metricMnmProxmoxGuestNicInfo.recordDataPoint(mb.startTime, ts, val, nodeAttributeValue, vmidAttributeValue, nicAttributeValue, macAttributeValue, bridgeAttributeValue, vlanAttributeValue, nicModelAttributeValue, linkDownAttributeValue)
 }
 
 // RecordMnmProxmoxLastCollectionTimestampDataPoint adds a data point to mnm.proxmox.last_collection_timestamp metric.

@@ -149,7 +149,7 @@ func TestMetricsBuilder(t *testing.T) {
 			mb.RecordMnmProxmoxDiskSizeDataPoint(ts, 1, "node-val", "device-val", "model-val", "type-val")
 			defaultMetricsCount++
 			allMetricsCount++
-			mb.RecordMnmProxmoxGuestNicInfoDataPoint(ts, 1, "node-val", "vmid-val", "nic-val", "mac-val", "bridge-val", "vlan-val", "nic_model-val")
+			mb.RecordMnmProxmoxGuestNicInfoDataPoint(ts, 1, "node-val", "vmid-val", "nic-val", "mac-val", "bridge-val", "vlan-val", "nic_model-val", "link_down-val")
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxLastCollectionTimestampDataPoint(ts, 1)
@@ -891,7 +891,7 @@ func TestMetricsBuilder(t *testing.T) {
 					validatedMetrics["mnm.proxmox.guest.nic.info"] = true
 					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
 					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-					assert.Equal(t, "Always 1, one series per guest NIC with a MAC, from the latest inventory cycle: joins the per-NIC traffic (by node, vmid, nic) with the NIC's MAC, bridge, VLAN and model. Absent until the first inventory cycle has run; gone for NICs that no longer exist.", mi.Description())
+					assert.Equal(t, "Always 1, one series per guest NIC with a MAC, from the latest inventory cycle: joins the per-NIC traffic (by node, vmid, nic) with the NIC's MAC, bridge, VLAN, model and link_down. Absent until the first inventory cycle has run; gone for NICs that no longer exist.", mi.Description())
 					assert.Equal(t, "{info}", mi.Unit())
 					dp := mi.Gauge().DataPoints().At(0)
 					assert.Equal(t, start, dp.StartTimestamp())
@@ -919,6 +919,9 @@ func TestMetricsBuilder(t *testing.T) {
 					nicModelAttrVal, ok := dp.Attributes().Get("model")
 					assert.True(t, ok)
 					assert.Equal(t, "nic_model-val", nicModelAttrVal.Str())
+					linkDownAttrVal, ok := dp.Attributes().Get("link_down")
+					assert.True(t, ok)
+					assert.Equal(t, "link_down-val", linkDownAttrVal.Str())
 				case "mnm.proxmox.last_collection_timestamp":
 					assert.False(t, validatedMetrics["mnm.proxmox.last_collection_timestamp"], "Found a duplicate in the metrics slice: mnm.proxmox.last_collection_timestamp")
 					validatedMetrics["mnm.proxmox.last_collection_timestamp"] = true
