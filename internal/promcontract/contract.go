@@ -88,3 +88,10 @@ func MayBeAbsent(name string) bool {
 func OptIn(name string) bool {
 	return name == "mnm_proxmox_vm_info" || name == "mnm_proxmox_ct_info"
 }
+
+// MayBeEmpty reports labels a series of name carries with an empty value in
+// some cases, which Prometheus then drops: a guest NIC without a bridge
+// (QEMU user-mode networking) has no bridge.
+func MayBeEmpty(name, label string) bool {
+	return name == "mnm_proxmox_guest_nic_info" && label == "bridge"
+}
