@@ -50,6 +50,21 @@ func benchPerNode(b *testing.B, cfg *Config) {
 	cfg.MaxConcurrentRequestsPerNode = n
 }
 
+// benchNICTraffic applies PVESIM_BENCH_NIC_TRAFFIC=off, which turns the
+// per-NIC traffic metrics (and so the /netstat requests) off, to see what
+// they cost.
+func benchNICTraffic(b *testing.B, cfg *Config) {
+	switch v := os.Getenv("PVESIM_BENCH_NIC_TRAFFIC"); v {
+	case "", "on":
+	case "off":
+		m := &cfg.MetricsBuilderConfig.Metrics
+		m.MnmProxmoxVMNicNetin.Enabled, m.MnmProxmoxVMNicNetout.Enabled = false, false
+		m.MnmProxmoxCtNicNetin.Enabled, m.MnmProxmoxCtNicNetout.Enabled = false, false
+	default:
+		b.Fatalf("PVESIM_BENCH_NIC_TRAFFIC=%q: want on or off", v)
+	}
+}
+
 // benchLatency reads PVESIM_BENCH_LATENCY, so that runs at other latencies
 // are reproducible from the command line.
 func benchLatency(b *testing.B) time.Duration {
@@ -70,7 +85,8 @@ func BenchmarkScrape(b *testing.B) {
 		b.Run(fmt.Sprintf("nodes=%d/guests=%d", size.nodes, size.guests), func(b *testing.B) {
 			env := newTestEnv(b, pvesim.Config{Nodes: size.nodes, Guests: size.guests, Seed: 1, Latency: benchLatency(b), WorkersPerNode: benchWorkers})
 			benchPerNode(b, env.cfg)
-			env.cfg.DiskRefreshInterval = 0 // every collection pays the full 2 + 4N requests
+			benchNICTraffic(b, env.cfg)
+			env.cfg.DiskRefreshInterval = 0 // every collection pays the full 2 + 5N requests
 			s := env.metricsScraper(b)
 			counter := countBytes(s.shared)
 			_, err := s.scrape(context.Background()) // steady state: connections are open
