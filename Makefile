@@ -5,12 +5,17 @@
 GO      ?= go
 TOOLS   := $(GO) tool -modfile=$(CURDIR)/internal/tools/go.mod
 BIN     := _build/otelcol-mnm
+# The one version of the binary (otelcol-mnm --version), the packages and CHANGELOG.md's check.
+VERSION := $(shell cat $(CURDIR)/VERSION)
+# make package ARCHS=amd64 for one
+ARCHS   ?= amd64 arm64
 PKGS    := ./...
 # Every fuzz target runs briefly in `make test` (longer: make fuzz FUZZTIME=5m). A count rather than a
 # duration: a duration can end with a spurious "context deadline exceeded" while the fuzzer minimises.
 FUZZTIME ?= 30000x
 
-.PHONY: all generate check-generate build lint test unit fuzz rules validate e2e bench run clean
+.PHONY: all generate check-generate build lint test unit fuzz rules validate e2e bench run clean \
+	version check-version package package-test
 
 all: build
 
@@ -26,8 +31,25 @@ check-generate: generate
 ## build: build the otelcol-mnm Collector with ocb into _build/
 build: $(BIN)
 
-$(BIN): builder-config.yaml go.mod go.sum $(shell find receiver exporter -name '*.go' -not -name '*_test.go' 2>/dev/null)
-	$(TOOLS) builder --config builder-config.yaml
+# ocb reads the environment variable "dist.version" as its manifest's dist.version.
+$(BIN): VERSION builder-config.yaml go.mod go.sum $(shell find receiver exporter -name '*.go' -not -name '*_test.go' 2>/dev/null)
+	env 'dist.version=$(VERSION)' $(TOOLS) builder --config builder-config.yaml
+
+## version: print the version (the VERSION file)
+version:
+	@echo $(VERSION)
+
+## check-version: VERSION is MAJOR.MINOR.PATCH[-pre] and CHANGELOG.md has its section, or Unreleased unless RELEASE=1
+check-version:
+	@packaging/check-version.sh $(VERSION) CHANGELOG.md
+
+## package: the .deb and .tar.gz of every ARCHS (amd64 arm64) in _build/dist
+package: check-version
+	VERSION=$(VERSION) ARCHS='$(ARCHS)' GO=$(GO) packaging/package.sh
+
+## package-test: build the amd64 .deb, then install, upgrade, remove and purge it here (root, Debian)
+package-test:
+	VERSION=$(VERSION) GO=$(GO) packaging/test-package.sh
 
 ## lint: gofmt, go vet and staticcheck
 lint:
@@ -69,7 +91,7 @@ e2e: $(BIN)
 	OTELCOL_MNM_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -v -timeout 10m -tags e2e ./test/e2e/
 
 ## test: everything CI runs
-test: check-generate lint unit fuzz rules validate e2e
+test: check-version check-generate lint unit fuzz rules validate e2e package-test
 
 ## bench: the scale benchmarks of docs/performance.md
 bench:
