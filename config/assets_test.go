@@ -5,6 +5,7 @@ package config_test
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/json"
 	"go/ast"
 	goparser "go/parser"
@@ -67,6 +68,23 @@ var withoutNodeLabel = map[string]bool{
 	// problem whatever nodes are selected: a token or TLS problem concerns
 	// them all.
 	"mnm_proxmox_problem": true,
+	// The HA stack's quorum and Ceph are the cluster's.
+	"mnm_proxmox_ha_quorate":           true,
+	"mnm_proxmox_ceph_health":          true,
+	"mnm_proxmox_ceph_health_check":    true,
+	"mnm_proxmox_ceph_osds":            true,
+	"mnm_proxmox_ceph_pgs":             true,
+	"mnm_proxmox_ceph_used_bytes":      true,
+	"mnm_proxmox_ceph_available_bytes": true,
+}
+
+// nodeLabel names the label that $node filters for the metrics whose node is
+// not called node: a replication job is shown with the node it copies from.
+var nodeLabel = map[string]string{
+	"mnm_proxmox_replication_last_sync_timestamp": "source",
+	"mnm_proxmox_replication_last_try_timestamp":  "source",
+	"mnm_proxmox_replication_duration_seconds":    "source",
+	"mnm_proxmox_replication_fail_count":          "source",
 }
 
 var promqlParser = parser.NewParser(parser.Options{})
@@ -113,6 +131,7 @@ type grafanaPanel struct {
 	ID          int             `json:"id"`
 	Type        string          `json:"type"`
 	Title       string          `json:"title"`
+	Collapsed   bool            `json:"collapsed"`
 	Datasource  *datasourceRef  `json:"datasource"`
 	Targets     []grafanaTarget `json:"targets"`
 	Panels      []grafanaPanel  `json:"panels"`
@@ -267,7 +286,8 @@ func TestDashboardModel(t *testing.T) {
 			}
 		})
 	}
-	assert.Equal(t, []string{"Status", "Cluster", "Nodes", "VMs", "Containers", "Network", "Storage & ZFS", "Disks", "Collection health"}, rows)
+	assert.Equal(t, []string{"Status", "Cluster", "Nodes", "VMs", "Containers", "Network", "Storage & ZFS", "Disks",
+		"Backups", "Replication & HA", "Ceph", "Certificates & subscriptions", "Collection health"}, rows)
 }
 
 func TestDashboardRequiredPanels(t *testing.T) {
@@ -334,6 +354,31 @@ func TestDashboardRequiredPanels(t *testing.T) {
 		{"Traffic by bridge / VNet", "timeseries", "Bps", "sum by (bridge)"},
 		{"NICs with link down", "stat", "none", "or vector(0)"},
 		{"Guest NICs with link down", "table", "", `mnm_proxmox_guest_nic_info{node=~"$node", link_down="true"}`},
+		// Backups
+		{"Guests without a backup job", "stat", "none", `mnm_proxmox_guest_backup_excluded{node=~"$node"} == 1)) or vector(0)`},
+		{"Covered guests without any backup", "stat", "none", `mnm_proxmox_guest_backup_last_success_timestamp{node=~"$node"} == 0)) or vector(0)`},
+		{"Guests with a failed last backup", "stat", "none", "mnm_proxmox_guest_backup_last_failure_timestamp"},
+		{"Last successful backup by guest", "table", "", "time() - max by (node, vmid, name) (mnm_proxmox_guest_backup_last_success_timestamp"},
+		{"Failed backups by guest", "table", "", "mnm_proxmox_guest_backup_last_failure_timestamp"},
+		{"Guests not covered by a backup job", "table", "", "mnm_proxmox_guest_backup_excluded"},
+		// Replication & HA
+		{"Replication jobs failing", "stat", "none", `mnm_proxmox_replication_fail_count{source=~"$node"} > 0`},
+		{"Replication jobs", "table", "", "time() - max by (replication_job, guest, source, target) (mnm_proxmox_replication_last_sync_timestamp"},
+		{"HA quorum", "stat", "none", "mnm_proxmox_ha_quorate"},
+		{"HA resources in error or fence", "stat", "none", `state=~"error|fence"`},
+		{"HA resources not started", "table", "", `mnm_proxmox_ha_resource{node=~"$node", state!="started"}`},
+		{"HA local resource managers", "table", "", "mnm_proxmox_ha_master"},
+		// Ceph
+		{"Ceph health", "stat", "none", "mnm_proxmox_ceph_health) or on () vector(-1)"},
+		{"Ceph OSDs", "stat", "none", `mnm_proxmox_ceph_osds{state="up"}`},
+		{"Ceph used", "gauge", "percentunit", "mnm_proxmox_ceph_available_bytes"},
+		{"Ceph placement groups by state", "table", "", "sum by (state) (mnm_proxmox_ceph_pgs)"},
+		{"Ceph health checks", "table", "", "mnm_proxmox_ceph_health_check"},
+		// Certificates & subscriptions
+		{"Certificates expiring within 14 days", "stat", "none", "- time() < 14 * 86400"},
+		{"Certificates by days to expiry", "table", "", "mnm_proxmox_node_certificate_expiry_timestamp"},
+		{"Nodes without an active subscription", "stat", "none", `status!="active"`},
+		{"Subscriptions by node", "table", "", "mnm_proxmox_node_subscription"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.title, func(t *testing.T) {
@@ -377,9 +422,10 @@ func TestDashboardExpressions(t *testing.T) {
 					if withoutNodeLabel[vs.Name] {
 						continue
 					}
+					label := cmp.Or(nodeLabel[vs.Name], "node")
 					assert.True(t, slices.ContainsFunc(vs.LabelMatchers, func(m *labels.Matcher) bool {
-						return m.Name == "node" && m.Type == labels.MatchRegexp && m.Value == "$node"
-					}), "selector %s must filter node=~\"$node\"", vs)
+						return m.Name == label && m.Type == labels.MatchRegexp && m.Value == "$node"
+					}), "selector %s must filter %s=~\"$node\"", vs, label)
 				}
 			})
 		}
@@ -451,6 +497,13 @@ var wantAlerts = []string{
 	"ProxmoxAPIMalformedAnswer",
 	"ProxmoxGuestNetConfigUnparsable",
 	"ProxmoxInventoryDeadline",
+	"ProxmoxBackupMissing",
+	"ProxmoxBackupFailed",
+	"ProxmoxReplicationFailing",
+	"ProxmoxHAResourceError",
+	"ProxmoxCephHealthWarn",
+	"ProxmoxCephHealthError",
+	"ProxmoxCertificateExpiring",
 }
 
 func TestAlertNames(t *testing.T) {
@@ -596,15 +649,42 @@ func TestDashboardStatusRow(t *testing.T) {
 }
 
 // TestDashboardLayout checks that no two panels overlap, that every panel
-// fits the 24 columns and that panels are listed in reading order.
+// fits the 24 columns and that panels are listed in reading order, and the
+// same of the panels inside each collapsed row, laid out from the line below
+// the row as Grafana places them when the row is expanded.
 func TestDashboardLayout(t *testing.T) {
 	d := loadDashboard(t)
-	var placed []grafanaPanel
+	checkLayout(t, d.Panels, 0)
 	for i, p := range d.Panels {
+		if p.Type != "row" {
+			continue
+		}
+		if !p.Collapsed {
+			assert.Empty(t, p.Panels, "the expanded row %q must not carry panels: they follow it", p.Title)
+			continue
+		}
+		require.NotEmpty(t, p.Panels, "the collapsed row %q has no panels", p.Title)
+		assert.Equal(t, 1, p.GridPos.H, "row %q", p.Title)
+		if i+1 < len(d.Panels) {
+			// A panel listed after a collapsed row would show under it
+			// although the row hides its own panels.
+			assert.Equal(t, "row", d.Panels[i+1].Type, "the collapsed row %q must be followed by a row", p.Title)
+		}
+		for _, nested := range p.Panels {
+			assert.NotEqual(t, "row", nested.Type, "row %q inside row %q", nested.Title, p.Title)
+		}
+		checkLayout(t, p.Panels, p.GridPos.Y+1)
+	}
+}
+
+func checkLayout(t *testing.T, panels []grafanaPanel, top int) {
+	t.Helper()
+	var placed []grafanaPanel
+	for i, p := range panels {
 		g := p.GridPos
-		assert.True(t, g.W > 0 && g.H > 0 && g.X >= 0 && g.Y >= 0 && g.X+g.W <= 24, "panel %d %q: gridPos %+v", p.ID, p.Title, g)
+		assert.True(t, g.W > 0 && g.H > 0 && g.X >= 0 && g.Y >= top && g.X+g.W <= 24, "panel %d %q: gridPos %+v", p.ID, p.Title, g)
 		if i > 0 {
-			prev := d.Panels[i-1].GridPos
+			prev := panels[i-1].GridPos
 			assert.True(t, g.Y > prev.Y || g.Y == prev.Y && g.X > prev.X, "panel %d %q is listed out of reading order", p.ID, p.Title)
 		}
 		for _, q := range placed {
@@ -922,12 +1002,15 @@ var networkRow = []string{
 	"Guest NICs with link down",
 }
 
-// rowPanels returns the panels of the expanded row titled title: those listed
-// after it up to the next row.
+// rowPanels returns the panels of the row titled title: those listed after it
+// up to the next row when it is expanded, those inside it when collapsed.
 func rowPanels(t *testing.T, d grafanaDashboard, title string) []grafanaPanel {
 	t.Helper()
 	at := slices.IndexFunc(d.Panels, func(p grafanaPanel) bool { return p.Type == "row" && p.Title == title })
 	require.GreaterOrEqual(t, at, 0, "row %q missing", title)
+	if d.Panels[at].Collapsed {
+		return d.Panels[at].Panels
+	}
 	var out []grafanaPanel
 	for _, p := range d.Panels[at+1:] {
 		if p.Type == "row" {
@@ -1197,5 +1280,494 @@ func TestNetworkRowQueries(t *testing.T) {
 		require.Len(t, got, 1)
 		assert.Contains(t, []string{"dns", "dns-old"}, got[0].name)
 		assert.Equal(t, "net1", got[0].nic)
+	})
+}
+
+// TestDashboardQueriesCollapsedRows: DashboardQueries finds the panels of an
+// expanded row (listed after it) and of a collapsed one (inside it), and
+// names the row of each.
+func TestDashboardQueriesCollapsedRows(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dashboard.json")
+	require.NoError(t, os.WriteFile(path, []byte(`{"panels": [
+	  {"id": 1, "type": "stat", "title": "up", "targets": [{"refId": "A", "expr": "mnm_proxmox_up"}]},
+	  {"id": 2, "type": "row", "title": "Open", "collapsed": false, "panels": []},
+	  {"id": 3, "type": "stat", "title": "nodes", "targets": [{"refId": "A", "expr": "count(mnm_proxmox_node_online{node=~\"$node\"})"}]},
+	  {"id": 4, "type": "row", "title": "Closed", "collapsed": true, "panels": [
+	    {"id": 5, "type": "table", "title": "two", "targets": [
+	      {"refId": "A", "expr": "max by (node) (mnm_proxmox_ha_lrm{node=~\"$node\"})"},
+	      {"refId": "B", "expr": "rate(mnm_proxmox_api_requests_total[$__rate_interval])"}]}]},
+	  {"id": 6, "type": "row", "title": "Also closed", "collapsed": true, "panels": [
+	    {"id": 7, "type": "stat", "title": "ceph", "targets": [{"refId": "A", "expr": "mnm_proxmox_ceph_health"}]}]}
+	]}`), 0o600))
+	queries, err := config.DashboardQueries(path)
+	require.NoError(t, err)
+	assert.Equal(t, []config.Query{
+		{PanelID: 1, Title: "up", RefID: "A", Expr: "mnm_proxmox_up"},
+		{PanelID: 3, Title: "nodes", Row: "Open", RefID: "A", Expr: `count(mnm_proxmox_node_online{node=~".*"})`},
+		{PanelID: 5, Title: "two", Row: "Closed", RefID: "A", Expr: `max by (node) (mnm_proxmox_ha_lrm{node=~".*"})`},
+		{PanelID: 5, Title: "two", Row: "Closed", RefID: "B", Expr: "rate(mnm_proxmox_api_requests_total[2m])"},
+		{PanelID: 7, Title: "ceph", Row: "Also closed", RefID: "A", Expr: "mnm_proxmox_ceph_health"},
+	}, queries)
+
+	require.NoError(t, os.WriteFile(path, []byte(`{"panels": [{"id": 4, "type": "row", "title": "Closed", "collapsed": true, "panels": [
+	  {"id": 5, "type": "stat", "title": "empty", "targets": [{"refId": "A", "expr": " "}]}]}]}`), 0o600))
+	_, err = config.DashboardQueries(path)
+	assert.ErrorContains(t, err, `panel 5 "empty" target "A" has no expr`, "an empty target inside a collapsed row is found too")
+}
+
+// dashboardRow is a row's title and its panels' titles, in order.
+type dashboardRow struct {
+	row    string
+	panels []string
+}
+
+// operationsRows are the rows of the slow-tier metrics (backups, replication,
+// HA, Ceph, certificates and subscriptions). They are collapsed: not every
+// cluster has Ceph, replication or HA, and Grafana cannot collapse a row only
+// when it has no data. Their queries still return a series on such a cluster
+// (a count of 0, "no Ceph", a placeholder line), as the end-to-end test asks.
+var operationsRows = []dashboardRow{
+	{"Backups", []string{
+		"Guests without a backup job",
+		"Covered guests without any backup",
+		"Guests with a failed last backup",
+		"Last successful backup by guest",
+		"Failed backups by guest",
+		"Guests not covered by a backup job",
+	}},
+	{"Replication & HA", []string{
+		"Replication jobs failing",
+		"Replication jobs",
+		"HA quorum",
+		"HA resources in error or fence",
+		"HA resources not started",
+		"HA local resource managers",
+	}},
+	{"Ceph", []string{
+		"Ceph health",
+		"Ceph OSDs",
+		"Ceph used",
+		"Ceph placement groups by state",
+		"Ceph health checks",
+	}},
+	{"Certificates & subscriptions", []string{
+		"Certificates expiring within 14 days",
+		"Certificates by days to expiry",
+		"Nodes without an active subscription",
+		"Subscriptions by node",
+	}},
+}
+
+func TestDashboardOperationsRows(t *testing.T) {
+	d := loadDashboard(t)
+	queries, err := config.DashboardQueries(dashboardPath)
+	require.NoError(t, err)
+	for _, r := range operationsRows {
+		t.Run(r.row, func(t *testing.T) {
+			at := slices.IndexFunc(d.Panels, func(p grafanaPanel) bool { return p.Type == "row" && p.Title == r.row })
+			require.GreaterOrEqual(t, at, 0)
+			assert.True(t, d.Panels[at].Collapsed, "row %q must be collapsed", r.row)
+			var titles []string
+			for _, p := range rowPanels(t, d, r.row) {
+				titles = append(titles, p.Title)
+				var found []string
+				for _, q := range queries {
+					if q.PanelID == p.ID {
+						assert.Equal(t, r.row, q.Row, "panel %q", p.Title)
+						found = append(found, q.RefID)
+					}
+				}
+				var want []string
+				for _, tg := range p.Targets {
+					want = append(want, tg.RefID)
+				}
+				assert.Equal(t, want, found, "DashboardQueries must return every query of %q", p.Title)
+			}
+			assert.Equal(t, r.panels, titles)
+		})
+	}
+	// The other rows stay expanded, and DashboardQueries names them too.
+	for _, p := range d.Panels {
+		if p.Type == "row" && !slices.ContainsFunc(operationsRows, func(r dashboardRow) bool { return r.row == p.Title }) {
+			assert.False(t, p.Collapsed, "row %q", p.Title)
+		}
+	}
+	for _, q := range queries {
+		if q.Title == "Top 10 NICs by traffic" {
+			assert.Equal(t, "Network", q.Row)
+		}
+	}
+
+	// The placeholder lines read as such.
+	for _, c := range []struct{ panel, column, value, text, color string }{
+		{"Last successful backup by guest", "VMID", "none", "no guest is covered by a backup job", "orange"},
+		{"Failed backups by guest", "VMID", "none", "no failed backup", "green"},
+		{"Guests not covered by a backup job", "VMID", "none", "every guest is covered by a backup job", "green"},
+		{"Replication jobs", "Guest", "none", "no replication job", "text"},
+		{"HA resources not started", "Resource", "none", "every HA resource is started", "green"},
+		{"HA local resource managers", "LRM state", "none", "no HA local resource manager reported", "text"},
+		{"HA local resource managers", "CRM master", "1", "master", "green"},
+		{"Ceph placement groups by state", "State", "none", "no Ceph", "text"},
+		{"Ceph health checks", "Check", "none", "no active health check", "green"},
+		{"Subscriptions by node", "Status", "notfound", "no subscription", "orange"},
+		{"Subscriptions by node", "Status", "none", "no subscription status reported", "text"},
+		{"Certificates by days to expiry", "File", "none", "no certificate reported", "orange"},
+	} {
+		got := columnMappings(t, panelByTitle(t, d, c.panel), c.column)[c.value]
+		assert.Equal(t, mappingResult{Text: c.text, Color: c.color}, got, "%s: %s %q", c.panel, c.column, c.value)
+	}
+	health := panelByTitle(t, d, "Ceph health")
+	require.Len(t, health.FieldConfig.Defaults.Mappings, 1)
+	var healthMapping map[string]mappingResult
+	require.NoError(t, json.Unmarshal(health.FieldConfig.Defaults.Mappings[0].Options, &healthMapping))
+	assert.Equal(t, map[string]mappingResult{
+		"0": {"HEALTH_OK", "green"}, "1": {"HEALTH_WARN", "orange"}, "2": {"HEALTH_ERR", "red"}, "-1": {"no Ceph", "text"},
+	}, healthMapping)
+	// "never" and "none" read as such: the age of a 0 timestamp is above 1e9 s.
+	for _, c := range []struct{ panel, column, text string }{
+		{"Last successful backup by guest", "Since last success", "none within the lookback"},
+		{"Replication jobs", "Since last sync", "never"},
+	} {
+		assert.Equal(t, c.text, rangeMappingText(t, panelByTitle(t, d, c.panel), c.column, 1e9), c.panel)
+	}
+}
+
+// rangeMappingText returns the text of the column's range mapping that holds v.
+func rangeMappingText(t *testing.T, p grafanaPanel, column string, v float64) string {
+	t.Helper()
+	for _, o := range p.FieldConfig.Overrides {
+		if o.Matcher.ID != "byName" || o.Matcher.Options != column {
+			continue
+		}
+		for _, prop := range o.Properties {
+			if prop.ID != "mappings" {
+				continue
+			}
+			var mappings []grafanaMapping
+			require.NoError(t, json.Unmarshal(prop.Value, &mappings))
+			for _, m := range mappings {
+				if m.Type != "range" {
+					continue
+				}
+				var r struct {
+					From, To float64
+					Result   mappingResult
+				}
+				require.NoError(t, json.Unmarshal(m.Options, &r))
+				if r.From <= v && v <= r.To {
+					return r.Result.Text
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// TestBackupMissingThreshold: the threshold of ProxmoxBackupMissing is in one
+// place, its expression, which the annotations do not repeat.
+func TestBackupMissingThreshold(t *testing.T) {
+	groups, err := config.ParseRules(rulesPath)
+	require.NoError(t, err)
+	raw, err := os.ReadFile(rulesPath)
+	require.NoError(t, err)
+	for _, r := range groups.Groups[0].Rules {
+		if r.Alert != "ProxmoxBackupMissing" {
+			continue
+		}
+		assert.Contains(t, r.Expr, "time() - 36 * 3600")
+		var code []string // the rule file without its comments
+		for _, line := range strings.Split(string(raw), "\n") {
+			if !strings.HasPrefix(strings.TrimSpace(line), "#") {
+				code = append(code, line)
+			}
+		}
+		assert.Equal(t, 1, strings.Count(strings.Join(code, "\n"), "36 * 3600"), "the threshold must be written once")
+		for name, a := range r.Annotations {
+			assert.NotRegexp(t, `36 ?h|129600|36 hours`, a, name)
+		}
+		return
+	}
+	t.Fatal("ProxmoxBackupMissing missing")
+}
+
+// opsNow is when TestOperationsRowsQueries evaluates: its queries compare
+// Unix timestamps with time().
+var opsNow = time.Unix(1_750_000_000, 0)
+
+// gaugeAt is a series with value v every minute for the 10 minutes up to opsNow.
+func gaugeAt(v float64, nameAndLabels ...string) storage.Series {
+	var samples []chunks.Sample
+	end := opsNow.UnixMilli()
+	for m := int64(10); m >= 0; m-- {
+		samples = append(samples, floatSample{t: end - m*60_000, f: v})
+	}
+	return storage.NewListSeries(labels.FromStrings(append([]string{"__name__", "mnm_proxmox_" + nameAndLabels[0], "instance", "a:8889"}, nameAndLabels[1:]...)...), samples)
+}
+
+// ago is the Unix time d before opsNow.
+func ago(d time.Duration) float64 { return float64(opsNow.Add(-d).Unix()) }
+
+// TestOperationsRowsQueries runs the queries of the Backups, Replication & HA,
+// Ceph and Certificates & subscriptions rows with the PromQL engine: on a
+// cluster with all of it and some faults, on a healthy cluster without Ceph,
+// HA resources, replication or backup jobs (every query still returns a
+// series, as the end-to-end test asks), and while the exporter still exposes
+// the old series of a renamed guest (nothing counts twice or fails).
+func TestOperationsRowsQueries(t *testing.T) {
+	d := loadDashboard(t)
+	targets := func(title string) map[string]string {
+		p := panelByTitle(t, d, title)
+		out := map[string]string{}
+		for _, tg := range p.Targets {
+			out[tg.RefID] = config.ExpandVariables(tg.Expr)
+		}
+		return out
+	}
+	expr := func(title string) string {
+		tg := targets(title)
+		require.Len(t, tg, 1, title)
+		return tg["A"]
+	}
+	engine := promql.NewEngine(promql.EngineOpts{MaxSamples: 100_000, Timeout: time.Minute, LookbackDelta: 5 * time.Minute})
+	t.Cleanup(func() { assert.NoError(t, engine.Close()) })
+	eval := func(t *testing.T, q memQueryable, expr string) promql.Vector {
+		t.Helper()
+		qry, err := engine.NewInstantQuery(t.Context(), q, nil, expr, opsNow)
+		require.NoError(t, err)
+		res := qry.Exec(t.Context())
+		require.NoError(t, res.Err, expr)
+		vec, err := res.Vector()
+		require.NoError(t, err, expr)
+		return vec
+	}
+	// one is the value of a query that returns a single series.
+	one := func(t *testing.T, q memQueryable, expr string) float64 {
+		t.Helper()
+		vec := eval(t, q, expr)
+		require.Len(t, vec, 1, expr)
+		return vec[0].F
+	}
+	// rows renders each series as its labels' values and its value, sorted.
+	rows := func(vec promql.Vector, names ...string) []string {
+		var out []string
+		for _, s := range vec {
+			var parts []string
+			for _, n := range names {
+				parts = append(parts, s.Metric.Get(n))
+			}
+			out = append(out, strings.Join(parts, " ")+" = "+strconv.FormatFloat(math.Round(s.F*1e6)/1e6, 'f', -1, 64))
+		}
+		sort.Strings(out)
+		return out
+	}
+	now := float64(opsNow.Unix())
+	const day = 24 * time.Hour
+
+	guest := func(node, vmid, name string) []string { return []string{"node", node, "vmid", vmid, "name", name} }
+	with := func(metric string, labels []string, extra ...string) []string {
+		return append(append([]string{metric}, labels...), extra...)
+	}
+	repl := func(job, guest, source, target string) []string {
+		return []string{"replication_job", job, "guest", guest, "source", source, "target", target}
+	}
+	web, db, old, flaky := guest("pve1", "100", "web"), guest("pve1", "101", "db"), guest("pve2", "200", "old"), guest("pve2", "201", "flaky")
+	scratch, tmpl := guest("pve2", "202", "scratch"), guest("pve3", "300", "tmpl")
+	j100, j101, j200 := repl("100-0", "100", "pve1", "pve2"), repl("101-0", "101", "pve1", "pve3"), repl("200-0", "200", "pve2", "pve1")
+
+	// Present in every cluster: certificates, subscriptions, the HA quorum.
+	always := []storage.Series{
+		gaugeAt(ago(-10*day), "node_certificate_expiry_timestamp", "node", "pve1", "filename", "pve-ssl.pem", "subject", "/CN=pve1.example.com"),
+		gaugeAt(ago(-3650*day), "node_certificate_expiry_timestamp", "node", "pve1", "filename", "pve-root-ca.pem", "subject", "/CN=Proxmox Virtual Environment"),
+		gaugeAt(ago(-400*day), "node_certificate_expiry_timestamp", "node", "pve2", "filename", "pve-ssl.pem", "subject", "/CN=pve2.example.com"),
+		gaugeAt(ago(day), "node_certificate_expiry_timestamp", "node", "pve2", "filename", "pveproxy-ssl.pem", "subject", "/CN=pve.example.com"),
+		gaugeAt(1, "node_subscription", "node", "pve1", "status", "active", "level", "c"),
+		gaugeAt(1, "node_subscription", "node", "pve2", "status", "notfound"),
+		gaugeAt(1, "node_subscription", "node", "pve3", "status", "expired", "level", "b"),
+		gaugeAt(1, "ha_quorate"),
+	}
+	full := append(slices.Clone(always),
+		// Backups: web fine (an older failure), db never, old 40h ago, flaky
+		// failed after its last success; scratch and tmpl covered by no job.
+		gaugeAt(ago(10*time.Hour), with("guest_backup_last_success_timestamp", web)...),
+		gaugeAt(ago(2*day), with("guest_backup_last_failure_timestamp", web)...),
+		gaugeAt(0, with("guest_backup_last_success_timestamp", db)...),
+		gaugeAt(ago(40*time.Hour), with("guest_backup_last_success_timestamp", old)...),
+		gaugeAt(ago(30*time.Hour), with("guest_backup_last_success_timestamp", flaky)...),
+		gaugeAt(ago(6*time.Hour), with("guest_backup_last_failure_timestamp", flaky)...),
+		gaugeAt(1, with("guest_backup_excluded", scratch)...),
+		gaugeAt(1, with("guest_backup_excluded", tmpl)...),
+		// Replication: 100-0 fine, 101-0 failing for 2h, 200-0 never synced.
+		gaugeAt(ago(10*time.Minute), with("replication_last_sync_timestamp", j100)...),
+		gaugeAt(12.5, with("replication_duration_seconds", j100)...),
+		gaugeAt(0, with("replication_fail_count", j100)...),
+		gaugeAt(ago(2*time.Hour), with("replication_last_sync_timestamp", j101)...),
+		gaugeAt(30, with("replication_duration_seconds", j101)...),
+		gaugeAt(3, with("replication_fail_count", j101)...),
+		gaugeAt(0, with("replication_last_sync_timestamp", j200)...),
+		gaugeAt(1, with("replication_fail_count", j200)...),
+		// HA: one resource in error, one waiting for fencing, one stopped; the
+		// LRM of pve3 lost; pve1 is master.
+		gaugeAt(1, "ha_resource", "sid", "vm:100", "node", "pve1", "state", "started"),
+		gaugeAt(1, "ha_resource", "sid", "vm:101", "node", "pve1", "state", "error"),
+		gaugeAt(1, "ha_resource", "sid", "ct:200", "node", "pve2", "state", "stopped"),
+		gaugeAt(1, "ha_resource", "sid", "vm:102", "node", "pve3", "state", "fence"),
+		gaugeAt(1, "ha_lrm", "node", "pve1", "state", "active"),
+		gaugeAt(1, "ha_lrm", "node", "pve2", "state", "active"),
+		gaugeAt(1, "ha_lrm", "node", "pve3", "state", "lost"),
+		gaugeAt(1, "ha_master", "node", "pve1"),
+		// Ceph in HEALTH_WARN: one OSD down and out, degraded PGs.
+		gaugeAt(1, "ceph_health"),
+		gaugeAt(1, "ceph_health_check", "code", "OSD_DOWN", "severity", "HEALTH_WARN"),
+		gaugeAt(1, "ceph_health_check", "code", "PG_DEGRADED", "severity", "HEALTH_WARN"),
+		gaugeAt(6, "ceph_osds", "state", "total"),
+		gaugeAt(5, "ceph_osds", "state", "up"),
+		gaugeAt(5, "ceph_osds", "state", "in"),
+		gaugeAt(120, "ceph_pgs", "state", "active+clean"),
+		gaugeAt(8, "ceph_pgs", "state", "active+undersized+degraded"),
+		gaugeAt(3e12, "ceph_used_bytes"),
+		gaugeAt(9e12, "ceph_available_bytes"),
+	)
+
+	allQueriesReturnData := func(t *testing.T, q memQueryable) {
+		t.Helper()
+		for _, r := range operationsRows {
+			for _, title := range r.panels {
+				for ref, e := range targets(title) {
+					assert.NotEmpty(t, eval(t, q, e), "%q %s returns no data", title, ref)
+				}
+			}
+		}
+	}
+
+	t.Run("cluster with backups, replication, HA and Ceph", func(t *testing.T) {
+		q := newMemQueryable(slices.Clone(full)...)
+		allQueriesReturnData(t, q)
+
+		assert.Equal(t, 2.0, one(t, q, expr("Guests without a backup job")))
+		assert.Equal(t, 1.0, one(t, q, expr("Covered guests without any backup")))
+		assert.Equal(t, 1.0, one(t, q, expr("Guests with a failed last backup")))
+		assert.Equal(t, []string{
+			"db 101 pve1 = " + strconv.FormatFloat(now, 'f', -1, 64), // 0: "none within the lookback"
+			"flaky 201 pve2 = 108000",
+			"old 200 pve2 = 144000",
+			"web 100 pve1 = 36000",
+		}, rows(eval(t, q, expr("Last successful backup by guest")), "name", "vmid", "node"))
+		assert.GreaterOrEqual(t, now, 1e9)
+		assert.Equal(t, []string{"flaky 201 pve2 = 21600"}, rows(eval(t, q, expr("Failed backups by guest")), "name", "vmid", "node"))
+		assert.Equal(t, []string{"scratch 202 pve2 = 1", "tmpl 300 pve3 = 1"},
+			rows(eval(t, q, expr("Guests not covered by a backup job")), "name", "vmid", "node"))
+
+		assert.Equal(t, 2.0, one(t, q, expr("Replication jobs failing")))
+		jobs := targets("Replication jobs")
+		cols := []string{"replication_job", "guest", "source", "target"}
+		assert.Equal(t, []string{
+			"100-0 100 pve1 pve2 = 600",
+			"101-0 101 pve1 pve3 = 7200",
+			"200-0 200 pve2 pve1 = " + strconv.FormatFloat(now, 'f', -1, 64), // never
+		}, rows(eval(t, q, jobs["A"]), cols...))
+		assert.Equal(t, []string{"100-0 100 pve1 pve2 = 12.5", "101-0 101 pve1 pve3 = 30", "200-0 200 pve2 pve1 = NaN"},
+			rows(eval(t, q, jobs["B"]), cols...))
+		assert.Equal(t, []string{"100-0 100 pve1 pve2 = 0", "101-0 101 pve1 pve3 = 3", "200-0 200 pve2 pve1 = 1"},
+			rows(eval(t, q, jobs["C"]), cols...))
+
+		assert.Equal(t, 1.0, one(t, q, expr("HA quorum")))
+		assert.Equal(t, 2.0, one(t, q, expr("HA resources in error or fence")))
+		assert.Equal(t, []string{"ct:200 pve2 stopped = 1", "vm:101 pve1 error = 1", "vm:102 pve3 fence = 1"},
+			rows(eval(t, q, expr("HA resources not started")), "sid", "node", "state"))
+		lrm := targets("HA local resource managers")
+		assert.Equal(t, []string{"pve1 active = 1", "pve2 active = 1", "pve3 lost = 1"}, rows(eval(t, q, lrm["A"]), "node", "state"))
+		assert.Equal(t, []string{"pve1 = 1", "pve2 = 0", "pve3 = 0"}, rows(eval(t, q, lrm["B"]), "node"))
+
+		assert.Equal(t, 1.0, one(t, q, expr("Ceph health")))
+		osds := targets("Ceph OSDs")
+		assert.Equal(t, 6.0, one(t, q, osds["A"]))
+		assert.Equal(t, 5.0, one(t, q, osds["B"]))
+		assert.Equal(t, 5.0, one(t, q, osds["C"]))
+		assert.Equal(t, 0.25, one(t, q, expr("Ceph used")))
+		assert.Equal(t, []string{"active+clean = 120", "active+undersized+degraded = 8"},
+			rows(eval(t, q, expr("Ceph placement groups by state")), "state"))
+		assert.Equal(t, []string{"OSD_DOWN HEALTH_WARN = 1", "PG_DEGRADED HEALTH_WARN = 1"},
+			rows(eval(t, q, expr("Ceph health checks")), "code", "severity"))
+
+		assert.Equal(t, 2.0, one(t, q, expr("Certificates expiring within 14 days")))
+		certs := targets("Certificates by days to expiry")
+		assert.Equal(t, []string{"pve1 pve-root-ca.pem = 3650", "pve1 pve-ssl.pem = 10", "pve2 pve-ssl.pem = 400", "pve2 pveproxy-ssl.pem = -1"},
+			rows(eval(t, q, certs["A"]), "node", "filename"))
+		expires := rows(eval(t, q, certs["B"]), "node", "filename")
+		require.Len(t, expires, 4)
+		assert.Contains(t, expires, "pve1 pve-ssl.pem = "+strconv.FormatFloat((now+10*86400)*1000, 'f', -1, 64), "milliseconds for dateTimeAsIso")
+		assert.Equal(t, 2.0, one(t, q, expr("Nodes without an active subscription")))
+		assert.Equal(t, []string{"pve1 active c = 1", "pve2 notfound  = 1", "pve3 expired b = 1"},
+			rows(eval(t, q, expr("Subscriptions by node")), "node", "status", "level"))
+	})
+
+	t.Run("healthy cluster without backup jobs, replication, HA resources or Ceph", func(t *testing.T) {
+		q := newMemQueryable(slices.Clone(always)...)
+		allQueriesReturnData(t, q)
+		for _, title := range []string{"Guests without a backup job", "Covered guests without any backup", "Guests with a failed last backup",
+			"Replication jobs failing", "HA resources in error or fence"} {
+			assert.Equal(t, 0.0, one(t, q, expr(title)), title)
+		}
+		for _, c := range []struct{ title, label string }{
+			{"Last successful backup by guest", "vmid"},
+			{"Failed backups by guest", "vmid"},
+			{"Guests not covered by a backup job", "vmid"},
+			{"HA resources not started", "sid"},
+			{"Ceph placement groups by state", "state"},
+			{"Ceph health checks", "code"},
+		} {
+			vec := eval(t, q, expr(c.title))
+			require.Len(t, vec, 1, c.title)
+			assert.Equal(t, "none", vec[0].Metric.Get(c.label), "%q shows one placeholder line", c.title)
+		}
+		// The placeholders of a merged table make one line.
+		for _, c := range []struct{ title, label string }{{"Replication jobs", "guest"}, {"HA local resource managers", "state"}} {
+			for ref, e := range targets(c.title) {
+				vec := eval(t, q, e)
+				require.Len(t, vec, 1, "%s %s", c.title, ref)
+				assert.Equal(t, labels.FromStrings(c.label, "none"), vec[0].Metric, "%s %s", c.title, ref)
+			}
+		}
+		assert.Equal(t, 1.0, one(t, q, expr("HA quorum")))
+		assert.Equal(t, -1.0, one(t, q, expr("Ceph health")), "no Ceph")
+		for ref, e := range targets("Ceph OSDs") {
+			assert.True(t, math.IsNaN(one(t, q, e)), "Ceph OSDs %s: no Ceph", ref)
+		}
+		assert.True(t, math.IsNaN(one(t, q, expr("Ceph used"))), "no Ceph")
+	})
+
+	// Before the slow groups' first answers (or when they fail) every query
+	// still returns a series: a count of 0, "no HA status", "no Ceph" or a
+	// placeholder line.
+	t.Run("no data from the slow groups", func(t *testing.T) {
+		q := newMemQueryable()
+		allQueriesReturnData(t, q)
+		assert.Equal(t, -1.0, one(t, q, expr("HA quorum")))
+		for _, c := range []struct{ title, label string }{{"Certificates by days to expiry", "filename"}, {"Subscriptions by node", "status"}} {
+			for ref, e := range targets(c.title) {
+				vec := eval(t, q, e)
+				require.Len(t, vec, 1, "%s %s", c.title, ref)
+				assert.Equal(t, labels.FromStrings(c.label, "none"), vec[0].Metric, "%s %s", c.title, ref)
+			}
+		}
+	})
+
+	t.Run("renamed guest and moved job still exported", func(t *testing.T) {
+		// For metric_expiration (5m) after a change the exporter keeps the old
+		// series: a guest renamed, a replicated guest migrated to another
+		// source node. The counts stay and no join fails.
+		q := newMemQueryable(append(slices.Clone(full),
+			gaugeAt(1, with("guest_backup_excluded", guest("pve2", "202", "scratch-old"))...),
+			gaugeAt(ago(30*time.Hour), with("guest_backup_last_success_timestamp", guest("pve2", "201", "flaky-old"))...),
+			gaugeAt(ago(6*time.Hour), with("guest_backup_last_failure_timestamp", guest("pve2", "201", "flaky-old"))...),
+			gaugeAt(3, with("replication_fail_count", repl("101-0", "101", "pve2", "pve3"))...),
+			gaugeAt(1, "ha_resource", "sid", "vm:101", "node", "pve1", "state", "started"),
+		)...)
+		allQueriesReturnData(t, q)
+		assert.Equal(t, 2.0, one(t, q, expr("Guests without a backup job")))
+		assert.Equal(t, 1.0, one(t, q, expr("Guests with a failed last backup")))
+		assert.Equal(t, 2.0, one(t, q, expr("Replication jobs failing")))
+		assert.Equal(t, 2.0, one(t, q, expr("HA resources in error or fence")))
+		assert.Len(t, eval(t, q, expr("Failed backups by guest")), 2, "one line per name")
 	})
 }

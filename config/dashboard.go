@@ -16,6 +16,10 @@ type Query struct {
 	PanelID int
 	// Title is the panel's title.
 	Title string
+	// Row is the title of the row the panel is in, whether the row is expanded
+	// (the panel follows it) or collapsed (the panel is inside it); empty above
+	// the first row.
+	Row string
 	// RefID is the target's refId (A, B, ...) within the panel.
 	RefID string
 	// Expr is the target's expression with the dashboard variables replaced by
@@ -44,8 +48,9 @@ func ExpandVariables(expr string) string {
 	return variableValues.Replace(expr)
 }
 
-// dashboardPanel is the part of a Grafana panel the queries need. Rows that are
-// collapsed carry their panels inside themselves.
+// dashboardPanel is the part of a Grafana panel the queries need. An expanded
+// row is followed by its panels; a collapsed row carries them in its own
+// "panels" (Grafana moves them there when it collapses the row).
 type dashboardPanel struct {
 	ID      int              `json:"id"`
 	Type    string           `json:"type"`
@@ -61,6 +66,8 @@ type dashboardQuery struct {
 
 // DashboardQueries reads the Grafana dashboard JSON at path and returns every
 // panel target's expression, in panel order, with ExpandVariables applied.
+// Panels inside collapsed rows are included: a collapsed row still runs its
+// queries as soon as someone expands it.
 func DashboardQueries(path string) ([]Query, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
@@ -73,23 +80,29 @@ func DashboardQueries(path string) ([]Query, error) {
 		return nil, fmt.Errorf("decoding dashboard %q: %w (it must be a Grafana dashboard JSON model)", path, err)
 	}
 	var queries []Query
-	var walk func([]dashboardPanel) error
-	walk = func(panels []dashboardPanel) error {
-		for _, p := range panels {
-			for _, t := range p.Targets {
-				if strings.TrimSpace(t.Expr) == "" {
-					return fmt.Errorf("dashboard %q: panel %d %q target %q has no expr", path, p.ID, p.Title, t.RefID)
-				}
-				queries = append(queries, Query{PanelID: p.ID, Title: p.Title, RefID: t.RefID, Expr: ExpandVariables(t.Expr)})
+	var row string
+	var add func(p dashboardPanel) error
+	add = func(p dashboardPanel) error {
+		if p.Type == "row" {
+			row = p.Title
+		}
+		for _, t := range p.Targets {
+			if strings.TrimSpace(t.Expr) == "" {
+				return fmt.Errorf("dashboard %q: panel %d %q target %q has no expr", path, p.ID, p.Title, t.RefID)
 			}
-			if err := walk(p.Panels); err != nil {
+			queries = append(queries, Query{PanelID: p.ID, Title: p.Title, Row: row, RefID: t.RefID, Expr: ExpandVariables(t.Expr)})
+		}
+		for _, nested := range p.Panels { // a collapsed row's panels
+			if err := add(nested); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	if err := walk(dashboard.Panels); err != nil {
-		return nil, err
+	for _, p := range dashboard.Panels {
+		if err := add(p); err != nil {
+			return nil, err
+		}
 	}
 	if len(queries) == 0 {
 		return nil, fmt.Errorf("dashboard %q has no panel with a query", path)

@@ -52,6 +52,10 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*o
 	fs.BoolVar(&o.cfg.QMPStates, "qmp-states", false, "make a few running qemu guests paused, suspended or prelaunch")
 	fs.BoolVar(&o.cfg.SDN, "sdn", false, "add SDN zones of every type with vnets and put some guest NICs on them")
 	fs.BoolVar(&o.cfg.NICGaps, "nic-gaps", false, "give one qemu guest and one container a hole in their netN numbering (net0, net2)")
+	fs.BoolVar(&o.cfg.Operations, "operations", false, "serve backups (not-backed-up, tasks and task logs), replication, HA status, Ceph status, certificates and subscriptions")
+	fs.BoolVar(&o.cfg.CephAbsent, "ceph-absent", false, "with -operations: no Ceph installed (/cluster/ceph/status answers 500)")
+	fs.BoolVar(&o.cfg.HAAbsent, "ha-absent", false, "with -operations: HA never configured (the HA status lists only the quorum)")
+	opsTime := fs.String("operations-time", "", "with -operations: the time the generated history ends at (RFC 3339; default: now)")
 	fs.StringVar(&o.cfg.TokenID, "token-id", pvesim.DefaultTokenID, "accepted API token id (user@realm!name)")
 	fs.StringVar(&o.cfg.TokenSecret, "token-secret", "", "accepted API token secret (default: $PVESIM_TOKEN_SECRET, else the built-in default)")
 	fs.BoolVar(&o.tls, "tls", true, "serve HTTPS with a fresh self-signed certificate")
@@ -76,6 +80,14 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*o
 	}
 	if *pve7 {
 		o.cfg.ErrorStyle = pvesim.PVE7
+	}
+	if (o.cfg.CephAbsent || o.cfg.HAAbsent || *opsTime != "") && !o.cfg.Operations {
+		return nil, errors.New("-ceph-absent, -ha-absent and -operations-time need -operations")
+	}
+	if *opsTime != "" {
+		if o.cfg.OperationsTime, err = time.Parse(time.RFC3339, *opsTime); err != nil {
+			return nil, fmt.Errorf("-operations-time: %w", err)
+		}
 	}
 	if o.caOut != "" && !o.tls {
 		return nil, errors.New("-ca-out needs -tls=true: there is no certificate without TLS")

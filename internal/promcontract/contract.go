@@ -6,7 +6,7 @@
 // checked by the receiver's tests and by the end-to-end test.
 package promcontract // import "github.com/mnm-net/otelcol-mnm/internal/promcontract"
 
-// Metrics returns the contract with MNM's dashboards and alerts: the exact
+import "strings" // Metrics returns the contract with MNM's dashboards and alerts: the exact
 // Prometheus name and label names of every metric, as the Collector's
 // Prometheus exporter exposes them with its default settings.
 func Metrics() map[string][]string {
@@ -81,7 +81,18 @@ func Metrics() map[string][]string {
 // something fails. mnm_proxmox_problem carries kind and, where they apply,
 // node, path and privilege (Prometheus leaves out the empty ones).
 func MayBeAbsent(name string) bool {
-	return name == "mnm_proxmox_api_errors_total" || name == "mnm_proxmox_problem"
+	if name == "mnm_proxmox_api_errors_total" || name == "mnm_proxmox_problem" {
+		return true
+	}
+	// What a cluster may not have (HA, replication, Ceph, backup jobs, a
+	// failed backup), and what the slow tier reports only once it asked.
+	for _, prefix := range []string{"mnm_proxmox_guest_backup_", "mnm_proxmox_replication_", "mnm_proxmox_ha_", "mnm_proxmox_ceph_",
+		"mnm_proxmox_node_certificate_", "mnm_proxmox_node_subscription"} {
+		if strings.HasPrefix(name, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // OptIn reports contract metrics that are disabled by default.

@@ -15,6 +15,9 @@ type Cluster struct {
 	NetDevs []NetDev `json:"netdevs,omitempty"`
 	// SDN is the SDN configuration; empty unless Config.SDN.
 	SDN SDN `json:"sdn,omitzero"`
+	// Operations is the operational state (backups, tasks, replication,
+	// HA, Ceph, certificates, subscriptions); nil unless Config.Operations.
+	Operations *Operations `json:"operations,omitempty"`
 }
 
 // Node is one cluster member.
@@ -134,10 +137,15 @@ type Guest struct {
 	// update_qemu_status) and /cluster/resources reads it from there
 	// (PVE/API2Tools.pm extract_vm_stats). It differs from Status only for
 	// running guests with Config.QMPStates: those stay "running" in Status.
-	QMPStatus string  `json:"qmpstatus,omitempty"`
-	Template  bool    `json:"template"`
-	NoRRD     bool    `json:"no_rrd"`
-	Tags      string  `json:"tags,omitempty"`
+	QMPStatus string `json:"qmpstatus,omitempty"`
+	Template  bool   `json:"template"`
+	NoRRD     bool   `json:"no_rrd"`
+	Tags      string `json:"tags,omitempty"`
+	// Lock and HAState follow Cluster.Operations when Config.Operations is
+	// on: unless a covered guest is locked already, one container is
+	// locked ("snapshot") so that its backups always fail, and HAState is
+	// the HA service state (started, stopped, migrate, error; none with
+	// Config.HAAbsent).
 	Lock      string  `json:"lock,omitempty"`
 	HAState   string  `json:"hastate,omitempty"`
 	MaxCPU    float64 `json:"maxcpu"`
@@ -159,6 +167,11 @@ type Guest struct {
 	// configured agent does not answer: AgentNotRunning.
 	Agent string `json:"agent,omitempty"`
 	NICs  []NIC  `json:"nics"`
+
+	// diskStorage is the storage of the guest's disk; "" is local-lvm.
+	// Guests with a replication job (Config.Operations) are on local-zfs,
+	// the only kind of storage pvesr replicates.
+	diskStorage string
 }
 
 // NIC is one netN entry of a guest config and what the guest reports for it.
@@ -218,6 +231,9 @@ func (c *Cluster) clone() *Cluster {
 	}
 	out.NetDevs = append([]NetDev(nil), c.NetDevs...)
 	out.SDN = c.SDN.clone()
+	if c.Operations != nil {
+		out.Operations = c.Operations.clone()
+	}
 	for i, g := range c.Guests {
 		nics := make([]NIC, len(g.NICs))
 		for j, nic := range g.NICs {

@@ -72,6 +72,40 @@ type Config struct {
 	// (net0, net2), as after net1 was removed. Off by default for the same
 	// reason as SDN.
 	NICGaps bool
+	// Operations adds the operational state of a cluster (see the
+	// Operations type): a backup history of the last ten days with its
+	// vzdump tasks and task logs (/cluster/backup-info/not-backed-up,
+	// /nodes/{node}/tasks, /nodes/{node}/tasks/{upid}/log), storage
+	// replication jobs (/cluster/replication, /nodes/{node}/replication),
+	// the HA manager status (/cluster/ha/status/current), Ceph
+	// (/cluster/ceph/status), the node certificates
+	// (/nodes/{node}/certificates/info) and subscriptions
+	// (/nodes/{node}/subscription), each drawn from Seed with a random
+	// stream of its own; Cluster.Operations holds the ground truth. Off,
+	// those paths answer 501 like any path the simulator does not know,
+	// and nothing else changes. On, a few values of the existing paths
+	// follow the operational state: the HA state of guests and nodes in
+	// /cluster/resources and status/current, the lock that makes one
+	// covered container's backups always fail (unless a covered guest is
+	// locked already), the disks of replicated guests (on
+	// local-zfs) and the Ceph OSD ids in /disks/list. Off by default so
+	// that the clusters other packages' golden files were made from stay
+	// as they are.
+	Operations bool
+	// CephAbsent (with Operations) makes /cluster/ceph/status answer as on
+	// a cluster without Ceph: 500 "binary not installed:
+	// /usr/bin/ceph-mon" (pve-manager PVE/Ceph/Tools.pm
+	// check_ceph_installed), and no disk is an OSD.
+	CephAbsent bool
+	// HAAbsent (with Operations) leaves HA unconfigured:
+	// /cluster/ha/status/current lists only the quorum entry and no guest
+	// or node carries an HA state.
+	HAAbsent bool
+	// OperationsTime is the time the generated operations history ends
+	// at (Operations). Zero means the time New is called, truncated to the
+	// second; HA timestamps then follow the wall clock. A fixed value
+	// makes every answer reproducible byte for byte.
+	OperationsTime time.Time
 }
 
 func (c Config) withDefaults() Config {

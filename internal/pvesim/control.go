@@ -32,11 +32,19 @@ type FaultRequest struct {
 	Clear       bool    `json:"clear,omitempty"`
 }
 
+// servedTemplates are the path templates this simulator serves.
+func (s *Simulator) servedTemplates() []string {
+	if s.cfg.Operations {
+		return append(Templates(), OperationsTemplates()...)
+	}
+	return Templates()
+}
+
 func (s *Simulator) validTemplate(t *string) error {
-	if t == nil || *t == "" || slices.Contains(Templates(), *t) {
+	if t == nil || *t == "" || slices.Contains(s.servedTemplates(), *t) {
 		return nil
 	}
-	return fmt.Errorf("unknown path template %q: use one of %v", *t, Templates())
+	return fmt.Errorf("unknown path template %q: use one of %v", *t, s.servedTemplates())
 }
 
 func (s *Simulator) validNode(n string) error {

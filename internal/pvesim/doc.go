@@ -19,6 +19,16 @@
 // adds SDN zones and vnets (/cluster/sdn/zones, /cluster/sdn/vnets) and
 // puts some guest NICs on them; NIC.EffectiveVLAN is the VLAN a client
 // should report for any NIC.
+// Config.Operations adds the operational state of the cluster, with its
+// ground truth in Cluster.Operations: a ten-day backup history with its
+// vzdump tasks and task logs (/cluster/backup-info/not-backed-up,
+// /nodes/{node}/tasks, /nodes/{node}/tasks/{upid}/log), storage
+// replication (/cluster/replication, /nodes/{node}/replication), the HA
+// manager status (/cluster/ha/status/current), Ceph (/cluster/ceph/status),
+// certificates and subscriptions (/nodes/{node}/certificates/info,
+// /nodes/{node}/subscription); Config.CephAbsent and Config.HAAbsent give a
+// cluster without Ceph or HA. Without Operations those paths answer 501 like
+// any unknown path.
 // MultiServer serves one Simulator on several addresses that can be taken
 // down or made to hang one by one.
 package pvesim // import "github.com/mnm-net/otelcol-mnm/internal/pvesim"

@@ -69,6 +69,9 @@ func generate(cfg Config) *Cluster {
 		applySDN(c, cfg.Seed)
 	}
 	c.NetDevs = netDevs(cfg, c)
+	if cfg.Operations {
+		c.Operations = applyOperations(c, cfg)
+	}
 	return c
 }
 

@@ -37,6 +37,9 @@ func (s *Simulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	template, node, vmid, ok := match(rel)
+	if ok && !s.cfg.Operations && isOperationsTemplate(template) {
+		ok = false // not served: answered like any unknown path
+	}
 	if !ok {
 		s.stats.get("")
 		s.writeError(w, apiError{status: http.StatusNotImplemented, msg: fmt.Sprintf("Method 'GET %s' not implemented", rel)})
@@ -247,6 +250,15 @@ func privSepNoACLForbidden(template, node, vmid, version string) (apiError, bool
 		return permError("/nodes/"+node, "Sys.Audit"), true
 	case PathClusterSDN:
 		return sdnIndexForbidden(version), true
+	case PathNotBackedUp, PathHAStatus:
+		// pve-manager PVE/API2/Cluster/BackupInfo.pm
+		// get_guests_not_in_backup, pve-ha-manager
+		// src/PVE/API2/HA/Status.pm status: ['perm', '/', ['Sys.Audit']]
+		return permError("/", "Sys.Audit"), true
+	case PathCephStatus:
+		// pve-manager PVE/API2/Cluster/Ceph.pm status: ['perm', '/',
+		// ['Sys.Audit', 'Datastore.Audit'], any => 1]
+		return permError("/", "Sys.Audit|Datastore.Audit"), true
 	case PathQemuAgentNet:
 		if version == Version7 {
 			// qemu-server branch stable-7 PVE/API2/Qemu/Agent.pm: VM.Monitor
@@ -344,6 +356,9 @@ func (s *Simulator) answerOne(r *http.Request, rf requestFaults, template string
 		return s.sdn[rf.version].index, apiError{}, false
 	case PathSDNVNets, PathSDNZones:
 		return s.answerSDNList(r, rf, template)
+	}
+	if isOperationsTemplate(template) {
+		return s.answerOps(r, rf, template, ni, node, vmid)
 	}
 	return s.answerGuest(r, template, ni, node, vmid)
 }

@@ -97,19 +97,24 @@ func guestConfigFields(o *obj, g *Guest) {
 	}
 }
 
-func nodeResource(n *Node, online bool) []byte {
+// nodeResource renders a /cluster/resources node entry; hastate is the
+// CRM's node status, "" when HA was never configured (no hastate).
+func nodeResource(n *Node, online bool, hastate string) []byte {
 	o := newObj()
 	if !online {
 		// stale RRD: capacities only
 		return o.str("id", "node/"+n.Name).str("node", n.Name).str("type", "node").str("status", "offline").
 			str("level", n.Level).int("maxcpu", int64(n.MaxCPU)).int("maxmem", n.MaxMem).int("maxdisk", n.MaxDisk).bytes()
 	}
-	return o.int("maxdisk", n.MaxDisk).num("cpu", n.CPU).str("node", n.Name).int("disk", n.Disk).
+	o.int("maxdisk", n.MaxDisk).num("cpu", n.CPU).str("node", n.Name).int("disk", n.Disk).
 		int("maxmem", n.MaxMem).int("mem", n.Mem).int("maxcpu", int64(n.MaxCPU)).str("type", "node").
 		int("uptime", n.Uptime).str("level", n.Level).str("id", "node/"+n.Name).int("cgroup-mode", 2).
-		str("status", "online").str("hastate", "online").
-		str("boot-mode", "efi"). // not a PVE field: clients must ignore it
-		bytes()
+		str("status", "online")
+	if hastate != "" {
+		o.str("hastate", hastate)
+	}
+	return o.str("boot-mode", "efi"). // not a PVE field: clients must ignore it
+						bytes()
 }
 
 // nodeResourceNoAudit renders a /cluster/resources node entry for a token
@@ -118,12 +123,16 @@ func nodeResource(n *Node, online bool) []byte {
 // but keeps level (pve-manager PVE/API2Tools.pm). The resources handler
 // adds cgroup-mode and the HA node state whatever the privileges
 // (PVE/API2/Cluster.pm resources).
-func nodeResourceNoAudit(n *Node, online bool) []byte {
+func nodeResourceNoAudit(n *Node, online bool, hastate string) []byte {
 	o := newObj().str("id", "node/"+n.Name).str("node", n.Name).str("type", "node")
 	if !online {
 		return o.str("status", "offline").str("level", n.Level).bytes()
 	}
-	return o.str("status", "online").str("level", n.Level).int("cgroup-mode", 2).str("hastate", "online").bytes()
+	o.str("status", "online").str("level", n.Level).int("cgroup-mode", 2)
+	if hastate != "" {
+		o.str("hastate", hastate)
+	}
+	return o.bytes()
 }
 
 // nodeListEntryNoAudit is the /nodes entry without Sys.Audit: the same

@@ -122,6 +122,20 @@ func qemuNetString(n *NIC) string {
 	return strings.Join(parts, ",")
 }
 
+// guestVolume is the volume id of a guest's first disk: vm-<vmid>-disk-0
+// on local-lvm, or on local-zfs (Guest.diskStorage) a zvol for qemu and a
+// subvol dataset for lxc (pve-storage src/PVE/Storage/ZFSPoolPlugin.pm
+// alloc_image: "subvol" for the rootdir format).
+func guestVolume(g *Guest) string {
+	if g.diskStorage == "" {
+		return fmt.Sprintf("local-lvm:vm-%d-disk-0", g.VMID)
+	}
+	if g.Type == "lxc" {
+		return fmt.Sprintf("%s:subvol-%d-disk-0", g.diskStorage, g.VMID)
+	}
+	return fmt.Sprintf("%s:vm-%d-disk-0", g.diskStorage, g.VMID)
+}
+
 func renderQemuConfig(g *Guest) []byte {
 	o := newObj()
 	if g.Name != "" {
@@ -129,7 +143,7 @@ func renderQemuConfig(g *Guest) []byte {
 	}
 	o.int("cores", int64(g.MaxCPU)).int("sockets", 1).str("memory", strconv.FormatInt(g.MaxMem/mib, 10)).
 		str("ostype", "l26").str("scsihw", "virtio-scsi-single").
-		str("scsi0", fmt.Sprintf("local-lvm:vm-%d-disk-0,iothread=1,size=%dG", g.VMID, g.MaxDisk/gib)).
+		str("scsi0", fmt.Sprintf("%s,iothread=1,size=%dG", guestVolume(g), g.MaxDisk/gib)).
 		str("boot", "order=scsi0;net0").int("onboot", b2i(g.Status == "running")).
 		str("smbios1", fmt.Sprintf("uuid=%08x-0000-4000-8000-%012x", g.VMID, g.VMID)).
 		str("meta", "creation-qemu=9.2.0,ctime=1735689600")
@@ -217,7 +231,7 @@ func renderLXCConfig(g *Guest) []byte {
 		o.str("cpulimit", strconv.FormatFloat(g.MaxCPU, 'f', -1, 64))
 	}
 	o.str("hostname", g.Name).int("memory", g.MaxMem/mib).int("swap", 512).str("ostype", "debian").
-		str("rootfs", fmt.Sprintf("local-lvm:vm-%d-disk-0,size=%dG", g.VMID, g.MaxDisk/gib)).
+		str("rootfs", fmt.Sprintf("%s,size=%dG", guestVolume(g), g.MaxDisk/gib)).
 		int("unprivileged", 1).str("features", "nesting=1").int("onboot", b2i(g.Status == "running"))
 	var nets []string
 	for i := range g.NICs {

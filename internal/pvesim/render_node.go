@@ -181,13 +181,13 @@ func lxcListEntry(g *Guest, stringVMID bool) *obj {
 func (s *Simulator) renderNode(i int) nodeRender {
 	n := &s.cluster.Nodes[i]
 	r := nodeRender{
-		resOnline:   nodeResource(n, true),
-		resOffline:  nodeResource(n, false),
+		resOnline:   nodeResource(n, true, s.nodeHAState(i)),
+		resOffline:  nodeResource(n, false, ""),
 		listOnline:  nodeListEntry(n, true),
 		listOffline: nodeListEntry(n, false),
 
-		resNoAudit:         nodeResourceNoAudit(n, true),
-		resNoAuditOffline:  nodeResourceNoAudit(n, false),
+		resNoAudit:         nodeResourceNoAudit(n, true, s.nodeHAState(i)),
+		resNoAuditOffline:  nodeResourceNoAudit(n, false, ""),
 		listNoAudit:        nodeListEntryNoAudit(n, true),
 		listNoAuditOffline: nodeListEntryNoAudit(n, false),
 

@@ -3,7 +3,10 @@
 
 package pvesim
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Path templates served under /api2/json. Stats and fault switches use them.
 const (
@@ -30,7 +33,21 @@ const (
 	PathSDNZones         = "/cluster/sdn/zones"
 )
 
-// Templates lists every served path template.
+// Path templates served only with Config.Operations (see
+// OperationsTemplates).
+const (
+	PathNotBackedUp        = "/cluster/backup-info/not-backed-up"
+	PathNodeTasks          = "/nodes/{node}/tasks"
+	PathTaskLog            = "/nodes/{node}/tasks/{upid}/log"
+	PathClusterReplication = "/cluster/replication"
+	PathNodeReplication    = "/nodes/{node}/replication"
+	PathHAStatus           = "/cluster/ha/status/current"
+	PathCephStatus         = "/cluster/ceph/status"
+	PathNodeCertificates   = "/nodes/{node}/certificates/info"
+	PathNodeSubscription   = "/nodes/{node}/subscription"
+)
+
+// Templates lists every path template served whatever the Config.
 func Templates() []string {
 	return []string{
 		PathVersion, PathClusterResources, PathClusterStatus, PathNodes, PathPermissions,
@@ -40,21 +57,33 @@ func Templates() []string {
 	}
 }
 
+// OperationsTemplates lists the path templates served only with
+// Config.Operations; without it they answer 501 like unknown paths.
+func OperationsTemplates() []string {
+	return []string{
+		PathNotBackedUp, PathNodeTasks, PathTaskLog, PathClusterReplication, PathNodeReplication,
+		PathHAStatus, PathCephStatus, PathNodeCertificates, PathNodeSubscription,
+	}
+}
+
+func isOperationsTemplate(t string) bool { return slices.Contains(OperationsTemplates(), t) }
+
 type route struct {
 	template string
 	segs     []string
 }
 
 var routes = func() []route {
-	out := make([]route, 0, len(Templates()))
-	for _, t := range Templates() {
+	all := append(Templates(), OperationsTemplates()...)
+	out := make([]route, 0, len(all))
+	for _, t := range all {
 		out = append(out, route{template: t, segs: strings.Split(strings.TrimPrefix(t, "/"), "/")})
 	}
 	return out
 }()
 
 // match finds the template for a path below /api2/json and returns the
-// {node} and {vmid} segments.
+// {node} segment and the {vmid} or {upid} segment (as vmid).
 func match(path string) (template, node, vmid string, ok bool) {
 	segs := strings.Split(strings.TrimPrefix(path, "/"), "/")
 	for _, r := range routes {
@@ -67,7 +96,7 @@ func match(path string) (template, node, vmid string, ok bool) {
 			switch s {
 			case "{node}":
 				node = segs[i]
-			case "{vmid}":
+			case "{vmid}", "{upid}":
 				vmid = segs[i]
 			default:
 				matched = s == segs[i]
@@ -77,7 +106,7 @@ func match(path string) (template, node, vmid string, ok bool) {
 			}
 		}
 		if matched && (node != "" || !strings.Contains(r.template, "{node}")) &&
-			(vmid != "" || !strings.Contains(r.template, "{vmid}")) {
+			(vmid != "" || !strings.Contains(r.template, "{vmid}") && !strings.Contains(r.template, "{upid}")) {
 			return r.template, node, vmid, true
 		}
 	}

@@ -5,6 +5,7 @@ package pvesim
 
 import (
 	"sync"
+	"time"
 )
 
 // Simulator serves one synthetic cluster. All methods are safe for
@@ -22,6 +23,7 @@ type Simulator struct {
 	poolEntry, sdnEntries []byte
 	permBodies            map[Permissions][]byte
 	sdn                   map[string]sdnRender // per Config.Version value
+	ops                   *opsRender           // nil unless Config.Operations
 
 	faults faultState
 	stats  statsCounter
@@ -41,6 +43,10 @@ func New(cfg Config) *Simulator {
 		panic("pvesim.New: " + err.Error())
 	}
 	cfg.Version = version
+	wallClock := false
+	if cfg.Operations && cfg.OperationsTime.IsZero() {
+		cfg.OperationsTime, wallClock = time.Now().UTC().Truncate(time.Second), true
+	}
 	s := &Simulator{
 		cfg:     cfg,
 		cluster: generate(cfg),
@@ -56,6 +62,9 @@ func New(cfg Config) *Simulator {
 		s.guests[g.VMID] = i
 		ni := s.nodeIdx[g.Node]
 		s.byNode[ni] = append(s.byNode[ni], i)
+	}
+	if s.cluster.Operations != nil {
+		s.ops = s.renderOps(wallClock)
 	}
 	// every node's Online in the stored truth is its configured state;
 	// Cluster() overlays the current one.

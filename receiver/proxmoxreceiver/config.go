@@ -52,6 +52,24 @@ type Config struct {
 
 	// Inventory configures the logs signal: one record per guest NIC.
 	Inventory InventoryConfig `mapstructure:"inventory"`
+
+	// SlowTier sets how often the metrics that change slowly, or cost more,
+	// are asked for; in between their last answers are reported again.
+	SlowTier SlowTierConfig `mapstructure:"slow_tier"`
+}
+
+// SlowTierConfig configures the groups asked less often than every metrics
+// collection, so that a collection's requests stay 2 + 5N.
+type SlowTierConfig struct {
+	// StateInterval: HA, replication and Ceph (1 + N + 1 requests).
+	StateInterval time.Duration `mapstructure:"state_interval"`
+	// BackupInterval: backup coverage and the vzdump tasks (1 + N requests,
+	// plus one task log per new backup job of several guests).
+	BackupInterval time.Duration `mapstructure:"backup_interval"`
+	// BackupLookback is how far back the first look at the tasks goes.
+	BackupLookback time.Duration `mapstructure:"backup_lookback"`
+	// CertificateInterval: certificates and subscriptions (2N requests).
+	CertificateInterval time.Duration `mapstructure:"certificate_interval"`
 }
 
 // InventoryConfig configures the guest network inventory (logs signal).
@@ -128,6 +146,15 @@ func (cfg *Config) Validate() error {
 	}
 	if cfg.Inventory.Timeout < 0 || cfg.Inventory.Timeout >= cfg.Inventory.CollectionInterval && cfg.Inventory.CollectionInterval > 0 {
 		errs = append(errs, fmt.Errorf(`"inventory::timeout" (%s) must be shorter than "inventory::collection_interval" (%s), for example 2m for 5m; 0 takes half the interval, at most 2m`, cfg.Inventory.Timeout, cfg.Inventory.CollectionInterval))
+	}
+	for _, d := range []struct {
+		key string
+		d   time.Duration
+	}{{"slow_tier::state_interval", cfg.SlowTier.StateInterval}, {"slow_tier::backup_interval", cfg.SlowTier.BackupInterval},
+		{"slow_tier::backup_lookback", cfg.SlowTier.BackupLookback}, {"slow_tier::certificate_interval", cfg.SlowTier.CertificateInterval}} {
+		if d.d <= 0 {
+			errs = append(errs, fmt.Errorf(`%q must be positive, for example 10m`, d.key))
+		}
 	}
 	if cfg.Inventory.KeepLastKnown < 0 {
 		errs = append(errs, errors.New(`"inventory::keep_last_known" must not be negative; 0 never keeps a guest's last known records`))

@@ -70,6 +70,12 @@ func createDefaultConfig() component.Config {
 			AgentBackoffCycles: defaultAgentBackoffCycles,
 			KeepLastKnown:      defaultKeepLastKnown,
 		},
+		SlowTier: SlowTierConfig{
+			StateInterval:       5 * time.Minute,
+			BackupInterval:      10 * time.Minute,
+			BackupLookback:      8 * 24 * time.Hour,
+			CertificateInterval: time.Hour,
+		},
 	}
 }
 

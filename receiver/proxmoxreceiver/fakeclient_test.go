@@ -44,6 +44,37 @@ func (f *fakeClient) SDNZones(context.Context) ([]pveapi.SDNZone, error) { retur
 
 func (f *fakeClient) SDNIndex(context.Context) error { return nil }
 
+// The slow tier's paths answer 501, as on a Proxmox without them.
+var notImplemented = &pveapi.APIError{Status: http.StatusNotImplemented, Message: "not implemented"}
+
+func (f *fakeClient) NotBackedUp(context.Context) ([]pveapi.NotBackedUp, error) {
+	return nil, notImplemented
+}
+
+func (f *fakeClient) NodeBackupTasks(context.Context, string, int64, int) ([]pveapi.Task, error) {
+	return nil, notImplemented
+}
+
+func (f *fakeClient) NodeReplication(context.Context, string) ([]pveapi.ReplicationJob, error) {
+	return nil, notImplemented
+}
+
+func (f *fakeClient) HAStatus(context.Context) ([]pveapi.HAStatusEntry, error) {
+	return nil, notImplemented
+}
+
+func (f *fakeClient) CephStatus(context.Context) (pveapi.CephStatus, error) {
+	return pveapi.CephStatus{}, notImplemented
+}
+
+func (f *fakeClient) NodeCertificates(context.Context, string) ([]pveapi.Certificate, error) {
+	return nil, notImplemented
+}
+
+func (f *fakeClient) NodeSubscription(context.Context, string) (pveapi.Subscription, error) {
+	return pveapi.Subscription{}, notImplemented
+}
+
 func (f *fakeClient) GuestConfig(_ context.Context, _, _ string, vmid int64) (pveapi.GuestConfig, error) {
 	return f.configs[vmid], nil
 }

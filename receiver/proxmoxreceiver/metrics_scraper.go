@@ -44,21 +44,30 @@ type metricsScraper struct {
 	containers guestRecorders
 	disks      *diskCache
 	zfs        *absences // nodes without ZFS
-	now        func() time.Time
+	// The slow tier (see operations.go).
+	state         slowGroup[stateAnswer]
+	certs         slowGroup[certAnswer]
+	backups       slowGroup[backupAnswer]
+	backupHistory *backupHistory
+	now           func() time.Time
 }
 
 func newMetricsScraper(cfg *Config, set receiver.Settings, lease *clientLease) *metricsScraper {
 	mb := metadata.NewMetricsBuilder(cfg.MetricsBuilderConfig, set)
 	return &metricsScraper{
-		cfg:        cfg,
-		lease:      lease,
-		shared:     lease.shared,
-		mb:         mb,
-		vms:        vmRecorders(mb),
-		containers: containerRecorders(mb),
-		disks:      newDiskCache(cfg.DiskRefreshInterval, cfg.CollectionInterval),
-		zfs:        newAbsences(cfg.DiskRefreshInterval),
-		now:        time.Now,
+		cfg:           cfg,
+		lease:         lease,
+		shared:        lease.shared,
+		mb:            mb,
+		vms:           vmRecorders(mb),
+		containers:    containerRecorders(mb),
+		disks:         newDiskCache(cfg.DiskRefreshInterval, cfg.CollectionInterval),
+		zfs:           newAbsences(cfg.DiskRefreshInterval),
+		state:         slowGroup[stateAnswer]{every: cfg.SlowTier.StateInterval},
+		certs:         slowGroup[certAnswer]{every: cfg.SlowTier.CertificateInterval},
+		backups:       slowGroup[backupAnswer]{every: cfg.SlowTier.BackupInterval},
+		backupHistory: newBackupHistory(),
+		now:           time.Now,
 	}
 }
 
@@ -136,6 +145,8 @@ func (s *metricsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 	// the node data arrives, errs and found belong to collectNodes.
 	nodesDone := make(chan []*nodeData, 1)
 	go func() { nodesDone <- s.collectNodes(ctx, client, begin, online, errs, found) }()
+	slowDone := make(chan *slowCollection, 1)
+	go func() { slowDone <- s.collectSlow(ctx, client, begin, online, resources) }()
 	s.recordResources(now, resources)
 	if statusErr == nil {
 		s.recordClusterStatus(now, status)
@@ -146,6 +157,14 @@ func (s *metricsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 	}
 	s.recordNICTraffic(now, resources, nodeData)
 	s.recordNICInfo(now)
+	slow := <-slowDone
+	for key, pr := range slow.found {
+		found.add(key, pr)
+	}
+	if err := slow.errs.Combine(); err != nil {
+		errs.AddPartial(0, err)
+	}
+	s.recordOperations(now, begin, resources)
 
 	up := true
 	if pr, ok := privilegeSeparation(ctx, client, s.cfg.TokenID, resources, found); ok {

@@ -87,6 +87,126 @@ func (ms *MnmProxmoxAPIRequestsMetricConfig) Unmarshal(parser *confmap.Conf) err
 	return nil
 }
 
+// MnmProxmoxCephAvailableMetricConfig provides config for the mnm.proxmox.ceph.available metric.
+type MnmProxmoxCephAvailableMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *MnmProxmoxCephAvailableMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// MnmProxmoxCephHealthMetricConfig provides config for the mnm.proxmox.ceph.health metric.
+type MnmProxmoxCephHealthMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *MnmProxmoxCephHealthMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// MnmProxmoxCephHealthCheckMetricConfig provides config for the mnm.proxmox.ceph.health_check metric.
+type MnmProxmoxCephHealthCheckMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *MnmProxmoxCephHealthCheckMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// MnmProxmoxCephOsdsMetricConfig provides config for the mnm.proxmox.ceph.osds metric.
+type MnmProxmoxCephOsdsMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *MnmProxmoxCephOsdsMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// MnmProxmoxCephPgsMetricConfig provides config for the mnm.proxmox.ceph.pgs metric.
+type MnmProxmoxCephPgsMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *MnmProxmoxCephPgsMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// MnmProxmoxCephUsedMetricConfig provides config for the mnm.proxmox.ceph.used metric.
+type MnmProxmoxCephUsedMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *MnmProxmoxCephUsedMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
 // MnmProxmoxClusterNodesMetricConfig provides config for the mnm.proxmox.cluster.nodes metric.
 type MnmProxmoxClusterNodesMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
@@ -547,6 +667,66 @@ func (ms *MnmProxmoxDiskSizeMetricConfig) Unmarshal(parser *confmap.Conf) error 
 	return nil
 }
 
+// MnmProxmoxGuestBackupExcludedMetricConfig provides config for the mnm.proxmox.guest.backup.excluded metric.
+type MnmProxmoxGuestBackupExcludedMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *MnmProxmoxGuestBackupExcludedMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// MnmProxmoxGuestBackupLastFailureTimestampMetricConfig provides config for the mnm.proxmox.guest.backup.last_failure_timestamp metric.
+type MnmProxmoxGuestBackupLastFailureTimestampMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *MnmProxmoxGuestBackupLastFailureTimestampMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// MnmProxmoxGuestBackupLastSuccessTimestampMetricConfig provides config for the mnm.proxmox.guest.backup.last_success_timestamp metric.
+type MnmProxmoxGuestBackupLastSuccessTimestampMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *MnmProxmoxGuestBackupLastSuccessTimestampMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
 // MnmProxmoxGuestNicInfoMetricConfig provides config for the mnm.proxmox.guest.nic.info metric.
 type MnmProxmoxGuestNicInfoMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
@@ -567,6 +747,86 @@ func (ms *MnmProxmoxGuestNicInfoMetricConfig) Unmarshal(parser *confmap.Conf) er
 	return nil
 }
 
+// MnmProxmoxHaLrmMetricConfig provides config for the mnm.proxmox.ha.lrm metric.
+type MnmProxmoxHaLrmMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *MnmProxmoxHaLrmMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// MnmProxmoxHaMasterMetricConfig provides config for the mnm.proxmox.ha.master metric.
+type MnmProxmoxHaMasterMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *MnmProxmoxHaMasterMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// MnmProxmoxHaQuorateMetricConfig provides config for the mnm.proxmox.ha.quorate metric.
+type MnmProxmoxHaQuorateMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *MnmProxmoxHaQuorateMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// MnmProxmoxHaResourceMetricConfig provides config for the mnm.proxmox.ha.resource metric.
+type MnmProxmoxHaResourceMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *MnmProxmoxHaResourceMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
 // MnmProxmoxLastCollectionTimestampMetricConfig provides config for the mnm.proxmox.last_collection_timestamp metric.
 type MnmProxmoxLastCollectionTimestampMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
@@ -574,6 +834,26 @@ type MnmProxmoxLastCollectionTimestampMetricConfig struct {
 }
 
 func (ms *MnmProxmoxLastCollectionTimestampMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// MnmProxmoxNodeCertificateExpiryTimestampMetricConfig provides config for the mnm.proxmox.node.certificate.expiry_timestamp metric.
+type MnmProxmoxNodeCertificateExpiryTimestampMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *MnmProxmoxNodeCertificateExpiryTimestampMetricConfig) Unmarshal(parser *confmap.Conf) error {
 	if parser == nil {
 		return nil
 	}
@@ -947,6 +1227,26 @@ func (ms *MnmProxmoxNodeRootfsUsedMetricConfig) Unmarshal(parser *confmap.Conf) 
 	return nil
 }
 
+// MnmProxmoxNodeSubscriptionMetricConfig provides config for the mnm.proxmox.node.subscription metric.
+type MnmProxmoxNodeSubscriptionMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *MnmProxmoxNodeSubscriptionMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
 // MnmProxmoxNodeSwapTotalMetricConfig provides config for the mnm.proxmox.node.swap_total metric.
 type MnmProxmoxNodeSwapTotalMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
@@ -1014,6 +1314,86 @@ type MnmProxmoxProblemMetricConfig struct {
 }
 
 func (ms *MnmProxmoxProblemMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// MnmProxmoxReplicationDurationMetricConfig provides config for the mnm.proxmox.replication.duration metric.
+type MnmProxmoxReplicationDurationMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *MnmProxmoxReplicationDurationMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// MnmProxmoxReplicationFailCountMetricConfig provides config for the mnm.proxmox.replication.fail_count metric.
+type MnmProxmoxReplicationFailCountMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *MnmProxmoxReplicationFailCountMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// MnmProxmoxReplicationLastSyncTimestampMetricConfig provides config for the mnm.proxmox.replication.last_sync_timestamp metric.
+type MnmProxmoxReplicationLastSyncTimestampMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *MnmProxmoxReplicationLastSyncTimestampMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// MnmProxmoxReplicationLastTryTimestampMetricConfig provides config for the mnm.proxmox.replication.last_try_timestamp metric.
+type MnmProxmoxReplicationLastTryTimestampMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *MnmProxmoxReplicationLastTryTimestampMetricConfig) Unmarshal(parser *confmap.Conf) error {
 	if parser == nil {
 		return nil
 	}
@@ -1569,84 +1949,103 @@ func (ms *MnmProxmoxZfsPoolUsedMetricConfig) Unmarshal(parser *confmap.Conf) err
 
 // MetricsConfig provides config for proxmox metrics.
 type MetricsConfig struct {
-	MnmProxmoxAPIEndpointInfo         MnmProxmoxAPIEndpointInfoMetricConfig         `mapstructure:"mnm.proxmox.api.endpoint_info"`
-	MnmProxmoxAPIErrors               MnmProxmoxAPIErrorsMetricConfig               `mapstructure:"mnm.proxmox.api.errors"`
-	MnmProxmoxAPIFailovers            MnmProxmoxAPIFailoversMetricConfig            `mapstructure:"mnm.proxmox.api.failovers"`
-	MnmProxmoxAPIRequests             MnmProxmoxAPIRequestsMetricConfig             `mapstructure:"mnm.proxmox.api.requests"`
-	MnmProxmoxClusterNodes            MnmProxmoxClusterNodesMetricConfig            `mapstructure:"mnm.proxmox.cluster.nodes"`
-	MnmProxmoxClusterNodesOnline      MnmProxmoxClusterNodesOnlineMetricConfig      `mapstructure:"mnm.proxmox.cluster.nodes_online"`
-	MnmProxmoxClusterQuorate          MnmProxmoxClusterQuorateMetricConfig          `mapstructure:"mnm.proxmox.cluster.quorate"`
-	MnmProxmoxCollectionDuration      MnmProxmoxCollectionDurationMetricConfig      `mapstructure:"mnm.proxmox.collection.duration"`
-	MnmProxmoxCtCPUUsage              MnmProxmoxCtCPUUsageMetricConfig              `mapstructure:"mnm.proxmox.ct.cpu_usage"`
-	MnmProxmoxCtCpus                  MnmProxmoxCtCpusMetricConfig                  `mapstructure:"mnm.proxmox.ct.cpus"`
-	MnmProxmoxCtDiskRead              MnmProxmoxCtDiskReadMetricConfig              `mapstructure:"mnm.proxmox.ct.disk_read"`
-	MnmProxmoxCtDiskSize              MnmProxmoxCtDiskSizeMetricConfig              `mapstructure:"mnm.proxmox.ct.disk_size"`
-	MnmProxmoxCtDiskUsed              MnmProxmoxCtDiskUsedMetricConfig              `mapstructure:"mnm.proxmox.ct.disk_used"`
-	MnmProxmoxCtDiskWrite             MnmProxmoxCtDiskWriteMetricConfig             `mapstructure:"mnm.proxmox.ct.disk_write"`
-	MnmProxmoxCtInfo                  MnmProxmoxCtInfoMetricConfig                  `mapstructure:"mnm.proxmox.ct.info"`
-	MnmProxmoxCtMemoryTotal           MnmProxmoxCtMemoryTotalMetricConfig           `mapstructure:"mnm.proxmox.ct.memory_total"`
-	MnmProxmoxCtMemoryUsed            MnmProxmoxCtMemoryUsedMetricConfig            `mapstructure:"mnm.proxmox.ct.memory_used"`
-	MnmProxmoxCtNetin                 MnmProxmoxCtNetinMetricConfig                 `mapstructure:"mnm.proxmox.ct.netin"`
-	MnmProxmoxCtNetout                MnmProxmoxCtNetoutMetricConfig                `mapstructure:"mnm.proxmox.ct.netout"`
-	MnmProxmoxCtNicNetin              MnmProxmoxCtNicNetinMetricConfig              `mapstructure:"mnm.proxmox.ct.nic.netin"`
-	MnmProxmoxCtNicNetout             MnmProxmoxCtNicNetoutMetricConfig             `mapstructure:"mnm.proxmox.ct.nic.netout"`
-	MnmProxmoxCtStatus                MnmProxmoxCtStatusMetricConfig                `mapstructure:"mnm.proxmox.ct.status"`
-	MnmProxmoxCtUptime                MnmProxmoxCtUptimeMetricConfig                `mapstructure:"mnm.proxmox.ct.uptime"`
-	MnmProxmoxDiskHealth              MnmProxmoxDiskHealthMetricConfig              `mapstructure:"mnm.proxmox.disk.health"`
-	MnmProxmoxDiskHealthUnknown       MnmProxmoxDiskHealthUnknownMetricConfig       `mapstructure:"mnm.proxmox.disk.health_unknown"`
-	MnmProxmoxDiskLifeRemaining       MnmProxmoxDiskLifeRemainingMetricConfig       `mapstructure:"mnm.proxmox.disk.life_remaining"`
-	MnmProxmoxDiskSize                MnmProxmoxDiskSizeMetricConfig                `mapstructure:"mnm.proxmox.disk.size"`
-	MnmProxmoxGuestNicInfo            MnmProxmoxGuestNicInfoMetricConfig            `mapstructure:"mnm.proxmox.guest.nic.info"`
-	MnmProxmoxLastCollectionTimestamp MnmProxmoxLastCollectionTimestampMetricConfig `mapstructure:"mnm.proxmox.last_collection_timestamp"`
-	MnmProxmoxNodeCPUCores            MnmProxmoxNodeCPUCoresMetricConfig            `mapstructure:"mnm.proxmox.node.cpu_cores"`
-	MnmProxmoxNodeCPUCount            MnmProxmoxNodeCPUCountMetricConfig            `mapstructure:"mnm.proxmox.node.cpu_count"`
-	MnmProxmoxNodeCPUMhz              MnmProxmoxNodeCPUMhzMetricConfig              `mapstructure:"mnm.proxmox.node.cpu_mhz"`
-	MnmProxmoxNodeCPUSockets          MnmProxmoxNodeCPUSocketsMetricConfig          `mapstructure:"mnm.proxmox.node.cpu_sockets"`
-	MnmProxmoxNodeCPUUsage            MnmProxmoxNodeCPUUsageMetricConfig            `mapstructure:"mnm.proxmox.node.cpu_usage"`
-	MnmProxmoxNodeDisksAge            MnmProxmoxNodeDisksAgeMetricConfig            `mapstructure:"mnm.proxmox.node.disks_age"`
-	MnmProxmoxNodeInfo                MnmProxmoxNodeInfoMetricConfig                `mapstructure:"mnm.proxmox.node.info"`
-	MnmProxmoxNodeIowait              MnmProxmoxNodeIowaitMetricConfig              `mapstructure:"mnm.proxmox.node.iowait"`
-	MnmProxmoxNodeKsmShared           MnmProxmoxNodeKsmSharedMetricConfig           `mapstructure:"mnm.proxmox.node.ksm_shared"`
-	MnmProxmoxNodeLoadavg15m          MnmProxmoxNodeLoadavg15mMetricConfig          `mapstructure:"mnm.proxmox.node.loadavg_15m"`
-	MnmProxmoxNodeLoadavg1m           MnmProxmoxNodeLoadavg1mMetricConfig           `mapstructure:"mnm.proxmox.node.loadavg_1m"`
-	MnmProxmoxNodeLoadavg5m           MnmProxmoxNodeLoadavg5mMetricConfig           `mapstructure:"mnm.proxmox.node.loadavg_5m"`
-	MnmProxmoxNodeMemoryFree          MnmProxmoxNodeMemoryFreeMetricConfig          `mapstructure:"mnm.proxmox.node.memory_free"`
-	MnmProxmoxNodeMemoryTotal         MnmProxmoxNodeMemoryTotalMetricConfig         `mapstructure:"mnm.proxmox.node.memory_total"`
-	MnmProxmoxNodeMemoryUsed          MnmProxmoxNodeMemoryUsedMetricConfig          `mapstructure:"mnm.proxmox.node.memory_used"`
-	MnmProxmoxNodeOnline              MnmProxmoxNodeOnlineMetricConfig              `mapstructure:"mnm.proxmox.node.online"`
-	MnmProxmoxNodeRootfsTotal         MnmProxmoxNodeRootfsTotalMetricConfig         `mapstructure:"mnm.proxmox.node.rootfs_total"`
-	MnmProxmoxNodeRootfsUsed          MnmProxmoxNodeRootfsUsedMetricConfig          `mapstructure:"mnm.proxmox.node.rootfs_used"`
-	MnmProxmoxNodeSwapTotal           MnmProxmoxNodeSwapTotalMetricConfig           `mapstructure:"mnm.proxmox.node.swap_total"`
-	MnmProxmoxNodeSwapUsed            MnmProxmoxNodeSwapUsedMetricConfig            `mapstructure:"mnm.proxmox.node.swap_used"`
-	MnmProxmoxNodeUptime              MnmProxmoxNodeUptimeMetricConfig              `mapstructure:"mnm.proxmox.node.uptime"`
-	MnmProxmoxProblem                 MnmProxmoxProblemMetricConfig                 `mapstructure:"mnm.proxmox.problem"`
-	MnmProxmoxStorageActive           MnmProxmoxStorageActiveMetricConfig           `mapstructure:"mnm.proxmox.storage.active"`
-	MnmProxmoxStorageAvailable        MnmProxmoxStorageAvailableMetricConfig        `mapstructure:"mnm.proxmox.storage.available"`
-	MnmProxmoxStorageEnabled          MnmProxmoxStorageEnabledMetricConfig          `mapstructure:"mnm.proxmox.storage.enabled"`
-	MnmProxmoxStorageShared           MnmProxmoxStorageSharedMetricConfig           `mapstructure:"mnm.proxmox.storage.shared"`
-	MnmProxmoxStorageTotal            MnmProxmoxStorageTotalMetricConfig            `mapstructure:"mnm.proxmox.storage.total"`
-	MnmProxmoxStorageUsed             MnmProxmoxStorageUsedMetricConfig             `mapstructure:"mnm.proxmox.storage.used"`
-	MnmProxmoxUp                      MnmProxmoxUpMetricConfig                      `mapstructure:"mnm.proxmox.up"`
-	MnmProxmoxVMCPUUsage              MnmProxmoxVMCPUUsageMetricConfig              `mapstructure:"mnm.proxmox.vm.cpu_usage"`
-	MnmProxmoxVMCpus                  MnmProxmoxVMCpusMetricConfig                  `mapstructure:"mnm.proxmox.vm.cpus"`
-	MnmProxmoxVMDiskRead              MnmProxmoxVMDiskReadMetricConfig              `mapstructure:"mnm.proxmox.vm.disk_read"`
-	MnmProxmoxVMDiskSize              MnmProxmoxVMDiskSizeMetricConfig              `mapstructure:"mnm.proxmox.vm.disk_size"`
-	MnmProxmoxVMDiskWrite             MnmProxmoxVMDiskWriteMetricConfig             `mapstructure:"mnm.proxmox.vm.disk_write"`
-	MnmProxmoxVMInfo                  MnmProxmoxVMInfoMetricConfig                  `mapstructure:"mnm.proxmox.vm.info"`
-	MnmProxmoxVMMemoryTotal           MnmProxmoxVMMemoryTotalMetricConfig           `mapstructure:"mnm.proxmox.vm.memory_total"`
-	MnmProxmoxVMMemoryUsed            MnmProxmoxVMMemoryUsedMetricConfig            `mapstructure:"mnm.proxmox.vm.memory_used"`
-	MnmProxmoxVMNetin                 MnmProxmoxVMNetinMetricConfig                 `mapstructure:"mnm.proxmox.vm.netin"`
-	MnmProxmoxVMNetout                MnmProxmoxVMNetoutMetricConfig                `mapstructure:"mnm.proxmox.vm.netout"`
-	MnmProxmoxVMNicNetin              MnmProxmoxVMNicNetinMetricConfig              `mapstructure:"mnm.proxmox.vm.nic.netin"`
-	MnmProxmoxVMNicNetout             MnmProxmoxVMNicNetoutMetricConfig             `mapstructure:"mnm.proxmox.vm.nic.netout"`
-	MnmProxmoxVMStatus                MnmProxmoxVMStatusMetricConfig                `mapstructure:"mnm.proxmox.vm.status"`
-	MnmProxmoxVMUptime                MnmProxmoxVMUptimeMetricConfig                `mapstructure:"mnm.proxmox.vm.uptime"`
-	MnmProxmoxZfsPoolDedup            MnmProxmoxZfsPoolDedupMetricConfig            `mapstructure:"mnm.proxmox.zfs_pool.dedup"`
-	MnmProxmoxZfsPoolFragmentation    MnmProxmoxZfsPoolFragmentationMetricConfig    `mapstructure:"mnm.proxmox.zfs_pool.fragmentation"`
-	MnmProxmoxZfsPoolFree             MnmProxmoxZfsPoolFreeMetricConfig             `mapstructure:"mnm.proxmox.zfs_pool.free"`
-	MnmProxmoxZfsPoolHealth           MnmProxmoxZfsPoolHealthMetricConfig           `mapstructure:"mnm.proxmox.zfs_pool.health"`
-	MnmProxmoxZfsPoolSize             MnmProxmoxZfsPoolSizeMetricConfig             `mapstructure:"mnm.proxmox.zfs_pool.size"`
-	MnmProxmoxZfsPoolUsed             MnmProxmoxZfsPoolUsedMetricConfig             `mapstructure:"mnm.proxmox.zfs_pool.used"`
+	MnmProxmoxAPIEndpointInfo                 MnmProxmoxAPIEndpointInfoMetricConfig                 `mapstructure:"mnm.proxmox.api.endpoint_info"`
+	MnmProxmoxAPIErrors                       MnmProxmoxAPIErrorsMetricConfig                       `mapstructure:"mnm.proxmox.api.errors"`
+	MnmProxmoxAPIFailovers                    MnmProxmoxAPIFailoversMetricConfig                    `mapstructure:"mnm.proxmox.api.failovers"`
+	MnmProxmoxAPIRequests                     MnmProxmoxAPIRequestsMetricConfig                     `mapstructure:"mnm.proxmox.api.requests"`
+	MnmProxmoxCephAvailable                   MnmProxmoxCephAvailableMetricConfig                   `mapstructure:"mnm.proxmox.ceph.available"`
+	MnmProxmoxCephHealth                      MnmProxmoxCephHealthMetricConfig                      `mapstructure:"mnm.proxmox.ceph.health"`
+	MnmProxmoxCephHealthCheck                 MnmProxmoxCephHealthCheckMetricConfig                 `mapstructure:"mnm.proxmox.ceph.health_check"`
+	MnmProxmoxCephOsds                        MnmProxmoxCephOsdsMetricConfig                        `mapstructure:"mnm.proxmox.ceph.osds"`
+	MnmProxmoxCephPgs                         MnmProxmoxCephPgsMetricConfig                         `mapstructure:"mnm.proxmox.ceph.pgs"`
+	MnmProxmoxCephUsed                        MnmProxmoxCephUsedMetricConfig                        `mapstructure:"mnm.proxmox.ceph.used"`
+	MnmProxmoxClusterNodes                    MnmProxmoxClusterNodesMetricConfig                    `mapstructure:"mnm.proxmox.cluster.nodes"`
+	MnmProxmoxClusterNodesOnline              MnmProxmoxClusterNodesOnlineMetricConfig              `mapstructure:"mnm.proxmox.cluster.nodes_online"`
+	MnmProxmoxClusterQuorate                  MnmProxmoxClusterQuorateMetricConfig                  `mapstructure:"mnm.proxmox.cluster.quorate"`
+	MnmProxmoxCollectionDuration              MnmProxmoxCollectionDurationMetricConfig              `mapstructure:"mnm.proxmox.collection.duration"`
+	MnmProxmoxCtCPUUsage                      MnmProxmoxCtCPUUsageMetricConfig                      `mapstructure:"mnm.proxmox.ct.cpu_usage"`
+	MnmProxmoxCtCpus                          MnmProxmoxCtCpusMetricConfig                          `mapstructure:"mnm.proxmox.ct.cpus"`
+	MnmProxmoxCtDiskRead                      MnmProxmoxCtDiskReadMetricConfig                      `mapstructure:"mnm.proxmox.ct.disk_read"`
+	MnmProxmoxCtDiskSize                      MnmProxmoxCtDiskSizeMetricConfig                      `mapstructure:"mnm.proxmox.ct.disk_size"`
+	MnmProxmoxCtDiskUsed                      MnmProxmoxCtDiskUsedMetricConfig                      `mapstructure:"mnm.proxmox.ct.disk_used"`
+	MnmProxmoxCtDiskWrite                     MnmProxmoxCtDiskWriteMetricConfig                     `mapstructure:"mnm.proxmox.ct.disk_write"`
+	MnmProxmoxCtInfo                          MnmProxmoxCtInfoMetricConfig                          `mapstructure:"mnm.proxmox.ct.info"`
+	MnmProxmoxCtMemoryTotal                   MnmProxmoxCtMemoryTotalMetricConfig                   `mapstructure:"mnm.proxmox.ct.memory_total"`
+	MnmProxmoxCtMemoryUsed                    MnmProxmoxCtMemoryUsedMetricConfig                    `mapstructure:"mnm.proxmox.ct.memory_used"`
+	MnmProxmoxCtNetin                         MnmProxmoxCtNetinMetricConfig                         `mapstructure:"mnm.proxmox.ct.netin"`
+	MnmProxmoxCtNetout                        MnmProxmoxCtNetoutMetricConfig                        `mapstructure:"mnm.proxmox.ct.netout"`
+	MnmProxmoxCtNicNetin                      MnmProxmoxCtNicNetinMetricConfig                      `mapstructure:"mnm.proxmox.ct.nic.netin"`
+	MnmProxmoxCtNicNetout                     MnmProxmoxCtNicNetoutMetricConfig                     `mapstructure:"mnm.proxmox.ct.nic.netout"`
+	MnmProxmoxCtStatus                        MnmProxmoxCtStatusMetricConfig                        `mapstructure:"mnm.proxmox.ct.status"`
+	MnmProxmoxCtUptime                        MnmProxmoxCtUptimeMetricConfig                        `mapstructure:"mnm.proxmox.ct.uptime"`
+	MnmProxmoxDiskHealth                      MnmProxmoxDiskHealthMetricConfig                      `mapstructure:"mnm.proxmox.disk.health"`
+	MnmProxmoxDiskHealthUnknown               MnmProxmoxDiskHealthUnknownMetricConfig               `mapstructure:"mnm.proxmox.disk.health_unknown"`
+	MnmProxmoxDiskLifeRemaining               MnmProxmoxDiskLifeRemainingMetricConfig               `mapstructure:"mnm.proxmox.disk.life_remaining"`
+	MnmProxmoxDiskSize                        MnmProxmoxDiskSizeMetricConfig                        `mapstructure:"mnm.proxmox.disk.size"`
+	MnmProxmoxGuestBackupExcluded             MnmProxmoxGuestBackupExcludedMetricConfig             `mapstructure:"mnm.proxmox.guest.backup.excluded"`
+	MnmProxmoxGuestBackupLastFailureTimestamp MnmProxmoxGuestBackupLastFailureTimestampMetricConfig `mapstructure:"mnm.proxmox.guest.backup.last_failure_timestamp"`
+	MnmProxmoxGuestBackupLastSuccessTimestamp MnmProxmoxGuestBackupLastSuccessTimestampMetricConfig `mapstructure:"mnm.proxmox.guest.backup.last_success_timestamp"`
+	MnmProxmoxGuestNicInfo                    MnmProxmoxGuestNicInfoMetricConfig                    `mapstructure:"mnm.proxmox.guest.nic.info"`
+	MnmProxmoxHaLrm                           MnmProxmoxHaLrmMetricConfig                           `mapstructure:"mnm.proxmox.ha.lrm"`
+	MnmProxmoxHaMaster                        MnmProxmoxHaMasterMetricConfig                        `mapstructure:"mnm.proxmox.ha.master"`
+	MnmProxmoxHaQuorate                       MnmProxmoxHaQuorateMetricConfig                       `mapstructure:"mnm.proxmox.ha.quorate"`
+	MnmProxmoxHaResource                      MnmProxmoxHaResourceMetricConfig                      `mapstructure:"mnm.proxmox.ha.resource"`
+	MnmProxmoxLastCollectionTimestamp         MnmProxmoxLastCollectionTimestampMetricConfig         `mapstructure:"mnm.proxmox.last_collection_timestamp"`
+	MnmProxmoxNodeCertificateExpiryTimestamp  MnmProxmoxNodeCertificateExpiryTimestampMetricConfig  `mapstructure:"mnm.proxmox.node.certificate.expiry_timestamp"`
+	MnmProxmoxNodeCPUCores                    MnmProxmoxNodeCPUCoresMetricConfig                    `mapstructure:"mnm.proxmox.node.cpu_cores"`
+	MnmProxmoxNodeCPUCount                    MnmProxmoxNodeCPUCountMetricConfig                    `mapstructure:"mnm.proxmox.node.cpu_count"`
+	MnmProxmoxNodeCPUMhz                      MnmProxmoxNodeCPUMhzMetricConfig                      `mapstructure:"mnm.proxmox.node.cpu_mhz"`
+	MnmProxmoxNodeCPUSockets                  MnmProxmoxNodeCPUSocketsMetricConfig                  `mapstructure:"mnm.proxmox.node.cpu_sockets"`
+	MnmProxmoxNodeCPUUsage                    MnmProxmoxNodeCPUUsageMetricConfig                    `mapstructure:"mnm.proxmox.node.cpu_usage"`
+	MnmProxmoxNodeDisksAge                    MnmProxmoxNodeDisksAgeMetricConfig                    `mapstructure:"mnm.proxmox.node.disks_age"`
+	MnmProxmoxNodeInfo                        MnmProxmoxNodeInfoMetricConfig                        `mapstructure:"mnm.proxmox.node.info"`
+	MnmProxmoxNodeIowait                      MnmProxmoxNodeIowaitMetricConfig                      `mapstructure:"mnm.proxmox.node.iowait"`
+	MnmProxmoxNodeKsmShared                   MnmProxmoxNodeKsmSharedMetricConfig                   `mapstructure:"mnm.proxmox.node.ksm_shared"`
+	MnmProxmoxNodeLoadavg15m                  MnmProxmoxNodeLoadavg15mMetricConfig                  `mapstructure:"mnm.proxmox.node.loadavg_15m"`
+	MnmProxmoxNodeLoadavg1m                   MnmProxmoxNodeLoadavg1mMetricConfig                   `mapstructure:"mnm.proxmox.node.loadavg_1m"`
+	MnmProxmoxNodeLoadavg5m                   MnmProxmoxNodeLoadavg5mMetricConfig                   `mapstructure:"mnm.proxmox.node.loadavg_5m"`
+	MnmProxmoxNodeMemoryFree                  MnmProxmoxNodeMemoryFreeMetricConfig                  `mapstructure:"mnm.proxmox.node.memory_free"`
+	MnmProxmoxNodeMemoryTotal                 MnmProxmoxNodeMemoryTotalMetricConfig                 `mapstructure:"mnm.proxmox.node.memory_total"`
+	MnmProxmoxNodeMemoryUsed                  MnmProxmoxNodeMemoryUsedMetricConfig                  `mapstructure:"mnm.proxmox.node.memory_used"`
+	MnmProxmoxNodeOnline                      MnmProxmoxNodeOnlineMetricConfig                      `mapstructure:"mnm.proxmox.node.online"`
+	MnmProxmoxNodeRootfsTotal                 MnmProxmoxNodeRootfsTotalMetricConfig                 `mapstructure:"mnm.proxmox.node.rootfs_total"`
+	MnmProxmoxNodeRootfsUsed                  MnmProxmoxNodeRootfsUsedMetricConfig                  `mapstructure:"mnm.proxmox.node.rootfs_used"`
+	MnmProxmoxNodeSubscription                MnmProxmoxNodeSubscriptionMetricConfig                `mapstructure:"mnm.proxmox.node.subscription"`
+	MnmProxmoxNodeSwapTotal                   MnmProxmoxNodeSwapTotalMetricConfig                   `mapstructure:"mnm.proxmox.node.swap_total"`
+	MnmProxmoxNodeSwapUsed                    MnmProxmoxNodeSwapUsedMetricConfig                    `mapstructure:"mnm.proxmox.node.swap_used"`
+	MnmProxmoxNodeUptime                      MnmProxmoxNodeUptimeMetricConfig                      `mapstructure:"mnm.proxmox.node.uptime"`
+	MnmProxmoxProblem                         MnmProxmoxProblemMetricConfig                         `mapstructure:"mnm.proxmox.problem"`
+	MnmProxmoxReplicationDuration             MnmProxmoxReplicationDurationMetricConfig             `mapstructure:"mnm.proxmox.replication.duration"`
+	MnmProxmoxReplicationFailCount            MnmProxmoxReplicationFailCountMetricConfig            `mapstructure:"mnm.proxmox.replication.fail_count"`
+	MnmProxmoxReplicationLastSyncTimestamp    MnmProxmoxReplicationLastSyncTimestampMetricConfig    `mapstructure:"mnm.proxmox.replication.last_sync_timestamp"`
+	MnmProxmoxReplicationLastTryTimestamp     MnmProxmoxReplicationLastTryTimestampMetricConfig     `mapstructure:"mnm.proxmox.replication.last_try_timestamp"`
+	MnmProxmoxStorageActive                   MnmProxmoxStorageActiveMetricConfig                   `mapstructure:"mnm.proxmox.storage.active"`
+	MnmProxmoxStorageAvailable                MnmProxmoxStorageAvailableMetricConfig                `mapstructure:"mnm.proxmox.storage.available"`
+	MnmProxmoxStorageEnabled                  MnmProxmoxStorageEnabledMetricConfig                  `mapstructure:"mnm.proxmox.storage.enabled"`
+	MnmProxmoxStorageShared                   MnmProxmoxStorageSharedMetricConfig                   `mapstructure:"mnm.proxmox.storage.shared"`
+	MnmProxmoxStorageTotal                    MnmProxmoxStorageTotalMetricConfig                    `mapstructure:"mnm.proxmox.storage.total"`
+	MnmProxmoxStorageUsed                     MnmProxmoxStorageUsedMetricConfig                     `mapstructure:"mnm.proxmox.storage.used"`
+	MnmProxmoxUp                              MnmProxmoxUpMetricConfig                              `mapstructure:"mnm.proxmox.up"`
+	MnmProxmoxVMCPUUsage                      MnmProxmoxVMCPUUsageMetricConfig                      `mapstructure:"mnm.proxmox.vm.cpu_usage"`
+	MnmProxmoxVMCpus                          MnmProxmoxVMCpusMetricConfig                          `mapstructure:"mnm.proxmox.vm.cpus"`
+	MnmProxmoxVMDiskRead                      MnmProxmoxVMDiskReadMetricConfig                      `mapstructure:"mnm.proxmox.vm.disk_read"`
+	MnmProxmoxVMDiskSize                      MnmProxmoxVMDiskSizeMetricConfig                      `mapstructure:"mnm.proxmox.vm.disk_size"`
+	MnmProxmoxVMDiskWrite                     MnmProxmoxVMDiskWriteMetricConfig                     `mapstructure:"mnm.proxmox.vm.disk_write"`
+	MnmProxmoxVMInfo                          MnmProxmoxVMInfoMetricConfig                          `mapstructure:"mnm.proxmox.vm.info"`
+	MnmProxmoxVMMemoryTotal                   MnmProxmoxVMMemoryTotalMetricConfig                   `mapstructure:"mnm.proxmox.vm.memory_total"`
+	MnmProxmoxVMMemoryUsed                    MnmProxmoxVMMemoryUsedMetricConfig                    `mapstructure:"mnm.proxmox.vm.memory_used"`
+	MnmProxmoxVMNetin                         MnmProxmoxVMNetinMetricConfig                         `mapstructure:"mnm.proxmox.vm.netin"`
+	MnmProxmoxVMNetout                        MnmProxmoxVMNetoutMetricConfig                        `mapstructure:"mnm.proxmox.vm.netout"`
+	MnmProxmoxVMNicNetin                      MnmProxmoxVMNicNetinMetricConfig                      `mapstructure:"mnm.proxmox.vm.nic.netin"`
+	MnmProxmoxVMNicNetout                     MnmProxmoxVMNicNetoutMetricConfig                     `mapstructure:"mnm.proxmox.vm.nic.netout"`
+	MnmProxmoxVMStatus                        MnmProxmoxVMStatusMetricConfig                        `mapstructure:"mnm.proxmox.vm.status"`
+	MnmProxmoxVMUptime                        MnmProxmoxVMUptimeMetricConfig                        `mapstructure:"mnm.proxmox.vm.uptime"`
+	MnmProxmoxZfsPoolDedup                    MnmProxmoxZfsPoolDedupMetricConfig                    `mapstructure:"mnm.proxmox.zfs_pool.dedup"`
+	MnmProxmoxZfsPoolFragmentation            MnmProxmoxZfsPoolFragmentationMetricConfig            `mapstructure:"mnm.proxmox.zfs_pool.fragmentation"`
+	MnmProxmoxZfsPoolFree                     MnmProxmoxZfsPoolFreeMetricConfig                     `mapstructure:"mnm.proxmox.zfs_pool.free"`
+	MnmProxmoxZfsPoolHealth                   MnmProxmoxZfsPoolHealthMetricConfig                   `mapstructure:"mnm.proxmox.zfs_pool.health"`
+	MnmProxmoxZfsPoolSize                     MnmProxmoxZfsPoolSizeMetricConfig                     `mapstructure:"mnm.proxmox.zfs_pool.size"`
+	MnmProxmoxZfsPoolUsed                     MnmProxmoxZfsPoolUsedMetricConfig                     `mapstructure:"mnm.proxmox.zfs_pool.used"`
 }
 
 func DefaultMetricsConfig() MetricsConfig {
@@ -1661,6 +2060,24 @@ func DefaultMetricsConfig() MetricsConfig {
 			Enabled: true,
 		},
 		MnmProxmoxAPIRequests: MnmProxmoxAPIRequestsMetricConfig{
+			Enabled: true,
+		},
+		MnmProxmoxCephAvailable: MnmProxmoxCephAvailableMetricConfig{
+			Enabled: true,
+		},
+		MnmProxmoxCephHealth: MnmProxmoxCephHealthMetricConfig{
+			Enabled: true,
+		},
+		MnmProxmoxCephHealthCheck: MnmProxmoxCephHealthCheckMetricConfig{
+			Enabled: true,
+		},
+		MnmProxmoxCephOsds: MnmProxmoxCephOsdsMetricConfig{
+			Enabled: true,
+		},
+		MnmProxmoxCephPgs: MnmProxmoxCephPgsMetricConfig{
+			Enabled: true,
+		},
+		MnmProxmoxCephUsed: MnmProxmoxCephUsedMetricConfig{
 			Enabled: true,
 		},
 		MnmProxmoxClusterNodes: MnmProxmoxClusterNodesMetricConfig{
@@ -1732,10 +2149,34 @@ func DefaultMetricsConfig() MetricsConfig {
 		MnmProxmoxDiskSize: MnmProxmoxDiskSizeMetricConfig{
 			Enabled: true,
 		},
+		MnmProxmoxGuestBackupExcluded: MnmProxmoxGuestBackupExcludedMetricConfig{
+			Enabled: true,
+		},
+		MnmProxmoxGuestBackupLastFailureTimestamp: MnmProxmoxGuestBackupLastFailureTimestampMetricConfig{
+			Enabled: true,
+		},
+		MnmProxmoxGuestBackupLastSuccessTimestamp: MnmProxmoxGuestBackupLastSuccessTimestampMetricConfig{
+			Enabled: true,
+		},
 		MnmProxmoxGuestNicInfo: MnmProxmoxGuestNicInfoMetricConfig{
 			Enabled: true,
 		},
+		MnmProxmoxHaLrm: MnmProxmoxHaLrmMetricConfig{
+			Enabled: true,
+		},
+		MnmProxmoxHaMaster: MnmProxmoxHaMasterMetricConfig{
+			Enabled: true,
+		},
+		MnmProxmoxHaQuorate: MnmProxmoxHaQuorateMetricConfig{
+			Enabled: true,
+		},
+		MnmProxmoxHaResource: MnmProxmoxHaResourceMetricConfig{
+			Enabled: true,
+		},
 		MnmProxmoxLastCollectionTimestamp: MnmProxmoxLastCollectionTimestampMetricConfig{
+			Enabled: true,
+		},
+		MnmProxmoxNodeCertificateExpiryTimestamp: MnmProxmoxNodeCertificateExpiryTimestampMetricConfig{
 			Enabled: true,
 		},
 		MnmProxmoxNodeCPUCores: MnmProxmoxNodeCPUCoresMetricConfig{
@@ -1792,6 +2233,9 @@ func DefaultMetricsConfig() MetricsConfig {
 		MnmProxmoxNodeRootfsUsed: MnmProxmoxNodeRootfsUsedMetricConfig{
 			Enabled: true,
 		},
+		MnmProxmoxNodeSubscription: MnmProxmoxNodeSubscriptionMetricConfig{
+			Enabled: true,
+		},
 		MnmProxmoxNodeSwapTotal: MnmProxmoxNodeSwapTotalMetricConfig{
 			Enabled: true,
 		},
@@ -1802,6 +2246,18 @@ func DefaultMetricsConfig() MetricsConfig {
 			Enabled: true,
 		},
 		MnmProxmoxProblem: MnmProxmoxProblemMetricConfig{
+			Enabled: true,
+		},
+		MnmProxmoxReplicationDuration: MnmProxmoxReplicationDurationMetricConfig{
+			Enabled: true,
+		},
+		MnmProxmoxReplicationFailCount: MnmProxmoxReplicationFailCountMetricConfig{
+			Enabled: true,
+		},
+		MnmProxmoxReplicationLastSyncTimestamp: MnmProxmoxReplicationLastSyncTimestampMetricConfig{
+			Enabled: true,
+		},
+		MnmProxmoxReplicationLastTryTimestamp: MnmProxmoxReplicationLastTryTimestampMetricConfig{
 			Enabled: true,
 		},
 		MnmProxmoxStorageActive: MnmProxmoxStorageActiveMetricConfig{

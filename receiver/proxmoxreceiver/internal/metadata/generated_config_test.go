@@ -38,6 +38,24 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					MnmProxmoxAPIRequests: MnmProxmoxAPIRequestsMetricConfig{
 						Enabled: true,
 					},
+					MnmProxmoxCephAvailable: MnmProxmoxCephAvailableMetricConfig{
+						Enabled: true,
+					},
+					MnmProxmoxCephHealth: MnmProxmoxCephHealthMetricConfig{
+						Enabled: true,
+					},
+					MnmProxmoxCephHealthCheck: MnmProxmoxCephHealthCheckMetricConfig{
+						Enabled: true,
+					},
+					MnmProxmoxCephOsds: MnmProxmoxCephOsdsMetricConfig{
+						Enabled: true,
+					},
+					MnmProxmoxCephPgs: MnmProxmoxCephPgsMetricConfig{
+						Enabled: true,
+					},
+					MnmProxmoxCephUsed: MnmProxmoxCephUsedMetricConfig{
+						Enabled: true,
+					},
 					MnmProxmoxClusterNodes: MnmProxmoxClusterNodesMetricConfig{
 						Enabled: true,
 					},
@@ -107,10 +125,34 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					MnmProxmoxDiskSize: MnmProxmoxDiskSizeMetricConfig{
 						Enabled: true,
 					},
+					MnmProxmoxGuestBackupExcluded: MnmProxmoxGuestBackupExcludedMetricConfig{
+						Enabled: true,
+					},
+					MnmProxmoxGuestBackupLastFailureTimestamp: MnmProxmoxGuestBackupLastFailureTimestampMetricConfig{
+						Enabled: true,
+					},
+					MnmProxmoxGuestBackupLastSuccessTimestamp: MnmProxmoxGuestBackupLastSuccessTimestampMetricConfig{
+						Enabled: true,
+					},
 					MnmProxmoxGuestNicInfo: MnmProxmoxGuestNicInfoMetricConfig{
 						Enabled: true,
 					},
+					MnmProxmoxHaLrm: MnmProxmoxHaLrmMetricConfig{
+						Enabled: true,
+					},
+					MnmProxmoxHaMaster: MnmProxmoxHaMasterMetricConfig{
+						Enabled: true,
+					},
+					MnmProxmoxHaQuorate: MnmProxmoxHaQuorateMetricConfig{
+						Enabled: true,
+					},
+					MnmProxmoxHaResource: MnmProxmoxHaResourceMetricConfig{
+						Enabled: true,
+					},
 					MnmProxmoxLastCollectionTimestamp: MnmProxmoxLastCollectionTimestampMetricConfig{
+						Enabled: true,
+					},
+					MnmProxmoxNodeCertificateExpiryTimestamp: MnmProxmoxNodeCertificateExpiryTimestampMetricConfig{
 						Enabled: true,
 					},
 					MnmProxmoxNodeCPUCores: MnmProxmoxNodeCPUCoresMetricConfig{
@@ -167,6 +209,9 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					MnmProxmoxNodeRootfsUsed: MnmProxmoxNodeRootfsUsedMetricConfig{
 						Enabled: true,
 					},
+					MnmProxmoxNodeSubscription: MnmProxmoxNodeSubscriptionMetricConfig{
+						Enabled: true,
+					},
 					MnmProxmoxNodeSwapTotal: MnmProxmoxNodeSwapTotalMetricConfig{
 						Enabled: true,
 					},
@@ -177,6 +222,18 @@ func TestMetricsBuilderConfig(t *testing.T) {
 						Enabled: true,
 					},
 					MnmProxmoxProblem: MnmProxmoxProblemMetricConfig{
+						Enabled: true,
+					},
+					MnmProxmoxReplicationDuration: MnmProxmoxReplicationDurationMetricConfig{
+						Enabled: true,
+					},
+					MnmProxmoxReplicationFailCount: MnmProxmoxReplicationFailCountMetricConfig{
+						Enabled: true,
+					},
+					MnmProxmoxReplicationLastSyncTimestamp: MnmProxmoxReplicationLastSyncTimestampMetricConfig{
+						Enabled: true,
+					},
+					MnmProxmoxReplicationLastTryTimestamp: MnmProxmoxReplicationLastTryTimestampMetricConfig{
 						Enabled: true,
 					},
 					MnmProxmoxStorageActive: MnmProxmoxStorageActiveMetricConfig{
@@ -282,6 +339,24 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					MnmProxmoxAPIRequests: MnmProxmoxAPIRequestsMetricConfig{
 						Enabled: false,
 					},
+					MnmProxmoxCephAvailable: MnmProxmoxCephAvailableMetricConfig{
+						Enabled: false,
+					},
+					MnmProxmoxCephHealth: MnmProxmoxCephHealthMetricConfig{
+						Enabled: false,
+					},
+					MnmProxmoxCephHealthCheck: MnmProxmoxCephHealthCheckMetricConfig{
+						Enabled: false,
+					},
+					MnmProxmoxCephOsds: MnmProxmoxCephOsdsMetricConfig{
+						Enabled: false,
+					},
+					MnmProxmoxCephPgs: MnmProxmoxCephPgsMetricConfig{
+						Enabled: false,
+					},
+					MnmProxmoxCephUsed: MnmProxmoxCephUsedMetricConfig{
+						Enabled: false,
+					},
 					MnmProxmoxClusterNodes: MnmProxmoxClusterNodesMetricConfig{
 						Enabled: false,
 					},
@@ -351,10 +426,34 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					MnmProxmoxDiskSize: MnmProxmoxDiskSizeMetricConfig{
 						Enabled: false,
 					},
+					MnmProxmoxGuestBackupExcluded: MnmProxmoxGuestBackupExcludedMetricConfig{
+						Enabled: false,
+					},
+					MnmProxmoxGuestBackupLastFailureTimestamp: MnmProxmoxGuestBackupLastFailureTimestampMetricConfig{
+						Enabled: false,
+					},
+					MnmProxmoxGuestBackupLastSuccessTimestamp: MnmProxmoxGuestBackupLastSuccessTimestampMetricConfig{
+						Enabled: false,
+					},
 					MnmProxmoxGuestNicInfo: MnmProxmoxGuestNicInfoMetricConfig{
 						Enabled: false,
 					},
+					MnmProxmoxHaLrm: MnmProxmoxHaLrmMetricConfig{
+						Enabled: false,
+					},
+					MnmProxmoxHaMaster: MnmProxmoxHaMasterMetricConfig{
+						Enabled: false,
+					},
+					MnmProxmoxHaQuorate: MnmProxmoxHaQuorateMetricConfig{
+						Enabled: false,
+					},
+					MnmProxmoxHaResource: MnmProxmoxHaResourceMetricConfig{
+						Enabled: false,
+					},
 					MnmProxmoxLastCollectionTimestamp: MnmProxmoxLastCollectionTimestampMetricConfig{
+						Enabled: false,
+					},
+					MnmProxmoxNodeCertificateExpiryTimestamp: MnmProxmoxNodeCertificateExpiryTimestampMetricConfig{
 						Enabled: false,
 					},
 					MnmProxmoxNodeCPUCores: MnmProxmoxNodeCPUCoresMetricConfig{
@@ -411,6 +510,9 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					MnmProxmoxNodeRootfsUsed: MnmProxmoxNodeRootfsUsedMetricConfig{
 						Enabled: false,
 					},
+					MnmProxmoxNodeSubscription: MnmProxmoxNodeSubscriptionMetricConfig{
+						Enabled: false,
+					},
 					MnmProxmoxNodeSwapTotal: MnmProxmoxNodeSwapTotalMetricConfig{
 						Enabled: false,
 					},
@@ -421,6 +523,18 @@ func TestMetricsBuilderConfig(t *testing.T) {
 						Enabled: false,
 					},
 					MnmProxmoxProblem: MnmProxmoxProblemMetricConfig{
+						Enabled: false,
+					},
+					MnmProxmoxReplicationDuration: MnmProxmoxReplicationDurationMetricConfig{
+						Enabled: false,
+					},
+					MnmProxmoxReplicationFailCount: MnmProxmoxReplicationFailCountMetricConfig{
+						Enabled: false,
+					},
+					MnmProxmoxReplicationLastSyncTimestamp: MnmProxmoxReplicationLastSyncTimestampMetricConfig{
+						Enabled: false,
+					},
+					MnmProxmoxReplicationLastTryTimestamp: MnmProxmoxReplicationLastTryTimestampMetricConfig{
 						Enabled: false,
 					},
 					MnmProxmoxStorageActive: MnmProxmoxStorageActiveMetricConfig{
@@ -514,7 +628,7 @@ func TestMetricsBuilderConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := loadMetricsBuilderConfig(t, tt.name)
-			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(MnmProxmoxAPIEndpointInfoMetricConfig{}, MnmProxmoxAPIErrorsMetricConfig{}, MnmProxmoxAPIFailoversMetricConfig{}, MnmProxmoxAPIRequestsMetricConfig{}, MnmProxmoxClusterNodesMetricConfig{}, MnmProxmoxClusterNodesOnlineMetricConfig{}, MnmProxmoxClusterQuorateMetricConfig{}, MnmProxmoxCollectionDurationMetricConfig{}, MnmProxmoxCtCPUUsageMetricConfig{}, MnmProxmoxCtCpusMetricConfig{}, MnmProxmoxCtDiskReadMetricConfig{}, MnmProxmoxCtDiskSizeMetricConfig{}, MnmProxmoxCtDiskUsedMetricConfig{}, MnmProxmoxCtDiskWriteMetricConfig{}, MnmProxmoxCtInfoMetricConfig{}, MnmProxmoxCtMemoryTotalMetricConfig{}, MnmProxmoxCtMemoryUsedMetricConfig{}, MnmProxmoxCtNetinMetricConfig{}, MnmProxmoxCtNetoutMetricConfig{}, MnmProxmoxCtNicNetinMetricConfig{}, MnmProxmoxCtNicNetoutMetricConfig{}, MnmProxmoxCtStatusMetricConfig{}, MnmProxmoxCtUptimeMetricConfig{}, MnmProxmoxDiskHealthMetricConfig{}, MnmProxmoxDiskHealthUnknownMetricConfig{}, MnmProxmoxDiskLifeRemainingMetricConfig{}, MnmProxmoxDiskSizeMetricConfig{}, MnmProxmoxGuestNicInfoMetricConfig{}, MnmProxmoxLastCollectionTimestampMetricConfig{}, MnmProxmoxNodeCPUCoresMetricConfig{}, MnmProxmoxNodeCPUCountMetricConfig{}, MnmProxmoxNodeCPUMhzMetricConfig{}, MnmProxmoxNodeCPUSocketsMetricConfig{}, MnmProxmoxNodeCPUUsageMetricConfig{}, MnmProxmoxNodeDisksAgeMetricConfig{}, MnmProxmoxNodeInfoMetricConfig{}, MnmProxmoxNodeIowaitMetricConfig{}, MnmProxmoxNodeKsmSharedMetricConfig{}, MnmProxmoxNodeLoadavg15mMetricConfig{}, MnmProxmoxNodeLoadavg1mMetricConfig{}, MnmProxmoxNodeLoadavg5mMetricConfig{}, MnmProxmoxNodeMemoryFreeMetricConfig{}, MnmProxmoxNodeMemoryTotalMetricConfig{}, MnmProxmoxNodeMemoryUsedMetricConfig{}, MnmProxmoxNodeOnlineMetricConfig{}, MnmProxmoxNodeRootfsTotalMetricConfig{}, MnmProxmoxNodeRootfsUsedMetricConfig{}, MnmProxmoxNodeSwapTotalMetricConfig{}, MnmProxmoxNodeSwapUsedMetricConfig{}, MnmProxmoxNodeUptimeMetricConfig{}, MnmProxmoxProblemMetricConfig{}, MnmProxmoxStorageActiveMetricConfig{}, MnmProxmoxStorageAvailableMetricConfig{}, MnmProxmoxStorageEnabledMetricConfig{}, MnmProxmoxStorageSharedMetricConfig{}, MnmProxmoxStorageTotalMetricConfig{}, MnmProxmoxStorageUsedMetricConfig{}, MnmProxmoxUpMetricConfig{}, MnmProxmoxVMCPUUsageMetricConfig{}, MnmProxmoxVMCpusMetricConfig{}, MnmProxmoxVMDiskReadMetricConfig{}, MnmProxmoxVMDiskSizeMetricConfig{}, MnmProxmoxVMDiskWriteMetricConfig{}, MnmProxmoxVMInfoMetricConfig{}, MnmProxmoxVMMemoryTotalMetricConfig{}, MnmProxmoxVMMemoryUsedMetricConfig{}, MnmProxmoxVMNetinMetricConfig{}, MnmProxmoxVMNetoutMetricConfig{}, MnmProxmoxVMNicNetinMetricConfig{}, MnmProxmoxVMNicNetoutMetricConfig{}, MnmProxmoxVMStatusMetricConfig{}, MnmProxmoxVMUptimeMetricConfig{}, MnmProxmoxZfsPoolDedupMetricConfig{}, MnmProxmoxZfsPoolFragmentationMetricConfig{}, MnmProxmoxZfsPoolFreeMetricConfig{}, MnmProxmoxZfsPoolHealthMetricConfig{}, MnmProxmoxZfsPoolSizeMetricConfig{}, MnmProxmoxZfsPoolUsedMetricConfig{}, ResourceAttributeConfig{}))
+			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(MnmProxmoxAPIEndpointInfoMetricConfig{}, MnmProxmoxAPIErrorsMetricConfig{}, MnmProxmoxAPIFailoversMetricConfig{}, MnmProxmoxAPIRequestsMetricConfig{}, MnmProxmoxCephAvailableMetricConfig{}, MnmProxmoxCephHealthMetricConfig{}, MnmProxmoxCephHealthCheckMetricConfig{}, MnmProxmoxCephOsdsMetricConfig{}, MnmProxmoxCephPgsMetricConfig{}, MnmProxmoxCephUsedMetricConfig{}, MnmProxmoxClusterNodesMetricConfig{}, MnmProxmoxClusterNodesOnlineMetricConfig{}, MnmProxmoxClusterQuorateMetricConfig{}, MnmProxmoxCollectionDurationMetricConfig{}, MnmProxmoxCtCPUUsageMetricConfig{}, MnmProxmoxCtCpusMetricConfig{}, MnmProxmoxCtDiskReadMetricConfig{}, MnmProxmoxCtDiskSizeMetricConfig{}, MnmProxmoxCtDiskUsedMetricConfig{}, MnmProxmoxCtDiskWriteMetricConfig{}, MnmProxmoxCtInfoMetricConfig{}, MnmProxmoxCtMemoryTotalMetricConfig{}, MnmProxmoxCtMemoryUsedMetricConfig{}, MnmProxmoxCtNetinMetricConfig{}, MnmProxmoxCtNetoutMetricConfig{}, MnmProxmoxCtNicNetinMetricConfig{}, MnmProxmoxCtNicNetoutMetricConfig{}, MnmProxmoxCtStatusMetricConfig{}, MnmProxmoxCtUptimeMetricConfig{}, MnmProxmoxDiskHealthMetricConfig{}, MnmProxmoxDiskHealthUnknownMetricConfig{}, MnmProxmoxDiskLifeRemainingMetricConfig{}, MnmProxmoxDiskSizeMetricConfig{}, MnmProxmoxGuestBackupExcludedMetricConfig{}, MnmProxmoxGuestBackupLastFailureTimestampMetricConfig{}, MnmProxmoxGuestBackupLastSuccessTimestampMetricConfig{}, MnmProxmoxGuestNicInfoMetricConfig{}, MnmProxmoxHaLrmMetricConfig{}, MnmProxmoxHaMasterMetricConfig{}, MnmProxmoxHaQuorateMetricConfig{}, MnmProxmoxHaResourceMetricConfig{}, MnmProxmoxLastCollectionTimestampMetricConfig{}, MnmProxmoxNodeCertificateExpiryTimestampMetricConfig{}, MnmProxmoxNodeCPUCoresMetricConfig{}, MnmProxmoxNodeCPUCountMetricConfig{}, MnmProxmoxNodeCPUMhzMetricConfig{}, MnmProxmoxNodeCPUSocketsMetricConfig{}, MnmProxmoxNodeCPUUsageMetricConfig{}, MnmProxmoxNodeDisksAgeMetricConfig{}, MnmProxmoxNodeInfoMetricConfig{}, MnmProxmoxNodeIowaitMetricConfig{}, MnmProxmoxNodeKsmSharedMetricConfig{}, MnmProxmoxNodeLoadavg15mMetricConfig{}, MnmProxmoxNodeLoadavg1mMetricConfig{}, MnmProxmoxNodeLoadavg5mMetricConfig{}, MnmProxmoxNodeMemoryFreeMetricConfig{}, MnmProxmoxNodeMemoryTotalMetricConfig{}, MnmProxmoxNodeMemoryUsedMetricConfig{}, MnmProxmoxNodeOnlineMetricConfig{}, MnmProxmoxNodeRootfsTotalMetricConfig{}, MnmProxmoxNodeRootfsUsedMetricConfig{}, MnmProxmoxNodeSubscriptionMetricConfig{}, MnmProxmoxNodeSwapTotalMetricConfig{}, MnmProxmoxNodeSwapUsedMetricConfig{}, MnmProxmoxNodeUptimeMetricConfig{}, MnmProxmoxProblemMetricConfig{}, MnmProxmoxReplicationDurationMetricConfig{}, MnmProxmoxReplicationFailCountMetricConfig{}, MnmProxmoxReplicationLastSyncTimestampMetricConfig{}, MnmProxmoxReplicationLastTryTimestampMetricConfig{}, MnmProxmoxStorageActiveMetricConfig{}, MnmProxmoxStorageAvailableMetricConfig{}, MnmProxmoxStorageEnabledMetricConfig{}, MnmProxmoxStorageSharedMetricConfig{}, MnmProxmoxStorageTotalMetricConfig{}, MnmProxmoxStorageUsedMetricConfig{}, MnmProxmoxUpMetricConfig{}, MnmProxmoxVMCPUUsageMetricConfig{}, MnmProxmoxVMCpusMetricConfig{}, MnmProxmoxVMDiskReadMetricConfig{}, MnmProxmoxVMDiskSizeMetricConfig{}, MnmProxmoxVMDiskWriteMetricConfig{}, MnmProxmoxVMInfoMetricConfig{}, MnmProxmoxVMMemoryTotalMetricConfig{}, MnmProxmoxVMMemoryUsedMetricConfig{}, MnmProxmoxVMNetinMetricConfig{}, MnmProxmoxVMNetoutMetricConfig{}, MnmProxmoxVMNicNetinMetricConfig{}, MnmProxmoxVMNicNetoutMetricConfig{}, MnmProxmoxVMStatusMetricConfig{}, MnmProxmoxVMUptimeMetricConfig{}, MnmProxmoxZfsPoolDedupMetricConfig{}, MnmProxmoxZfsPoolFragmentationMetricConfig{}, MnmProxmoxZfsPoolFreeMetricConfig{}, MnmProxmoxZfsPoolHealthMetricConfig{}, MnmProxmoxZfsPoolSizeMetricConfig{}, MnmProxmoxZfsPoolUsedMetricConfig{}, ResourceAttributeConfig{}))
 			require.Emptyf(t, diff, "Config mismatch (-expected +actual):\n%s", diff)
 		})
 	}

@@ -44,6 +44,36 @@ var MapAttributeMnmEndpointClassification = map[string]AttributeMnmEndpointClass
 	"container":       AttributeMnmEndpointClassificationContainer,
 }
 
+// AttributeOsdState specifies the value osd_state attribute.
+type AttributeOsdState int
+
+const (
+	_ AttributeOsdState = iota
+	AttributeOsdStateTotal
+	AttributeOsdStateUp
+	AttributeOsdStateIn
+)
+
+// String returns the string representation of the AttributeOsdState.
+func (av AttributeOsdState) String() string {
+	switch av {
+	case AttributeOsdStateTotal:
+		return "total"
+	case AttributeOsdStateUp:
+		return "up"
+	case AttributeOsdStateIn:
+		return "in"
+	}
+	return ""
+}
+
+// MapAttributeOsdState is a helper map of string to AttributeOsdState attribute value.
+var MapAttributeOsdState = map[string]AttributeOsdState{
+	"total": AttributeOsdStateTotal,
+	"up":    AttributeOsdStateUp,
+	"in":    AttributeOsdStateIn,
+}
+
 var MetricsInfo = metricsInfo{
 	MnmProxmoxAPIEndpointInfo: metricInfo{
 		Name:       "mnm.proxmox.api.endpoint_info",
@@ -59,6 +89,27 @@ var MetricsInfo = metricsInfo{
 	MnmProxmoxAPIRequests: metricInfo{
 		Name:       "mnm.proxmox.api.requests",
 		Attributes: []string{"path"},
+	},
+	MnmProxmoxCephAvailable: metricInfo{
+		Name: "mnm.proxmox.ceph.available",
+	},
+	MnmProxmoxCephHealth: metricInfo{
+		Name: "mnm.proxmox.ceph.health",
+	},
+	MnmProxmoxCephHealthCheck: metricInfo{
+		Name:       "mnm.proxmox.ceph.health_check",
+		Attributes: []string{"code", "severity"},
+	},
+	MnmProxmoxCephOsds: metricInfo{
+		Name:       "mnm.proxmox.ceph.osds",
+		Attributes: []string{"osd_state"},
+	},
+	MnmProxmoxCephPgs: metricInfo{
+		Name:       "mnm.proxmox.ceph.pgs",
+		Attributes: []string{"pg_state"},
+	},
+	MnmProxmoxCephUsed: metricInfo{
+		Name: "mnm.proxmox.ceph.used",
 	},
 	MnmProxmoxClusterNodes: metricInfo{
 		Name:       "mnm.proxmox.cluster.nodes",
@@ -151,12 +202,43 @@ var MetricsInfo = metricsInfo{
 		Name:       "mnm.proxmox.disk.size",
 		Attributes: []string{"node", "device", "model", "type"},
 	},
+	MnmProxmoxGuestBackupExcluded: metricInfo{
+		Name:       "mnm.proxmox.guest.backup.excluded",
+		Attributes: []string{"node", "vmid", "name"},
+	},
+	MnmProxmoxGuestBackupLastFailureTimestamp: metricInfo{
+		Name:       "mnm.proxmox.guest.backup.last_failure_timestamp",
+		Attributes: []string{"node", "vmid", "name"},
+	},
+	MnmProxmoxGuestBackupLastSuccessTimestamp: metricInfo{
+		Name:       "mnm.proxmox.guest.backup.last_success_timestamp",
+		Attributes: []string{"node", "vmid", "name"},
+	},
 	MnmProxmoxGuestNicInfo: metricInfo{
 		Name:       "mnm.proxmox.guest.nic.info",
 		Attributes: []string{"node", "vmid", "nic", "mac", "bridge", "vlan", "nic_model", "link_down"},
 	},
+	MnmProxmoxHaLrm: metricInfo{
+		Name:       "mnm.proxmox.ha.lrm",
+		Attributes: []string{"node", "ha_state"},
+	},
+	MnmProxmoxHaMaster: metricInfo{
+		Name:       "mnm.proxmox.ha.master",
+		Attributes: []string{"node"},
+	},
+	MnmProxmoxHaQuorate: metricInfo{
+		Name: "mnm.proxmox.ha.quorate",
+	},
+	MnmProxmoxHaResource: metricInfo{
+		Name:       "mnm.proxmox.ha.resource",
+		Attributes: []string{"sid", "node", "ha_state"},
+	},
 	MnmProxmoxLastCollectionTimestamp: metricInfo{
 		Name: "mnm.proxmox.last_collection_timestamp",
+	},
+	MnmProxmoxNodeCertificateExpiryTimestamp: metricInfo{
+		Name:       "mnm.proxmox.node.certificate.expiry_timestamp",
+		Attributes: []string{"node", "filename", "subject"},
 	},
 	MnmProxmoxNodeCPUCores: metricInfo{
 		Name:       "mnm.proxmox.node.cpu_cores",
@@ -230,6 +312,10 @@ var MetricsInfo = metricsInfo{
 		Name:       "mnm.proxmox.node.rootfs_used",
 		Attributes: []string{"node"},
 	},
+	MnmProxmoxNodeSubscription: metricInfo{
+		Name:       "mnm.proxmox.node.subscription",
+		Attributes: []string{"node", "subscription_status", "level"},
+	},
 	MnmProxmoxNodeSwapTotal: metricInfo{
 		Name:       "mnm.proxmox.node.swap_total",
 		Attributes: []string{"node"},
@@ -245,6 +331,22 @@ var MetricsInfo = metricsInfo{
 	MnmProxmoxProblem: metricInfo{
 		Name:       "mnm.proxmox.problem",
 		Attributes: []string{"problem_kind", "node", "path", "privilege"},
+	},
+	MnmProxmoxReplicationDuration: metricInfo{
+		Name:       "mnm.proxmox.replication.duration",
+		Attributes: []string{"job", "guest", "source", "target"},
+	},
+	MnmProxmoxReplicationFailCount: metricInfo{
+		Name:       "mnm.proxmox.replication.fail_count",
+		Attributes: []string{"job", "guest", "source", "target"},
+	},
+	MnmProxmoxReplicationLastSyncTimestamp: metricInfo{
+		Name:       "mnm.proxmox.replication.last_sync_timestamp",
+		Attributes: []string{"job", "guest", "source", "target"},
+	},
+	MnmProxmoxReplicationLastTryTimestamp: metricInfo{
+		Name:       "mnm.proxmox.replication.last_try_timestamp",
+		Attributes: []string{"job", "guest", "source", "target"},
 	},
 	MnmProxmoxStorageActive: metricInfo{
 		Name:       "mnm.proxmox.storage.active",
@@ -356,84 +458,103 @@ var MetricsInfo = metricsInfo{
 }
 
 type metricsInfo struct {
-	MnmProxmoxAPIEndpointInfo         metricInfo
-	MnmProxmoxAPIErrors               metricInfo
-	MnmProxmoxAPIFailovers            metricInfo
-	MnmProxmoxAPIRequests             metricInfo
-	MnmProxmoxClusterNodes            metricInfo
-	MnmProxmoxClusterNodesOnline      metricInfo
-	MnmProxmoxClusterQuorate          metricInfo
-	MnmProxmoxCollectionDuration      metricInfo
-	MnmProxmoxCtCPUUsage              metricInfo
-	MnmProxmoxCtCpus                  metricInfo
-	MnmProxmoxCtDiskRead              metricInfo
-	MnmProxmoxCtDiskSize              metricInfo
-	MnmProxmoxCtDiskUsed              metricInfo
-	MnmProxmoxCtDiskWrite             metricInfo
-	MnmProxmoxCtInfo                  metricInfo
-	MnmProxmoxCtMemoryTotal           metricInfo
-	MnmProxmoxCtMemoryUsed            metricInfo
-	MnmProxmoxCtNetin                 metricInfo
-	MnmProxmoxCtNetout                metricInfo
-	MnmProxmoxCtNicNetin              metricInfo
-	MnmProxmoxCtNicNetout             metricInfo
-	MnmProxmoxCtStatus                metricInfo
-	MnmProxmoxCtUptime                metricInfo
-	MnmProxmoxDiskHealth              metricInfo
-	MnmProxmoxDiskHealthUnknown       metricInfo
-	MnmProxmoxDiskLifeRemaining       metricInfo
-	MnmProxmoxDiskSize                metricInfo
-	MnmProxmoxGuestNicInfo            metricInfo
-	MnmProxmoxLastCollectionTimestamp metricInfo
-	MnmProxmoxNodeCPUCores            metricInfo
-	MnmProxmoxNodeCPUCount            metricInfo
-	MnmProxmoxNodeCPUMhz              metricInfo
-	MnmProxmoxNodeCPUSockets          metricInfo
-	MnmProxmoxNodeCPUUsage            metricInfo
-	MnmProxmoxNodeDisksAge            metricInfo
-	MnmProxmoxNodeInfo                metricInfo
-	MnmProxmoxNodeIowait              metricInfo
-	MnmProxmoxNodeKsmShared           metricInfo
-	MnmProxmoxNodeLoadavg15m          metricInfo
-	MnmProxmoxNodeLoadavg1m           metricInfo
-	MnmProxmoxNodeLoadavg5m           metricInfo
-	MnmProxmoxNodeMemoryFree          metricInfo
-	MnmProxmoxNodeMemoryTotal         metricInfo
-	MnmProxmoxNodeMemoryUsed          metricInfo
-	MnmProxmoxNodeOnline              metricInfo
-	MnmProxmoxNodeRootfsTotal         metricInfo
-	MnmProxmoxNodeRootfsUsed          metricInfo
-	MnmProxmoxNodeSwapTotal           metricInfo
-	MnmProxmoxNodeSwapUsed            metricInfo
-	MnmProxmoxNodeUptime              metricInfo
-	MnmProxmoxProblem                 metricInfo
-	MnmProxmoxStorageActive           metricInfo
-	MnmProxmoxStorageAvailable        metricInfo
-	MnmProxmoxStorageEnabled          metricInfo
-	MnmProxmoxStorageShared           metricInfo
-	MnmProxmoxStorageTotal            metricInfo
-	MnmProxmoxStorageUsed             metricInfo
-	MnmProxmoxUp                      metricInfo
-	MnmProxmoxVMCPUUsage              metricInfo
-	MnmProxmoxVMCpus                  metricInfo
-	MnmProxmoxVMDiskRead              metricInfo
-	MnmProxmoxVMDiskSize              metricInfo
-	MnmProxmoxVMDiskWrite             metricInfo
-	MnmProxmoxVMInfo                  metricInfo
-	MnmProxmoxVMMemoryTotal           metricInfo
-	MnmProxmoxVMMemoryUsed            metricInfo
-	MnmProxmoxVMNetin                 metricInfo
-	MnmProxmoxVMNetout                metricInfo
-	MnmProxmoxVMNicNetin              metricInfo
-	MnmProxmoxVMNicNetout             metricInfo
-	MnmProxmoxVMStatus                metricInfo
-	MnmProxmoxVMUptime                metricInfo
-	MnmProxmoxZfsPoolDedup            metricInfo
-	MnmProxmoxZfsPoolFragmentation    metricInfo
-	MnmProxmoxZfsPoolFree             metricInfo
-	MnmProxmoxZfsPoolHealth           metricInfo
-	MnmProxmoxZfsPoolSize             metricInfo
-	MnmProxmoxZfsPoolUsed             metricInfo
+	MnmProxmoxAPIEndpointInfo                 metricInfo
+	MnmProxmoxAPIErrors                       metricInfo
+	MnmProxmoxAPIFailovers                    metricInfo
+	MnmProxmoxAPIRequests                     metricInfo
+	MnmProxmoxCephAvailable                   metricInfo
+	MnmProxmoxCephHealth                      metricInfo
+	MnmProxmoxCephHealthCheck                 metricInfo
+	MnmProxmoxCephOsds                        metricInfo
+	MnmProxmoxCephPgs                         metricInfo
+	MnmProxmoxCephUsed                        metricInfo
+	MnmProxmoxClusterNodes                    metricInfo
+	MnmProxmoxClusterNodesOnline              metricInfo
+	MnmProxmoxClusterQuorate                  metricInfo
+	MnmProxmoxCollectionDuration              metricInfo
+	MnmProxmoxCtCPUUsage                      metricInfo
+	MnmProxmoxCtCpus                          metricInfo
+	MnmProxmoxCtDiskRead                      metricInfo
+	MnmProxmoxCtDiskSize                      metricInfo
+	MnmProxmoxCtDiskUsed                      metricInfo
+	MnmProxmoxCtDiskWrite                     metricInfo
+	MnmProxmoxCtInfo                          metricInfo
+	MnmProxmoxCtMemoryTotal                   metricInfo
+	MnmProxmoxCtMemoryUsed                    metricInfo
+	MnmProxmoxCtNetin                         metricInfo
+	MnmProxmoxCtNetout                        metricInfo
+	MnmProxmoxCtNicNetin                      metricInfo
+	MnmProxmoxCtNicNetout                     metricInfo
+	MnmProxmoxCtStatus                        metricInfo
+	MnmProxmoxCtUptime                        metricInfo
+	MnmProxmoxDiskHealth                      metricInfo
+	MnmProxmoxDiskHealthUnknown               metricInfo
+	MnmProxmoxDiskLifeRemaining               metricInfo
+	MnmProxmoxDiskSize                        metricInfo
+	MnmProxmoxGuestBackupExcluded             metricInfo
+	MnmProxmoxGuestBackupLastFailureTimestamp metricInfo
+	MnmProxmoxGuestBackupLastSuccessTimestamp metricInfo
+	MnmProxmoxGuestNicInfo                    metricInfo
+	MnmProxmoxHaLrm                           metricInfo
+	MnmProxmoxHaMaster                        metricInfo
+	MnmProxmoxHaQuorate                       metricInfo
+	MnmProxmoxHaResource                      metricInfo
+	MnmProxmoxLastCollectionTimestamp         metricInfo
+	MnmProxmoxNodeCertificateExpiryTimestamp  metricInfo
+	MnmProxmoxNodeCPUCores                    metricInfo
+	MnmProxmoxNodeCPUCount                    metricInfo
+	MnmProxmoxNodeCPUMhz                      metricInfo
+	MnmProxmoxNodeCPUSockets                  metricInfo
+	MnmProxmoxNodeCPUUsage                    metricInfo
+	MnmProxmoxNodeDisksAge                    metricInfo
+	MnmProxmoxNodeInfo                        metricInfo
+	MnmProxmoxNodeIowait                      metricInfo
+	MnmProxmoxNodeKsmShared                   metricInfo
+	MnmProxmoxNodeLoadavg15m                  metricInfo
+	MnmProxmoxNodeLoadavg1m                   metricInfo
+	MnmProxmoxNodeLoadavg5m                   metricInfo
+	MnmProxmoxNodeMemoryFree                  metricInfo
+	MnmProxmoxNodeMemoryTotal                 metricInfo
+	MnmProxmoxNodeMemoryUsed                  metricInfo
+	MnmProxmoxNodeOnline                      metricInfo
+	MnmProxmoxNodeRootfsTotal                 metricInfo
+	MnmProxmoxNodeRootfsUsed                  metricInfo
+	MnmProxmoxNodeSubscription                metricInfo
+	MnmProxmoxNodeSwapTotal                   metricInfo
+	MnmProxmoxNodeSwapUsed                    metricInfo
+	MnmProxmoxNodeUptime                      metricInfo
+	MnmProxmoxProblem                         metricInfo
+	MnmProxmoxReplicationDuration             metricInfo
+	MnmProxmoxReplicationFailCount            metricInfo
+	MnmProxmoxReplicationLastSyncTimestamp    metricInfo
+	MnmProxmoxReplicationLastTryTimestamp     metricInfo
+	MnmProxmoxStorageActive                   metricInfo
+	MnmProxmoxStorageAvailable                metricInfo
+	MnmProxmoxStorageEnabled                  metricInfo
+	MnmProxmoxStorageShared                   metricInfo
+	MnmProxmoxStorageTotal                    metricInfo
+	MnmProxmoxStorageUsed                     metricInfo
+	MnmProxmoxUp                              metricInfo
+	MnmProxmoxVMCPUUsage                      metricInfo
+	MnmProxmoxVMCpus                          metricInfo
+	MnmProxmoxVMDiskRead                      metricInfo
+	MnmProxmoxVMDiskSize                      metricInfo
+	MnmProxmoxVMDiskWrite                     metricInfo
+	MnmProxmoxVMInfo                          metricInfo
+	MnmProxmoxVMMemoryTotal                   metricInfo
+	MnmProxmoxVMMemoryUsed                    metricInfo
+	MnmProxmoxVMNetin                         metricInfo
+	MnmProxmoxVMNetout                        metricInfo
+	MnmProxmoxVMNicNetin                      metricInfo
+	MnmProxmoxVMNicNetout                     metricInfo
+	MnmProxmoxVMStatus                        metricInfo
+	MnmProxmoxVMUptime                        metricInfo
+	MnmProxmoxZfsPoolDedup                    metricInfo
+	MnmProxmoxZfsPoolFragmentation            metricInfo
+	MnmProxmoxZfsPoolFree                     metricInfo
+	MnmProxmoxZfsPoolHealth                   metricInfo
+	MnmProxmoxZfsPoolSize                     metricInfo
+	MnmProxmoxZfsPoolUsed                     metricInfo
 }
 
 type metricInfo struct {
@@ -646,6 +767,313 @@ func (m *metricMnmProxmoxAPIRequests) emit(metrics pmetric.MetricSlice) {
 
 func newMetricMnmProxmoxAPIRequests(cfg MnmProxmoxAPIRequestsMetricConfig) metricMnmProxmoxAPIRequests {
 	m := metricMnmProxmoxAPIRequests{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricMnmProxmoxCephAvailable struct {
+	data     pmetric.Metric                      // data buffer for generated metric.
+	config   MnmProxmoxCephAvailableMetricConfig // metric config provided by user.
+	capacity int                                 // max observed number of data points added to the metric.
+}
+
+// init fills mnm.proxmox.ceph.available metric with initial data.
+func (m *metricMnmProxmoxCephAvailable) init() {
+	m.data.SetName("mnm.proxmox.ceph.available")
+	m.data.SetDescription("Bytes available in the Ceph cluster.")
+	m.data.SetUnit("By")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricMnmProxmoxCephAvailable) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricMnmProxmoxCephAvailable) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricMnmProxmoxCephAvailable) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricMnmProxmoxCephAvailable(cfg MnmProxmoxCephAvailableMetricConfig) metricMnmProxmoxCephAvailable {
+	m := metricMnmProxmoxCephAvailable{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricMnmProxmoxCephHealth struct {
+	data     pmetric.Metric                   // data buffer for generated metric.
+	config   MnmProxmoxCephHealthMetricConfig // metric config provided by user.
+	capacity int                              // max observed number of data points added to the metric.
+}
+
+// init fills mnm.proxmox.ceph.health metric with initial data.
+func (m *metricMnmProxmoxCephHealth) init() {
+	m.data.SetName("mnm.proxmox.ceph.health")
+	m.data.SetDescription("Ceph health: 0 HEALTH_OK, 1 HEALTH_WARN, 2 HEALTH_ERR. Absent when the cluster runs no Ceph.")
+	m.data.SetUnit("{status}")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricMnmProxmoxCephHealth) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricMnmProxmoxCephHealth) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricMnmProxmoxCephHealth) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricMnmProxmoxCephHealth(cfg MnmProxmoxCephHealthMetricConfig) metricMnmProxmoxCephHealth {
+	m := metricMnmProxmoxCephHealth{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricMnmProxmoxCephHealthCheck struct {
+	data     pmetric.Metric                        // data buffer for generated metric.
+	config   MnmProxmoxCephHealthCheckMetricConfig // metric config provided by user.
+	capacity int                                   // max observed number of data points added to the metric.
+}
+
+// init fills mnm.proxmox.ceph.health_check metric with initial data.
+func (m *metricMnmProxmoxCephHealthCheck) init() {
+	m.data.SetName("mnm.proxmox.ceph.health_check")
+	m.data.SetDescription("Always 1, one series per active Ceph health check, by code and severity.")
+	m.data.SetUnit("{check}")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricMnmProxmoxCephHealthCheck) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, codeAttributeValue string, severityAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	dp.Attributes().PutStr("code", codeAttributeValue)
+	dp.Attributes().PutStr("severity", severityAttributeValue)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricMnmProxmoxCephHealthCheck) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricMnmProxmoxCephHealthCheck) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricMnmProxmoxCephHealthCheck(cfg MnmProxmoxCephHealthCheckMetricConfig) metricMnmProxmoxCephHealthCheck {
+	m := metricMnmProxmoxCephHealthCheck{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricMnmProxmoxCephOsds struct {
+	data     pmetric.Metric                 // data buffer for generated metric.
+	config   MnmProxmoxCephOsdsMetricConfig // metric config provided by user.
+	capacity int                            // max observed number of data points added to the metric.
+}
+
+// init fills mnm.proxmox.ceph.osds metric with initial data.
+func (m *metricMnmProxmoxCephOsds) init() {
+	m.data.SetName("mnm.proxmox.ceph.osds")
+	m.data.SetDescription("Ceph OSDs: total, up and in.")
+	m.data.SetUnit("{osd}")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricMnmProxmoxCephOsds) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, osdStateAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	dp.Attributes().PutStr("state", osdStateAttributeValue)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricMnmProxmoxCephOsds) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricMnmProxmoxCephOsds) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricMnmProxmoxCephOsds(cfg MnmProxmoxCephOsdsMetricConfig) metricMnmProxmoxCephOsds {
+	m := metricMnmProxmoxCephOsds{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricMnmProxmoxCephPgs struct {
+	data     pmetric.Metric                // data buffer for generated metric.
+	config   MnmProxmoxCephPgsMetricConfig // metric config provided by user.
+	capacity int                           // max observed number of data points added to the metric.
+}
+
+// init fills mnm.proxmox.ceph.pgs metric with initial data.
+func (m *metricMnmProxmoxCephPgs) init() {
+	m.data.SetName("mnm.proxmox.ceph.pgs")
+	m.data.SetDescription("Ceph placement groups by state.")
+	m.data.SetUnit("{pg}")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricMnmProxmoxCephPgs) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, pgStateAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	dp.Attributes().PutStr("state", pgStateAttributeValue)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricMnmProxmoxCephPgs) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricMnmProxmoxCephPgs) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricMnmProxmoxCephPgs(cfg MnmProxmoxCephPgsMetricConfig) metricMnmProxmoxCephPgs {
+	m := metricMnmProxmoxCephPgs{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricMnmProxmoxCephUsed struct {
+	data     pmetric.Metric                 // data buffer for generated metric.
+	config   MnmProxmoxCephUsedMetricConfig // metric config provided by user.
+	capacity int                            // max observed number of data points added to the metric.
+}
+
+// init fills mnm.proxmox.ceph.used metric with initial data.
+func (m *metricMnmProxmoxCephUsed) init() {
+	m.data.SetName("mnm.proxmox.ceph.used")
+	m.data.SetDescription("Bytes used in the Ceph cluster.")
+	m.data.SetUnit("By")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricMnmProxmoxCephUsed) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricMnmProxmoxCephUsed) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricMnmProxmoxCephUsed) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricMnmProxmoxCephUsed(cfg MnmProxmoxCephUsedMetricConfig) metricMnmProxmoxCephUsed {
+	m := metricMnmProxmoxCephUsed{config: cfg}
 
 	if cfg.Enabled {
 		m.data = pmetric.NewMetric()
@@ -1897,6 +2325,168 @@ func newMetricMnmProxmoxDiskSize(cfg MnmProxmoxDiskSizeMetricConfig) metricMnmPr
 	return m
 }
 
+type metricMnmProxmoxGuestBackupExcluded struct {
+	data     pmetric.Metric                            // data buffer for generated metric.
+	config   MnmProxmoxGuestBackupExcludedMetricConfig // metric config provided by user.
+	capacity int                                       // max observed number of data points added to the metric.
+}
+
+// init fills mnm.proxmox.guest.backup.excluded metric with initial data.
+func (m *metricMnmProxmoxGuestBackupExcluded) init() {
+	m.data.SetName("mnm.proxmox.guest.backup.excluded")
+	m.data.SetDescription("1 for each guest no backup job covers (GET /cluster/backup-info/not-backed-up, every backup_interval).")
+	m.data.SetUnit("{guest}")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricMnmProxmoxGuestBackupExcluded) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("vmid", vmidAttributeValue)
+	dp.Attributes().PutStr("name", nameAttributeValue)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricMnmProxmoxGuestBackupExcluded) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricMnmProxmoxGuestBackupExcluded) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricMnmProxmoxGuestBackupExcluded(cfg MnmProxmoxGuestBackupExcludedMetricConfig) metricMnmProxmoxGuestBackupExcluded {
+	m := metricMnmProxmoxGuestBackupExcluded{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricMnmProxmoxGuestBackupLastFailureTimestamp struct {
+	data     pmetric.Metric                                        // data buffer for generated metric.
+	config   MnmProxmoxGuestBackupLastFailureTimestampMetricConfig // metric config provided by user.
+	capacity int                                                   // max observed number of data points added to the metric.
+}
+
+// init fills mnm.proxmox.guest.backup.last_failure_timestamp metric with initial data.
+func (m *metricMnmProxmoxGuestBackupLastFailureTimestamp) init() {
+	m.data.SetName("mnm.proxmox.guest.backup.last_failure_timestamp")
+	m.data.SetDescription("Unix time of the guest's last failed backup within backup_lookback; absent when none failed.")
+	m.data.SetUnit("{unix_seconds}")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricMnmProxmoxGuestBackupLastFailureTimestamp) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("vmid", vmidAttributeValue)
+	dp.Attributes().PutStr("name", nameAttributeValue)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricMnmProxmoxGuestBackupLastFailureTimestamp) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricMnmProxmoxGuestBackupLastFailureTimestamp) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricMnmProxmoxGuestBackupLastFailureTimestamp(cfg MnmProxmoxGuestBackupLastFailureTimestampMetricConfig) metricMnmProxmoxGuestBackupLastFailureTimestamp {
+	m := metricMnmProxmoxGuestBackupLastFailureTimestamp{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricMnmProxmoxGuestBackupLastSuccessTimestamp struct {
+	data     pmetric.Metric                                        // data buffer for generated metric.
+	config   MnmProxmoxGuestBackupLastSuccessTimestampMetricConfig // metric config provided by user.
+	capacity int                                                   // max observed number of data points added to the metric.
+}
+
+// init fills mnm.proxmox.guest.backup.last_success_timestamp metric with initial data.
+func (m *metricMnmProxmoxGuestBackupLastSuccessTimestamp) init() {
+	m.data.SetName("mnm.proxmox.guest.backup.last_success_timestamp")
+	m.data.SetDescription("Unix time of the guest's last successful backup (vzdump task, OK or WARNINGS) within backup_lookback; 0 when a guest a backup job covers has none. Not reported for guests no job covers.")
+	m.data.SetUnit("{unix_seconds}")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricMnmProxmoxGuestBackupLastSuccessTimestamp) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("vmid", vmidAttributeValue)
+	dp.Attributes().PutStr("name", nameAttributeValue)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricMnmProxmoxGuestBackupLastSuccessTimestamp) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricMnmProxmoxGuestBackupLastSuccessTimestamp) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricMnmProxmoxGuestBackupLastSuccessTimestamp(cfg MnmProxmoxGuestBackupLastSuccessTimestampMetricConfig) metricMnmProxmoxGuestBackupLastSuccessTimestamp {
+	m := metricMnmProxmoxGuestBackupLastSuccessTimestamp{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
 type metricMnmProxmoxGuestNicInfo struct {
 	data     pmetric.Metric                     // data buffer for generated metric.
 	config   MnmProxmoxGuestNicInfoMetricConfig // metric config provided by user.
@@ -1956,6 +2546,215 @@ func newMetricMnmProxmoxGuestNicInfo(cfg MnmProxmoxGuestNicInfoMetricConfig) met
 	return m
 }
 
+type metricMnmProxmoxHaLrm struct {
+	data     pmetric.Metric              // data buffer for generated metric.
+	config   MnmProxmoxHaLrmMetricConfig // metric config provided by user.
+	capacity int                         // max observed number of data points added to the metric.
+}
+
+// init fills mnm.proxmox.ha.lrm metric with initial data.
+func (m *metricMnmProxmoxHaLrm) init() {
+	m.data.SetName("mnm.proxmox.ha.lrm")
+	m.data.SetDescription("Always 1, one series per node's HA local resource manager, with its state (active, idle, maintenance, lost, ...).")
+	m.data.SetUnit("{node}")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricMnmProxmoxHaLrm) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, haStateAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("state", haStateAttributeValue)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricMnmProxmoxHaLrm) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricMnmProxmoxHaLrm) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricMnmProxmoxHaLrm(cfg MnmProxmoxHaLrmMetricConfig) metricMnmProxmoxHaLrm {
+	m := metricMnmProxmoxHaLrm{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricMnmProxmoxHaMaster struct {
+	data     pmetric.Metric                 // data buffer for generated metric.
+	config   MnmProxmoxHaMasterMetricConfig // metric config provided by user.
+	capacity int                            // max observed number of data points added to the metric.
+}
+
+// init fills mnm.proxmox.ha.master metric with initial data.
+func (m *metricMnmProxmoxHaMaster) init() {
+	m.data.SetName("mnm.proxmox.ha.master")
+	m.data.SetDescription("1 on the node whose HA cluster resource manager is master.")
+	m.data.SetUnit("{node}")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricMnmProxmoxHaMaster) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricMnmProxmoxHaMaster) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricMnmProxmoxHaMaster) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricMnmProxmoxHaMaster(cfg MnmProxmoxHaMasterMetricConfig) metricMnmProxmoxHaMaster {
+	m := metricMnmProxmoxHaMaster{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricMnmProxmoxHaQuorate struct {
+	data     pmetric.Metric                  // data buffer for generated metric.
+	config   MnmProxmoxHaQuorateMetricConfig // metric config provided by user.
+	capacity int                             // max observed number of data points added to the metric.
+}
+
+// init fills mnm.proxmox.ha.quorate metric with initial data.
+func (m *metricMnmProxmoxHaQuorate) init() {
+	m.data.SetName("mnm.proxmox.ha.quorate")
+	m.data.SetDescription("1 when the HA stack sees the cluster quorate, else 0.")
+	m.data.SetUnit("{status}")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricMnmProxmoxHaQuorate) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricMnmProxmoxHaQuorate) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricMnmProxmoxHaQuorate) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricMnmProxmoxHaQuorate(cfg MnmProxmoxHaQuorateMetricConfig) metricMnmProxmoxHaQuorate {
+	m := metricMnmProxmoxHaQuorate{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricMnmProxmoxHaResource struct {
+	data     pmetric.Metric                   // data buffer for generated metric.
+	config   MnmProxmoxHaResourceMetricConfig // metric config provided by user.
+	capacity int                              // max observed number of data points added to the metric.
+}
+
+// init fills mnm.proxmox.ha.resource metric with initial data.
+func (m *metricMnmProxmoxHaResource) init() {
+	m.data.SetName("mnm.proxmox.ha.resource")
+	m.data.SetDescription("Always 1, one series per HA resource, with its node and HA state; the series changes when the state does.")
+	m.data.SetUnit("{resource}")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricMnmProxmoxHaResource) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, sidAttributeValue string, nodeAttributeValue string, haStateAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	dp.Attributes().PutStr("sid", sidAttributeValue)
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("state", haStateAttributeValue)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricMnmProxmoxHaResource) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricMnmProxmoxHaResource) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricMnmProxmoxHaResource(cfg MnmProxmoxHaResourceMetricConfig) metricMnmProxmoxHaResource {
+	m := metricMnmProxmoxHaResource{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
 type metricMnmProxmoxLastCollectionTimestamp struct {
 	data     pmetric.Metric                                // data buffer for generated metric.
 	config   MnmProxmoxLastCollectionTimestampMetricConfig // metric config provided by user.
@@ -1998,6 +2797,60 @@ func (m *metricMnmProxmoxLastCollectionTimestamp) emit(metrics pmetric.MetricSli
 
 func newMetricMnmProxmoxLastCollectionTimestamp(cfg MnmProxmoxLastCollectionTimestampMetricConfig) metricMnmProxmoxLastCollectionTimestamp {
 	m := metricMnmProxmoxLastCollectionTimestamp{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricMnmProxmoxNodeCertificateExpiryTimestamp struct {
+	data     pmetric.Metric                                       // data buffer for generated metric.
+	config   MnmProxmoxNodeCertificateExpiryTimestampMetricConfig // metric config provided by user.
+	capacity int                                                  // max observed number of data points added to the metric.
+}
+
+// init fills mnm.proxmox.node.certificate.expiry_timestamp metric with initial data.
+func (m *metricMnmProxmoxNodeCertificateExpiryTimestamp) init() {
+	m.data.SetName("mnm.proxmox.node.certificate.expiry_timestamp")
+	m.data.SetDescription("Unix time at which the node's certificate expires (notafter).")
+	m.data.SetUnit("{unix_seconds}")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricMnmProxmoxNodeCertificateExpiryTimestamp) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, filenameAttributeValue string, subjectAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("filename", filenameAttributeValue)
+	dp.Attributes().PutStr("subject", subjectAttributeValue)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricMnmProxmoxNodeCertificateExpiryTimestamp) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricMnmProxmoxNodeCertificateExpiryTimestamp) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricMnmProxmoxNodeCertificateExpiryTimestamp(cfg MnmProxmoxNodeCertificateExpiryTimestampMetricConfig) metricMnmProxmoxNodeCertificateExpiryTimestamp {
+	m := metricMnmProxmoxNodeCertificateExpiryTimestamp{config: cfg}
 
 	if cfg.Enabled {
 		m.data = pmetric.NewMetric()
@@ -2944,6 +3797,60 @@ func newMetricMnmProxmoxNodeRootfsUsed(cfg MnmProxmoxNodeRootfsUsedMetricConfig)
 	return m
 }
 
+type metricMnmProxmoxNodeSubscription struct {
+	data     pmetric.Metric                         // data buffer for generated metric.
+	config   MnmProxmoxNodeSubscriptionMetricConfig // metric config provided by user.
+	capacity int                                    // max observed number of data points added to the metric.
+}
+
+// init fills mnm.proxmox.node.subscription metric with initial data.
+func (m *metricMnmProxmoxNodeSubscription) init() {
+	m.data.SetName("mnm.proxmox.node.subscription")
+	m.data.SetDescription("Always 1, one series per node, with its subscription status and level.")
+	m.data.SetUnit("{subscription}")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricMnmProxmoxNodeSubscription) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, subscriptionStatusAttributeValue string, levelAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("status", subscriptionStatusAttributeValue)
+	dp.Attributes().PutStr("level", levelAttributeValue)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricMnmProxmoxNodeSubscription) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricMnmProxmoxNodeSubscription) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricMnmProxmoxNodeSubscription(cfg MnmProxmoxNodeSubscriptionMetricConfig) metricMnmProxmoxNodeSubscription {
+	m := metricMnmProxmoxNodeSubscription{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
 type metricMnmProxmoxNodeSwapTotal struct {
 	data     pmetric.Metric                      // data buffer for generated metric.
 	config   MnmProxmoxNodeSwapTotalMetricConfig // metric config provided by user.
@@ -3147,6 +4054,226 @@ func (m *metricMnmProxmoxProblem) emit(metrics pmetric.MetricSlice) {
 
 func newMetricMnmProxmoxProblem(cfg MnmProxmoxProblemMetricConfig) metricMnmProxmoxProblem {
 	m := metricMnmProxmoxProblem{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricMnmProxmoxReplicationDuration struct {
+	data     pmetric.Metric                            // data buffer for generated metric.
+	config   MnmProxmoxReplicationDurationMetricConfig // metric config provided by user.
+	capacity int                                       // max observed number of data points added to the metric.
+}
+
+// init fills mnm.proxmox.replication.duration metric with initial data.
+func (m *metricMnmProxmoxReplicationDuration) init() {
+	m.data.SetName("mnm.proxmox.replication.duration")
+	m.data.SetDescription("Duration of the replication job's last sync.")
+	m.data.SetUnit("s")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricMnmProxmoxReplicationDuration) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, jobAttributeValue string, guestAttributeValue string, sourceAttributeValue string, targetAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetDoubleValue(val)
+	dp.Attributes().PutStr("replication_job", jobAttributeValue)
+	dp.Attributes().PutStr("guest", guestAttributeValue)
+	dp.Attributes().PutStr("source", sourceAttributeValue)
+	dp.Attributes().PutStr("target", targetAttributeValue)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricMnmProxmoxReplicationDuration) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricMnmProxmoxReplicationDuration) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricMnmProxmoxReplicationDuration(cfg MnmProxmoxReplicationDurationMetricConfig) metricMnmProxmoxReplicationDuration {
+	m := metricMnmProxmoxReplicationDuration{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricMnmProxmoxReplicationFailCount struct {
+	data     pmetric.Metric                             // data buffer for generated metric.
+	config   MnmProxmoxReplicationFailCountMetricConfig // metric config provided by user.
+	capacity int                                        // max observed number of data points added to the metric.
+}
+
+// init fills mnm.proxmox.replication.fail_count metric with initial data.
+func (m *metricMnmProxmoxReplicationFailCount) init() {
+	m.data.SetName("mnm.proxmox.replication.fail_count")
+	m.data.SetDescription("Consecutive failed attempts of the replication job; 0 when its last try succeeded.")
+	m.data.SetUnit("{failure}")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricMnmProxmoxReplicationFailCount) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, jobAttributeValue string, guestAttributeValue string, sourceAttributeValue string, targetAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	dp.Attributes().PutStr("replication_job", jobAttributeValue)
+	dp.Attributes().PutStr("guest", guestAttributeValue)
+	dp.Attributes().PutStr("source", sourceAttributeValue)
+	dp.Attributes().PutStr("target", targetAttributeValue)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricMnmProxmoxReplicationFailCount) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricMnmProxmoxReplicationFailCount) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricMnmProxmoxReplicationFailCount(cfg MnmProxmoxReplicationFailCountMetricConfig) metricMnmProxmoxReplicationFailCount {
+	m := metricMnmProxmoxReplicationFailCount{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricMnmProxmoxReplicationLastSyncTimestamp struct {
+	data     pmetric.Metric                                     // data buffer for generated metric.
+	config   MnmProxmoxReplicationLastSyncTimestampMetricConfig // metric config provided by user.
+	capacity int                                                // max observed number of data points added to the metric.
+}
+
+// init fills mnm.proxmox.replication.last_sync_timestamp metric with initial data.
+func (m *metricMnmProxmoxReplicationLastSyncTimestamp) init() {
+	m.data.SetName("mnm.proxmox.replication.last_sync_timestamp")
+	m.data.SetDescription("Unix time of the replication job's last successful sync (0: never).")
+	m.data.SetUnit("{unix_seconds}")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricMnmProxmoxReplicationLastSyncTimestamp) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, jobAttributeValue string, guestAttributeValue string, sourceAttributeValue string, targetAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	dp.Attributes().PutStr("replication_job", jobAttributeValue)
+	dp.Attributes().PutStr("guest", guestAttributeValue)
+	dp.Attributes().PutStr("source", sourceAttributeValue)
+	dp.Attributes().PutStr("target", targetAttributeValue)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricMnmProxmoxReplicationLastSyncTimestamp) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricMnmProxmoxReplicationLastSyncTimestamp) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricMnmProxmoxReplicationLastSyncTimestamp(cfg MnmProxmoxReplicationLastSyncTimestampMetricConfig) metricMnmProxmoxReplicationLastSyncTimestamp {
+	m := metricMnmProxmoxReplicationLastSyncTimestamp{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricMnmProxmoxReplicationLastTryTimestamp struct {
+	data     pmetric.Metric                                    // data buffer for generated metric.
+	config   MnmProxmoxReplicationLastTryTimestampMetricConfig // metric config provided by user.
+	capacity int                                               // max observed number of data points added to the metric.
+}
+
+// init fills mnm.proxmox.replication.last_try_timestamp metric with initial data.
+func (m *metricMnmProxmoxReplicationLastTryTimestamp) init() {
+	m.data.SetName("mnm.proxmox.replication.last_try_timestamp")
+	m.data.SetDescription("Unix time of the replication job's last attempt.")
+	m.data.SetUnit("{unix_seconds}")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricMnmProxmoxReplicationLastTryTimestamp) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, jobAttributeValue string, guestAttributeValue string, sourceAttributeValue string, targetAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	dp.Attributes().PutStr("replication_job", jobAttributeValue)
+	dp.Attributes().PutStr("guest", guestAttributeValue)
+	dp.Attributes().PutStr("source", sourceAttributeValue)
+	dp.Attributes().PutStr("target", targetAttributeValue)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricMnmProxmoxReplicationLastTryTimestamp) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricMnmProxmoxReplicationLastTryTimestamp) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricMnmProxmoxReplicationLastTryTimestamp(cfg MnmProxmoxReplicationLastTryTimestampMetricConfig) metricMnmProxmoxReplicationLastTryTimestamp {
+	m := metricMnmProxmoxReplicationLastTryTimestamp{config: cfg}
 
 	if cfg.Enabled {
 		m.data = pmetric.NewMetric()
@@ -4613,91 +5740,110 @@ func newMetricMnmProxmoxZfsPoolUsed(cfg MnmProxmoxZfsPoolUsedMetricConfig) metri
 // MetricsBuilder provides an interface for scrapers to report metrics while taking care of all the transformations
 // required to produce metric representation defined in metadata and user config.
 type MetricsBuilder struct {
-	config                                  MetricsBuilderConfig // config of the metrics builder.
-	startTime                               pcommon.Timestamp    // start time that will be applied to all recorded data points.
-	metricsCapacity                         int                  // maximum observed number of metrics per resource.
-	metricsBuffer                           pmetric.Metrics      // accumulates metrics data before emitting.
-	buildInfo                               component.BuildInfo  // contains version information.
-	resourceAttributeIncludeFilter          map[string]filter.Filter
-	resourceAttributeExcludeFilter          map[string]filter.Filter
-	metricMnmProxmoxAPIEndpointInfo         metricMnmProxmoxAPIEndpointInfo
-	metricMnmProxmoxAPIErrors               metricMnmProxmoxAPIErrors
-	metricMnmProxmoxAPIFailovers            metricMnmProxmoxAPIFailovers
-	metricMnmProxmoxAPIRequests             metricMnmProxmoxAPIRequests
-	metricMnmProxmoxClusterNodes            metricMnmProxmoxClusterNodes
-	metricMnmProxmoxClusterNodesOnline      metricMnmProxmoxClusterNodesOnline
-	metricMnmProxmoxClusterQuorate          metricMnmProxmoxClusterQuorate
-	metricMnmProxmoxCollectionDuration      metricMnmProxmoxCollectionDuration
-	metricMnmProxmoxCtCPUUsage              metricMnmProxmoxCtCPUUsage
-	metricMnmProxmoxCtCpus                  metricMnmProxmoxCtCpus
-	metricMnmProxmoxCtDiskRead              metricMnmProxmoxCtDiskRead
-	metricMnmProxmoxCtDiskSize              metricMnmProxmoxCtDiskSize
-	metricMnmProxmoxCtDiskUsed              metricMnmProxmoxCtDiskUsed
-	metricMnmProxmoxCtDiskWrite             metricMnmProxmoxCtDiskWrite
-	metricMnmProxmoxCtInfo                  metricMnmProxmoxCtInfo
-	metricMnmProxmoxCtMemoryTotal           metricMnmProxmoxCtMemoryTotal
-	metricMnmProxmoxCtMemoryUsed            metricMnmProxmoxCtMemoryUsed
-	metricMnmProxmoxCtNetin                 metricMnmProxmoxCtNetin
-	metricMnmProxmoxCtNetout                metricMnmProxmoxCtNetout
-	metricMnmProxmoxCtNicNetin              metricMnmProxmoxCtNicNetin
-	metricMnmProxmoxCtNicNetout             metricMnmProxmoxCtNicNetout
-	metricMnmProxmoxCtStatus                metricMnmProxmoxCtStatus
-	metricMnmProxmoxCtUptime                metricMnmProxmoxCtUptime
-	metricMnmProxmoxDiskHealth              metricMnmProxmoxDiskHealth
-	metricMnmProxmoxDiskHealthUnknown       metricMnmProxmoxDiskHealthUnknown
-	metricMnmProxmoxDiskLifeRemaining       metricMnmProxmoxDiskLifeRemaining
-	metricMnmProxmoxDiskSize                metricMnmProxmoxDiskSize
-	metricMnmProxmoxGuestNicInfo            metricMnmProxmoxGuestNicInfo
-	metricMnmProxmoxLastCollectionTimestamp metricMnmProxmoxLastCollectionTimestamp
-	metricMnmProxmoxNodeCPUCores            metricMnmProxmoxNodeCPUCores
-	metricMnmProxmoxNodeCPUCount            metricMnmProxmoxNodeCPUCount
-	metricMnmProxmoxNodeCPUMhz              metricMnmProxmoxNodeCPUMhz
-	metricMnmProxmoxNodeCPUSockets          metricMnmProxmoxNodeCPUSockets
-	metricMnmProxmoxNodeCPUUsage            metricMnmProxmoxNodeCPUUsage
-	metricMnmProxmoxNodeDisksAge            metricMnmProxmoxNodeDisksAge
-	metricMnmProxmoxNodeInfo                metricMnmProxmoxNodeInfo
-	metricMnmProxmoxNodeIowait              metricMnmProxmoxNodeIowait
-	metricMnmProxmoxNodeKsmShared           metricMnmProxmoxNodeKsmShared
-	metricMnmProxmoxNodeLoadavg15m          metricMnmProxmoxNodeLoadavg15m
-	metricMnmProxmoxNodeLoadavg1m           metricMnmProxmoxNodeLoadavg1m
-	metricMnmProxmoxNodeLoadavg5m           metricMnmProxmoxNodeLoadavg5m
-	metricMnmProxmoxNodeMemoryFree          metricMnmProxmoxNodeMemoryFree
-	metricMnmProxmoxNodeMemoryTotal         metricMnmProxmoxNodeMemoryTotal
-	metricMnmProxmoxNodeMemoryUsed          metricMnmProxmoxNodeMemoryUsed
-	metricMnmProxmoxNodeOnline              metricMnmProxmoxNodeOnline
-	metricMnmProxmoxNodeRootfsTotal         metricMnmProxmoxNodeRootfsTotal
-	metricMnmProxmoxNodeRootfsUsed          metricMnmProxmoxNodeRootfsUsed
-	metricMnmProxmoxNodeSwapTotal           metricMnmProxmoxNodeSwapTotal
-	metricMnmProxmoxNodeSwapUsed            metricMnmProxmoxNodeSwapUsed
-	metricMnmProxmoxNodeUptime              metricMnmProxmoxNodeUptime
-	metricMnmProxmoxProblem                 metricMnmProxmoxProblem
-	metricMnmProxmoxStorageActive           metricMnmProxmoxStorageActive
-	metricMnmProxmoxStorageAvailable        metricMnmProxmoxStorageAvailable
-	metricMnmProxmoxStorageEnabled          metricMnmProxmoxStorageEnabled
-	metricMnmProxmoxStorageShared           metricMnmProxmoxStorageShared
-	metricMnmProxmoxStorageTotal            metricMnmProxmoxStorageTotal
-	metricMnmProxmoxStorageUsed             metricMnmProxmoxStorageUsed
-	metricMnmProxmoxUp                      metricMnmProxmoxUp
-	metricMnmProxmoxVMCPUUsage              metricMnmProxmoxVMCPUUsage
-	metricMnmProxmoxVMCpus                  metricMnmProxmoxVMCpus
-	metricMnmProxmoxVMDiskRead              metricMnmProxmoxVMDiskRead
-	metricMnmProxmoxVMDiskSize              metricMnmProxmoxVMDiskSize
-	metricMnmProxmoxVMDiskWrite             metricMnmProxmoxVMDiskWrite
-	metricMnmProxmoxVMInfo                  metricMnmProxmoxVMInfo
-	metricMnmProxmoxVMMemoryTotal           metricMnmProxmoxVMMemoryTotal
-	metricMnmProxmoxVMMemoryUsed            metricMnmProxmoxVMMemoryUsed
-	metricMnmProxmoxVMNetin                 metricMnmProxmoxVMNetin
-	metricMnmProxmoxVMNetout                metricMnmProxmoxVMNetout
-	metricMnmProxmoxVMNicNetin              metricMnmProxmoxVMNicNetin
-	metricMnmProxmoxVMNicNetout             metricMnmProxmoxVMNicNetout
-	metricMnmProxmoxVMStatus                metricMnmProxmoxVMStatus
-	metricMnmProxmoxVMUptime                metricMnmProxmoxVMUptime
-	metricMnmProxmoxZfsPoolDedup            metricMnmProxmoxZfsPoolDedup
-	metricMnmProxmoxZfsPoolFragmentation    metricMnmProxmoxZfsPoolFragmentation
-	metricMnmProxmoxZfsPoolFree             metricMnmProxmoxZfsPoolFree
-	metricMnmProxmoxZfsPoolHealth           metricMnmProxmoxZfsPoolHealth
-	metricMnmProxmoxZfsPoolSize             metricMnmProxmoxZfsPoolSize
-	metricMnmProxmoxZfsPoolUsed             metricMnmProxmoxZfsPoolUsed
+	config                                          MetricsBuilderConfig // config of the metrics builder.
+	startTime                                       pcommon.Timestamp    // start time that will be applied to all recorded data points.
+	metricsCapacity                                 int                  // maximum observed number of metrics per resource.
+	metricsBuffer                                   pmetric.Metrics      // accumulates metrics data before emitting.
+	buildInfo                                       component.BuildInfo  // contains version information.
+	resourceAttributeIncludeFilter                  map[string]filter.Filter
+	resourceAttributeExcludeFilter                  map[string]filter.Filter
+	metricMnmProxmoxAPIEndpointInfo                 metricMnmProxmoxAPIEndpointInfo
+	metricMnmProxmoxAPIErrors                       metricMnmProxmoxAPIErrors
+	metricMnmProxmoxAPIFailovers                    metricMnmProxmoxAPIFailovers
+	metricMnmProxmoxAPIRequests                     metricMnmProxmoxAPIRequests
+	metricMnmProxmoxCephAvailable                   metricMnmProxmoxCephAvailable
+	metricMnmProxmoxCephHealth                      metricMnmProxmoxCephHealth
+	metricMnmProxmoxCephHealthCheck                 metricMnmProxmoxCephHealthCheck
+	metricMnmProxmoxCephOsds                        metricMnmProxmoxCephOsds
+	metricMnmProxmoxCephPgs                         metricMnmProxmoxCephPgs
+	metricMnmProxmoxCephUsed                        metricMnmProxmoxCephUsed
+	metricMnmProxmoxClusterNodes                    metricMnmProxmoxClusterNodes
+	metricMnmProxmoxClusterNodesOnline              metricMnmProxmoxClusterNodesOnline
+	metricMnmProxmoxClusterQuorate                  metricMnmProxmoxClusterQuorate
+	metricMnmProxmoxCollectionDuration              metricMnmProxmoxCollectionDuration
+	metricMnmProxmoxCtCPUUsage                      metricMnmProxmoxCtCPUUsage
+	metricMnmProxmoxCtCpus                          metricMnmProxmoxCtCpus
+	metricMnmProxmoxCtDiskRead                      metricMnmProxmoxCtDiskRead
+	metricMnmProxmoxCtDiskSize                      metricMnmProxmoxCtDiskSize
+	metricMnmProxmoxCtDiskUsed                      metricMnmProxmoxCtDiskUsed
+	metricMnmProxmoxCtDiskWrite                     metricMnmProxmoxCtDiskWrite
+	metricMnmProxmoxCtInfo                          metricMnmProxmoxCtInfo
+	metricMnmProxmoxCtMemoryTotal                   metricMnmProxmoxCtMemoryTotal
+	metricMnmProxmoxCtMemoryUsed                    metricMnmProxmoxCtMemoryUsed
+	metricMnmProxmoxCtNetin                         metricMnmProxmoxCtNetin
+	metricMnmProxmoxCtNetout                        metricMnmProxmoxCtNetout
+	metricMnmProxmoxCtNicNetin                      metricMnmProxmoxCtNicNetin
+	metricMnmProxmoxCtNicNetout                     metricMnmProxmoxCtNicNetout
+	metricMnmProxmoxCtStatus                        metricMnmProxmoxCtStatus
+	metricMnmProxmoxCtUptime                        metricMnmProxmoxCtUptime
+	metricMnmProxmoxDiskHealth                      metricMnmProxmoxDiskHealth
+	metricMnmProxmoxDiskHealthUnknown               metricMnmProxmoxDiskHealthUnknown
+	metricMnmProxmoxDiskLifeRemaining               metricMnmProxmoxDiskLifeRemaining
+	metricMnmProxmoxDiskSize                        metricMnmProxmoxDiskSize
+	metricMnmProxmoxGuestBackupExcluded             metricMnmProxmoxGuestBackupExcluded
+	metricMnmProxmoxGuestBackupLastFailureTimestamp metricMnmProxmoxGuestBackupLastFailureTimestamp
+	metricMnmProxmoxGuestBackupLastSuccessTimestamp metricMnmProxmoxGuestBackupLastSuccessTimestamp
+	metricMnmProxmoxGuestNicInfo                    metricMnmProxmoxGuestNicInfo
+	metricMnmProxmoxHaLrm                           metricMnmProxmoxHaLrm
+	metricMnmProxmoxHaMaster                        metricMnmProxmoxHaMaster
+	metricMnmProxmoxHaQuorate                       metricMnmProxmoxHaQuorate
+	metricMnmProxmoxHaResource                      metricMnmProxmoxHaResource
+	metricMnmProxmoxLastCollectionTimestamp         metricMnmProxmoxLastCollectionTimestamp
+	metricMnmProxmoxNodeCertificateExpiryTimestamp  metricMnmProxmoxNodeCertificateExpiryTimestamp
+	metricMnmProxmoxNodeCPUCores                    metricMnmProxmoxNodeCPUCores
+	metricMnmProxmoxNodeCPUCount                    metricMnmProxmoxNodeCPUCount
+	metricMnmProxmoxNodeCPUMhz                      metricMnmProxmoxNodeCPUMhz
+	metricMnmProxmoxNodeCPUSockets                  metricMnmProxmoxNodeCPUSockets
+	metricMnmProxmoxNodeCPUUsage                    metricMnmProxmoxNodeCPUUsage
+	metricMnmProxmoxNodeDisksAge                    metricMnmProxmoxNodeDisksAge
+	metricMnmProxmoxNodeInfo                        metricMnmProxmoxNodeInfo
+	metricMnmProxmoxNodeIowait                      metricMnmProxmoxNodeIowait
+	metricMnmProxmoxNodeKsmShared                   metricMnmProxmoxNodeKsmShared
+	metricMnmProxmoxNodeLoadavg15m                  metricMnmProxmoxNodeLoadavg15m
+	metricMnmProxmoxNodeLoadavg1m                   metricMnmProxmoxNodeLoadavg1m
+	metricMnmProxmoxNodeLoadavg5m                   metricMnmProxmoxNodeLoadavg5m
+	metricMnmProxmoxNodeMemoryFree                  metricMnmProxmoxNodeMemoryFree
+	metricMnmProxmoxNodeMemoryTotal                 metricMnmProxmoxNodeMemoryTotal
+	metricMnmProxmoxNodeMemoryUsed                  metricMnmProxmoxNodeMemoryUsed
+	metricMnmProxmoxNodeOnline                      metricMnmProxmoxNodeOnline
+	metricMnmProxmoxNodeRootfsTotal                 metricMnmProxmoxNodeRootfsTotal
+	metricMnmProxmoxNodeRootfsUsed                  metricMnmProxmoxNodeRootfsUsed
+	metricMnmProxmoxNodeSubscription                metricMnmProxmoxNodeSubscription
+	metricMnmProxmoxNodeSwapTotal                   metricMnmProxmoxNodeSwapTotal
+	metricMnmProxmoxNodeSwapUsed                    metricMnmProxmoxNodeSwapUsed
+	metricMnmProxmoxNodeUptime                      metricMnmProxmoxNodeUptime
+	metricMnmProxmoxProblem                         metricMnmProxmoxProblem
+	metricMnmProxmoxReplicationDuration             metricMnmProxmoxReplicationDuration
+	metricMnmProxmoxReplicationFailCount            metricMnmProxmoxReplicationFailCount
+	metricMnmProxmoxReplicationLastSyncTimestamp    metricMnmProxmoxReplicationLastSyncTimestamp
+	metricMnmProxmoxReplicationLastTryTimestamp     metricMnmProxmoxReplicationLastTryTimestamp
+	metricMnmProxmoxStorageActive                   metricMnmProxmoxStorageActive
+	metricMnmProxmoxStorageAvailable                metricMnmProxmoxStorageAvailable
+	metricMnmProxmoxStorageEnabled                  metricMnmProxmoxStorageEnabled
+	metricMnmProxmoxStorageShared                   metricMnmProxmoxStorageShared
+	metricMnmProxmoxStorageTotal                    metricMnmProxmoxStorageTotal
+	metricMnmProxmoxStorageUsed                     metricMnmProxmoxStorageUsed
+	metricMnmProxmoxUp                              metricMnmProxmoxUp
+	metricMnmProxmoxVMCPUUsage                      metricMnmProxmoxVMCPUUsage
+	metricMnmProxmoxVMCpus                          metricMnmProxmoxVMCpus
+	metricMnmProxmoxVMDiskRead                      metricMnmProxmoxVMDiskRead
+	metricMnmProxmoxVMDiskSize                      metricMnmProxmoxVMDiskSize
+	metricMnmProxmoxVMDiskWrite                     metricMnmProxmoxVMDiskWrite
+	metricMnmProxmoxVMInfo                          metricMnmProxmoxVMInfo
+	metricMnmProxmoxVMMemoryTotal                   metricMnmProxmoxVMMemoryTotal
+	metricMnmProxmoxVMMemoryUsed                    metricMnmProxmoxVMMemoryUsed
+	metricMnmProxmoxVMNetin                         metricMnmProxmoxVMNetin
+	metricMnmProxmoxVMNetout                        metricMnmProxmoxVMNetout
+	metricMnmProxmoxVMNicNetin                      metricMnmProxmoxVMNicNetin
+	metricMnmProxmoxVMNicNetout                     metricMnmProxmoxVMNicNetout
+	metricMnmProxmoxVMStatus                        metricMnmProxmoxVMStatus
+	metricMnmProxmoxVMUptime                        metricMnmProxmoxVMUptime
+	metricMnmProxmoxZfsPoolDedup                    metricMnmProxmoxZfsPoolDedup
+	metricMnmProxmoxZfsPoolFragmentation            metricMnmProxmoxZfsPoolFragmentation
+	metricMnmProxmoxZfsPoolFree                     metricMnmProxmoxZfsPoolFree
+	metricMnmProxmoxZfsPoolHealth                   metricMnmProxmoxZfsPoolHealth
+	metricMnmProxmoxZfsPoolSize                     metricMnmProxmoxZfsPoolSize
+	metricMnmProxmoxZfsPoolUsed                     metricMnmProxmoxZfsPoolUsed
 }
 
 // MetricBuilderOption applies changes to default metrics builder.
@@ -4719,90 +5865,109 @@ func WithStartTime(startTime pcommon.Timestamp) MetricBuilderOption {
 }
 func NewMetricsBuilder(mbc MetricsBuilderConfig, settings receiver.Settings, options ...MetricBuilderOption) *MetricsBuilder {
 	mb := &MetricsBuilder{
-		config:                                  mbc,
-		startTime:                               pcommon.NewTimestampFromTime(time.Now()),
-		metricsBuffer:                           pmetric.NewMetrics(),
-		buildInfo:                               settings.BuildInfo,
-		metricMnmProxmoxAPIEndpointInfo:         newMetricMnmProxmoxAPIEndpointInfo(mbc.Metrics.MnmProxmoxAPIEndpointInfo),
-		metricMnmProxmoxAPIErrors:               newMetricMnmProxmoxAPIErrors(mbc.Metrics.MnmProxmoxAPIErrors),
-		metricMnmProxmoxAPIFailovers:            newMetricMnmProxmoxAPIFailovers(mbc.Metrics.MnmProxmoxAPIFailovers),
-		metricMnmProxmoxAPIRequests:             newMetricMnmProxmoxAPIRequests(mbc.Metrics.MnmProxmoxAPIRequests),
-		metricMnmProxmoxClusterNodes:            newMetricMnmProxmoxClusterNodes(mbc.Metrics.MnmProxmoxClusterNodes),
-		metricMnmProxmoxClusterNodesOnline:      newMetricMnmProxmoxClusterNodesOnline(mbc.Metrics.MnmProxmoxClusterNodesOnline),
-		metricMnmProxmoxClusterQuorate:          newMetricMnmProxmoxClusterQuorate(mbc.Metrics.MnmProxmoxClusterQuorate),
-		metricMnmProxmoxCollectionDuration:      newMetricMnmProxmoxCollectionDuration(mbc.Metrics.MnmProxmoxCollectionDuration),
-		metricMnmProxmoxCtCPUUsage:              newMetricMnmProxmoxCtCPUUsage(mbc.Metrics.MnmProxmoxCtCPUUsage),
-		metricMnmProxmoxCtCpus:                  newMetricMnmProxmoxCtCpus(mbc.Metrics.MnmProxmoxCtCpus),
-		metricMnmProxmoxCtDiskRead:              newMetricMnmProxmoxCtDiskRead(mbc.Metrics.MnmProxmoxCtDiskRead),
-		metricMnmProxmoxCtDiskSize:              newMetricMnmProxmoxCtDiskSize(mbc.Metrics.MnmProxmoxCtDiskSize),
-		metricMnmProxmoxCtDiskUsed:              newMetricMnmProxmoxCtDiskUsed(mbc.Metrics.MnmProxmoxCtDiskUsed),
-		metricMnmProxmoxCtDiskWrite:             newMetricMnmProxmoxCtDiskWrite(mbc.Metrics.MnmProxmoxCtDiskWrite),
-		metricMnmProxmoxCtInfo:                  newMetricMnmProxmoxCtInfo(mbc.Metrics.MnmProxmoxCtInfo),
-		metricMnmProxmoxCtMemoryTotal:           newMetricMnmProxmoxCtMemoryTotal(mbc.Metrics.MnmProxmoxCtMemoryTotal),
-		metricMnmProxmoxCtMemoryUsed:            newMetricMnmProxmoxCtMemoryUsed(mbc.Metrics.MnmProxmoxCtMemoryUsed),
-		metricMnmProxmoxCtNetin:                 newMetricMnmProxmoxCtNetin(mbc.Metrics.MnmProxmoxCtNetin),
-		metricMnmProxmoxCtNetout:                newMetricMnmProxmoxCtNetout(mbc.Metrics.MnmProxmoxCtNetout),
-		metricMnmProxmoxCtNicNetin:              newMetricMnmProxmoxCtNicNetin(mbc.Metrics.MnmProxmoxCtNicNetin),
-		metricMnmProxmoxCtNicNetout:             newMetricMnmProxmoxCtNicNetout(mbc.Metrics.MnmProxmoxCtNicNetout),
-		metricMnmProxmoxCtStatus:                newMetricMnmProxmoxCtStatus(mbc.Metrics.MnmProxmoxCtStatus),
-		metricMnmProxmoxCtUptime:                newMetricMnmProxmoxCtUptime(mbc.Metrics.MnmProxmoxCtUptime),
-		metricMnmProxmoxDiskHealth:              newMetricMnmProxmoxDiskHealth(mbc.Metrics.MnmProxmoxDiskHealth),
-		metricMnmProxmoxDiskHealthUnknown:       newMetricMnmProxmoxDiskHealthUnknown(mbc.Metrics.MnmProxmoxDiskHealthUnknown),
-		metricMnmProxmoxDiskLifeRemaining:       newMetricMnmProxmoxDiskLifeRemaining(mbc.Metrics.MnmProxmoxDiskLifeRemaining),
-		metricMnmProxmoxDiskSize:                newMetricMnmProxmoxDiskSize(mbc.Metrics.MnmProxmoxDiskSize),
-		metricMnmProxmoxGuestNicInfo:            newMetricMnmProxmoxGuestNicInfo(mbc.Metrics.MnmProxmoxGuestNicInfo),
-		metricMnmProxmoxLastCollectionTimestamp: newMetricMnmProxmoxLastCollectionTimestamp(mbc.Metrics.MnmProxmoxLastCollectionTimestamp),
-		metricMnmProxmoxNodeCPUCores:            newMetricMnmProxmoxNodeCPUCores(mbc.Metrics.MnmProxmoxNodeCPUCores),
-		metricMnmProxmoxNodeCPUCount:            newMetricMnmProxmoxNodeCPUCount(mbc.Metrics.MnmProxmoxNodeCPUCount),
-		metricMnmProxmoxNodeCPUMhz:              newMetricMnmProxmoxNodeCPUMhz(mbc.Metrics.MnmProxmoxNodeCPUMhz),
-		metricMnmProxmoxNodeCPUSockets:          newMetricMnmProxmoxNodeCPUSockets(mbc.Metrics.MnmProxmoxNodeCPUSockets),
-		metricMnmProxmoxNodeCPUUsage:            newMetricMnmProxmoxNodeCPUUsage(mbc.Metrics.MnmProxmoxNodeCPUUsage),
-		metricMnmProxmoxNodeDisksAge:            newMetricMnmProxmoxNodeDisksAge(mbc.Metrics.MnmProxmoxNodeDisksAge),
-		metricMnmProxmoxNodeInfo:                newMetricMnmProxmoxNodeInfo(mbc.Metrics.MnmProxmoxNodeInfo),
-		metricMnmProxmoxNodeIowait:              newMetricMnmProxmoxNodeIowait(mbc.Metrics.MnmProxmoxNodeIowait),
-		metricMnmProxmoxNodeKsmShared:           newMetricMnmProxmoxNodeKsmShared(mbc.Metrics.MnmProxmoxNodeKsmShared),
-		metricMnmProxmoxNodeLoadavg15m:          newMetricMnmProxmoxNodeLoadavg15m(mbc.Metrics.MnmProxmoxNodeLoadavg15m),
-		metricMnmProxmoxNodeLoadavg1m:           newMetricMnmProxmoxNodeLoadavg1m(mbc.Metrics.MnmProxmoxNodeLoadavg1m),
-		metricMnmProxmoxNodeLoadavg5m:           newMetricMnmProxmoxNodeLoadavg5m(mbc.Metrics.MnmProxmoxNodeLoadavg5m),
-		metricMnmProxmoxNodeMemoryFree:          newMetricMnmProxmoxNodeMemoryFree(mbc.Metrics.MnmProxmoxNodeMemoryFree),
-		metricMnmProxmoxNodeMemoryTotal:         newMetricMnmProxmoxNodeMemoryTotal(mbc.Metrics.MnmProxmoxNodeMemoryTotal),
-		metricMnmProxmoxNodeMemoryUsed:          newMetricMnmProxmoxNodeMemoryUsed(mbc.Metrics.MnmProxmoxNodeMemoryUsed),
-		metricMnmProxmoxNodeOnline:              newMetricMnmProxmoxNodeOnline(mbc.Metrics.MnmProxmoxNodeOnline),
-		metricMnmProxmoxNodeRootfsTotal:         newMetricMnmProxmoxNodeRootfsTotal(mbc.Metrics.MnmProxmoxNodeRootfsTotal),
-		metricMnmProxmoxNodeRootfsUsed:          newMetricMnmProxmoxNodeRootfsUsed(mbc.Metrics.MnmProxmoxNodeRootfsUsed),
-		metricMnmProxmoxNodeSwapTotal:           newMetricMnmProxmoxNodeSwapTotal(mbc.Metrics.MnmProxmoxNodeSwapTotal),
-		metricMnmProxmoxNodeSwapUsed:            newMetricMnmProxmoxNodeSwapUsed(mbc.Metrics.MnmProxmoxNodeSwapUsed),
-		metricMnmProxmoxNodeUptime:              newMetricMnmProxmoxNodeUptime(mbc.Metrics.MnmProxmoxNodeUptime),
-		metricMnmProxmoxProblem:                 newMetricMnmProxmoxProblem(mbc.Metrics.MnmProxmoxProblem),
-		metricMnmProxmoxStorageActive:           newMetricMnmProxmoxStorageActive(mbc.Metrics.MnmProxmoxStorageActive),
-		metricMnmProxmoxStorageAvailable:        newMetricMnmProxmoxStorageAvailable(mbc.Metrics.MnmProxmoxStorageAvailable),
-		metricMnmProxmoxStorageEnabled:          newMetricMnmProxmoxStorageEnabled(mbc.Metrics.MnmProxmoxStorageEnabled),
-		metricMnmProxmoxStorageShared:           newMetricMnmProxmoxStorageShared(mbc.Metrics.MnmProxmoxStorageShared),
-		metricMnmProxmoxStorageTotal:            newMetricMnmProxmoxStorageTotal(mbc.Metrics.MnmProxmoxStorageTotal),
-		metricMnmProxmoxStorageUsed:             newMetricMnmProxmoxStorageUsed(mbc.Metrics.MnmProxmoxStorageUsed),
-		metricMnmProxmoxUp:                      newMetricMnmProxmoxUp(mbc.Metrics.MnmProxmoxUp),
-		metricMnmProxmoxVMCPUUsage:              newMetricMnmProxmoxVMCPUUsage(mbc.Metrics.MnmProxmoxVMCPUUsage),
-		metricMnmProxmoxVMCpus:                  newMetricMnmProxmoxVMCpus(mbc.Metrics.MnmProxmoxVMCpus),
-		metricMnmProxmoxVMDiskRead:              newMetricMnmProxmoxVMDiskRead(mbc.Metrics.MnmProxmoxVMDiskRead),
-		metricMnmProxmoxVMDiskSize:              newMetricMnmProxmoxVMDiskSize(mbc.Metrics.MnmProxmoxVMDiskSize),
-		metricMnmProxmoxVMDiskWrite:             newMetricMnmProxmoxVMDiskWrite(mbc.Metrics.MnmProxmoxVMDiskWrite),
-		metricMnmProxmoxVMInfo:                  newMetricMnmProxmoxVMInfo(mbc.Metrics.MnmProxmoxVMInfo),
-		metricMnmProxmoxVMMemoryTotal:           newMetricMnmProxmoxVMMemoryTotal(mbc.Metrics.MnmProxmoxVMMemoryTotal),
-		metricMnmProxmoxVMMemoryUsed:            newMetricMnmProxmoxVMMemoryUsed(mbc.Metrics.MnmProxmoxVMMemoryUsed),
-		metricMnmProxmoxVMNetin:                 newMetricMnmProxmoxVMNetin(mbc.Metrics.MnmProxmoxVMNetin),
-		metricMnmProxmoxVMNetout:                newMetricMnmProxmoxVMNetout(mbc.Metrics.MnmProxmoxVMNetout),
-		metricMnmProxmoxVMNicNetin:              newMetricMnmProxmoxVMNicNetin(mbc.Metrics.MnmProxmoxVMNicNetin),
-		metricMnmProxmoxVMNicNetout:             newMetricMnmProxmoxVMNicNetout(mbc.Metrics.MnmProxmoxVMNicNetout),
-		metricMnmProxmoxVMStatus:                newMetricMnmProxmoxVMStatus(mbc.Metrics.MnmProxmoxVMStatus),
-		metricMnmProxmoxVMUptime:                newMetricMnmProxmoxVMUptime(mbc.Metrics.MnmProxmoxVMUptime),
-		metricMnmProxmoxZfsPoolDedup:            newMetricMnmProxmoxZfsPoolDedup(mbc.Metrics.MnmProxmoxZfsPoolDedup),
-		metricMnmProxmoxZfsPoolFragmentation:    newMetricMnmProxmoxZfsPoolFragmentation(mbc.Metrics.MnmProxmoxZfsPoolFragmentation),
-		metricMnmProxmoxZfsPoolFree:             newMetricMnmProxmoxZfsPoolFree(mbc.Metrics.MnmProxmoxZfsPoolFree),
-		metricMnmProxmoxZfsPoolHealth:           newMetricMnmProxmoxZfsPoolHealth(mbc.Metrics.MnmProxmoxZfsPoolHealth),
-		metricMnmProxmoxZfsPoolSize:             newMetricMnmProxmoxZfsPoolSize(mbc.Metrics.MnmProxmoxZfsPoolSize),
-		metricMnmProxmoxZfsPoolUsed:             newMetricMnmProxmoxZfsPoolUsed(mbc.Metrics.MnmProxmoxZfsPoolUsed),
-		resourceAttributeIncludeFilter:          make(map[string]filter.Filter),
-		resourceAttributeExcludeFilter:          make(map[string]filter.Filter),
+		config:                                          mbc,
+		startTime:                                       pcommon.NewTimestampFromTime(time.Now()),
+		metricsBuffer:                                   pmetric.NewMetrics(),
+		buildInfo:                                       settings.BuildInfo,
+		metricMnmProxmoxAPIEndpointInfo:                 newMetricMnmProxmoxAPIEndpointInfo(mbc.Metrics.MnmProxmoxAPIEndpointInfo),
+		metricMnmProxmoxAPIErrors:                       newMetricMnmProxmoxAPIErrors(mbc.Metrics.MnmProxmoxAPIErrors),
+		metricMnmProxmoxAPIFailovers:                    newMetricMnmProxmoxAPIFailovers(mbc.Metrics.MnmProxmoxAPIFailovers),
+		metricMnmProxmoxAPIRequests:                     newMetricMnmProxmoxAPIRequests(mbc.Metrics.MnmProxmoxAPIRequests),
+		metricMnmProxmoxCephAvailable:                   newMetricMnmProxmoxCephAvailable(mbc.Metrics.MnmProxmoxCephAvailable),
+		metricMnmProxmoxCephHealth:                      newMetricMnmProxmoxCephHealth(mbc.Metrics.MnmProxmoxCephHealth),
+		metricMnmProxmoxCephHealthCheck:                 newMetricMnmProxmoxCephHealthCheck(mbc.Metrics.MnmProxmoxCephHealthCheck),
+		metricMnmProxmoxCephOsds:                        newMetricMnmProxmoxCephOsds(mbc.Metrics.MnmProxmoxCephOsds),
+		metricMnmProxmoxCephPgs:                         newMetricMnmProxmoxCephPgs(mbc.Metrics.MnmProxmoxCephPgs),
+		metricMnmProxmoxCephUsed:                        newMetricMnmProxmoxCephUsed(mbc.Metrics.MnmProxmoxCephUsed),
+		metricMnmProxmoxClusterNodes:                    newMetricMnmProxmoxClusterNodes(mbc.Metrics.MnmProxmoxClusterNodes),
+		metricMnmProxmoxClusterNodesOnline:              newMetricMnmProxmoxClusterNodesOnline(mbc.Metrics.MnmProxmoxClusterNodesOnline),
+		metricMnmProxmoxClusterQuorate:                  newMetricMnmProxmoxClusterQuorate(mbc.Metrics.MnmProxmoxClusterQuorate),
+		metricMnmProxmoxCollectionDuration:              newMetricMnmProxmoxCollectionDuration(mbc.Metrics.MnmProxmoxCollectionDuration),
+		metricMnmProxmoxCtCPUUsage:                      newMetricMnmProxmoxCtCPUUsage(mbc.Metrics.MnmProxmoxCtCPUUsage),
+		metricMnmProxmoxCtCpus:                          newMetricMnmProxmoxCtCpus(mbc.Metrics.MnmProxmoxCtCpus),
+		metricMnmProxmoxCtDiskRead:                      newMetricMnmProxmoxCtDiskRead(mbc.Metrics.MnmProxmoxCtDiskRead),
+		metricMnmProxmoxCtDiskSize:                      newMetricMnmProxmoxCtDiskSize(mbc.Metrics.MnmProxmoxCtDiskSize),
+		metricMnmProxmoxCtDiskUsed:                      newMetricMnmProxmoxCtDiskUsed(mbc.Metrics.MnmProxmoxCtDiskUsed),
+		metricMnmProxmoxCtDiskWrite:                     newMetricMnmProxmoxCtDiskWrite(mbc.Metrics.MnmProxmoxCtDiskWrite),
+		metricMnmProxmoxCtInfo:                          newMetricMnmProxmoxCtInfo(mbc.Metrics.MnmProxmoxCtInfo),
+		metricMnmProxmoxCtMemoryTotal:                   newMetricMnmProxmoxCtMemoryTotal(mbc.Metrics.MnmProxmoxCtMemoryTotal),
+		metricMnmProxmoxCtMemoryUsed:                    newMetricMnmProxmoxCtMemoryUsed(mbc.Metrics.MnmProxmoxCtMemoryUsed),
+		metricMnmProxmoxCtNetin:                         newMetricMnmProxmoxCtNetin(mbc.Metrics.MnmProxmoxCtNetin),
+		metricMnmProxmoxCtNetout:                        newMetricMnmProxmoxCtNetout(mbc.Metrics.MnmProxmoxCtNetout),
+		metricMnmProxmoxCtNicNetin:                      newMetricMnmProxmoxCtNicNetin(mbc.Metrics.MnmProxmoxCtNicNetin),
+		metricMnmProxmoxCtNicNetout:                     newMetricMnmProxmoxCtNicNetout(mbc.Metrics.MnmProxmoxCtNicNetout),
+		metricMnmProxmoxCtStatus:                        newMetricMnmProxmoxCtStatus(mbc.Metrics.MnmProxmoxCtStatus),
+		metricMnmProxmoxCtUptime:                        newMetricMnmProxmoxCtUptime(mbc.Metrics.MnmProxmoxCtUptime),
+		metricMnmProxmoxDiskHealth:                      newMetricMnmProxmoxDiskHealth(mbc.Metrics.MnmProxmoxDiskHealth),
+		metricMnmProxmoxDiskHealthUnknown:               newMetricMnmProxmoxDiskHealthUnknown(mbc.Metrics.MnmProxmoxDiskHealthUnknown),
+		metricMnmProxmoxDiskLifeRemaining:               newMetricMnmProxmoxDiskLifeRemaining(mbc.Metrics.MnmProxmoxDiskLifeRemaining),
+		metricMnmProxmoxDiskSize:                        newMetricMnmProxmoxDiskSize(mbc.Metrics.MnmProxmoxDiskSize),
+		metricMnmProxmoxGuestBackupExcluded:             newMetricMnmProxmoxGuestBackupExcluded(mbc.Metrics.MnmProxmoxGuestBackupExcluded),
+		metricMnmProxmoxGuestBackupLastFailureTimestamp: newMetricMnmProxmoxGuestBackupLastFailureTimestamp(mbc.Metrics.MnmProxmoxGuestBackupLastFailureTimestamp),
+		metricMnmProxmoxGuestBackupLastSuccessTimestamp: newMetricMnmProxmoxGuestBackupLastSuccessTimestamp(mbc.Metrics.MnmProxmoxGuestBackupLastSuccessTimestamp),
+		metricMnmProxmoxGuestNicInfo:                    newMetricMnmProxmoxGuestNicInfo(mbc.Metrics.MnmProxmoxGuestNicInfo),
+		metricMnmProxmoxHaLrm:                           newMetricMnmProxmoxHaLrm(mbc.Metrics.MnmProxmoxHaLrm),
+		metricMnmProxmoxHaMaster:                        newMetricMnmProxmoxHaMaster(mbc.Metrics.MnmProxmoxHaMaster),
+		metricMnmProxmoxHaQuorate:                       newMetricMnmProxmoxHaQuorate(mbc.Metrics.MnmProxmoxHaQuorate),
+		metricMnmProxmoxHaResource:                      newMetricMnmProxmoxHaResource(mbc.Metrics.MnmProxmoxHaResource),
+		metricMnmProxmoxLastCollectionTimestamp:         newMetricMnmProxmoxLastCollectionTimestamp(mbc.Metrics.MnmProxmoxLastCollectionTimestamp),
+		metricMnmProxmoxNodeCertificateExpiryTimestamp:  newMetricMnmProxmoxNodeCertificateExpiryTimestamp(mbc.Metrics.MnmProxmoxNodeCertificateExpiryTimestamp),
+		metricMnmProxmoxNodeCPUCores:                    newMetricMnmProxmoxNodeCPUCores(mbc.Metrics.MnmProxmoxNodeCPUCores),
+		metricMnmProxmoxNodeCPUCount:                    newMetricMnmProxmoxNodeCPUCount(mbc.Metrics.MnmProxmoxNodeCPUCount),
+		metricMnmProxmoxNodeCPUMhz:                      newMetricMnmProxmoxNodeCPUMhz(mbc.Metrics.MnmProxmoxNodeCPUMhz),
+		metricMnmProxmoxNodeCPUSockets:                  newMetricMnmProxmoxNodeCPUSockets(mbc.Metrics.MnmProxmoxNodeCPUSockets),
+		metricMnmProxmoxNodeCPUUsage:                    newMetricMnmProxmoxNodeCPUUsage(mbc.Metrics.MnmProxmoxNodeCPUUsage),
+		metricMnmProxmoxNodeDisksAge:                    newMetricMnmProxmoxNodeDisksAge(mbc.Metrics.MnmProxmoxNodeDisksAge),
+		metricMnmProxmoxNodeInfo:                        newMetricMnmProxmoxNodeInfo(mbc.Metrics.MnmProxmoxNodeInfo),
+		metricMnmProxmoxNodeIowait:                      newMetricMnmProxmoxNodeIowait(mbc.Metrics.MnmProxmoxNodeIowait),
+		metricMnmProxmoxNodeKsmShared:                   newMetricMnmProxmoxNodeKsmShared(mbc.Metrics.MnmProxmoxNodeKsmShared),
+		metricMnmProxmoxNodeLoadavg15m:                  newMetricMnmProxmoxNodeLoadavg15m(mbc.Metrics.MnmProxmoxNodeLoadavg15m),
+		metricMnmProxmoxNodeLoadavg1m:                   newMetricMnmProxmoxNodeLoadavg1m(mbc.Metrics.MnmProxmoxNodeLoadavg1m),
+		metricMnmProxmoxNodeLoadavg5m:                   newMetricMnmProxmoxNodeLoadavg5m(mbc.Metrics.MnmProxmoxNodeLoadavg5m),
+		metricMnmProxmoxNodeMemoryFree:                  newMetricMnmProxmoxNodeMemoryFree(mbc.Metrics.MnmProxmoxNodeMemoryFree),
+		metricMnmProxmoxNodeMemoryTotal:                 newMetricMnmProxmoxNodeMemoryTotal(mbc.Metrics.MnmProxmoxNodeMemoryTotal),
+		metricMnmProxmoxNodeMemoryUsed:                  newMetricMnmProxmoxNodeMemoryUsed(mbc.Metrics.MnmProxmoxNodeMemoryUsed),
+		metricMnmProxmoxNodeOnline:                      newMetricMnmProxmoxNodeOnline(mbc.Metrics.MnmProxmoxNodeOnline),
+		metricMnmProxmoxNodeRootfsTotal:                 newMetricMnmProxmoxNodeRootfsTotal(mbc.Metrics.MnmProxmoxNodeRootfsTotal),
+		metricMnmProxmoxNodeRootfsUsed:                  newMetricMnmProxmoxNodeRootfsUsed(mbc.Metrics.MnmProxmoxNodeRootfsUsed),
+		metricMnmProxmoxNodeSubscription:                newMetricMnmProxmoxNodeSubscription(mbc.Metrics.MnmProxmoxNodeSubscription),
+		metricMnmProxmoxNodeSwapTotal:                   newMetricMnmProxmoxNodeSwapTotal(mbc.Metrics.MnmProxmoxNodeSwapTotal),
+		metricMnmProxmoxNodeSwapUsed:                    newMetricMnmProxmoxNodeSwapUsed(mbc.Metrics.MnmProxmoxNodeSwapUsed),
+		metricMnmProxmoxNodeUptime:                      newMetricMnmProxmoxNodeUptime(mbc.Metrics.MnmProxmoxNodeUptime),
+		metricMnmProxmoxProblem:                         newMetricMnmProxmoxProblem(mbc.Metrics.MnmProxmoxProblem),
+		metricMnmProxmoxReplicationDuration:             newMetricMnmProxmoxReplicationDuration(mbc.Metrics.MnmProxmoxReplicationDuration),
+		metricMnmProxmoxReplicationFailCount:            newMetricMnmProxmoxReplicationFailCount(mbc.Metrics.MnmProxmoxReplicationFailCount),
+		metricMnmProxmoxReplicationLastSyncTimestamp:    newMetricMnmProxmoxReplicationLastSyncTimestamp(mbc.Metrics.MnmProxmoxReplicationLastSyncTimestamp),
+		metricMnmProxmoxReplicationLastTryTimestamp:     newMetricMnmProxmoxReplicationLastTryTimestamp(mbc.Metrics.MnmProxmoxReplicationLastTryTimestamp),
+		metricMnmProxmoxStorageActive:                   newMetricMnmProxmoxStorageActive(mbc.Metrics.MnmProxmoxStorageActive),
+		metricMnmProxmoxStorageAvailable:                newMetricMnmProxmoxStorageAvailable(mbc.Metrics.MnmProxmoxStorageAvailable),
+		metricMnmProxmoxStorageEnabled:                  newMetricMnmProxmoxStorageEnabled(mbc.Metrics.MnmProxmoxStorageEnabled),
+		metricMnmProxmoxStorageShared:                   newMetricMnmProxmoxStorageShared(mbc.Metrics.MnmProxmoxStorageShared),
+		metricMnmProxmoxStorageTotal:                    newMetricMnmProxmoxStorageTotal(mbc.Metrics.MnmProxmoxStorageTotal),
+		metricMnmProxmoxStorageUsed:                     newMetricMnmProxmoxStorageUsed(mbc.Metrics.MnmProxmoxStorageUsed),
+		metricMnmProxmoxUp:                              newMetricMnmProxmoxUp(mbc.Metrics.MnmProxmoxUp),
+		metricMnmProxmoxVMCPUUsage:                      newMetricMnmProxmoxVMCPUUsage(mbc.Metrics.MnmProxmoxVMCPUUsage),
+		metricMnmProxmoxVMCpus:                          newMetricMnmProxmoxVMCpus(mbc.Metrics.MnmProxmoxVMCpus),
+		metricMnmProxmoxVMDiskRead:                      newMetricMnmProxmoxVMDiskRead(mbc.Metrics.MnmProxmoxVMDiskRead),
+		metricMnmProxmoxVMDiskSize:                      newMetricMnmProxmoxVMDiskSize(mbc.Metrics.MnmProxmoxVMDiskSize),
+		metricMnmProxmoxVMDiskWrite:                     newMetricMnmProxmoxVMDiskWrite(mbc.Metrics.MnmProxmoxVMDiskWrite),
+		metricMnmProxmoxVMInfo:                          newMetricMnmProxmoxVMInfo(mbc.Metrics.MnmProxmoxVMInfo),
+		metricMnmProxmoxVMMemoryTotal:                   newMetricMnmProxmoxVMMemoryTotal(mbc.Metrics.MnmProxmoxVMMemoryTotal),
+		metricMnmProxmoxVMMemoryUsed:                    newMetricMnmProxmoxVMMemoryUsed(mbc.Metrics.MnmProxmoxVMMemoryUsed),
+		metricMnmProxmoxVMNetin:                         newMetricMnmProxmoxVMNetin(mbc.Metrics.MnmProxmoxVMNetin),
+		metricMnmProxmoxVMNetout:                        newMetricMnmProxmoxVMNetout(mbc.Metrics.MnmProxmoxVMNetout),
+		metricMnmProxmoxVMNicNetin:                      newMetricMnmProxmoxVMNicNetin(mbc.Metrics.MnmProxmoxVMNicNetin),
+		metricMnmProxmoxVMNicNetout:                     newMetricMnmProxmoxVMNicNetout(mbc.Metrics.MnmProxmoxVMNicNetout),
+		metricMnmProxmoxVMStatus:                        newMetricMnmProxmoxVMStatus(mbc.Metrics.MnmProxmoxVMStatus),
+		metricMnmProxmoxVMUptime:                        newMetricMnmProxmoxVMUptime(mbc.Metrics.MnmProxmoxVMUptime),
+		metricMnmProxmoxZfsPoolDedup:                    newMetricMnmProxmoxZfsPoolDedup(mbc.Metrics.MnmProxmoxZfsPoolDedup),
+		metricMnmProxmoxZfsPoolFragmentation:            newMetricMnmProxmoxZfsPoolFragmentation(mbc.Metrics.MnmProxmoxZfsPoolFragmentation),
+		metricMnmProxmoxZfsPoolFree:                     newMetricMnmProxmoxZfsPoolFree(mbc.Metrics.MnmProxmoxZfsPoolFree),
+		metricMnmProxmoxZfsPoolHealth:                   newMetricMnmProxmoxZfsPoolHealth(mbc.Metrics.MnmProxmoxZfsPoolHealth),
+		metricMnmProxmoxZfsPoolSize:                     newMetricMnmProxmoxZfsPoolSize(mbc.Metrics.MnmProxmoxZfsPoolSize),
+		metricMnmProxmoxZfsPoolUsed:                     newMetricMnmProxmoxZfsPoolUsed(mbc.Metrics.MnmProxmoxZfsPoolUsed),
+		resourceAttributeIncludeFilter:                  make(map[string]filter.Filter),
+		resourceAttributeExcludeFilter:                  make(map[string]filter.Filter),
 	}
 	if mbc.ResourceAttributes.ServerAddress.MetricsInclude != nil {
 		mb.resourceAttributeIncludeFilter["server.address"] = filter.CreateFilter(mbc.ResourceAttributes.ServerAddress.MetricsInclude)
@@ -4883,6 +6048,12 @@ func (mb *MetricsBuilder) EmitForResource(options ...ResourceMetricsOption) {
 	mb.metricMnmProxmoxAPIErrors.emit(ils.Metrics())
 	mb.metricMnmProxmoxAPIFailovers.emit(ils.Metrics())
 	mb.metricMnmProxmoxAPIRequests.emit(ils.Metrics())
+	mb.metricMnmProxmoxCephAvailable.emit(ils.Metrics())
+	mb.metricMnmProxmoxCephHealth.emit(ils.Metrics())
+	mb.metricMnmProxmoxCephHealthCheck.emit(ils.Metrics())
+	mb.metricMnmProxmoxCephOsds.emit(ils.Metrics())
+	mb.metricMnmProxmoxCephPgs.emit(ils.Metrics())
+	mb.metricMnmProxmoxCephUsed.emit(ils.Metrics())
 	mb.metricMnmProxmoxClusterNodes.emit(ils.Metrics())
 	mb.metricMnmProxmoxClusterNodesOnline.emit(ils.Metrics())
 	mb.metricMnmProxmoxClusterQuorate.emit(ils.Metrics())
@@ -4906,8 +6077,16 @@ func (mb *MetricsBuilder) EmitForResource(options ...ResourceMetricsOption) {
 	mb.metricMnmProxmoxDiskHealthUnknown.emit(ils.Metrics())
 	mb.metricMnmProxmoxDiskLifeRemaining.emit(ils.Metrics())
 	mb.metricMnmProxmoxDiskSize.emit(ils.Metrics())
+	mb.metricMnmProxmoxGuestBackupExcluded.emit(ils.Metrics())
+	mb.metricMnmProxmoxGuestBackupLastFailureTimestamp.emit(ils.Metrics())
+	mb.metricMnmProxmoxGuestBackupLastSuccessTimestamp.emit(ils.Metrics())
 	mb.metricMnmProxmoxGuestNicInfo.emit(ils.Metrics())
+	mb.metricMnmProxmoxHaLrm.emit(ils.Metrics())
+	mb.metricMnmProxmoxHaMaster.emit(ils.Metrics())
+	mb.metricMnmProxmoxHaQuorate.emit(ils.Metrics())
+	mb.metricMnmProxmoxHaResource.emit(ils.Metrics())
 	mb.metricMnmProxmoxLastCollectionTimestamp.emit(ils.Metrics())
+	mb.metricMnmProxmoxNodeCertificateExpiryTimestamp.emit(ils.Metrics())
 	mb.metricMnmProxmoxNodeCPUCores.emit(ils.Metrics())
 	mb.metricMnmProxmoxNodeCPUCount.emit(ils.Metrics())
 	mb.metricMnmProxmoxNodeCPUMhz.emit(ils.Metrics())
@@ -4926,10 +6105,15 @@ func (mb *MetricsBuilder) EmitForResource(options ...ResourceMetricsOption) {
 	mb.metricMnmProxmoxNodeOnline.emit(ils.Metrics())
 	mb.metricMnmProxmoxNodeRootfsTotal.emit(ils.Metrics())
 	mb.metricMnmProxmoxNodeRootfsUsed.emit(ils.Metrics())
+	mb.metricMnmProxmoxNodeSubscription.emit(ils.Metrics())
 	mb.metricMnmProxmoxNodeSwapTotal.emit(ils.Metrics())
 	mb.metricMnmProxmoxNodeSwapUsed.emit(ils.Metrics())
 	mb.metricMnmProxmoxNodeUptime.emit(ils.Metrics())
 	mb.metricMnmProxmoxProblem.emit(ils.Metrics())
+	mb.metricMnmProxmoxReplicationDuration.emit(ils.Metrics())
+	mb.metricMnmProxmoxReplicationFailCount.emit(ils.Metrics())
+	mb.metricMnmProxmoxReplicationLastSyncTimestamp.emit(ils.Metrics())
+	mb.metricMnmProxmoxReplicationLastTryTimestamp.emit(ils.Metrics())
 	mb.metricMnmProxmoxStorageActive.emit(ils.Metrics())
 	mb.metricMnmProxmoxStorageAvailable.emit(ils.Metrics())
 	mb.metricMnmProxmoxStorageEnabled.emit(ils.Metrics())
@@ -5006,6 +6190,36 @@ func (mb *MetricsBuilder) RecordMnmProxmoxAPIFailoversDataPoint(ts pcommon.Times
 // RecordMnmProxmoxAPIRequestsDataPoint adds a data point to mnm.proxmox.api.requests metric.
 func (mb *MetricsBuilder) RecordMnmProxmoxAPIRequestsDataPoint(ts pcommon.Timestamp, val int64, pathAttributeValue string) {
 	mb.metricMnmProxmoxAPIRequests.recordDataPoint(mb.startTime, ts, val, pathAttributeValue)
+}
+
+// RecordMnmProxmoxCephAvailableDataPoint adds a data point to mnm.proxmox.ceph.available metric.
+func (mb *MetricsBuilder) RecordMnmProxmoxCephAvailableDataPoint(ts pcommon.Timestamp, val int64) {
+	mb.metricMnmProxmoxCephAvailable.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordMnmProxmoxCephHealthDataPoint adds a data point to mnm.proxmox.ceph.health metric.
+func (mb *MetricsBuilder) RecordMnmProxmoxCephHealthDataPoint(ts pcommon.Timestamp, val int64) {
+	mb.metricMnmProxmoxCephHealth.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordMnmProxmoxCephHealthCheckDataPoint adds a data point to mnm.proxmox.ceph.health_check metric.
+func (mb *MetricsBuilder) RecordMnmProxmoxCephHealthCheckDataPoint(ts pcommon.Timestamp, val int64, codeAttributeValue string, severityAttributeValue string) {
+	mb.metricMnmProxmoxCephHealthCheck.recordDataPoint(mb.startTime, ts, val, codeAttributeValue, severityAttributeValue)
+}
+
+// RecordMnmProxmoxCephOsdsDataPoint adds a data point to mnm.proxmox.ceph.osds metric.
+func (mb *MetricsBuilder) RecordMnmProxmoxCephOsdsDataPoint(ts pcommon.Timestamp, val int64, osdStateAttributeValue AttributeOsdState) {
+	mb.metricMnmProxmoxCephOsds.recordDataPoint(mb.startTime, ts, val, osdStateAttributeValue.String())
+}
+
+// RecordMnmProxmoxCephPgsDataPoint adds a data point to mnm.proxmox.ceph.pgs metric.
+func (mb *MetricsBuilder) RecordMnmProxmoxCephPgsDataPoint(ts pcommon.Timestamp, val int64, pgStateAttributeValue string) {
+	mb.metricMnmProxmoxCephPgs.recordDataPoint(mb.startTime, ts, val, pgStateAttributeValue)
+}
+
+// RecordMnmProxmoxCephUsedDataPoint adds a data point to mnm.proxmox.ceph.used metric.
+func (mb *MetricsBuilder) RecordMnmProxmoxCephUsedDataPoint(ts pcommon.Timestamp, val int64) {
+	mb.metricMnmProxmoxCephUsed.recordDataPoint(mb.startTime, ts, val)
 }
 
 // RecordMnmProxmoxClusterNodesDataPoint adds a data point to mnm.proxmox.cluster.nodes metric.
@@ -5123,14 +6337,54 @@ func (mb *MetricsBuilder) RecordMnmProxmoxDiskSizeDataPoint(ts pcommon.Timestamp
 	mb.metricMnmProxmoxDiskSize.recordDataPoint(mb.startTime, ts, val, nodeAttributeValue, deviceAttributeValue, modelAttributeValue, typeAttributeValue)
 }
 
+// RecordMnmProxmoxGuestBackupExcludedDataPoint adds a data point to mnm.proxmox.guest.backup.excluded metric.
+func (mb *MetricsBuilder) RecordMnmProxmoxGuestBackupExcludedDataPoint(ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string) {
+	mb.metricMnmProxmoxGuestBackupExcluded.recordDataPoint(mb.startTime, ts, val, nodeAttributeValue, vmidAttributeValue, nameAttributeValue)
+}
+
+// RecordMnmProxmoxGuestBackupLastFailureTimestampDataPoint adds a data point to mnm.proxmox.guest.backup.last_failure_timestamp metric.
+func (mb *MetricsBuilder) RecordMnmProxmoxGuestBackupLastFailureTimestampDataPoint(ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string) {
+	mb.metricMnmProxmoxGuestBackupLastFailureTimestamp.recordDataPoint(mb.startTime, ts, val, nodeAttributeValue, vmidAttributeValue, nameAttributeValue)
+}
+
+// RecordMnmProxmoxGuestBackupLastSuccessTimestampDataPoint adds a data point to mnm.proxmox.guest.backup.last_success_timestamp metric.
+func (mb *MetricsBuilder) RecordMnmProxmoxGuestBackupLastSuccessTimestampDataPoint(ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string) {
+	mb.metricMnmProxmoxGuestBackupLastSuccessTimestamp.recordDataPoint(mb.startTime, ts, val, nodeAttributeValue, vmidAttributeValue, nameAttributeValue)
+}
+
 // RecordMnmProxmoxGuestNicInfoDataPoint adds a data point to mnm.proxmox.guest.nic.info metric.
 func (mb *MetricsBuilder) RecordMnmProxmoxGuestNicInfoDataPoint(ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nicAttributeValue string, macAttributeValue string, bridgeAttributeValue string, vlanAttributeValue string, nicModelAttributeValue string, linkDownAttributeValue string) {
 	mb.metricMnmProxmoxGuestNicInfo.recordDataPoint(mb.startTime, ts, val, nodeAttributeValue, vmidAttributeValue, nicAttributeValue, macAttributeValue, bridgeAttributeValue, vlanAttributeValue, nicModelAttributeValue, linkDownAttributeValue)
 }
 
+// RecordMnmProxmoxHaLrmDataPoint adds a data point to mnm.proxmox.ha.lrm metric.
+func (mb *MetricsBuilder) RecordMnmProxmoxHaLrmDataPoint(ts pcommon.Timestamp, val int64, nodeAttributeValue string, haStateAttributeValue string) {
+	mb.metricMnmProxmoxHaLrm.recordDataPoint(mb.startTime, ts, val, nodeAttributeValue, haStateAttributeValue)
+}
+
+// RecordMnmProxmoxHaMasterDataPoint adds a data point to mnm.proxmox.ha.master metric.
+func (mb *MetricsBuilder) RecordMnmProxmoxHaMasterDataPoint(ts pcommon.Timestamp, val int64, nodeAttributeValue string) {
+	mb.metricMnmProxmoxHaMaster.recordDataPoint(mb.startTime, ts, val, nodeAttributeValue)
+}
+
+// RecordMnmProxmoxHaQuorateDataPoint adds a data point to mnm.proxmox.ha.quorate metric.
+func (mb *MetricsBuilder) RecordMnmProxmoxHaQuorateDataPoint(ts pcommon.Timestamp, val int64) {
+	mb.metricMnmProxmoxHaQuorate.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordMnmProxmoxHaResourceDataPoint adds a data point to mnm.proxmox.ha.resource metric.
+func (mb *MetricsBuilder) RecordMnmProxmoxHaResourceDataPoint(ts pcommon.Timestamp, val int64, sidAttributeValue string, nodeAttributeValue string, haStateAttributeValue string) {
+	mb.metricMnmProxmoxHaResource.recordDataPoint(mb.startTime, ts, val, sidAttributeValue, nodeAttributeValue, haStateAttributeValue)
+}
+
 // RecordMnmProxmoxLastCollectionTimestampDataPoint adds a data point to mnm.proxmox.last_collection_timestamp metric.
 func (mb *MetricsBuilder) RecordMnmProxmoxLastCollectionTimestampDataPoint(ts pcommon.Timestamp, val float64) {
 	mb.metricMnmProxmoxLastCollectionTimestamp.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordMnmProxmoxNodeCertificateExpiryTimestampDataPoint adds a data point to mnm.proxmox.node.certificate.expiry_timestamp metric.
+func (mb *MetricsBuilder) RecordMnmProxmoxNodeCertificateExpiryTimestampDataPoint(ts pcommon.Timestamp, val int64, nodeAttributeValue string, filenameAttributeValue string, subjectAttributeValue string) {
+	mb.metricMnmProxmoxNodeCertificateExpiryTimestamp.recordDataPoint(mb.startTime, ts, val, nodeAttributeValue, filenameAttributeValue, subjectAttributeValue)
 }
 
 // RecordMnmProxmoxNodeCPUCoresDataPoint adds a data point to mnm.proxmox.node.cpu_cores metric.
@@ -5223,6 +6477,11 @@ func (mb *MetricsBuilder) RecordMnmProxmoxNodeRootfsUsedDataPoint(ts pcommon.Tim
 	mb.metricMnmProxmoxNodeRootfsUsed.recordDataPoint(mb.startTime, ts, val, nodeAttributeValue)
 }
 
+// RecordMnmProxmoxNodeSubscriptionDataPoint adds a data point to mnm.proxmox.node.subscription metric.
+func (mb *MetricsBuilder) RecordMnmProxmoxNodeSubscriptionDataPoint(ts pcommon.Timestamp, val int64, nodeAttributeValue string, subscriptionStatusAttributeValue string, levelAttributeValue string) {
+	mb.metricMnmProxmoxNodeSubscription.recordDataPoint(mb.startTime, ts, val, nodeAttributeValue, subscriptionStatusAttributeValue, levelAttributeValue)
+}
+
 // RecordMnmProxmoxNodeSwapTotalDataPoint adds a data point to mnm.proxmox.node.swap_total metric.
 func (mb *MetricsBuilder) RecordMnmProxmoxNodeSwapTotalDataPoint(ts pcommon.Timestamp, val int64, nodeAttributeValue string) {
 	mb.metricMnmProxmoxNodeSwapTotal.recordDataPoint(mb.startTime, ts, val, nodeAttributeValue)
@@ -5241,6 +6500,26 @@ func (mb *MetricsBuilder) RecordMnmProxmoxNodeUptimeDataPoint(ts pcommon.Timesta
 // RecordMnmProxmoxProblemDataPoint adds a data point to mnm.proxmox.problem metric.
 func (mb *MetricsBuilder) RecordMnmProxmoxProblemDataPoint(ts pcommon.Timestamp, val int64, problemKindAttributeValue string, nodeAttributeValue string, pathAttributeValue string, privilegeAttributeValue string) {
 	mb.metricMnmProxmoxProblem.recordDataPoint(mb.startTime, ts, val, problemKindAttributeValue, nodeAttributeValue, pathAttributeValue, privilegeAttributeValue)
+}
+
+// RecordMnmProxmoxReplicationDurationDataPoint adds a data point to mnm.proxmox.replication.duration metric.
+func (mb *MetricsBuilder) RecordMnmProxmoxReplicationDurationDataPoint(ts pcommon.Timestamp, val float64, jobAttributeValue string, guestAttributeValue string, sourceAttributeValue string, targetAttributeValue string) {
+	mb.metricMnmProxmoxReplicationDuration.recordDataPoint(mb.startTime, ts, val, jobAttributeValue, guestAttributeValue, sourceAttributeValue, targetAttributeValue)
+}
+
+// RecordMnmProxmoxReplicationFailCountDataPoint adds a data point to mnm.proxmox.replication.fail_count metric.
+func (mb *MetricsBuilder) RecordMnmProxmoxReplicationFailCountDataPoint(ts pcommon.Timestamp, val int64, jobAttributeValue string, guestAttributeValue string, sourceAttributeValue string, targetAttributeValue string) {
+	mb.metricMnmProxmoxReplicationFailCount.recordDataPoint(mb.startTime, ts, val, jobAttributeValue, guestAttributeValue, sourceAttributeValue, targetAttributeValue)
+}
+
+// RecordMnmProxmoxReplicationLastSyncTimestampDataPoint adds a data point to mnm.proxmox.replication.last_sync_timestamp metric.
+func (mb *MetricsBuilder) RecordMnmProxmoxReplicationLastSyncTimestampDataPoint(ts pcommon.Timestamp, val int64, jobAttributeValue string, guestAttributeValue string, sourceAttributeValue string, targetAttributeValue string) {
+	mb.metricMnmProxmoxReplicationLastSyncTimestamp.recordDataPoint(mb.startTime, ts, val, jobAttributeValue, guestAttributeValue, sourceAttributeValue, targetAttributeValue)
+}
+
+// RecordMnmProxmoxReplicationLastTryTimestampDataPoint adds a data point to mnm.proxmox.replication.last_try_timestamp metric.
+func (mb *MetricsBuilder) RecordMnmProxmoxReplicationLastTryTimestampDataPoint(ts pcommon.Timestamp, val int64, jobAttributeValue string, guestAttributeValue string, sourceAttributeValue string, targetAttributeValue string) {
+	mb.metricMnmProxmoxReplicationLastTryTimestamp.recordDataPoint(mb.startTime, ts, val, jobAttributeValue, guestAttributeValue, sourceAttributeValue, targetAttributeValue)
 }
 
 // RecordMnmProxmoxStorageActiveDataPoint adds a data point to mnm.proxmox.storage.active metric.

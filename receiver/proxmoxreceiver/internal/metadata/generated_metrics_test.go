@@ -80,6 +80,24 @@ func TestMetricsBuilder(t *testing.T) {
 			mb.RecordMnmProxmoxAPIRequestsDataPoint(ts, 1, "path-val")
 			defaultMetricsCount++
 			allMetricsCount++
+			mb.RecordMnmProxmoxCephAvailableDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordMnmProxmoxCephHealthDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordMnmProxmoxCephHealthCheckDataPoint(ts, 1, "code-val", "severity-val")
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordMnmProxmoxCephOsdsDataPoint(ts, 1, AttributeOsdStateTotal)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordMnmProxmoxCephPgsDataPoint(ts, 1, "pg_state-val")
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordMnmProxmoxCephUsedDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
 			mb.RecordMnmProxmoxClusterNodesDataPoint(ts, 1, "cluster-val")
 			defaultMetricsCount++
 			allMetricsCount++
@@ -149,10 +167,34 @@ func TestMetricsBuilder(t *testing.T) {
 			mb.RecordMnmProxmoxDiskSizeDataPoint(ts, 1, "node-val", "device-val", "model-val", "type-val")
 			defaultMetricsCount++
 			allMetricsCount++
+			mb.RecordMnmProxmoxGuestBackupExcludedDataPoint(ts, 1, "node-val", "vmid-val", "name-val")
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordMnmProxmoxGuestBackupLastFailureTimestampDataPoint(ts, 1, "node-val", "vmid-val", "name-val")
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordMnmProxmoxGuestBackupLastSuccessTimestampDataPoint(ts, 1, "node-val", "vmid-val", "name-val")
+			defaultMetricsCount++
+			allMetricsCount++
 			mb.RecordMnmProxmoxGuestNicInfoDataPoint(ts, 1, "node-val", "vmid-val", "nic-val", "mac-val", "bridge-val", "vlan-val", "nic_model-val", "link_down-val")
 			defaultMetricsCount++
 			allMetricsCount++
+			mb.RecordMnmProxmoxHaLrmDataPoint(ts, 1, "node-val", "ha_state-val")
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordMnmProxmoxHaMasterDataPoint(ts, 1, "node-val")
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordMnmProxmoxHaQuorateDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordMnmProxmoxHaResourceDataPoint(ts, 1, "sid-val", "node-val", "ha_state-val")
+			defaultMetricsCount++
+			allMetricsCount++
 			mb.RecordMnmProxmoxLastCollectionTimestampDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordMnmProxmoxNodeCertificateExpiryTimestampDataPoint(ts, 1, "node-val", "filename-val", "subject-val")
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxNodeCPUCoresDataPoint(ts, 1, "node-val")
@@ -209,6 +251,9 @@ func TestMetricsBuilder(t *testing.T) {
 			mb.RecordMnmProxmoxNodeRootfsUsedDataPoint(ts, 1, "node-val")
 			defaultMetricsCount++
 			allMetricsCount++
+			mb.RecordMnmProxmoxNodeSubscriptionDataPoint(ts, 1, "node-val", "subscription_status-val", "level-val")
+			defaultMetricsCount++
+			allMetricsCount++
 			mb.RecordMnmProxmoxNodeSwapTotalDataPoint(ts, 1, "node-val")
 			defaultMetricsCount++
 			allMetricsCount++
@@ -219,6 +264,18 @@ func TestMetricsBuilder(t *testing.T) {
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxProblemDataPoint(ts, 1, "problem_kind-val", "node-val", "path-val", "privilege-val")
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordMnmProxmoxReplicationDurationDataPoint(ts, 1, "job-val", "guest-val", "source-val", "target-val")
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordMnmProxmoxReplicationFailCountDataPoint(ts, 1, "job-val", "guest-val", "source-val", "target-val")
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordMnmProxmoxReplicationLastSyncTimestampDataPoint(ts, 1, "job-val", "guest-val", "source-val", "target-val")
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordMnmProxmoxReplicationLastTryTimestampDataPoint(ts, 1, "job-val", "guest-val", "source-val", "target-val")
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxStorageActiveDataPoint(ts, 1, "node-val", "storage-val", "type-val")
@@ -397,6 +454,90 @@ func TestMetricsBuilder(t *testing.T) {
 					pathAttrVal, ok := dp.Attributes().Get("path")
 					assert.True(t, ok)
 					assert.Equal(t, "path-val", pathAttrVal.Str())
+				case "mnm.proxmox.ceph.available":
+					assert.False(t, validatedMetrics["mnm.proxmox.ceph.available"], "Found a duplicate in the metrics slice: mnm.proxmox.ceph.available")
+					validatedMetrics["mnm.proxmox.ceph.available"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Bytes available in the Ceph cluster.", mi.Description())
+					assert.Equal(t, "By", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+				case "mnm.proxmox.ceph.health":
+					assert.False(t, validatedMetrics["mnm.proxmox.ceph.health"], "Found a duplicate in the metrics slice: mnm.proxmox.ceph.health")
+					validatedMetrics["mnm.proxmox.ceph.health"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Ceph health: 0 HEALTH_OK, 1 HEALTH_WARN, 2 HEALTH_ERR. Absent when the cluster runs no Ceph.", mi.Description())
+					assert.Equal(t, "{status}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+				case "mnm.proxmox.ceph.health_check":
+					assert.False(t, validatedMetrics["mnm.proxmox.ceph.health_check"], "Found a duplicate in the metrics slice: mnm.proxmox.ceph.health_check")
+					validatedMetrics["mnm.proxmox.ceph.health_check"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Always 1, one series per active Ceph health check, by code and severity.", mi.Description())
+					assert.Equal(t, "{check}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					codeAttrVal, ok := dp.Attributes().Get("code")
+					assert.True(t, ok)
+					assert.Equal(t, "code-val", codeAttrVal.Str())
+					severityAttrVal, ok := dp.Attributes().Get("severity")
+					assert.True(t, ok)
+					assert.Equal(t, "severity-val", severityAttrVal.Str())
+				case "mnm.proxmox.ceph.osds":
+					assert.False(t, validatedMetrics["mnm.proxmox.ceph.osds"], "Found a duplicate in the metrics slice: mnm.proxmox.ceph.osds")
+					validatedMetrics["mnm.proxmox.ceph.osds"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Ceph OSDs: total, up and in.", mi.Description())
+					assert.Equal(t, "{osd}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					osdStateAttrVal, ok := dp.Attributes().Get("state")
+					assert.True(t, ok)
+					assert.Equal(t, "total", osdStateAttrVal.Str())
+				case "mnm.proxmox.ceph.pgs":
+					assert.False(t, validatedMetrics["mnm.proxmox.ceph.pgs"], "Found a duplicate in the metrics slice: mnm.proxmox.ceph.pgs")
+					validatedMetrics["mnm.proxmox.ceph.pgs"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Ceph placement groups by state.", mi.Description())
+					assert.Equal(t, "{pg}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					pgStateAttrVal, ok := dp.Attributes().Get("state")
+					assert.True(t, ok)
+					assert.Equal(t, "pg_state-val", pgStateAttrVal.Str())
+				case "mnm.proxmox.ceph.used":
+					assert.False(t, validatedMetrics["mnm.proxmox.ceph.used"], "Found a duplicate in the metrics slice: mnm.proxmox.ceph.used")
+					validatedMetrics["mnm.proxmox.ceph.used"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Bytes used in the Ceph cluster.", mi.Description())
+					assert.Equal(t, "By", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
 				case "mnm.proxmox.cluster.nodes":
 					assert.False(t, validatedMetrics["mnm.proxmox.cluster.nodes"], "Found a duplicate in the metrics slice: mnm.proxmox.cluster.nodes")
 					validatedMetrics["mnm.proxmox.cluster.nodes"] = true
@@ -886,6 +1027,69 @@ func TestMetricsBuilder(t *testing.T) {
 					typeAttrVal, ok := dp.Attributes().Get("type")
 					assert.True(t, ok)
 					assert.Equal(t, "type-val", typeAttrVal.Str())
+				case "mnm.proxmox.guest.backup.excluded":
+					assert.False(t, validatedMetrics["mnm.proxmox.guest.backup.excluded"], "Found a duplicate in the metrics slice: mnm.proxmox.guest.backup.excluded")
+					validatedMetrics["mnm.proxmox.guest.backup.excluded"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "1 for each guest no backup job covers (GET /cluster/backup-info/not-backed-up, every backup_interval).", mi.Description())
+					assert.Equal(t, "{guest}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					vmidAttrVal, ok := dp.Attributes().Get("vmid")
+					assert.True(t, ok)
+					assert.Equal(t, "vmid-val", vmidAttrVal.Str())
+					nameAttrVal, ok := dp.Attributes().Get("name")
+					assert.True(t, ok)
+					assert.Equal(t, "name-val", nameAttrVal.Str())
+				case "mnm.proxmox.guest.backup.last_failure_timestamp":
+					assert.False(t, validatedMetrics["mnm.proxmox.guest.backup.last_failure_timestamp"], "Found a duplicate in the metrics slice: mnm.proxmox.guest.backup.last_failure_timestamp")
+					validatedMetrics["mnm.proxmox.guest.backup.last_failure_timestamp"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Unix time of the guest's last failed backup within backup_lookback; absent when none failed.", mi.Description())
+					assert.Equal(t, "{unix_seconds}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					vmidAttrVal, ok := dp.Attributes().Get("vmid")
+					assert.True(t, ok)
+					assert.Equal(t, "vmid-val", vmidAttrVal.Str())
+					nameAttrVal, ok := dp.Attributes().Get("name")
+					assert.True(t, ok)
+					assert.Equal(t, "name-val", nameAttrVal.Str())
+				case "mnm.proxmox.guest.backup.last_success_timestamp":
+					assert.False(t, validatedMetrics["mnm.proxmox.guest.backup.last_success_timestamp"], "Found a duplicate in the metrics slice: mnm.proxmox.guest.backup.last_success_timestamp")
+					validatedMetrics["mnm.proxmox.guest.backup.last_success_timestamp"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Unix time of the guest's last successful backup (vzdump task, OK or WARNINGS) within backup_lookback; 0 when a guest a backup job covers has none. Not reported for guests no job covers.", mi.Description())
+					assert.Equal(t, "{unix_seconds}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					vmidAttrVal, ok := dp.Attributes().Get("vmid")
+					assert.True(t, ok)
+					assert.Equal(t, "vmid-val", vmidAttrVal.Str())
+					nameAttrVal, ok := dp.Attributes().Get("name")
+					assert.True(t, ok)
+					assert.Equal(t, "name-val", nameAttrVal.Str())
 				case "mnm.proxmox.guest.nic.info":
 					assert.False(t, validatedMetrics["mnm.proxmox.guest.nic.info"], "Found a duplicate in the metrics slice: mnm.proxmox.guest.nic.info")
 					validatedMetrics["mnm.proxmox.guest.nic.info"] = true
@@ -922,6 +1126,72 @@ func TestMetricsBuilder(t *testing.T) {
 					linkDownAttrVal, ok := dp.Attributes().Get("link_down")
 					assert.True(t, ok)
 					assert.Equal(t, "link_down-val", linkDownAttrVal.Str())
+				case "mnm.proxmox.ha.lrm":
+					assert.False(t, validatedMetrics["mnm.proxmox.ha.lrm"], "Found a duplicate in the metrics slice: mnm.proxmox.ha.lrm")
+					validatedMetrics["mnm.proxmox.ha.lrm"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Always 1, one series per node's HA local resource manager, with its state (active, idle, maintenance, lost, ...).", mi.Description())
+					assert.Equal(t, "{node}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					haStateAttrVal, ok := dp.Attributes().Get("state")
+					assert.True(t, ok)
+					assert.Equal(t, "ha_state-val", haStateAttrVal.Str())
+				case "mnm.proxmox.ha.master":
+					assert.False(t, validatedMetrics["mnm.proxmox.ha.master"], "Found a duplicate in the metrics slice: mnm.proxmox.ha.master")
+					validatedMetrics["mnm.proxmox.ha.master"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "1 on the node whose HA cluster resource manager is master.", mi.Description())
+					assert.Equal(t, "{node}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+				case "mnm.proxmox.ha.quorate":
+					assert.False(t, validatedMetrics["mnm.proxmox.ha.quorate"], "Found a duplicate in the metrics slice: mnm.proxmox.ha.quorate")
+					validatedMetrics["mnm.proxmox.ha.quorate"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "1 when the HA stack sees the cluster quorate, else 0.", mi.Description())
+					assert.Equal(t, "{status}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+				case "mnm.proxmox.ha.resource":
+					assert.False(t, validatedMetrics["mnm.proxmox.ha.resource"], "Found a duplicate in the metrics slice: mnm.proxmox.ha.resource")
+					validatedMetrics["mnm.proxmox.ha.resource"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Always 1, one series per HA resource, with its node and HA state; the series changes when the state does.", mi.Description())
+					assert.Equal(t, "{resource}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					sidAttrVal, ok := dp.Attributes().Get("sid")
+					assert.True(t, ok)
+					assert.Equal(t, "sid-val", sidAttrVal.Str())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					haStateAttrVal, ok := dp.Attributes().Get("state")
+					assert.True(t, ok)
+					assert.Equal(t, "ha_state-val", haStateAttrVal.Str())
 				case "mnm.proxmox.last_collection_timestamp":
 					assert.False(t, validatedMetrics["mnm.proxmox.last_collection_timestamp"], "Found a duplicate in the metrics slice: mnm.proxmox.last_collection_timestamp")
 					validatedMetrics["mnm.proxmox.last_collection_timestamp"] = true
@@ -934,6 +1204,27 @@ func TestMetricsBuilder(t *testing.T) {
 					assert.Equal(t, ts, dp.Timestamp())
 					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
 					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+				case "mnm.proxmox.node.certificate.expiry_timestamp":
+					assert.False(t, validatedMetrics["mnm.proxmox.node.certificate.expiry_timestamp"], "Found a duplicate in the metrics slice: mnm.proxmox.node.certificate.expiry_timestamp")
+					validatedMetrics["mnm.proxmox.node.certificate.expiry_timestamp"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Unix time at which the node's certificate expires (notafter).", mi.Description())
+					assert.Equal(t, "{unix_seconds}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					filenameAttrVal, ok := dp.Attributes().Get("filename")
+					assert.True(t, ok)
+					assert.Equal(t, "filename-val", filenameAttrVal.Str())
+					subjectAttrVal, ok := dp.Attributes().Get("subject")
+					assert.True(t, ok)
+					assert.Equal(t, "subject-val", subjectAttrVal.Str())
 				case "mnm.proxmox.node.cpu_cores":
 					assert.False(t, validatedMetrics["mnm.proxmox.node.cpu_cores"], "Found a duplicate in the metrics slice: mnm.proxmox.node.cpu_cores")
 					validatedMetrics["mnm.proxmox.node.cpu_cores"] = true
@@ -1210,6 +1501,27 @@ func TestMetricsBuilder(t *testing.T) {
 					nodeAttrVal, ok := dp.Attributes().Get("node")
 					assert.True(t, ok)
 					assert.Equal(t, "node-val", nodeAttrVal.Str())
+				case "mnm.proxmox.node.subscription":
+					assert.False(t, validatedMetrics["mnm.proxmox.node.subscription"], "Found a duplicate in the metrics slice: mnm.proxmox.node.subscription")
+					validatedMetrics["mnm.proxmox.node.subscription"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Always 1, one series per node, with its subscription status and level.", mi.Description())
+					assert.Equal(t, "{subscription}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					subscriptionStatusAttrVal, ok := dp.Attributes().Get("status")
+					assert.True(t, ok)
+					assert.Equal(t, "subscription_status-val", subscriptionStatusAttrVal.Str())
+					levelAttrVal, ok := dp.Attributes().Get("level")
+					assert.True(t, ok)
+					assert.Equal(t, "level-val", levelAttrVal.Str())
 				case "mnm.proxmox.node.swap_total":
 					assert.False(t, validatedMetrics["mnm.proxmox.node.swap_total"], "Found a duplicate in the metrics slice: mnm.proxmox.node.swap_total")
 					validatedMetrics["mnm.proxmox.node.swap_total"] = true
@@ -1279,6 +1591,102 @@ func TestMetricsBuilder(t *testing.T) {
 					privilegeAttrVal, ok := dp.Attributes().Get("privilege")
 					assert.True(t, ok)
 					assert.Equal(t, "privilege-val", privilegeAttrVal.Str())
+				case "mnm.proxmox.replication.duration":
+					assert.False(t, validatedMetrics["mnm.proxmox.replication.duration"], "Found a duplicate in the metrics slice: mnm.proxmox.replication.duration")
+					validatedMetrics["mnm.proxmox.replication.duration"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Duration of the replication job's last sync.", mi.Description())
+					assert.Equal(t, "s", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+					jobAttrVal, ok := dp.Attributes().Get("replication_job")
+					assert.True(t, ok)
+					assert.Equal(t, "job-val", jobAttrVal.Str())
+					guestAttrVal, ok := dp.Attributes().Get("guest")
+					assert.True(t, ok)
+					assert.Equal(t, "guest-val", guestAttrVal.Str())
+					sourceAttrVal, ok := dp.Attributes().Get("source")
+					assert.True(t, ok)
+					assert.Equal(t, "source-val", sourceAttrVal.Str())
+					targetAttrVal, ok := dp.Attributes().Get("target")
+					assert.True(t, ok)
+					assert.Equal(t, "target-val", targetAttrVal.Str())
+				case "mnm.proxmox.replication.fail_count":
+					assert.False(t, validatedMetrics["mnm.proxmox.replication.fail_count"], "Found a duplicate in the metrics slice: mnm.proxmox.replication.fail_count")
+					validatedMetrics["mnm.proxmox.replication.fail_count"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Consecutive failed attempts of the replication job; 0 when its last try succeeded.", mi.Description())
+					assert.Equal(t, "{failure}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					jobAttrVal, ok := dp.Attributes().Get("replication_job")
+					assert.True(t, ok)
+					assert.Equal(t, "job-val", jobAttrVal.Str())
+					guestAttrVal, ok := dp.Attributes().Get("guest")
+					assert.True(t, ok)
+					assert.Equal(t, "guest-val", guestAttrVal.Str())
+					sourceAttrVal, ok := dp.Attributes().Get("source")
+					assert.True(t, ok)
+					assert.Equal(t, "source-val", sourceAttrVal.Str())
+					targetAttrVal, ok := dp.Attributes().Get("target")
+					assert.True(t, ok)
+					assert.Equal(t, "target-val", targetAttrVal.Str())
+				case "mnm.proxmox.replication.last_sync_timestamp":
+					assert.False(t, validatedMetrics["mnm.proxmox.replication.last_sync_timestamp"], "Found a duplicate in the metrics slice: mnm.proxmox.replication.last_sync_timestamp")
+					validatedMetrics["mnm.proxmox.replication.last_sync_timestamp"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Unix time of the replication job's last successful sync (0: never).", mi.Description())
+					assert.Equal(t, "{unix_seconds}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					jobAttrVal, ok := dp.Attributes().Get("replication_job")
+					assert.True(t, ok)
+					assert.Equal(t, "job-val", jobAttrVal.Str())
+					guestAttrVal, ok := dp.Attributes().Get("guest")
+					assert.True(t, ok)
+					assert.Equal(t, "guest-val", guestAttrVal.Str())
+					sourceAttrVal, ok := dp.Attributes().Get("source")
+					assert.True(t, ok)
+					assert.Equal(t, "source-val", sourceAttrVal.Str())
+					targetAttrVal, ok := dp.Attributes().Get("target")
+					assert.True(t, ok)
+					assert.Equal(t, "target-val", targetAttrVal.Str())
+				case "mnm.proxmox.replication.last_try_timestamp":
+					assert.False(t, validatedMetrics["mnm.proxmox.replication.last_try_timestamp"], "Found a duplicate in the metrics slice: mnm.proxmox.replication.last_try_timestamp")
+					validatedMetrics["mnm.proxmox.replication.last_try_timestamp"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Unix time of the replication job's last attempt.", mi.Description())
+					assert.Equal(t, "{unix_seconds}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					jobAttrVal, ok := dp.Attributes().Get("replication_job")
+					assert.True(t, ok)
+					assert.Equal(t, "job-val", jobAttrVal.Str())
+					guestAttrVal, ok := dp.Attributes().Get("guest")
+					assert.True(t, ok)
+					assert.Equal(t, "guest-val", guestAttrVal.Str())
+					sourceAttrVal, ok := dp.Attributes().Get("source")
+					assert.True(t, ok)
+					assert.Equal(t, "source-val", sourceAttrVal.Str())
+					targetAttrVal, ok := dp.Attributes().Get("target")
+					assert.True(t, ok)
+					assert.Equal(t, "target-val", targetAttrVal.Str())
 				case "mnm.proxmox.storage.active":
 					assert.False(t, validatedMetrics["mnm.proxmox.storage.active"], "Found a duplicate in the metrics slice: mnm.proxmox.storage.active")
 					validatedMetrics["mnm.proxmox.storage.active"] = true

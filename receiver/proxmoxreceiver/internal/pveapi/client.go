@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"go.uber.org/zap"
@@ -63,6 +64,23 @@ type Client interface {
 	// SDNIndex reads GET /cluster/sdn, which answers 403 without SDN.Audit:
 	// it tells "no SDN" from "not allowed to see it".
 	SDNIndex(ctx context.Context) error
+	// NotBackedUp reads GET /cluster/backup-info/not-backed-up.
+	NotBackedUp(ctx context.Context) ([]NotBackedUp, error)
+	// NodeBackupTasks reads GET /nodes/{node}/tasks?typefilter=vzdump&since=SINCE&limit=LIMIT.
+	NodeBackupTasks(ctx context.Context, node string, since int64, limit int) ([]Task, error)
+	// TaskLog reads GET /nodes/{node}/tasks/{upid}/log?limit=LIMIT.
+	TaskLog(ctx context.Context, node, upid string, limit int) ([]TaskLogLine, error)
+	// NodeReplication reads GET /nodes/{node}/replication.
+	NodeReplication(ctx context.Context, node string) ([]ReplicationJob, error)
+	// HAStatus reads GET /cluster/ha/status/current.
+	HAStatus(ctx context.Context) ([]HAStatusEntry, error)
+	// CephStatus reads GET /cluster/ceph/status. A cluster without Ceph
+	// answers 500 (see IsNotConfigured).
+	CephStatus(ctx context.Context) (CephStatus, error)
+	// NodeCertificates reads GET /nodes/{node}/certificates/info.
+	NodeCertificates(ctx context.Context, node string) ([]Certificate, error)
+	// NodeSubscription reads GET /nodes/{node}/subscription.
+	NodeSubscription(ctx context.Context, node string) (Subscription, error)
 }
 
 var _ Client = (*client)(nil)
@@ -337,4 +355,41 @@ func (c *client) SDNZones(ctx context.Context) ([]SDNZone, error) {
 func (c *client) SDNIndex(ctx context.Context) error {
 	_, err := c.get(ctx, PathSDN, "", "/cluster/sdn")
 	return err
+}
+
+func (c *client) NotBackedUp(ctx context.Context) ([]NotBackedUp, error) {
+	return getList[NotBackedUp](ctx, c, PathNotBackedUp, "", "/cluster/backup-info/not-backed-up")
+}
+
+func (c *client) NodeBackupTasks(ctx context.Context, node string, since int64, limit int) ([]Task, error) {
+	q := url.Values{"typefilter": {"vzdump"}, "since": {strconv.FormatInt(since, 10)}, "limit": {strconv.Itoa(limit)}}
+	return getList[Task](ctx, c, PathNodeTasks, node, nodePath(node, "/tasks?"+q.Encode()))
+}
+
+func (c *client) TaskLog(ctx context.Context, node, upid string, limit int) ([]TaskLogLine, error) {
+	return getList[TaskLogLine](ctx, c, PathTaskLog, node, nodePath(node, "/tasks/"+url.PathEscape(upid)+"/log?limit="+strconv.Itoa(limit)))
+}
+
+func (c *client) NodeReplication(ctx context.Context, node string) ([]ReplicationJob, error) {
+	return getList[ReplicationJob](ctx, c, PathNodeReplication, node, nodePath(node, "/replication"))
+}
+
+func (c *client) HAStatus(ctx context.Context) ([]HAStatusEntry, error) {
+	return getList[HAStatusEntry](ctx, c, PathHAStatus, "", "/cluster/ha/status/current")
+}
+
+func (c *client) CephStatus(ctx context.Context) (CephStatus, error) {
+	var st CephStatus
+	err := c.getObject(ctx, PathCephStatus, "", "/cluster/ceph/status", &st)
+	return st, err
+}
+
+func (c *client) NodeCertificates(ctx context.Context, node string) ([]Certificate, error) {
+	return getList[Certificate](ctx, c, PathNodeCertificates, node, nodePath(node, "/certificates/info"))
+}
+
+func (c *client) NodeSubscription(ctx context.Context, node string) (Subscription, error) {
+	var sub Subscription
+	err := c.getObject(ctx, PathNodeSubscription, node, nodePath(node, "/subscription"), &sub)
+	return sub, err
 }

@@ -20,4 +20,13 @@ const (
 	PathSDN               = "/cluster/sdn"
 	PathSDNVNets          = "/cluster/sdn/vnets"
 	PathSDNZones          = "/cluster/sdn/zones"
+	PathNotBackedUp       = "/cluster/backup-info/not-backed-up"
+	PathNodeTasks         = "/nodes/{node}/tasks"
+	PathTaskLog           = "/nodes/{node}/tasks/{upid}/log"
+	PathReplicationJobs   = "/cluster/replication"
+	PathNodeReplication   = "/nodes/{node}/replication"
+	PathHAStatus          = "/cluster/ha/status/current"
+	PathCephStatus        = "/cluster/ceph/status"
+	PathNodeCertificates  = "/nodes/{node}/certificates/info"
+	PathNodeSubscription  = "/nodes/{node}/subscription"
 )

@@ -152,3 +152,115 @@ type SDNZone struct {
 	Bridge FlexString `json:"bridge"`
 	Tag    FlexInt    `json:"tag"` // qinq: the service VLAN
 }
+
+// NotBackedUp is one entry of GET /cluster/backup-info/not-backed-up: a
+// guest no backup job covers.
+type NotBackedUp struct {
+	VMID FlexInt    `json:"vmid"`
+	Name FlexString `json:"name"`
+	Type FlexString `json:"type"`
+}
+
+// Task is one entry of GET /nodes/{node}/tasks (pve-manager
+// PVE/API2/Tasks.pm). Status is absent while the task runs, "OK",
+// "WARNINGS: n", or the error.
+type Task struct {
+	UPID      string     `json:"upid"`
+	Type      FlexString `json:"type"`
+	ID        FlexString `json:"id"` // a guest's vmid, or "" for a job of several guests
+	StartTime FlexInt    `json:"starttime"`
+	EndTime   FlexInt    `json:"endtime"`
+	Status    FlexString `json:"status"`
+}
+
+// TaskLogLine is one entry of GET /nodes/{node}/tasks/{upid}/log.
+type TaskLogLine struct {
+	N FlexInt    `json:"n"`
+	T FlexString `json:"t"`
+}
+
+// ReplicationJob is one entry of GET /nodes/{node}/replication: the state of
+// a replication job on its source node (pve-manager PVE/API2/Replication.pm).
+type ReplicationJob struct {
+	ID        string     `json:"id"`
+	Guest     FlexInt    `json:"guest"`
+	Source    FlexString `json:"source"`
+	Target    FlexString `json:"target"`
+	LastSync  FlexInt    `json:"last_sync"`
+	LastTry   FlexInt    `json:"last_try"`
+	Duration  FlexFloat  `json:"duration"`
+	FailCount FlexInt    `json:"fail_count"`
+	Error     FlexString `json:"error"`
+	Disable   FlexBool   `json:"disable"`
+}
+
+// HAStatusEntry is one entry of GET /cluster/ha/status/current
+// (pve-ha-manager src/PVE/API2/HA/Status.pm): quorum, master, one lrm per
+// node and one service per HA resource.
+type HAStatusEntry struct {
+	ID      string     `json:"id"`
+	Type    FlexString `json:"type"`
+	Node    FlexString `json:"node"`
+	Status  FlexString `json:"status"`
+	Quorate FlexBool   `json:"quorate"`
+	SID     FlexString `json:"sid"`
+	State   FlexString `json:"state"` // service: started, stopped, error, fence, ...; lrm: active, idle, maintenance, ...
+	Mode    FlexString `json:"mode"`  // lrm: active, restart, shutdown, maintenance
+}
+
+// CephStatus is GET /cluster/ceph/status: Ceph's own "status" JSON.
+type CephStatus struct {
+	Health struct {
+		Status FlexString                 `json:"status"`
+		Checks map[string]CephHealthCheck `json:"checks"`
+	} `json:"health"`
+	OSDMap CephOSDMap `json:"osdmap"`
+	PGMap  struct {
+		PGsByState []struct {
+			StateName FlexString `json:"state_name"`
+			Count     FlexInt    `json:"count"`
+		} `json:"pgs_by_state"`
+		BytesUsed  FlexInt `json:"bytes_used"`
+		BytesAvail FlexInt `json:"bytes_avail"`
+		BytesTotal FlexInt `json:"bytes_total"`
+	} `json:"pgmap"`
+}
+
+// CephOSDMap holds the OSD counts; Ceph before Quincy nests them one level
+// deeper, under osdmap.osdmap.
+type CephOSDMap struct {
+	NumOSDs   FlexInt `json:"num_osds"`
+	NumUpOSDs FlexInt `json:"num_up_osds"`
+	NumInOSDs FlexInt `json:"num_in_osds"`
+	Nested    *struct {
+		NumOSDs   FlexInt `json:"num_osds"`
+		NumUpOSDs FlexInt `json:"num_up_osds"`
+		NumInOSDs FlexInt `json:"num_in_osds"`
+	} `json:"osdmap"`
+}
+
+// Counts returns total, up and in OSDs from either layout.
+func (m CephOSDMap) Counts() (total, up, in FlexInt) {
+	if m.Nested != nil && !m.NumOSDs.Valid {
+		return m.Nested.NumOSDs, m.Nested.NumUpOSDs, m.Nested.NumInOSDs
+	}
+	return m.NumOSDs, m.NumUpOSDs, m.NumInOSDs
+}
+
+// CephHealthCheck is one of Ceph's health checks, keyed by its code.
+type CephHealthCheck struct {
+	Severity FlexString `json:"severity"`
+}
+
+// Certificate is one entry of GET /nodes/{node}/certificates/info.
+type Certificate struct {
+	Filename FlexString `json:"filename"`
+	Subject  FlexString `json:"subject"`
+	NotAfter FlexInt    `json:"notafter"`
+}
+
+// Subscription is GET /nodes/{node}/subscription.
+type Subscription struct {
+	Status FlexString `json:"status"` // active, notfound, expired, invalid, new, suspended (any case)
+	Level  FlexString `json:"level"`
+}

@@ -1,0 +1,199 @@
+// Copyright The otelcol-mnm Authors
+// SPDX-License-Identifier: Apache-2.0
+
+package proxmoxreceiver // import "github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver"
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/collector/scraper/scrapererror"
+
+	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
+)
+
+// What an operator expects beyond usage: HA, replication and Ceph state,
+// backups, certificates and subscriptions. Each group is asked on its own
+// slow cadence (slow_tier), only when one of its metrics is on, and its last
+// answer is reported in between; one failing path is a partial problem, and
+// a feature Proxmox says is not set up is not a problem at all.
+
+// stateAnswer is what the HA, replication and Ceph requests said.
+type stateAnswer struct {
+	ha          []pveapi.HAStatusEntry
+	ceph        *pveapi.CephStatus // nil: the cluster runs no Ceph
+	replication []pveapi.ReplicationJob
+}
+
+// certAnswer is what the certificate and subscription requests said, by node.
+type certAnswer struct {
+	certs map[string][]pveapi.Certificate
+	subs  map[string]pveapi.Subscription
+}
+
+// slowCollection gathers the problems of the slow groups asked in one
+// collection, which run alongside the node requests.
+type slowCollection struct {
+	mu    sync.Mutex
+	errs  scrapererror.ScrapeErrors
+	found problems
+}
+
+func (c *slowCollection) fail(tmpl, node string, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.errs.AddPartial(1, err)
+	c.found.add(apiProblem(tmpl, node, err))
+}
+
+// collectSlow asks the slow groups that are due and enabled; it returns
+// when their requests are done.
+func (s *metricsScraper) collectSlow(ctx context.Context, client pveapi.Client, begin time.Time, online []string, resources []pveapi.ClusterResource) *slowCollection {
+	c := &slowCollection{found: problems{}}
+	var wg sync.WaitGroup
+	if s.stateEnabled() && s.state.due(begin, s.cfg.CollectionInterval) {
+		s.state.tryAt(begin)
+		wg.Go(func() { s.collectState(ctx, client, begin, online, c) })
+	}
+	if s.certsEnabled() && s.certs.due(begin, s.cfg.CollectionInterval) {
+		s.certs.tryAt(begin)
+		wg.Go(func() { s.collectCerts(ctx, client, begin, online, c) })
+	}
+	if s.backupsEnabled() && s.backups.due(begin, s.cfg.CollectionInterval) {
+		s.backups.tryAt(begin)
+		wg.Go(func() { s.collectBackups(ctx, client, begin, online, resources, c) })
+	}
+	wg.Wait()
+	return c
+}
+
+func (s *metricsScraper) collectState(ctx context.Context, client pveapi.Client, begin time.Time, online []string, c *slowCollection) {
+	var answer stateAnswer
+	var mu sync.Mutex
+	ok := true
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		ha, err := client.HAStatus(ctx)
+		mu.Lock()
+		defer mu.Unlock()
+		if notConfigured(err) {
+			return
+		}
+		if err != nil {
+			c.fail(pveapi.PathHAStatus, "", err)
+			ok = false
+			return
+		}
+		answer.ha = ha
+	})
+	wg.Go(func() {
+		st, err := client.CephStatus(ctx)
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case notConfigured(err):
+		case err != nil:
+			c.fail(pveapi.PathCephStatus, "", err)
+			ok = false
+		default:
+			answer.ceph = &st
+		}
+	})
+	for _, node := range online {
+		wg.Go(func() {
+			jobs, err := client.NodeReplication(ctx, node)
+			if notConfigured(err) {
+				return
+			}
+			if err != nil {
+				c.fail(pveapi.PathNodeReplication, node, err)
+				return
+			}
+			mu.Lock()
+			answer.replication = append(answer.replication, jobs...)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if ok {
+		s.state.store(answer, begin)
+	}
+}
+
+func (s *metricsScraper) collectCerts(ctx context.Context, client pveapi.Client, begin time.Time, online []string, c *slowCollection) {
+	answer := certAnswer{certs: map[string][]pveapi.Certificate{}, subs: map[string]pveapi.Subscription{}}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, node := range online {
+		wg.Go(func() {
+			certs, err := client.NodeCertificates(ctx, node)
+			if notConfigured(err) {
+				return
+			}
+			if err != nil {
+				c.fail(pveapi.PathNodeCertificates, node, err)
+				return
+			}
+			mu.Lock()
+			answer.certs[node] = certs
+			mu.Unlock()
+		})
+		wg.Go(func() {
+			sub, err := client.NodeSubscription(ctx, node)
+			if notConfigured(err) {
+				return
+			}
+			if err != nil {
+				c.fail(pveapi.PathNodeSubscription, node, err)
+				return
+			}
+			mu.Lock()
+			answer.subs[node] = sub
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	s.certs.store(answer, begin)
+}
+
+// notConfigured recognises Proxmox saying a feature is not there: Ceph not
+// installed ("binary not installed: /usr/bin/ceph-mon") or not set up
+// ("pveceph configuration not initialized"), both 500 from pve-manager
+// PVE/Ceph/Tools.pm; and 501, a path this Proxmox version does not have.
+func notConfigured(err error) bool {
+	var ae *pveapi.APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	if ae.Status == http.StatusNotImplemented {
+		return true
+	}
+	if ae.Status != http.StatusInternalServerError {
+		return false
+	}
+	msg := strings.ToLower(ae.Message)
+	return strings.Contains(msg, "binary not installed") || strings.Contains(msg, "not initialized")
+}
+
+func (s *metricsScraper) stateEnabled() bool {
+	m := s.cfg.MetricsBuilderConfig.Metrics
+	return m.MnmProxmoxHaResource.Enabled || m.MnmProxmoxHaLrm.Enabled || m.MnmProxmoxHaMaster.Enabled || m.MnmProxmoxHaQuorate.Enabled ||
+		m.MnmProxmoxCephHealth.Enabled || m.MnmProxmoxCephHealthCheck.Enabled || m.MnmProxmoxCephOsds.Enabled || m.MnmProxmoxCephPgs.Enabled ||
+		m.MnmProxmoxCephUsed.Enabled || m.MnmProxmoxCephAvailable.Enabled ||
+		m.MnmProxmoxReplicationLastSyncTimestamp.Enabled || m.MnmProxmoxReplicationLastTryTimestamp.Enabled ||
+		m.MnmProxmoxReplicationDuration.Enabled || m.MnmProxmoxReplicationFailCount.Enabled
+}
+
+func (s *metricsScraper) certsEnabled() bool {
+	m := s.cfg.MetricsBuilderConfig.Metrics
+	return m.MnmProxmoxNodeCertificateExpiryTimestamp.Enabled || m.MnmProxmoxNodeSubscription.Enabled
+}
+
+func (s *metricsScraper) backupsEnabled() bool {
+	m := s.cfg.MetricsBuilderConfig.Metrics
+	return m.MnmProxmoxGuestBackupExcluded.Enabled || m.MnmProxmoxGuestBackupLastSuccessTimestamp.Enabled || m.MnmProxmoxGuestBackupLastFailureTimestamp.Enabled
+}
