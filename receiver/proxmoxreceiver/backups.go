@@ -43,7 +43,7 @@ type backupResult struct {
 // is kept across collections, bounded to guests that exist.
 type backupHistory struct {
 	mu      sync.Mutex
-	since   map[string]int64 // node → the next request's since
+	since   map[string]int64            // node → the next request's since
 	seen    map[string]map[string]int64 // node → UPID → its start, to count a task once
 	results map[string]backupResult
 }
