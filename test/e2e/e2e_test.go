@@ -32,7 +32,7 @@ import (
 var addedLabels = map[string]bool{"job": true, "instance": true, "collector": true}
 
 func TestEndToEnd(t *testing.T) {
-	cluster := startCluster(t, pvesim.Config{Nodes: 3, Guests: 36, Seed: 1, SDN: true, NICGaps: true})
+	cluster := startCluster(t, pvesim.Config{Nodes: 3, Guests: 36, Seed: 1, SDN: true, NICGaps: true, Operations: true})
 	ctl := startController(t, "e2e-controller-secret")
 	remote := startRemoteWritePrometheus(t)
 
@@ -225,6 +225,25 @@ service:
 			}
 		}
 		assert.Positive(t, vnetVLANs, "at least one upsert carries a VNet's VLAN")
+	})
+
+	t.Run("operations: backups, replication, HA, Ceph, certificates through a real Prometheus", func(t *testing.T) {
+		ops := truth.Operations
+		for _, b := range ops.Backups {
+			if !b.Covered {
+				assert.Equal(t, 1.0, instantValue(t, prom, fmt.Sprintf(`mnm_proxmox_guest_backup_excluded{vmid="%d"}`, b.VMID)), "guest %d", b.VMID)
+			}
+		}
+		for _, j := range ops.Replication {
+			assert.Equal(t, float64(j.FailCount), instantValue(t, prom, fmt.Sprintf(`mnm_proxmox_replication_fail_count{replication_job=%q}`, j.ID)), j.ID)
+		}
+		for _, r := range ops.HA.Resources {
+			assert.Equal(t, 1.0, instantValue(t, prom, fmt.Sprintf(`mnm_proxmox_ha_resource{sid=%q,state=%q}`, r.SID, r.State)), r.SID)
+		}
+		assert.Equal(t, 1.0, instantValue(t, prom, `mnm_proxmox_ceph_health`), "HEALTH_WARN")
+		for _, c := range ops.Certificates {
+			assert.Equal(t, float64(c.NotAfter), instantValue(t, prom, fmt.Sprintf(`mnm_proxmox_node_certificate_expiry_timestamp{node=%q,filename=%q}`, c.Node, c.Filename)))
+		}
 	})
 
 	t.Run("the simulator saw only GET", func(t *testing.T) {
