@@ -159,6 +159,37 @@ func BenchmarkScrapeDuringInventory(b *testing.B) {
 	}
 }
 
+// BenchmarkSlowTierHour runs one simulated hour of metrics collections at
+// 16 nodes / 2,000 guests with backups, replication, HA, Ceph, certificates
+// and subscriptions, on a clock the benchmark moves, and reports the
+// requests of a fast collection and what the slow tier costs per hour.
+func BenchmarkSlowTierHour(b *testing.B) {
+	start := time.Date(2025, 12, 22, 12, 0, 0, 0, time.UTC)
+	env := newTestEnv(b, pvesim.Config{Nodes: 16, Guests: 2000, Seed: 1, WorkersPerNode: benchWorkers, Operations: true, OperationsTime: start})
+	s := env.metricsScraper(b)
+	slowPaths := pvesim.OperationsTemplates()
+	var fast, slow int64
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		env.sim.ResetStats()
+		for c := range 60 { // 60 s collection interval
+			s.now = func() time.Time { return start.Add(time.Duration(i*60+c) * time.Minute) }
+			if _, err := s.scrape(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+		}
+		stats := env.sim.Stats()
+		all := stats.Total
+		for _, p := range slowPaths {
+			slow += stats.Paths[p]
+			all -= stats.Paths[p]
+		}
+		fast += all
+	}
+	b.ReportMetric(float64(fast)/float64(b.N)/60, "fast-requests/collection")
+	b.ReportMetric(float64(slow)/float64(b.N), "slow-tier-requests/hour")
+}
+
 func runBenchmark(b *testing.B, env *testEnv, counter *byteCounter, op func() error) {
 	env.sim.ResetStats()
 	counter.reset()
