@@ -30,19 +30,6 @@ func opsConfig(seed int64) Config {
 	return Config{Seed: seed, Operations: true, OperationsTime: opsTime}
 }
 
-// envelopeOf decodes {"data":...,"total":N}.
-func envelopeOf(t *testing.T, r result) (data any, total int, hasTotal bool) {
-	t.Helper()
-	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
-	var env map[string]any
-	require.NoError(t, json.Unmarshal(r.body, &env))
-	tot, ok := env["total"]
-	if ok {
-		total = int(tot.(float64))
-	}
-	return env["data"], total, ok
-}
-
 // TestOperationsOffByDefault checks that without Config.Operations the new
 // paths are unknown, as before: 501 ahead of authentication, counted as
 // unknown, and the fault switches do not accept them.
