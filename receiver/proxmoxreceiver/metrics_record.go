@@ -82,26 +82,33 @@ func containerRecorders(mb *metadata.MetricsBuilder) guestRecorders {
 }
 
 // recordGuestMetrics records one VM or container from its /cluster/resources entry;
-// fields Proxmox did not send (stopped or new guests) are left out.
+// fields Proxmox did not send (new guests) are left out, and so is the usage
+// of a guest that does not run.
 func recordGuestMetrics(now pcommon.Timestamp, r *pveapi.ClusterResource, rec guestRecorders) {
 	node, vmid, name := r.Node, strconv.FormatInt(r.VMID.Value, 10), guestLabelName(r)
+	running := guestRunning(r) == 1
 	rec.status(now, guestRunning(r), node, vmid, name)
-	if r.CPU.Valid {
-		rec.cpuUsage(now, r.CPU.Value, node, vmid, name)
-	}
 	if r.MaxCPU.Valid {
 		rec.cpus(now, r.MaxCPU.Value, node, vmid, name)
 	}
-	ints := []struct {
-		v      pveapi.FlexInt
-		record func(pcommon.Timestamp, int64, string, string, string)
-	}{
-		{r.Mem, rec.memoryUsed}, {r.MaxMem, rec.memoryTotal}, {r.MaxDisk, rec.diskSize}, {r.Disk, rec.diskUsed},
-		{r.DiskRead, rec.diskRead}, {r.DiskWrite, rec.diskWrite}, {r.NetIn, rec.netIn}, {r.NetOut, rec.netOut}, {r.Uptime, rec.uptime},
-	}
-	for _, m := range ints {
-		if m.v.Valid && m.record != nil {
-			m.record(now, m.v.Value, node, vmid, name)
+	recordInt(r.MaxMem, func(v int64) { rec.memoryTotal(now, v, node, vmid, name) })
+	recordInt(r.MaxDisk, func(v int64) { rec.diskSize(now, v, node, vmid, name) })
+	// A stopped guest's usage, I/O counters and uptime are all 0: series that
+	// carry nothing but cost memory in every exporter and Prometheus.
+	if running {
+		if r.CPU.Valid {
+			rec.cpuUsage(now, r.CPU.Value, node, vmid, name)
+		}
+		for _, m := range [...]struct {
+			v      pveapi.FlexInt
+			record func(pcommon.Timestamp, int64, string, string, string)
+		}{
+			{r.Mem, rec.memoryUsed}, {r.Disk, rec.diskUsed}, {r.DiskRead, rec.diskRead}, {r.DiskWrite, rec.diskWrite},
+			{r.NetIn, rec.netIn}, {r.NetOut, rec.netOut}, {r.Uptime, rec.uptime},
+		} {
+			if m.v.Valid && m.record != nil {
+				m.record(now, m.v.Value, node, vmid, name)
+			}
 		}
 	}
 	rec.info(now, 1, node, vmid, name, string(r.Tags), strconv.FormatBool(r.Template.Value), string(r.HAState), string(r.Lock), r.Status)

@@ -446,3 +446,31 @@ func assertOnlyWhy(t *testing.T, md pmetric.Metrics, kind string) {
 	assert.Equal(t, 0.0, idx.value(t, "mnm.proxmox.up"))
 	assert.True(t, idx.has("mnm.proxmox.problem", "kind", kind), "problem %s", kind)
 }
+
+func TestStoppedGuestsCarryNoUsageSeries(t *testing.T) {
+	env := newTestEnv(t, pvesim.Config{Nodes: 3, Guests: 24, Seed: 1})
+	md, err := env.metricsScraper(t).scrape(context.Background())
+	require.NoError(t, err)
+	idx := indexGauges(md)
+	stopped := 0
+	for _, g := range env.sim.Cluster().Guests {
+		if g.Status != "stopped" {
+			continue
+		}
+		stopped++
+		prefix, vmid := "mnm.proxmox.vm.", itoa(g.VMID)
+		if g.Type == "lxc" {
+			prefix = "mnm.proxmox.ct."
+		}
+		assert.Equal(t, 0.0, idx.value(t, prefix+"status", "vmid", vmid))
+		for _, kept := range []string{"memory_total", "cpus", "disk_size"} {
+			if !g.NoRRD { // Proxmox sends no sizes for a guest without RRD data
+				assert.True(t, idx.has(prefix+kept, "vmid", vmid), "guest %d keeps %s", g.VMID, kept)
+			}
+		}
+		for _, zero := range []string{"cpu_usage", "memory_used", "disk_read", "disk_write", "netin", "netout", "uptime"} {
+			assert.False(t, idx.has(prefix+zero, "vmid", vmid), "guest %d: no %s series while stopped", g.VMID, zero)
+		}
+	}
+	require.Positive(t, stopped, "the fixture has stopped guests")
+}
