@@ -5,12 +5,18 @@ package proxmoxreceiver
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/golden"
+	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/pmetrictest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pmetric"
 
 	"github.com/mnm-net/otelcol-mnm/internal/pvesim"
 )
@@ -169,4 +175,57 @@ func TestSlowGroupsReportTheirLastAnswerForTwiceTheirInterval(t *testing.T) {
 	md, err = s.scrape(context.Background())
 	require.Error(t, err)
 	assert.False(t, indexGauges(md).hasMetric("mnm.proxmox.ceph.health"), "not past twice the interval")
+}
+
+// onlyMetrics keeps the metrics whose names start with one of prefixes.
+func onlyMetrics(md pmetric.Metrics, prefixes ...string) pmetric.Metrics {
+	out := pmetric.NewMetrics()
+	md.CopyTo(out)
+	rms := out.ResourceMetrics()
+	for i := 0; i < rms.Len(); i++ {
+		sms := rms.At(i).ScopeMetrics()
+		for j := 0; j < sms.Len(); j++ {
+			sms.At(j).Metrics().RemoveIf(func(m pmetric.Metric) bool {
+				for _, p := range prefixes {
+					if strings.HasPrefix(m.Name(), p) {
+						return false
+					}
+				}
+				return true
+			})
+		}
+	}
+	return out
+}
+
+// TestOperationsGolden keeps one readable golden file per group of the slow
+// tier, on a small cluster at a fixed time.
+func TestOperationsGolden(t *testing.T) {
+	cfg := opsCluster()
+	cfg.Nodes, cfg.Guests = 3, 9
+	env := newTestEnv(t, cfg)
+	s, _ := opsScraper(t, env)
+	md, err := s.scrape(context.Background())
+	require.NoError(t, err)
+	for group, prefixes := range map[string][]string{
+		"backups":      {"mnm.proxmox.guest.backup."},
+		"replication":  {"mnm.proxmox.replication."},
+		"ha":           {"mnm.proxmox.ha."},
+		"ceph":         {"mnm.proxmox.ceph."},
+		"certificates": {"mnm.proxmox.node.certificate.", "mnm.proxmox.node.subscription"},
+	} {
+		t.Run(group, func(t *testing.T) {
+			actual := onlyMetrics(md, prefixes...)
+			require.Positive(t, actual.MetricCount(), "the small cluster has %s", group)
+			file := filepath.Join("testdata", "operations", group+".yaml")
+			if os.Getenv("UPDATE_GOLDEN") != "" {
+				require.NoError(t, golden.WriteMetrics(t, file, actual))
+			}
+			expected, err := golden.ReadMetrics(file)
+			require.NoError(t, err)
+			require.NoError(t, pmetrictest.CompareMetrics(expected, actual,
+				pmetrictest.IgnoreTimestamp(), pmetrictest.IgnoreStartTimestamp(),
+				pmetrictest.IgnoreResourceMetricsOrder(), pmetrictest.IgnoreMetricsOrder(), pmetrictest.IgnoreMetricDataPointsOrder()))
+		})
+	}
 }
