@@ -909,24 +909,8 @@ func newMemQueryable(series ...storage.Series) memQueryable {
 // every query), the table lists exactly the problems, or one "none" line when
 // there is none, or "no_data" when Prometheus has nothing from otelcol-mnm.
 func TestStatusRowQueries(t *testing.T) {
-	d := loadDashboard(t)
-	expr := func(title string) string {
-		p := panelByTitle(t, d, title)
-		require.Len(t, p.Targets, 1, title)
-		return config.ExpandVariables(p.Targets[0].Expr)
-	}
-	engine := promql.NewEngine(promql.EngineOpts{MaxSamples: 100_000, Timeout: time.Minute, LookbackDelta: 5 * time.Minute})
-	t.Cleanup(func() { assert.NoError(t, engine.Close()) })
-	eval := func(t *testing.T, q memQueryable, expr string) promql.Vector {
-		t.Helper()
-		qry, err := engine.NewInstantQuery(t.Context(), q, nil, expr, time.Unix(600, 0))
-		require.NoError(t, err)
-		res := qry.Exec(t.Context())
-		require.NoError(t, res.Err, expr)
-		vec, err := res.Vector()
-		require.NoError(t, err, expr)
-		return vec
-	}
+	pq := newPanelQueries(t, time.Unix(600, 0))
+	expr, eval := pq.expr, pq.eval
 	cluster := []storage.Series{
 		constant(1, "mnm_proxmox_api_endpoint_info", "instance", "a:8889", "endpoint", "pve1:8006"),
 		constant(0, "mnm_proxmox_api_failovers_total", "instance", "a:8889"),
@@ -1090,32 +1074,8 @@ func (n simNIC) series() []storage.Series {
 // traffic of VMs and containers adds up, each row carries its own NIC's MAC,
 // bridge and VLAN, and the sums by VLAN and by bridge add up to the traffic.
 func TestNetworkRowQueries(t *testing.T) {
-	d := loadDashboard(t)
-	targets := func(title string) map[string]string {
-		p := panelByTitle(t, d, title)
-		out := map[string]string{}
-		for _, tg := range p.Targets {
-			out[tg.RefID] = config.ExpandVariables(tg.Expr)
-		}
-		return out
-	}
-	expr := func(title string) string {
-		tg := targets(title)
-		require.Len(t, tg, 1, title)
-		return tg["A"]
-	}
-	engine := promql.NewEngine(promql.EngineOpts{MaxSamples: 100_000, Timeout: time.Minute, LookbackDelta: 5 * time.Minute})
-	t.Cleanup(func() { assert.NoError(t, engine.Close()) })
-	eval := func(t *testing.T, q memQueryable, expr string) promql.Vector {
-		t.Helper()
-		qry, err := engine.NewInstantQuery(t.Context(), q, nil, expr, time.Unix(600, 0))
-		require.NoError(t, err)
-		res := qry.Exec(t.Context())
-		require.NoError(t, res.Err, expr)
-		vec, err := res.Vector()
-		require.NoError(t, err, expr)
-		return vec
-	}
+	pq := newPanelQueries(t, time.Unix(600, 0))
+	targets, expr, eval := pq.targets, pq.expr, pq.eval
 	// round hides the float noise of rate().
 	round := func(v float64) float64 { return math.Round(v*1e6) / 1e6 }
 
@@ -1514,32 +1474,8 @@ func ago(d time.Duration) float64 { return float64(opsNow.Add(-d).Unix()) }
 // series, as the end-to-end test asks), and while the exporter still exposes
 // the old series of a renamed guest (nothing counts twice or fails).
 func TestOperationsRowsQueries(t *testing.T) {
-	d := loadDashboard(t)
-	targets := func(title string) map[string]string {
-		p := panelByTitle(t, d, title)
-		out := map[string]string{}
-		for _, tg := range p.Targets {
-			out[tg.RefID] = config.ExpandVariables(tg.Expr)
-		}
-		return out
-	}
-	expr := func(title string) string {
-		tg := targets(title)
-		require.Len(t, tg, 1, title)
-		return tg["A"]
-	}
-	engine := promql.NewEngine(promql.EngineOpts{MaxSamples: 100_000, Timeout: time.Minute, LookbackDelta: 5 * time.Minute})
-	t.Cleanup(func() { assert.NoError(t, engine.Close()) })
-	eval := func(t *testing.T, q memQueryable, expr string) promql.Vector {
-		t.Helper()
-		qry, err := engine.NewInstantQuery(t.Context(), q, nil, expr, opsNow)
-		require.NoError(t, err)
-		res := qry.Exec(t.Context())
-		require.NoError(t, res.Err, expr)
-		vec, err := res.Vector()
-		require.NoError(t, err, expr)
-		return vec
-	}
+	pq := newPanelQueries(t, opsNow)
+	targets, expr, eval := pq.targets, pq.expr, pq.eval
 	// one is the value of a query that returns a single series.
 	one := func(t *testing.T, q memQueryable, expr string) float64 {
 		t.Helper()
@@ -1770,4 +1706,50 @@ func TestOperationsRowsQueries(t *testing.T) {
 		assert.Equal(t, 2.0, one(t, q, expr("HA resources in error or fence")))
 		assert.Len(t, eval(t, q, expr("Failed backups by guest")), 2, "one line per name")
 	})
+}
+
+// panelQueries evaluates a dashboard's panel queries with the PromQL engine
+// at one instant, on in-memory series.
+type panelQueries struct {
+	t      *testing.T
+	d      grafanaDashboard
+	engine *promql.Engine
+	at     time.Time
+}
+
+func newPanelQueries(t *testing.T, at time.Time) *panelQueries {
+	engine := promql.NewEngine(promql.EngineOpts{MaxSamples: 100_000, Timeout: time.Minute, LookbackDelta: 5 * time.Minute})
+	t.Cleanup(func() { assert.NoError(t, engine.Close()) })
+	return &panelQueries{t: t, d: loadDashboard(t), engine: engine, at: at}
+}
+
+// targets returns the expanded queries of the panel titled title, by RefID.
+func (p *panelQueries) targets(title string) map[string]string {
+	panel := panelByTitle(p.t, p.d, title)
+	out := map[string]string{}
+	for _, tg := range panel.Targets {
+		out[tg.RefID] = config.ExpandVariables(tg.Expr)
+	}
+	return out
+}
+
+// expr returns the one expanded query of the panel titled title.
+func (p *panelQueries) expr(title string) string {
+	tg := p.targets(title)
+	require.Len(p.t, tg, 1, title)
+	for _, e := range tg {
+		return e
+	}
+	return ""
+}
+
+func (p *panelQueries) eval(t *testing.T, q memQueryable, expr string) promql.Vector {
+	t.Helper()
+	qry, err := p.engine.NewInstantQuery(t.Context(), q, nil, expr, p.at)
+	require.NoError(t, err)
+	res := qry.Exec(t.Context())
+	require.NoError(t, res.Err, expr)
+	vec, err := res.Vector()
+	require.NoError(t, err, expr)
+	return vec
 }
