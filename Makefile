@@ -91,7 +91,7 @@ e2e: $(BIN)
 	OTELCOL_MNM_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -v -timeout 10m -tags e2e ./test/e2e/
 
 ## test: everything CI runs
-test: check-version check-generate lint unit fuzz rules validate e2e package-test
+test: check-version check-generate lint unit fuzz rules validate package-test e2e
 
 ## bench: the scale benchmarks of docs/performance.md
 bench:
