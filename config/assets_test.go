@@ -758,10 +758,10 @@ func problemAlerts(t *testing.T) map[string][]problemAlert {
 	return alerts
 }
 
-// columnMappings returns the value mappings of a table column's override.
-func columnMappings(t *testing.T, p grafanaPanel, column string) map[string]mappingResult {
+// columnMappingList returns every mapping of a table column's override.
+func columnMappingList(t *testing.T, p grafanaPanel, column string) []grafanaMapping {
 	t.Helper()
-	out := map[string]mappingResult{}
+	var out []grafanaMapping
 	for _, o := range p.FieldConfig.Overrides {
 		if o.Matcher.ID != "byName" || o.Matcher.Options != column {
 			continue
@@ -772,11 +772,19 @@ func columnMappings(t *testing.T, p grafanaPanel, column string) map[string]mapp
 			}
 			var mappings []grafanaMapping
 			require.NoError(t, json.Unmarshal(prop.Value, &mappings))
-			for _, m := range mappings {
-				if m.Type == "value" {
-					require.NoError(t, json.Unmarshal(m.Options, &out))
-				}
-			}
+			out = append(out, mappings...)
+		}
+	}
+	return out
+}
+
+// columnMappings returns the value mappings of a table column's override.
+func columnMappings(t *testing.T, p grafanaPanel, column string) map[string]mappingResult {
+	t.Helper()
+	out := map[string]mappingResult{}
+	for _, m := range columnMappingList(t, p, column) {
+		if m.Type == "value" {
+			require.NoError(t, json.Unmarshal(m.Options, &out))
 		}
 	}
 	require.NotEmpty(t, out, "column %q of %q has no value mappings", column, p.Title)
@@ -1395,29 +1403,17 @@ func TestDashboardOperationsRows(t *testing.T) {
 // rangeMappingText returns the text of the column's range mapping that holds v.
 func rangeMappingText(t *testing.T, p grafanaPanel, column string, v float64) string {
 	t.Helper()
-	for _, o := range p.FieldConfig.Overrides {
-		if o.Matcher.ID != "byName" || o.Matcher.Options != column {
+	for _, m := range columnMappingList(t, p, column) {
+		if m.Type != "range" {
 			continue
 		}
-		for _, prop := range o.Properties {
-			if prop.ID != "mappings" {
-				continue
-			}
-			var mappings []grafanaMapping
-			require.NoError(t, json.Unmarshal(prop.Value, &mappings))
-			for _, m := range mappings {
-				if m.Type != "range" {
-					continue
-				}
-				var r struct {
-					From, To float64
-					Result   mappingResult
-				}
-				require.NoError(t, json.Unmarshal(m.Options, &r))
-				if r.From <= v && v <= r.To {
-					return r.Result.Text
-				}
-			}
+		var r struct {
+			From, To float64
+			Result   mappingResult
+		}
+		require.NoError(t, json.Unmarshal(m.Options, &r))
+		if r.From <= v && v <= r.To {
+			return r.Result.Text
 		}
 	}
 	return ""
