@@ -99,7 +99,7 @@ func (s *metricsScraper) collectBackups(ctx context.Context, client pveapi.Clien
 // empty id, and its log says which guest finished or failed.
 func (h *backupHistory) learn(ctx context.Context, client pveapi.Client, node string, since int64, tasks []pveapi.Task, c *slowCollection) {
 	next := since
-	running := int64(0)
+	running := int64(0) // the earliest start of a task to look at again
 	for _, t := range tasks {
 		if t.Status == "" || t.Status == "RUNNING" { // still running: look again from its start
 			if running == 0 || t.StartTime.Value < running {
@@ -124,7 +124,12 @@ func (h *backupHistory) learn(ctx context.Context, client pveapi.Client, node st
 			lines, err := client.TaskLog(ctx, node, t.UPID, taskLogLines)
 			if err != nil {
 				c.fail(pveapi.PathTaskLog, node, err)
-				continue // not marked seen: read again next time
+				// Not marked seen, and the next look starts no later than
+				// it: read again next time.
+				if running == 0 || t.StartTime.Value < running {
+					running = t.StartTime.Value
+				}
+				continue
 			}
 			for _, l := range lines {
 				if m := backupFinished.FindStringSubmatch(string(l.T)); m != nil {

@@ -229,3 +229,31 @@ func TestOperationsGolden(t *testing.T) {
 		})
 	}
 }
+
+func TestBackupJobLogFailingOnceIsReadAgain(t *testing.T) {
+	env := newTestEnv(t, opsCluster())
+	s, clk := opsScraper(t, env)
+	env.sim.FailPath(pvesim.PathTaskLog, 500, "unable to open file")
+	_, err := s.scrape(context.Background())
+	require.Error(t, err, "the logs failed")
+	env.sim.ClearFaults()
+	env.sim.ResetStats()
+	clk.advance(10 * time.Minute)
+	md, err := s.scrape(context.Background())
+	require.NoError(t, err)
+	assert.Positive(t, env.sim.Stats().Paths[pvesim.PathTaskLog], "the jobs whose log could not be read are read now")
+
+	// Then the results match what a clean first look gives.
+	clean := newTestEnv(t, opsCluster())
+	cs, _ := opsScraper(t, clean)
+	want, err := cs.scrape(context.Background())
+	require.NoError(t, err)
+	got, wantIdx := indexGauges(md), indexGauges(want)
+	for _, name := range []string{"mnm.proxmox.guest.backup.last_success_timestamp", "mnm.proxmox.guest.backup.last_failure_timestamp"} {
+		assert.Len(t, got[name], len(wantIdx[name]), name)
+		for _, p := range wantIdx[name] {
+			vmid, _ := p.attrs.Get("vmid")
+			assert.Equal(t, p.value, got.value(t, name, "vmid", vmid.Str()), "%s guest %s", name, vmid.Str())
+		}
+	}
+}
