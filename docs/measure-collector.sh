@@ -1,35 +1,49 @@
 #!/usr/bin/env bash
 # Copyright The otelcol-mnm Authors
 # SPDX-License-Identifier: Apache-2.0
-# Measures otelcol-mnm at scale (docs/performance.md): resident memory of the
-# built binary with both pipelines (config/demo.yaml) against the Proxmox
-# simulator and the controller stand-in, and the time of a Prometheus-format
-# scrape of its exporter. Everything listens on 127.0.0.1 with free ports and
-# every process started here is stopped on exit.
+# Measures otelcol-mnm at scale (docs/performance.md): the built binary runs the
+# shipped configuration (config/otelcol-mnm.yaml: metrics every 60 s to the
+# Prometheus exporter, inventory every 5 min to the controller through the
+# persistent queue) against the Proxmox simulator and the controller stand-in,
+# while this script scrapes the exporter the way Prometheus does. It prints the
+# peak resident memory, the scrape times and the receiver's collection times.
+# Everything listens on 127.0.0.1 with free ports and every process started here
+# is stopped on exit.
 #
-#   docs/measure-collector.sh            # 32 nodes, 10,000 guests, 180 s
-#   NODES=16 GUESTS=2000 DURATION=60 docs/measure-collector.sh
-#   METRICS_INTERVAL=60s INVENTORY_INTERVAL=5m DURATION=330 docs/measure-collector.sh   # production cadence
+#   docs/measure-collector.sh                                # 16 nodes, 2,000 guests, 10 min
+#   NODES=32 GUESTS=10000 docs/measure-collector.sh
+#   CONFIG=config/demo.yaml METRICS_INTERVAL=5s DURATION=60 docs/measure-collector.sh
 #
-# Needs a built binary (make build) and Go for the two stand-ins.
+# Needs a built binary (make build) and Go for the two stand-ins. The Go
+# runtime settings the service ships (Environment= in
+# packaging/otelcol-mnm.service: GOGC, GOMEMLIMIT) apply to the collector
+# unless set here; GOGC=100 GOMEMLIMIT=off measures without them.
+# GCTRACE=1 prints the GC cycles and the live heap after the last ones.
+# PROFILE_DIR=dir also enables the pprof extension and saves heap profiles
+# there after the first collection and at the end (go tool pprof -top -sample_index=inuse_space).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 BIN=${OTELCOL_MNM_BIN:-_build/otelcol-mnm}
-NODES=${NODES:-32}
-GUESTS=${GUESTS:-10000}
-DURATION=${DURATION:-180} # seconds of RSS sampling
-SCRAPES=${SCRAPES:-10}    # timed Prometheus scrapes
-LATENCY=${LATENCY:-5ms}   # simulated time per Proxmox request
-WORKERS=${WORKERS:-3}     # pveproxy workers per simulated node
+CONFIG=${CONFIG:-config/otelcol-mnm.yaml}
+NODES=${NODES:-16}
+GUESTS=${GUESTS:-2000}
+DURATION=${DURATION:-600}            # seconds of steady state, after the first scrape with guest series
+SCRAPE_INTERVAL=${SCRAPE_INTERVAL:-60} # seconds between scrapes, as Prometheus' scrape_interval
+LATENCY=${LATENCY:-10ms}             # simulated time per Proxmox request
+WORKERS=${WORKERS:-3}                # pveproxy workers per simulated node
 
 [ -x "$BIN" ] || { echo "no $BIN: run make build first" >&2; exit 1; }
+RUNTIME_ENV=()
+while IFS='=' read -r name value; do
+	RUNTIME_ENV+=("$name=${!name:-$value}")
+done < <(sed -n 's/^Environment=\(GO[A-Z]*\)=\(.*\)$/\1=\2/p' packaging/otelcol-mnm.service)
 
 WORK=$(mktemp -d)
 PIDS=()
 cleanup() {
-	# LOG_DIR keeps the logs (e.g. with GODEBUG=gctrace=1 for the live heap after each GC)
-	[ -n "${LOG_DIR:-}" ] && mkdir -p "$LOG_DIR" && cp "$WORK"/*.log "$LOG_DIR"/ 2>/dev/null
+	# LOG_DIR keeps the logs and the last scrape
+	[ -n "${LOG_DIR:-}" ] && mkdir -p "$LOG_DIR" && cp "$WORK"/*.log "$WORK"/*.txt "$LOG_DIR"/ 2>/dev/null
 	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
 	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
 	rm -rf "$WORK"
@@ -39,9 +53,14 @@ trap 'exit 130' INT TERM # exit, which runs cleanup
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_file() { for _ in $(seq 600); do [ -s "$1" ] && return 0; sleep 0.1; done; echo "timed out waiting for $1" >&2; exit 1; }
+kib_to_mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+status_kib() { awk -v f="$1:" '$1 == f {print $2}' "/proc/$COLLECTOR/status"; }
+# Prometheus 2.x asks for the text format with this header.
+ACCEPT='Accept: application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.4,*/*;q=0.1'
+scrape() { curl -sf -H "$ACCEPT" -o "$WORK/scrape.txt" -w '%{time_total} %{size_download}' "http://127.0.0.1:$PROM_PORT/metrics"; }
 
-# Build the stand-ins first so that `go run` compile time and memory do not
-# overlap with the measurement.
+# Build the stand-ins first so that compile time and memory do not overlap with
+# the measurement.
 go build -o "$WORK/pvesim" ./cmd/pvesim
 go build -o "$WORK/mnm-controller-sim" ./cmd/mnm-controller-sim
 
@@ -55,6 +74,14 @@ wait_file "$WORK/controller.url"
 
 PROM_PORT=$(free_port)
 HEALTH_PORT=$(free_port)
+PROFILE_ARGS=()
+if [ -n "${PROFILE_DIR:-}" ]; then
+	mkdir -p "$PROFILE_DIR"
+	PPROF_PORT=$(free_port)
+	PROFILE_ARGS=(--config "yaml:extensions::pprof::endpoint: 127.0.0.1:$PPROF_PORT"
+		--config 'yaml:service::extensions: [health_check, file_storage/mnm_queue, pprof]')
+fi
+heap_profile() { [ -z "${PROFILE_DIR:-}" ] || curl -sf -o "$PROFILE_DIR/heap-$1.pb.gz" "http://127.0.0.1:$PPROF_PORT/debug/pprof/heap"; }
 PROXMOX_ENDPOINT="https://$(cat "$WORK/pve.addr")" \
 	PROXMOX_TOKEN_ID='monitor@pve!mnm' \
 	PROXMOX_TOKEN_SECRET=5f0c2a4e-7b1d-4c3a-9e86-2d4b6a8c0e13 \
@@ -62,43 +89,51 @@ PROXMOX_ENDPOINT="https://$(cat "$WORK/pve.addr")" \
 	MNM_CONTROLLER_ENDPOINT="$(cat "$WORK/controller.url")" \
 	MNM_CONTROLLER_SECRET=x \
 	MNM_QUEUE_DIR="$WORK/queue" \
-	MNM_METRICS_INTERVAL=${METRICS_INTERVAL:-5s} \
-	MNM_INVENTORY_INTERVAL=${INVENTORY_INTERVAL:-10s} \
+	MNM_METRICS_INTERVAL=${METRICS_INTERVAL:-60s} \
+	MNM_INVENTORY_INTERVAL=${INVENTORY_INTERVAL:-5m} \
 	MNM_PROMETHEUS_LISTEN="127.0.0.1:$PROM_PORT" \
 	MNM_HEALTH_CHECK_LISTEN="127.0.0.1:$HEALTH_PORT" \
-	"$BIN" --config config/demo.yaml >"$WORK/collector.log" 2>&1 &
+	env "${RUNTIME_ENV[@]}" GODEBUG="${GCTRACE:+gctrace=1}" "$BIN" --config "$CONFIG" "${PROFILE_ARGS[@]}" >"$WORK/collector.log" 2>&1 &
 COLLECTOR=$!
 PIDS+=("$COLLECTOR")
 
-# Wait until the exporter serves guest series.
-for _ in $(seq 120); do
-	# read the whole answer first: closing the pipe early makes the exporter log a broken pipe
-	curl -sf -o "$WORK/scrape.txt" "http://127.0.0.1:$PROM_PORT/metrics" 2>/dev/null &&
-		grep -q '^mnm_proxmox_vm_status' "$WORK/scrape.txt" && break
+# Wait until the exporter serves guest series: the first metrics collection is done.
+for _ in $(seq 300); do
+	scrape >/dev/null 2>&1 && grep -q '^mnm_proxmox_vm_status' "$WORK/scrape.txt" && break
 	sleep 1
 done
+grep -q '^mnm_proxmox_vm_status' "$WORK/scrape.txt" || { echo "no guest series after 300 s" >&2; tail -20 "$WORK/collector.log" >&2; exit 1; }
 
-echo "otelcol-mnm pid $COLLECTOR: $NODES nodes, $GUESTS guests, latency $LATENCY, $WORKERS workers/node"
-echo "sampling VmRSS every second for ${DURATION}s"
+echo "otelcol-mnm pid $COLLECTOR, $CONFIG (${RUNTIME_ENV[*]}): $NODES nodes, $GUESTS guests, latency $LATENCY, $WORKERS workers/node"
+echo "after the first collection: VmRSS $(kib_to_mib "$(status_kib VmRSS)") MiB, VmHWM $(kib_to_mib "$(status_kib VmHWM)") MiB"
+heap_profile first
+echo "steady state: ${DURATION}s, VmRSS sampled every second, a scrape every ${SCRAPE_INTERVAL}s"
 peak_rss=0
-for _ in $(seq "$DURATION"); do
+: >"$WORK/scrapes.txt"
+: >"$WORK/collections.txt"
+for i in $(seq 0 $((DURATION - 1))); do
 	kill -0 "$COLLECTOR" 2>/dev/null || { echo "otelcol-mnm exited:" >&2; tail -20 "$WORK/collector.log" >&2; exit 1; }
-	rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$COLLECTOR/status")
+	if [ $((i % SCRAPE_INTERVAL)) -eq 0 ]; then
+		scrape >>"$WORK/scrapes.txt" && echo >>"$WORK/scrapes.txt"
+		awk '/^mnm_proxmox_collection_duration/ {print $NF}' "$WORK/scrape.txt" >>"$WORK/collections.txt"
+	fi
+	rss=$(status_kib VmRSS)
 	[ "$rss" -gt "$peak_rss" ] && peak_rss=$rss
 	sleep 1
 done
-hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$COLLECTOR/status")
-rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$COLLECTOR/status")
-printf 'VmRSS now %.1f MiB, peak sampled %.1f MiB, VmHWM %.1f MiB\n' \
-	"$(echo "$rss/1024" | bc -l)" "$(echo "$peak_rss/1024" | bc -l)" "$(echo "$hwm/1024" | bc -l)"
 
-size=$(curl -s -o "$WORK/scrape.txt" -w '%{size_download}' "http://127.0.0.1:$PROM_PORT/metrics")
-series=$(grep -vc '^#' "$WORK/scrape.txt")
-echo "Prometheus scrape: $series series, $size bytes; time_total of $SCRAPES scrapes (s):"
-for _ in $(seq "$SCRAPES"); do
-	curl -s -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:$PROM_PORT/metrics"
-done | sort -n | tr '\n' ' '
+heap_profile end
+echo "VmRSS now $(kib_to_mib "$(status_kib VmRSS)") MiB, peak sampled in steady state $(kib_to_mib "$peak_rss") MiB, VmHWM (whole run) $(kib_to_mib "$(status_kib VmHWM)") MiB"
+series=$(grep -c '^[a-z]' "$WORK/scrape.txt")
+echo "Prometheus scrape: $series series, $(awk '{print $2}' "$WORK/scrapes.txt" | tail -1) bytes; time_total of $(wc -l <"$WORK/scrapes.txt") scrapes (s):"
+awk '{print $1}' "$WORK/scrapes.txt" | sort -n | tr '\n' ' '
 echo
+echo "metrics collection durations seen by the scrapes (s, mnm_proxmox_collection_duration):"
+sort -n "$WORK/collections.txt" | uniq | tr '\n' ' '
+echo
+if [ -n "${GCTRACE:-}" ]; then
+	echo "GC cycles: $(grep -c '^gc ' "$WORK/collector.log"), live heap after the last 10 (MB): $(grep '^gc ' "$WORK/collector.log" | tail -10 | sed 's/.*->\([0-9]*\) MB,.*/\1/' | tr '\n' ' ')"
+fi
 upserts=$(grep -c 'upsert ' "$WORK/controller.log" || true)
 errors=$(grep -c '"level":"error"\|\terror\t' "$WORK/collector.log" || true)
 echo "controller stand-in received $upserts upserts; collector logged $errors error lines"

@@ -252,8 +252,9 @@ MNM_CONTROLLER_SECRET=package-test
 MNM_PROMETHEUS_LISTEN=127.0.0.1:$prom_port
 MNM_HEALTH_CHECK_LISTEN=127.0.0.1:$health_port
 EOF
-# The settings as systemd reads them, through the service user's read access.
-mapfile -t settings < <(runuser -u "$USER_NAME" -- cat "$ENV_FILE" | grep -E '^[A-Z_]+=.')
+# The settings as systemd gives them: the unit's Environment= lines (the Go runtime settings), then the
+# settings file through the service user's read access, which overrides them.
+mapfile -t settings < <(sed -n 's/^Environment=//p' "$UNIT_FILE"; runuser -u "$USER_NAME" -- cat "$ENV_FILE" | grep -E '^[A-Z_]+=.')
 as_service_user /usr/bin/otelcol-mnm validate --config "$CONFIG" || fail "otelcol-mnm validate as $USER_NAME"
 ok "otelcol-mnm validate --config $CONFIG as $USER_NAME"
 # Without the Collector's own metrics, which would take localhost:8888 on a shared machine.
@@ -270,6 +271,11 @@ for _ in $(seq 1 60); do
 done
 $healthy || { cat "$TWORK/collector.log"; fail "the health check at 127.0.0.1:$health_port did not answer"; }
 ok "health check 127.0.0.1:$health_port answers"
+for var in GOGC GOMEMLIMIT; do
+	grep -qx "$var=$(sed -n "s/^Environment=$var=//p" "$UNIT_FILE")" <(tr '\0' '\n' <"/proc/$collector_pid/environ") ||
+		fail "the Collector does not run with the unit's $var"
+done
+ok "the Collector runs with the unit's Go runtime settings: $(sed -n 's/^Environment=//p' "$UNIT_FILE" | tr '\n' ' ')"
 up=""
 for _ in $(seq 1 40); do
 	up="$(http_get "$prom_port" /metrics 2>/dev/null | grep '^mnm_proxmox_up' || true)"

@@ -6,9 +6,12 @@ package proxmoxreceiver
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/netip"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -243,4 +246,90 @@ func TestInventoryForgetsDeletedGuests(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 1, ld.LogRecordCount())
 	assert.Equal(t, 1, s.known.size(), "state is kept for existing guests only")
+}
+
+// gatedClient counts the config requests in flight per node; a node's
+// requests wait on its gate, if it has one, until the gate is closed.
+type gatedClient struct {
+	*fakeClient
+	mu          sync.Mutex
+	inFlight    map[string]int
+	maxInFlight map[string]int
+	done        map[string]int
+	gates       map[string]chan struct{}
+}
+
+func (c *gatedClient) GuestConfig(ctx context.Context, node, kind string, vmid int64) (pveapi.GuestConfig, error) {
+	c.mu.Lock()
+	c.inFlight[node]++
+	c.maxInFlight[node] = max(c.maxInFlight[node], c.inFlight[node])
+	gate := c.gates[node]
+	c.mu.Unlock()
+	if gate != nil {
+		<-gate
+	} else {
+		time.Sleep(time.Millisecond) // long enough for requests to overlap
+	}
+	c.mu.Lock()
+	c.inFlight[node]--
+	c.done[node]++
+	c.mu.Unlock()
+	return c.fakeClient.GuestConfig(ctx, node, kind, vmid)
+}
+
+func (c *gatedClient) doneOn(node string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.done[node]
+}
+
+// newGatedClient is a cluster of nodes with perNode stopped guests each.
+func newGatedClient(nodes []string, perNode int) *gatedClient {
+	fake := &fakeClient{configs: map[int64]pveapi.GuestConfig{}}
+	vmid := int64(100)
+	for _, node := range nodes {
+		fake.resources = append(fake.resources, pveapi.ClusterResource{ID: "node/" + node, Type: "node", Node: node, Status: "online"})
+		for range perNode {
+			fake.resources = append(fake.resources, pveapi.ClusterResource{
+				ID: fmt.Sprintf("qemu/%d", vmid), Type: "qemu", Node: node, Status: "stopped",
+				VMID: pveapi.FlexInt{Value: vmid, Valid: true},
+			})
+			fake.configs[vmid] = pveapi.GuestConfig{NICs: []guestnet.NIC{{Device: "net0", MAC: fmt.Sprintf("BC:24:11:00:%02X:%02X", vmid>>8, vmid&0xff), Bridge: "vmbr0"}}}
+			vmid++
+		}
+	}
+	return &gatedClient{fakeClient: fake, inFlight: map[string]int{}, maxInFlight: map[string]int{}, done: map[string]int{}, gates: map[string]chan struct{}{}}
+}
+
+func TestInventoryBoundsItsWorkersPerNode(t *testing.T) {
+	client := newGatedClient([]string{"pve1", "pve2"}, 30)
+	s := startInventoryWithClient(t, client)
+	s.cfg.Inventory.IncludeStopped = true
+	ld, err := s.scrape(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 60, ld.LogRecordCount(), "every guest is read")
+	limit := s.cfg.MaxConcurrentRequestsPerNode + 1
+	for _, node := range []string{"pve1", "pve2"} {
+		assert.Equal(t, 30, client.doneOn(node))
+		assert.LessOrEqual(t, client.maxInFlight[node], limit,
+			"%s: at most max_concurrent_requests_per_node + 1 guests of a node are worked on at once, not one goroutine per guest", node)
+	}
+}
+
+func TestInventoryNodeThatHangsHoldsOnlyItsOwnWorkers(t *testing.T) {
+	client := newGatedClient([]string{"pve1", "pve2"}, 20)
+	hung := make(chan struct{})
+	client.gates["pve1"] = hung
+	s := startInventoryWithClient(t, client)
+	s.cfg.Inventory.IncludeStopped = true
+	scraped := make(chan int)
+	go func() {
+		ld, _ := s.scrape(context.Background())
+		scraped <- ld.LogRecordCount()
+	}()
+	require.Eventually(t, func() bool { return client.doneOn("pve2") == 20 }, 10*time.Second, time.Millisecond,
+		"pve2's guests are read while pve1 hangs")
+	assert.Zero(t, client.doneOn("pve1"))
+	close(hung)
+	assert.Equal(t, 40, <-scraped)
 }

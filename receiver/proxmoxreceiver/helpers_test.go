@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/config/configopaque"
+	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 	"go.uber.org/zap"
@@ -90,4 +91,16 @@ func (e *testEnv) allLogText() string {
 		out += "\n"
 	}
 	return out
+}
+
+// numberDataPoints are the points of a gauge or sum; ok is false for the
+// other kinds.
+func numberDataPoints(m pmetric.Metric) (dps pmetric.NumberDataPointSlice, ok bool) {
+	switch m.Type() {
+	case pmetric.MetricTypeGauge:
+		return m.Gauge().DataPoints(), true
+	case pmetric.MetricTypeSum:
+		return m.Sum().DataPoints(), true
+	}
+	return pmetric.NumberDataPointSlice{}, false
 }

@@ -126,22 +126,18 @@ func (s *inventoryScraper) scrape(ctx context.Context) (plog.Logs, error) {
 	results := make([]*guestInventory, len(guests))
 	failedGuests := map[string]int{} // problem key → guests it cost data
 	var mu sync.Mutex                // guards found and failedGuests
-	var wg sync.WaitGroup
-	for i, g := range guests {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			inv, failures := s.collectGuest(client, nodes, g, now)
-			results[i] = inv
-			mu.Lock()
-			defer mu.Unlock()
-			for key, pr := range failures {
-				found.add(key, pr)
-				failedGuests[key]++
-			}
-		}()
-	}
-	wg.Wait()
+	// One worker more than the node's request slots keeps them busy while a
+	// worker reads an answer.
+	forEachGuestByNode(guests, s.cfg.MaxConcurrentRequestsPerNode+1, func(i int) {
+		inv, failures := s.collectGuest(client, nodes, guests[i], now)
+		results[i] = inv
+		mu.Lock()
+		defer mu.Unlock()
+		for key, pr := range failures {
+			found.add(key, pr)
+			failedGuests[key]++
+		}
+	})
 	// One partial error per distinct problem, not one per guest.
 	for key, n := range failedGuests {
 		errs.AddPartial(n, found[key].err)
