@@ -51,9 +51,9 @@ func BenchmarkPrometheusExporter(b *testing.B) {
 			shippedPrometheus(c)
 			c.EnableOpenMetrics = true
 		}, accept: openMetrics},
-		{name: "shipped+no_suffixes", configure: func(c *prometheusexporter.Config) {
+		{name: "shipped+without_suffixes", configure: func(c *prometheusexporter.Config) {
 			shippedPrometheus(c)
-			c.AddMetricSuffixes = false
+			c.TranslationStrategy = "UnderscoreEscapingWithoutSuffixes" // add_metric_suffixes: false
 		}, accept: textFormat},
 		{name: "shipped+resource_constant_labels", configure: func(c *prometheusexporter.Config) {
 			shippedPrometheus(c)
