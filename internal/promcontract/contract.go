@@ -6,7 +6,9 @@
 // checked by the receiver's tests and by the end-to-end test.
 package promcontract // import "github.com/mnm-net/otelcol-mnm/internal/promcontract"
 
-import "strings" // Metrics returns the contract with MNM's dashboards and alerts: the exact
+import "strings"
+
+// Metrics returns the contract with MNM's dashboards and alerts: the exact
 // Prometheus name and label names of every metric, as the Collector's
 // Prometheus exporter exposes them with its default settings.
 func Metrics() map[string][]string {
