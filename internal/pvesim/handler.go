@@ -53,19 +53,13 @@ func (s *Simulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if knownNode {
 		slot = ni
 	}
-	if finish(s.acquire(ctx, slot)) {
-		return
-	}
+	abortUnlessDone(s.acquire(ctx, slot))
 	defer s.release(slot)
-	if finish(s.sleep(ctx, s.cfg.Latency)) {
-		return
-	}
+	abortUnlessDone(s.sleep(ctx, s.cfg.Latency))
 
 	rf := s.faultsFor(template, node)
-	if e, stop := s.authenticate(r, rf); stop {
-		if e.status != 0 {
-			s.writeError(w, e)
-		}
+	if e, refused := s.authenticate(r, rf); refused {
+		s.writeError(w, e)
 		return
 	}
 	if rf.version == Version7 && template == PathLXCInterfaces {
@@ -90,17 +84,15 @@ func (s *Simulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if rf.hang && finish(s.wait(ctx, rf.release)) {
-		return
+	if rf.hang {
+		abortUnlessDone(s.wait(ctx, rf.release))
 	}
 	if rf.fail != nil {
 		s.writeError(w, apiError{status: rf.fail.status, msg: rf.fail.message})
 		return
 	}
-	body, e, stop := s.answer(r, rf, template, ni, node, vmid)
+	body, e := s.answer(r, rf, template, ni, node, vmid)
 	switch {
-	case stop:
-		return
 	case e.status != 0:
 		s.writeError(w, e)
 	case rf.malform:
@@ -112,8 +104,8 @@ func (s *Simulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// authenticate checks the API token. stop with a zero status means the
-// client went away during the penalty delay.
+// authenticate checks the API token and reports whether it is refused, with
+// the answer to send.
 func (s *Simulator) authenticate(r *http.Request, rf requestFaults) (apiError, bool) {
 	value, present := tokenValue(r)
 	if !present {
@@ -129,9 +121,7 @@ func (s *Simulator) authenticate(r *http.Request, rf requestFaults) (apiError, b
 			return apiError{}, false
 		}
 	}
-	if finish(s.sleep(r.Context(), s.cfg.AuthFailDelay)) {
-		return apiError{}, true
-	}
+	abortUnlessDone(s.sleep(r.Context(), s.cfg.AuthFailDelay))
 	msg := "Authentication failed!"
 	if s.errorStyle() == PVE7 {
 		msg = "authentication failure"
@@ -277,20 +267,20 @@ func paramError(name, msg string) apiError {
 }
 
 // answer produces the 200 body (in parts) or the error of one matched
-// request. stop means the client went away while waiting.
-func (s *Simulator) answer(r *http.Request, rf requestFaults, template string, ni int, node, vmid string) ([][]byte, apiError, bool) {
-	body, e, stop := s.answerOne(r, rf, template, ni, node, vmid)
-	if body == nil && template == PathClusterResources && e.status == 0 && !stop {
-		return s.clusterResources(r.URL.Query().Get("type"), rf.offline, rf.perms), e, false
+// request.
+func (s *Simulator) answer(r *http.Request, rf requestFaults, template string, ni int, node, vmid string) ([][]byte, apiError) {
+	body, e := s.answerOne(r, rf, template, ni, node, vmid)
+	if body == nil && template == PathClusterResources && e.status == 0 {
+		return s.clusterResources(r.URL.Query().Get("type"), rf.offline, rf.perms), e
 	}
-	return [][]byte{body}, e, stop
+	return [][]byte{body}, e
 }
 
-func (s *Simulator) answerOne(r *http.Request, rf requestFaults, template string, ni int, node, vmid string) ([]byte, apiError, bool) {
+func (s *Simulator) answerOne(r *http.Request, rf requestFaults, template string, ni int, node, vmid string) ([]byte, apiError) {
 	// the project's old claim, kept as it was
 	emptyLists := rf.perms == PrivSepEmptyLists
 	if emptyLists && node != "" {
-		return nil, permError("/nodes/"+node, "Sys.Audit"), false
+		return nil, permError("/nodes/"+node, "Sys.Audit")
 	}
 	// lists open to every user filter what the token may see; without ACL
 	// that is nothing (pve-storage src/PVE/API2/Storage/Status.pm index:
@@ -299,61 +289,61 @@ func (s *Simulator) answerOne(r *http.Request, rf requestFaults, template string
 	noACL := rf.perms == PrivSepNoACL
 	switch template {
 	case PathVersion:
-		return s.versions[rf.version], apiError{}, false
+		return s.versions[rf.version], apiError{}
 	case PathClusterResources:
 		filter := r.URL.Query().Get("type")
 		switch filter {
 		case "", "vm", "node", "storage", "sdn":
 		default:
-			return nil, paramError("type", fmt.Sprintf("value '%s' does not have a value in the enumeration 'vm, storage, node, sdn'", filter)), false
+			return nil, paramError("type", fmt.Sprintf("value '%s' does not have a value in the enumeration 'vm, storage, node, sdn'", filter))
 		}
 		if emptyLists {
-			return []byte(`{"data":[]}`), apiError{}, false
+			return []byte(`{"data":[]}`), apiError{}
 		}
-		return nil, apiError{}, false // assembled in parts by answer
+		return nil, apiError{} // assembled in parts by answer
 	case PathClusterStatus:
 		if emptyLists {
-			return nil, permError("/", "Sys.Audit"), false
+			return nil, permError("/", "Sys.Audit")
 		}
-		return s.clusterStatus(rf.offline), apiError{}, false
+		return s.clusterStatus(rf.offline), apiError{}
 	case PathNodes:
 		if emptyLists {
-			return []byte(`{"data":[]}`), apiError{}, false
+			return []byte(`{"data":[]}`), apiError{}
 		}
-		return s.nodesList(rf.offline, noACL), apiError{}, false
+		return s.nodesList(rf.offline, noACL), apiError{}
 	case PathPermissions:
-		return s.permBodies[rf.perms], apiError{}, false
+		return s.permBodies[rf.perms], apiError{}
 	case PathNodeStatus:
-		return s.nodes[ni].status, apiError{}, false
+		return s.nodes[ni].status, apiError{}
 	case PathNodeStorage:
 		if noACL {
-			return emptyList, apiError{}, false
+			return emptyList, apiError{}
 		}
-		return s.nodes[ni].storage, apiError{}, false
+		return s.nodes[ni].storage, apiError{}
 	case PathNodeDisks:
-		return s.nodes[ni].disks, apiError{}, false
+		return s.nodes[ni].disks, apiError{}
 	case PathNodeZFS:
 		if s.nodes[ni].zfs == nil {
-			return nil, apiError{status: http.StatusInternalServerError, msg: noZFSMessage}, false
+			return nil, apiError{status: http.StatusInternalServerError, msg: noZFSMessage}
 		}
-		return s.nodes[ni].zfs, apiError{}, false
+		return s.nodes[ni].zfs, apiError{}
 	case PathQemuList:
 		if noACL {
-			return emptyList, apiError{}, false
+			return emptyList, apiError{}
 		}
-		return s.nodes[ni].qemuList, apiError{}, false
+		return s.nodes[ni].qemuList, apiError{}
 	case PathLXCList:
 		if noACL {
-			return emptyList, apiError{}, false
+			return emptyList, apiError{}
 		}
-		return s.nodes[ni].lxcList, apiError{}, false
+		return s.nodes[ni].lxcList, apiError{}
 	case PathNodeNetstat:
-		return s.nodes[ni].netstat, apiError{}, false
+		return s.nodes[ni].netstat, apiError{}
 	case PathClusterSDN:
 		if emptyLists {
-			return nil, sdnIndexForbidden(rf.version), false
+			return nil, sdnIndexForbidden(rf.version)
 		}
-		return s.sdn[rf.version].index, apiError{}, false
+		return s.sdn[rf.version].index, apiError{}
 	case PathSDNVNets, PathSDNZones:
 		return s.answerSDNList(r, rf, template)
 	}
@@ -363,10 +353,10 @@ func (s *Simulator) answerOne(r *http.Request, rf requestFaults, template string
 	return s.answerGuest(r, template, ni, node, vmid)
 }
 
-func (s *Simulator) answerGuest(r *http.Request, template string, ni int, node, vmid string) ([]byte, apiError, bool) {
+func (s *Simulator) answerGuest(r *http.Request, template string, ni int, node, vmid string) ([]byte, apiError) {
 	id, err := strconv.Atoi(vmid)
 	if err != nil || id < 1 {
-		return nil, paramError("vmid", fmt.Sprintf("type check ('integer') failed - got '%s'", vmid)), false
+		return nil, paramError("vmid", fmt.Sprintf("type check ('integer') failed - got '%s'", vmid))
 	}
 	typ, confDir := "qemu", "qemu-server"
 	if strings.HasPrefix(template, "/nodes/{node}/lxc/") {
@@ -375,27 +365,27 @@ func (s *Simulator) answerGuest(r *http.Request, template string, ni int, node, 
 	gi, ok := s.guests[id]
 	if !ok || s.cluster.Guests[gi].Node != node || s.cluster.Guests[gi].Type != typ {
 		return nil, apiError{status: http.StatusInternalServerError,
-			msg: fmt.Sprintf("Configuration file 'nodes/%s/%s/%d.conf' does not exist", node, confDir, id)}, false
+			msg: fmt.Sprintf("Configuration file 'nodes/%s/%s/%d.conf' does not exist", node, confDir, id)}
 	}
 	g := &s.cluster.Guests[gi]
 	switch template {
 	case PathQemuConfig:
-		return renderQemuConfig(g), apiError{}, false
+		return renderQemuConfig(g), apiError{}
 	case PathLXCConfig:
-		return renderLXCConfig(g), apiError{}, false
+		return renderLXCConfig(g), apiError{}
 	case PathQemuStatus:
-		return renderQemuStatus(g), apiError{}, false
+		return renderQemuStatus(g), apiError{}
 	case PathLXCStatus:
-		return renderLXCStatus(g), apiError{}, false
+		return renderLXCStatus(g), apiError{}
 	case PathLXCInterfaces:
 		if g.Status != "running" {
-			return []byte(`{"data":null}`), apiError{}, false
+			return []byte(`{"data":null}`), apiError{}
 		}
-		return renderLXCInterfaces(g, s.cluster.Nodes[ni].Legacy), apiError{}, false
+		return renderLXCInterfaces(g, s.cluster.Nodes[ni].Legacy), apiError{}
 	case PathQemuAgentNet:
 		return s.answerAgent(r, g)
 	}
-	return nil, apiError{status: http.StatusNotImplemented, msg: fmt.Sprintf("Method 'GET %s' not implemented", r.URL.Path)}, false
+	return nil, apiError{status: http.StatusNotImplemented, msg: fmt.Sprintf("Method 'GET %s' not implemented", r.URL.Path)}
 }
 
 var emptyList = []byte(`{"data":[]}`)
@@ -409,40 +399,38 @@ var emptyList = []byte(`{"data":[]}`)
 // the same: the simulated configuration is applied and has no pending
 // changes (src/PVE/Network/SDN.pm pending_config adds "state" only to
 // changed entries).
-func (s *Simulator) answerSDNList(r *http.Request, rf requestFaults, template string) ([]byte, apiError, bool) {
+func (s *Simulator) answerSDNList(r *http.Request, rf requestFaults, template string) ([]byte, apiError) {
 	sdn := s.sdn[rf.version]
 	typ := ""
 	if template == PathSDNZones {
 		typ = r.URL.Query().Get("type")
 		if typ != "" && !slices.Contains(sdnZonesTypeEnum, typ) {
 			return nil, paramError("type", fmt.Sprintf("value '%s' does not have a value in the enumeration '%s'",
-				typ, strings.Join(sdnZonesTypeEnum, ", "))), false
+				typ, strings.Join(sdnZonesTypeEnum, ", ")))
 		}
 	}
 	switch rf.perms {
 	case PrivSepNoACL, PrivSepEmptyLists, AuditorNoSDN:
-		return emptyList, apiError{}, false
+		return emptyList, apiError{}
 	}
 	if template == PathSDNVNets {
-		return sdn.vnets, apiError{}, false
+		return sdn.vnets, apiError{}
 	}
-	return sdn.zonesBody(typ), apiError{}, false
+	return sdn.zonesBody(typ), apiError{}
 }
 
-func (s *Simulator) answerAgent(r *http.Request, g *Guest) ([]byte, apiError, bool) {
+func (s *Simulator) answerAgent(r *http.Request, g *Guest) ([]byte, apiError) {
 	if g.Status != "running" {
-		return nil, apiError{status: http.StatusInternalServerError, msg: fmt.Sprintf("VM %d is not running", g.VMID)}, false
+		return nil, apiError{status: http.StatusInternalServerError, msg: fmt.Sprintf("VM %d is not running", g.VMID)}
 	}
 	switch g.Agent {
 	case AgentRunning:
-		return renderAgentInterfaces(g), apiError{}, false
+		return renderAgentInterfaces(g), apiError{}
 	case AgentUnsupported:
-		return agentUnsupportedBody, apiError{}, false
+		return agentUnsupportedBody, apiError{}
 	case AgentNotRunning:
-		if finish(s.sleep(r.Context(), s.cfg.AgentDelay)) {
-			return nil, apiError{}, true
-		}
-		return nil, apiError{status: http.StatusInternalServerError, msg: "QEMU guest agent is not running"}, false
+		abortUnlessDone(s.sleep(r.Context(), s.cfg.AgentDelay))
+		return nil, apiError{status: http.StatusInternalServerError, msg: "QEMU guest agent is not running"}
 	}
-	return nil, apiError{status: http.StatusInternalServerError, msg: "No QEMU guest agent configured"}, false
+	return nil, apiError{status: http.StatusInternalServerError, msg: "No QEMU guest agent configured"}
 }

@@ -234,7 +234,9 @@ func (a *simAddr) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-resumed:
 		case <-r.Context().Done():
-			return
+			// The client gave up. Returning would send it an empty 200,
+			// which it may still read; a hung node never answers.
+			panic(http.ErrAbortHandler)
 		case <-downed:
 			panic(http.ErrAbortHandler) // net/http closes the connection quietly
 		}

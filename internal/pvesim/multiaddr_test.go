@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"syscall"
 	"testing"
@@ -168,6 +169,22 @@ func TestMultiServerHang(t *testing.T) {
 		}
 		requireStatus(t, client, m.URL(2), http.StatusOK)
 	})
+}
+
+// A request its client gave up on while the address hangs ends without any
+// answer. It used to end with an empty 200, which a loaded client sometimes
+// read instead of its own deadline error.
+func TestMultiServerHangNeverAnswersAClientThatGaveUp(t *testing.T) {
+	_, m, _ := newMulti(t, 1)
+	m.Hang(0)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	req := httptest.NewRequestWithContext(ctx, http.MethodGet, "/api2/json/version", http.NoBody)
+	rec := httptest.NewRecorder()
+	assert.PanicsWithValue(t, http.ErrAbortHandler, func() { m.addrs[0].serveHTTP(rec, req) },
+		"the connection is cut without an answer")
+	assert.False(t, rec.Flushed)
+	assert.Empty(t, rec.Body.String())
 }
 
 func TestMultiServerDownEndsHang(t *testing.T) {

@@ -110,56 +110,56 @@ func envelopeTotal(payload []byte, total int) []byte {
 	return append(append(b, `,"total":`...), strconv.Itoa(total)+"}"...)
 }
 
-func (s *Simulator) answerOps(r *http.Request, rf requestFaults, template string, ni int, node, id string) ([]byte, apiError, bool) {
+func (s *Simulator) answerOps(r *http.Request, rf requestFaults, template string, ni int, node, id string) ([]byte, apiError) {
 	ops := s.cluster.Operations
 	audit := sysAudit(rf.perms)
 	switch template {
 	case PathNotBackedUp:
 		if !audit {
-			return nil, permError("/", "Sys.Audit"), false
+			return nil, permError("/", "Sys.Audit")
 		}
-		return s.ops.notBackedUp, apiError{}, false
+		return s.ops.notBackedUp, apiError{}
 	case PathClusterReplication:
 		if !audit {
-			return emptyList, apiError{}, false
+			return emptyList, apiError{}
 		}
-		return s.ops.replConfig, apiError{}, false
+		return s.ops.replConfig, apiError{}
 	case PathHAStatus:
 		if !audit {
-			return nil, permError("/", "Sys.Audit"), false
+			return nil, permError("/", "Sys.Audit")
 		}
-		return renderHAStatus(&ops.HA, s.cluster.Nodes, rf.offline, s.opsNow(), rf.version), apiError{}, false
+		return renderHAStatus(&ops.HA, s.cluster.Nodes, rf.offline, s.opsNow(), rf.version), apiError{}
 	case PathCephStatus:
 		if !audit {
-			return nil, permError("/", "Sys.Audit|Datastore.Audit"), false
+			return nil, permError("/", "Sys.Audit|Datastore.Audit")
 		}
 		if !ops.Ceph.Installed {
-			return nil, apiError{status: http.StatusInternalServerError, msg: cephNotInstalled}, false
+			return nil, apiError{status: http.StatusInternalServerError, msg: cephNotInstalled}
 		}
-		return renderCephStatus(&ops.Ceph, s.cluster.Nodes, rf.offline, ops.Time, rf.version), apiError{}, false
+		return renderCephStatus(&ops.Ceph, s.cluster.Nodes, rf.offline, ops.Time, rf.version), apiError{}
 	case PathNodeCertificates:
-		return s.ops.certs[ni], apiError{}, false
+		return s.ops.certs[ni], apiError{}
 	case PathNodeSubscription:
-		return renderSubscription(&ops.Subscriptions[ni], audit), apiError{}, false
+		return renderSubscription(&ops.Subscriptions[ni], audit), apiError{}
 	case PathNodeReplication:
 		guest, e := vmidParam(r.URL.Query(), "guest")
 		if e.status != 0 {
-			return nil, e, false
+			return nil, e
 		}
 		if !audit {
-			return emptyList, apiError{}, false
+			return emptyList, apiError{}
 		}
 		offline := func(n string) bool {
 			i, ok := s.nodeIdx[n]
 			return !ok || rf.offline[i]
 		}
-		return renderReplicationStatus(ops.Replication, node, guest, offline), apiError{}, false
+		return renderReplicationStatus(ops.Replication, node, guest, offline), apiError{}
 	case PathNodeTasks:
 		return s.answerTasks(r.URL.Query(), ni, audit)
 	case PathTaskLog:
 		return s.answerTaskLog(r.URL.Query(), ni, node, id, audit)
 	}
-	return nil, apiError{status: http.StatusNotImplemented, msg: fmt.Sprintf("Method 'GET %s' not implemented", r.URL.Path)}, false
+	return nil, apiError{status: http.StatusNotImplemented, msg: fmt.Sprintf("Method 'GET %s' not implemented", r.URL.Path)}
 }
 
 // paramErrors is a 400 with every failed parameter.
@@ -232,7 +232,7 @@ func taskStatusType(status string) string {
 // (source active or all, status "RUNNING"), then the archive newest first
 // (source archive or all); every filter is applied before start and limit
 // (default 50), and total counts every task that passed the filters.
-func (s *Simulator) answerTasks(q url.Values, ni int, audit bool) ([]byte, apiError, bool) {
+func (s *Simulator) answerTasks(q url.Values, ni int, audit bool) ([]byte, apiError) {
 	errs := map[string]string{}
 	start := intParam(q, "start", 0, 0, errs)
 	limit := intParam(q, "limit", 50, 0, errs)
@@ -277,7 +277,7 @@ func (s *Simulator) answerTasks(q url.Values, ni int, audit bool) ([]byte, apiEr
 		statusFilter["ok"] = false
 	}
 	if len(errs) > 0 {
-		return nil, paramErrors(errs), false
+		return nil, paramErrors(errs)
 	}
 	userFilter := strings.ToLower(q.Get("userfilter"))
 	typeFilter := q.Get("typefilter")
@@ -334,7 +334,7 @@ func (s *Simulator) answerTasks(q url.Values, ni int, audit bool) ([]byte, apiEr
 			}
 		}
 	}
-	return envelopeTotal(array(items), int(count)), apiError{}, false
+	return envelopeTotal(array(items), int(count)), apiError{}
 }
 
 // upidRe is PVE::UPID::decode's pattern.
@@ -346,22 +346,22 @@ var upidRe = regexp.MustCompile(`^UPID:([a-zA-Z0-9]([a-zA-Z0-9\-]*[a-zA-Z0-9])?)
 // (pve-common src/PVE/Tools.pm dump_logfile: lines numbered from 1, limit
 // 0 reads to the end, an empty log is one "no content" line, a missing
 // file one "unable to open file" line).
-func (s *Simulator) answerTaskLog(q url.Values, ni int, node, id string, audit bool) ([]byte, apiError, bool) {
+func (s *Simulator) answerTaskLog(q url.Values, ni int, node, id string, audit bool) ([]byte, apiError) {
 	if !upidRe.MatchString(id) {
-		return nil, paramErrors(map[string]string{"upid": "unable to parse worker upid"}), false
+		return nil, paramErrors(map[string]string{"upid": "unable to parse worker upid"})
 	}
 	errs := map[string]string{}
 	start := intParam(q, "start", 0, 0, errs)
 	limit := intParam(q, "limit", 50, 0, errs)
 	if len(errs) > 0 {
-		return nil, paramErrors(errs), false
+		return nil, paramErrors(errs)
 	}
 	if !audit {
-		return nil, permError("/nodes/"+node, "Sys.Audit"), false
+		return nil, permError("/nodes/"+node, "Sys.Audit")
 	}
 	t, ok := s.ops.taskByUPID[ni][id]
 	if !ok {
-		return envelopeTotal([]byte(`[{"n":1,"t":"unable to open file - No such file or directory"}]`), 1), apiError{}, false
+		return envelopeTotal([]byte(`[{"n":1,"t":"unable to open file - No such file or directory"}]`), 1), apiError{}
 	}
 	lines := t.log
 	count := int64(0)
@@ -377,9 +377,9 @@ func (s *Simulator) answerTaskLog(q url.Values, ni int, node, id string, audit b
 		items = append(items, newObj().int("n", count).str("t", l).bytes())
 	}
 	if count == 0 {
-		return envelopeTotal([]byte(`[{"n":1,"t":"no content"}]`), 1), apiError{}, false
+		return envelopeTotal([]byte(`[{"n":1,"t":"no content"}]`), 1), apiError{}
 	}
-	return envelopeTotal(array(items), int(count)), apiError{}, false
+	return envelopeTotal(array(items), int(count)), apiError{}
 }
 
 // nodeHAState is the hastate of node i in /cluster/resources: the CRM's

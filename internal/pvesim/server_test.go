@@ -171,6 +171,20 @@ func TestHang(t *testing.T) {
 		require.ErrorIs(t, err, context.DeadlineExceeded)
 		assert.Equal(t, http.StatusOK, e.get(t, "/nodes/pve1/storage").status, "other paths still answer")
 	})
+	t.Run("a client that gave up gets no answer at all", func(t *testing.T) {
+		// Returning from the handler used to send an empty 200, which a
+		// client racing its own deadline could read instead of a timeout.
+		e := newEnv(t, Config{})
+		e.sim.HangPath(PathNodeStatus)
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		req := httptest.NewRequestWithContext(ctx, http.MethodGet, "/api2/json/nodes/pve1/status", http.NoBody)
+		req.Header.Set("Authorization", defaultAuth())
+		rec := httptest.NewRecorder()
+		assert.PanicsWithValue(t, http.ErrAbortHandler, func() { e.sim.Handler().ServeHTTP(rec, req) },
+			"the connection is cut without an answer")
+		assert.Empty(t, rec.Body.String())
+	})
 	t.Run("released by close", func(t *testing.T) {
 		e := newEnv(t, Config{})
 		e.sim.HangNode("pve2")

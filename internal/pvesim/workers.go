@@ -18,17 +18,15 @@ const (
 	waitClosed                      // the simulator was closed
 )
 
-// finish handles a wait that did not end normally: a closed simulator drops
-// the connection, a gone client needs no answer. It reports whether the
-// request must stop.
-func finish(r waitResult) bool {
-	switch r {
-	case waitClosed:
-		panic(http.ErrAbortHandler) // net/http closes the connection quietly
-	case waitCancelled:
-		return true
+// abortUnlessDone ends the request without any answer when a wait did not
+// end normally: the simulator was closed, or the client went away. net/http
+// then closes the connection quietly. Returning instead would send an empty
+// 200, which a client racing its own deadline can still read, where a hung
+// or abandoned pveproxy sends nothing.
+func abortUnlessDone(r waitResult) {
+	if r != waitDone {
+		panic(http.ErrAbortHandler)
 	}
-	return false
 }
 
 func (s *Simulator) wait(ctx context.Context, ch <-chan struct{}) waitResult {
