@@ -18,7 +18,8 @@
 # runtime settings the service ships (Environment= in
 # packaging/otelcol-mnm.service: GOGC, GOMEMLIMIT) apply to the collector
 # unless set here; GOGC=100 GOMEMLIMIT=off measures without them.
-# GCTRACE=1 prints the GC cycles and the live heap after the last ones.
+# GCTRACE=1 prints the GC cycles and the live heap after the last ones
+# (a GODEBUG of the caller is kept).
 # PROFILE_DIR=dir also enables the pprof extension and saves heap profiles
 # there after the first collection and at the end (go tool pprof -top -sample_index=inuse_space).
 set -euo pipefail
@@ -93,7 +94,7 @@ PROXMOX_ENDPOINT="https://$(cat "$WORK/pve.addr")" \
 	MNM_INVENTORY_INTERVAL=${INVENTORY_INTERVAL:-5m} \
 	MNM_PROMETHEUS_LISTEN="127.0.0.1:$PROM_PORT" \
 	MNM_HEALTH_CHECK_LISTEN="127.0.0.1:$HEALTH_PORT" \
-	env "${RUNTIME_ENV[@]}" GODEBUG="${GCTRACE:+gctrace=1}" "$BIN" --config "$CONFIG" "${PROFILE_ARGS[@]}" >"$WORK/collector.log" 2>&1 &
+	env "${RUNTIME_ENV[@]}" GODEBUG="${GODEBUG:-}${GCTRACE:+,gctrace=1}" "$BIN" --config "$CONFIG" "${PROFILE_ARGS[@]}" >"$WORK/collector.log" 2>&1 &
 COLLECTOR=$!
 PIDS+=("$COLLECTOR")
 

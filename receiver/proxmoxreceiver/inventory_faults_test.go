@@ -22,16 +22,9 @@ var faultInventoryCluster = pvesim.Config{Nodes: 4, Guests: 48, Seed: 3}
 // timestamps returns each record's timestamp by MAC.
 func timestamps(ld plog.Logs) map[string]time.Time {
 	out := map[string]time.Time{}
-	rls := ld.ResourceLogs()
-	for i := 0; i < rls.Len(); i++ {
-		sls := rls.At(i).ScopeLogs()
-		for j := 0; j < sls.Len(); j++ {
-			lrs := sls.At(j).LogRecords()
-			for k := 0; k < lrs.Len(); k++ {
-				mac, _ := lrs.At(k).Attributes().Get("mnm.endpoint.mac")
-				out[mac.Str()] = lrs.At(k).Timestamp().AsTime()
-			}
-		}
+	for lr := range logRecords(ld) {
+		mac, _ := lr.Attributes().Get("mnm.endpoint.mac")
+		out[mac.Str()] = lr.Timestamp().AsTime()
 	}
 	return out
 }

@@ -47,37 +47,30 @@ type record struct {
 func readRecords(t *testing.T, ld plog.Logs) map[string]record {
 	t.Helper()
 	out := map[string]record{}
-	rls := ld.ResourceLogs()
-	for i := 0; i < rls.Len(); i++ {
-		sls := rls.At(i).ScopeLogs()
-		for j := 0; j < sls.Len(); j++ {
-			lrs := sls.At(j).LogRecords()
-			for k := 0; k < lrs.Len(); k++ {
-				a := lrs.At(k).Attributes()
-				str := func(key string) string {
-					v, _ := a.Get(key)
-					return v.Str()
-				}
-				num := func(key string) int64 {
-					v, _ := a.Get(key)
-					return v.Int()
-				}
-				r := record{
-					mac: str("mnm.endpoint.mac"), ip: str("mnm.endpoint.ip"), hostname: str("mnm.endpoint.hostname"),
-					classification: str("mnm.endpoint.classification"), node: str("mnm.endpoint.device_name"),
-					bridge: str("mnm.endpoint.switch_port"), source: str("mnm.endpoint.source"), guestType: str("proxmox.guest.type"),
-					vlan: num("mnm.endpoint.vlan"), vmid: num("proxmox.vmid"),
-				}
-				if v, ok := a.Get("mnm.endpoint.additional_ips"); ok && v.Type() == pcommon.ValueTypeSlice {
-					for _, ip := range v.Slice().AsRaw() {
-						r.additional = append(r.additional, ip.(string))
-					}
-				}
-				_, dup := out[r.mac]
-				require.False(t, dup, "MAC %s emitted twice", r.mac)
-				out[r.mac] = r
+	for lr := range logRecords(ld) {
+		a := lr.Attributes()
+		str := func(key string) string {
+			v, _ := a.Get(key)
+			return v.Str()
+		}
+		num := func(key string) int64 {
+			v, _ := a.Get(key)
+			return v.Int()
+		}
+		r := record{
+			mac: str("mnm.endpoint.mac"), ip: str("mnm.endpoint.ip"), hostname: str("mnm.endpoint.hostname"),
+			classification: str("mnm.endpoint.classification"), node: str("mnm.endpoint.device_name"),
+			bridge: str("mnm.endpoint.switch_port"), source: str("mnm.endpoint.source"), guestType: str("proxmox.guest.type"),
+			vlan: num("mnm.endpoint.vlan"), vmid: num("proxmox.vmid"),
+		}
+		if v, ok := a.Get("mnm.endpoint.additional_ips"); ok && v.Type() == pcommon.ValueTypeSlice {
+			for _, ip := range v.Slice().AsRaw() {
+				r.additional = append(r.additional, ip.(string))
 			}
 		}
+		_, dup := out[r.mac]
+		require.False(t, dup, "MAC %s emitted twice", r.mac)
+		out[r.mac] = r
 	}
 	return out
 }

@@ -17,19 +17,12 @@ import (
 
 var sdnCluster = pvesim.Config{Nodes: 3, Guests: 24, Seed: 1, SDN: true}
 
-// recordAttrs returns every inventory record's attributes by MAC and VLAN.
+// recordAttrs returns every inventory record's attributes by MAC.
 func recordAttrs(ld plog.Logs) map[string]map[string]any {
 	out := map[string]map[string]any{}
-	rls := ld.ResourceLogs()
-	for i := 0; i < rls.Len(); i++ {
-		sls := rls.At(i).ScopeLogs()
-		for j := 0; j < sls.Len(); j++ {
-			lrs := sls.At(j).LogRecords()
-			for k := 0; k < lrs.Len(); k++ {
-				a := lrs.At(k).Attributes().AsRaw()
-				out[a["mnm.endpoint.mac"].(string)] = a
-			}
-		}
+	for lr := range logRecords(ld) {
+		a := lr.Attributes().AsRaw()
+		out[a["mnm.endpoint.mac"].(string)] = a
 	}
 	return out
 }
