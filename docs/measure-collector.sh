@@ -14,7 +14,8 @@
 #   NODES=32 GUESTS=10000 docs/measure-collector.sh
 #   CONFIG=config/demo.yaml METRICS_INTERVAL=5s DURATION=60 docs/measure-collector.sh
 #
-# Needs a built binary (make build) and Go for the two stand-ins. The Go
+# Needs a built binary (make build), Go for the two stand-ins, curl and
+# python3 (free ports). The Go
 # runtime settings the service ships (Environment= in
 # packaging/otelcol-mnm.service: GOGC, GOMEMLIMIT) apply to the collector
 # unless set here; GOGC=100 GOMEMLIMIT=off measures without them.
