@@ -15,7 +15,7 @@ PKGS    := ./...
 FUZZTIME ?= 30000x
 
 .PHONY: all generate check-generate build lint test unit fuzz rules validate e2e bench run clean \
-	version check-version package package-test
+	version check-version package package-test controller-route
 
 all: build
 
@@ -86,12 +86,17 @@ validate: $(BIN)
 	$(VALIDATE_ENV) $(BIN) validate --config config/demo.yaml
 	$(VALIDATE_ENV) $(BIN) validate --config config/otelcol-mnm.yaml --config config/otelcol-mnm-remotewrite.yaml
 
+## controller-route: pytest of the MNM controller's upsert route (integrations/mnm-controller; Debian's
+## python3-fastapi, python3-httpx, python3-pytest)
+controller-route:
+	integrations/mnm-controller/run-tests.sh
+
 ## e2e: end-to-end test: otelcol-mnm, the simulator, a stand-in controller and a real Prometheus
 e2e: $(BIN)
 	OTELCOL_MNM_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -v -timeout 10m -tags e2e ./test/e2e/
 
 ## test: everything CI runs
-test: check-version check-generate lint unit fuzz rules validate package-test e2e
+test: check-version check-generate lint unit fuzz rules controller-route validate package-test e2e
 
 ## bench: the scale benchmarks of docs/performance.md
 bench:

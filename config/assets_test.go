@@ -10,6 +10,7 @@ import (
 	"go/ast"
 	goparser "go/parser"
 	"go/token"
+	"maps"
 	"math"
 	"os"
 	"os/exec"
@@ -45,6 +46,8 @@ const (
 	datasourceUID  = "${datasource}"
 	readmePath     = "../README.md"
 	kindsPath      = "../receiver/proxmoxreceiver/problem_kinds.go"
+	// causesPath has the causes of otelcol_exporter_mnmendpoint_delivery_failing.
+	causesPath = "../exporter/mnmendpointexporter/condition.go"
 	// readmeSectionURL is the README section every problem's fix is in; the
 	// dashboard links to it and every problem alert carries it as runbook_url.
 	readmeSectionURL = "https://github.com/mnm-net/otelcol-mnm#when-something-is-wrong"
@@ -76,6 +79,24 @@ var withoutNodeLabel = map[string]bool{
 	"mnm_proxmox_ceph_pgs":             true,
 	"mnm_proxmox_ceph_used_bytes":      true,
 	"mnm_proxmox_ceph_available_bytes": true,
+}
+
+// collectorMetrics are the Collector's own metrics, scraped by the
+// otelcol-mnm job of prometheus.yml (localhost:8888), that the dashboard's
+// Status row and the mnm-endpoint-delivery alerts use: the delivery of the
+// inventory to the MNM controller. They are not in metric-names.txt (the
+// receiver's metrics) and describe the Collector, so they have no node label.
+var collectorMetrics = map[string]bool{
+	"otelcol_exporter_mnmendpoint_last_success":       true,
+	"otelcol_exporter_mnmendpoint_delivery_failing":   true,
+	"otelcol_exporter_mnmendpoint_endpoints_rejected": true,
+	"otelcol_exporter_queue_size":                     true,
+}
+
+// fixedWindows are the panels whose range selectors are a fixed window
+// named in their title rather than $__rate_interval.
+var fixedWindows = map[string]string{
+	"Endpoints refused (1h)": "[1h]",
 }
 
 // nodeLabel names the label that $node filters for the metrics whose node is
@@ -138,8 +159,14 @@ type grafanaPanel struct {
 	Links       []grafanaLink   `json:"links"`
 	FieldConfig struct {
 		Defaults struct {
-			Unit     string           `json:"unit"`
-			Mappings []grafanaMapping `json:"mappings"`
+			Unit       string           `json:"unit"`
+			Mappings   []grafanaMapping `json:"mappings"`
+			Thresholds struct {
+				Steps []struct {
+					Color string   `json:"color"`
+					Value *float64 `json:"value"`
+				} `json:"steps"`
+			} `json:"thresholds"`
 		} `json:"defaults"`
 		Overrides []grafanaOverride `json:"overrides"`
 	} `json:"fieldConfig"`
@@ -306,6 +333,10 @@ func TestDashboardRequiredPanels(t *testing.T) {
 	}{
 		{"Proxmox collection", "stat", "none", "mnm_proxmox_up or on () vector(-1)"},
 		{"Problems and fixes", "table", "", "(mnm_proxmox_problem == 1)"},
+		{"Last upsert to MNM", "stat", "s", "time() - max(otelcol_exporter_mnmendpoint_last_success > 0)"},
+		{"Endpoints waiting", "stat", "none", `sum(otelcol_exporter_queue_size{exporter="mnmendpoint"})`},
+		{"Delivery failing", "table", "", "(otelcol_exporter_mnmendpoint_delivery_failing == 1)"},
+		{"Endpoints refused (1h)", "stat", "none", "increase(otelcol_exporter_mnmendpoint_endpoints_rejected[1h])"},
 		{"API endpoint serving", "stat", "", "mnm_proxmox_api_endpoint_info"},
 		{"API failovers since start", "stat", "", "mnm_proxmox_api_failovers_total"},
 		{"Nodes", "stat", "", "mnm_proxmox_node_online"},
@@ -411,15 +442,15 @@ func TestDashboardExpressions(t *testing.T) {
 		for _, tg := range p.Targets {
 			t.Run(p.Title+"/"+tg.RefID, func(t *testing.T) {
 				for _, r := range rangeRE.FindAllString(tg.Expr, -1) {
-					assert.Equal(t, "[$__rate_interval]", r, "rates must use $__rate_interval")
+					assert.Equal(t, cmp.Or(fixedWindows[p.Title], "[$__rate_interval]"), r, "rates must use $__rate_interval")
 				}
 				// $node stays in place (it is a valid regex) so the filter can be checked.
 				raw := strings.ReplaceAll(tg.Expr, "$__rate_interval", "2m")
 				expr, err := promqlParser.ParseExpr(raw)
 				require.NoError(t, err, "expr: %s", tg.Expr)
 				for _, vs := range selectorNames(t, expr) {
-					assert.True(t, names[vs.Name], "metric %q is not a default-on metric", vs.Name)
-					if withoutNodeLabel[vs.Name] {
+					assert.True(t, names[vs.Name] || collectorMetrics[vs.Name], "metric %q is not a default-on metric", vs.Name)
+					if withoutNodeLabel[vs.Name] || collectorMetrics[vs.Name] {
 						continue
 					}
 					label := cmp.Or(nodeLabel[vs.Name], "node")
@@ -497,6 +528,7 @@ var wantAlerts = []string{
 	"ProxmoxAPIMalformedAnswer",
 	"ProxmoxGuestNetConfigUnparsable",
 	"ProxmoxInventoryDeadline",
+	"ProxmoxGuestDuplicateMAC",
 	"ProxmoxBackupMissing",
 	"ProxmoxBackupFailed",
 	"ProxmoxReplicationFailing",
@@ -504,6 +536,8 @@ var wantAlerts = []string{
 	"ProxmoxCephHealthWarn",
 	"ProxmoxCephHealthError",
 	"ProxmoxCertificateExpiring",
+	"MNMEndpointDeliveryStalled",
+	"MNMEndpointsRefused",
 }
 
 func TestAlertNames(t *testing.T) {
@@ -519,29 +553,37 @@ func TestAlertRules(t *testing.T) {
 	names := loadMetricNames(t)
 	groups, err := config.ParseRules(rulesPath)
 	require.NoError(t, err)
-	require.Len(t, groups.Groups, 1)
+	require.Len(t, groups.Groups, 2)
+	// The receiver's metrics (proxmox job), and the Collector's own metrics
+	// on the delivery to the MNM controller (otelcol-mnm job).
 	assert.Equal(t, "mnm-proxmox", groups.Groups[0].Name)
+	assert.Equal(t, "mnm-endpoint-delivery", groups.Groups[1].Name)
+	metrics := map[string]map[string]bool{"mnm-proxmox": names, "mnm-endpoint-delivery": collectorMetrics}
 
-	// The end-to-end test waits for these two, and neither state flaps.
-	immediate := map[string]bool{"ProxmoxZFSPoolUnhealthy": true, "ProxmoxDiskSMARTFailing": true}
-	for _, r := range groups.Groups[0].Rules {
-		t.Run(r.Alert, func(t *testing.T) {
-			require.NotEmpty(t, r.Alert, "only alerting rules belong in this group")
-			assert.Contains(t, []string{"warning", "critical"}, r.Labels["severity"])
-			assert.NotEmpty(t, r.Annotations["summary"])
-			assert.NotEmpty(t, r.Annotations["description"])
-			if immediate[r.Alert] {
-				assert.Zero(t, r.For, "must fire on the first evaluation")
-			} else {
-				assert.GreaterOrEqual(t, time.Duration(r.For), 5*time.Minute)
-				assert.LessOrEqual(t, time.Duration(r.For), time.Hour)
-			}
-			expr, err := promqlParser.ParseExpr(r.Expr)
-			require.NoError(t, err)
-			for _, vs := range selectorNames(t, expr) {
-				assert.True(t, names[vs.Name], "metric %q is not a default-on metric", vs.Name)
-			}
-		})
+	// The end-to-end test waits for the first two, and neither state flaps.
+	// MNMEndpointsRefused counts over 15 minutes already: each refusal is
+	// final, so it fires on the first evaluation that sees one.
+	immediate := map[string]bool{"ProxmoxZFSPoolUnhealthy": true, "ProxmoxDiskSMARTFailing": true, "MNMEndpointsRefused": true}
+	for _, g := range groups.Groups {
+		for _, r := range g.Rules {
+			t.Run(g.Name+"/"+r.Alert, func(t *testing.T) {
+				require.NotEmpty(t, r.Alert, "only alerting rules belong in this group")
+				assert.Contains(t, []string{"warning", "critical"}, r.Labels["severity"])
+				assert.NotEmpty(t, r.Annotations["summary"])
+				assert.NotEmpty(t, r.Annotations["description"])
+				if immediate[r.Alert] {
+					assert.Zero(t, r.For, "must fire on the first evaluation")
+				} else {
+					assert.GreaterOrEqual(t, time.Duration(r.For), 5*time.Minute)
+					assert.LessOrEqual(t, time.Duration(r.For), time.Hour)
+				}
+				expr, err := promqlParser.ParseExpr(r.Expr)
+				require.NoError(t, err)
+				for _, vs := range selectorNames(t, expr) {
+					assert.True(t, metrics[g.Name][vs.Name], "metric %q is not a metric of group %s", vs.Name, g.Name)
+				}
+			})
+		}
 	}
 }
 
@@ -573,6 +615,10 @@ var statusRow = []string{
 	"Disks failing SMART",
 	"API endpoint serving",
 	"API failovers since start",
+	"Last upsert to MNM",
+	"Endpoints waiting",
+	"Delivery failing",
+	"Endpoints refused (1h)",
 	"Problems and fixes",
 }
 
@@ -702,28 +748,35 @@ func checkLayout(t *testing.T, panels []grafanaPanel, top int) {
 // fails here.
 func problemKinds(t *testing.T) []string {
 	t.Helper()
-	f, err := goparser.ParseFile(token.NewFileSet(), kindsPath, nil, 0)
+	return stringConstants(t, kindsPath, "kind")
+}
+
+// stringConstants returns the values of the string constants of the Go file
+// at path whose names start with prefix, in file order.
+func stringConstants(t *testing.T, path, prefix string) []string {
+	t.Helper()
+	f, err := goparser.ParseFile(token.NewFileSet(), path, nil, 0)
 	require.NoError(t, err)
-	var kinds []string
+	var values []string
 	ast.Inspect(f, func(n ast.Node) bool {
 		vs, ok := n.(*ast.ValueSpec)
 		if !ok {
 			return true
 		}
 		for i, name := range vs.Names {
-			if !strings.HasPrefix(name.Name, "kind") || i >= len(vs.Values) {
+			if !strings.HasPrefix(name.Name, prefix) || i >= len(vs.Values) {
 				continue
 			}
 			if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
-				kind, err := strconv.Unquote(lit.Value)
+				v, err := strconv.Unquote(lit.Value)
 				require.NoError(t, err)
-				kinds = append(kinds, kind)
+				values = append(values, v)
 			}
 		}
 		return true
 	})
-	require.NotEmpty(t, kinds)
-	return kinds
+	require.NotEmpty(t, values, "no string constant %s* in %s", prefix, path)
+	return values
 }
 
 type problemAlert struct {
@@ -980,6 +1033,257 @@ func TestStatusRowQueries(t *testing.T) {
 			got := rows(eval(t, q, expr("Problems and fixes")))
 			sort.Slice(got, func(i, j int) bool { return got[i].kind < got[j].kind })
 			assert.Equal(t, tt.rows, got)
+		})
+	}
+}
+
+// deliveryPanels are the Status row's panels on the delivery of the inventory
+// to the MNM controller, from the Collector's own metrics (the otelcol-mnm
+// scrape job), with exactly the metrics their queries read. last_success
+// also tells "the Collector is scraped" from "no data" in the other panels.
+var deliveryPanels = []struct {
+	title   string
+	metrics []string
+}{
+	{"Last upsert to MNM", []string{"otelcol_exporter_mnmendpoint_last_success"}},
+	{"Endpoints waiting", []string{"otelcol_exporter_queue_size"}},
+	{"Delivery failing", []string{"otelcol_exporter_mnmendpoint_delivery_failing", "otelcol_exporter_mnmendpoint_last_success"}},
+	{"Endpoints refused (1h)", []string{"otelcol_exporter_mnmendpoint_endpoints_rejected", "otelcol_exporter_mnmendpoint_last_success"}},
+}
+
+// valueMappings returns a panel's default value mappings.
+func valueMappings(t *testing.T, p grafanaPanel) map[string]mappingResult {
+	t.Helper()
+	out := map[string]mappingResult{}
+	for _, m := range p.FieldConfig.Defaults.Mappings {
+		if m.Type == "value" {
+			require.NoError(t, json.Unmarshal(m.Options, &out))
+		}
+	}
+	return out
+}
+
+// TestDashboardDeliveryPanels: the Status row shows the delivery to the MNM
+// controller from the metrics the mnm-endpoint-delivery alerts use, which
+// Prometheus gets from the otelcol-mnm job; every cause of a failing delivery
+// has what it means and its fix, and "delivering" and "no data" read as such.
+func TestDashboardDeliveryPanels(t *testing.T) {
+	d := loadDashboard(t)
+	var status []string
+	for _, p := range rowPanels(t, d, "Status") {
+		status = append(status, p.Title)
+	}
+
+	groups, err := config.ParseRules(rulesPath)
+	require.NoError(t, err)
+	var deliveryRules []string // the delivery group's expressions and annotations
+	for _, g := range groups.Groups {
+		if g.Name != "mnm-endpoint-delivery" {
+			continue
+		}
+		for _, r := range g.Rules {
+			deliveryRules = append(deliveryRules, r.Expr)
+			for _, a := range r.Annotations {
+				deliveryRules = append(deliveryRules, a)
+			}
+		}
+	}
+	require.NotEmpty(t, deliveryRules, "the rule file has no group mnm-endpoint-delivery")
+	promConfig, err := os.ReadFile(promConfigPath)
+	require.NoError(t, err)
+	assert.Contains(t, string(promConfig), "job_name: otelcol-mnm")
+	assert.Contains(t, string(promConfig), `"localhost:8888"`)
+
+	for _, dp := range deliveryPanels {
+		t.Run(dp.title, func(t *testing.T) {
+			assert.Contains(t, status, dp.title, "the Status row needs %q", dp.title)
+			p := panelByTitle(t, d, dp.title)
+			used := map[string]bool{}
+			for _, tg := range p.Targets {
+				expr, err := promqlParser.ParseExpr(tg.Expr)
+				require.NoError(t, err, tg.Expr)
+				for _, vs := range selectorNames(t, expr) {
+					used[vs.Name] = true
+					if vs.Name == "otelcol_exporter_queue_size" {
+						assert.True(t, slices.ContainsFunc(vs.LabelMatchers, func(m *labels.Matcher) bool {
+							return m.Name == "exporter" && m.Type == labels.MatchEqual && m.Value == "mnmendpoint"
+						}), "%s: only the mnmendpoint exporter's queue", vs)
+					}
+				}
+			}
+			assert.ElementsMatch(t, dp.metrics, slices.Sorted(maps.Keys(used)))
+			for _, name := range dp.metrics {
+				assert.True(t, collectorMetrics[name], name)
+				assert.True(t, slices.ContainsFunc(deliveryRules, func(s string) bool { return strings.Contains(s, name) }),
+					"%s is not used by the mnm-endpoint-delivery alerts", name)
+			}
+		})
+	}
+
+	// The age of the last upsert: green within two inventory cycles, red
+	// above, and the two states without an age.
+	upsert := panelByTitle(t, d, "Last upsert to MNM")
+	steps := upsert.FieldConfig.Defaults.Thresholds.Steps
+	require.Len(t, steps, 2)
+	assert.Equal(t, "green", steps[0].Color)
+	assert.Equal(t, "red", steps[1].Color)
+	require.NotNil(t, steps[1].Value)
+	assert.Equal(t, 600.0, *steps[1].Value)
+	m := valueMappings(t, upsert)
+	assert.Equal(t, "never since start", m["-1"].Text)
+	assert.Equal(t, mappingResult{Text: "no data: Prometheus does not scrape the otelcol-mnm job", Color: "red"}, m["-2"])
+	assert.Equal(t, mappingResult{Text: "no data", Color: "red"}, valueMappings(t, panelByTitle(t, d, "Endpoints waiting"))["-1"])
+	assert.Equal(t, mappingResult{Text: "no data", Color: "red"}, valueMappings(t, panelByTitle(t, d, "Endpoints refused (1h)"))["-1"])
+
+	// Every cause the exporter reports has a text and a fix in red.
+	failing := panelByTitle(t, d, "Delivery failing")
+	causeColumn := columnMappings(t, failing, "Cause")
+	whatColumn := columnMappings(t, failing, "What is wrong")
+	fixColumn := columnMappings(t, failing, "Fix")
+	causes := stringConstants(t, causesPath, "cause")
+	for _, c := range []string{"unreachable", "unavailable", "server_error", "redirect", "credentials", "no_upsert_route", "not_controller", "refused"} {
+		assert.Contains(t, causes, c)
+	}
+	for _, cause := range causes {
+		assert.NotEmpty(t, whatColumn[cause].Text, "the dashboard says nothing for cause %q", cause)
+		assert.Equal(t, "red", whatColumn[cause].Color, cause)
+		assert.NotEmpty(t, fixColumn[cause].Text, "the dashboard has no fix for cause %q", cause)
+		assert.Equal(t, "red", fixColumn[cause].Color, cause)
+	}
+	for cause := range fixColumn {
+		if cause != "none" && cause != "no_data" {
+			assert.Contains(t, causes, cause, "a dashboard fix for an unknown cause")
+		}
+	}
+	assert.Equal(t, mappingResult{Text: "delivering", Color: "green"}, causeColumn["none"])
+	assert.Equal(t, "green", whatColumn["none"].Color)
+	assert.Equal(t, "green", fixColumn["none"].Color)
+	assert.Equal(t, "red", causeColumn["no_data"].Color)
+	assert.Contains(t, fixColumn["no_data"].Text, "otelcol-mnm job")
+}
+
+// otelcolSeries is a series of the Collector's own metrics as the otelcol-mnm
+// job scrapes them, with a sample every minute over the 90 minutes up to
+// opsNow: value(m) is the sample m minutes before opsNow, if ok.
+func otelcolSeries(value func(m int64) (v float64, ok bool), nameAndLabels ...string) storage.Series {
+	var samples []chunks.Sample
+	end := opsNow.UnixMilli()
+	for m := int64(90); m >= 0; m-- {
+		if v, ok := value(m); ok {
+			samples = append(samples, floatSample{t: end - m*60_000, f: v})
+		}
+	}
+	return storage.NewListSeries(labels.FromStrings(append([]string{"__name__", "otelcol_" + nameAndLabels[0],
+		"job", "otelcol-mnm", "instance", "localhost:8888", "collector", "otelcol-mnm"}, nameAndLabels[1:]...)...), samples)
+}
+
+// always is the value v at every sample.
+func always(v float64) func(int64) (float64, bool) {
+	return func(int64) (float64, bool) { return v, true }
+}
+
+// TestDeliveryPanelsQueries runs the queries of the Status row's delivery
+// panels with the PromQL engine: while the controller accepts the upserts,
+// while it is down, before the first upsert since the Collector started, and
+// when Prometheus does not scrape the otelcol-mnm job. Each returns a series
+// in every case, as the end-to-end test asks.
+func TestDeliveryPanelsQueries(t *testing.T) {
+	pq := newPanelQueries(t, opsNow)
+	expr, eval := pq.expr, pq.eval
+	one := func(t *testing.T, q memQueryable, title string) float64 {
+		t.Helper()
+		vec := eval(t, q, expr(title))
+		require.Len(t, vec, 1, title)
+		return vec[0].F
+	}
+	type failingRow struct{ cause, what, fix string }
+	failingRows := func(vec promql.Vector) []failingRow {
+		var out []failingRow
+		for _, s := range vec {
+			out = append(out, failingRow{s.Metric.Get("cause"), s.Metric.Get("what"), s.Metric.Get("fix")})
+		}
+		sort.Slice(out, func(i, j int) bool { return out[i].cause < out[j].cause })
+		return out
+	}
+	refused := func(vec promql.Vector) map[string]float64 {
+		out := map[string]float64{}
+		for _, s := range vec {
+			out[s.Metric.Get("reason")] = math.Round(s.F*10) / 10
+		}
+		return out
+	}
+	row := func(cause string) failingRow { return failingRow{cause, cause, cause} }
+	now := float64(opsNow.Unix())
+	queue := func(v float64) storage.Series {
+		return otelcolSeries(always(v), "exporter_queue_size", "exporter", "mnmendpoint", "data_type", "logs")
+	}
+	rejected := func(reason, status string, value func(int64) (float64, bool)) storage.Series {
+		return otelcolSeries(value, "exporter_mnmendpoint_endpoints_rejected", "source", "proxmox", "reason", reason, "http_response_status_code", status)
+	}
+	proxmox := constant(1, "mnm_proxmox_up", "instance", "a:8889")
+
+	tests := []struct {
+		name    string
+		series  []storage.Series
+		age     float64 // Last upsert to MNM
+		waiting float64
+		failing []failingRow
+		refused map[string]float64
+	}{
+		{
+			"delivering",
+			[]storage.Series{
+				otelcolSeries(always(now-120), "exporter_mnmendpoint_last_success"),
+				// A cause that cleared reads 0 and is not listed.
+				otelcolSeries(always(0), "exporter_mnmendpoint_delivery_failing", "cause", "unreachable"),
+				queue(0),
+				// Another exporter's queue does not count.
+				otelcolSeries(always(7), "exporter_queue_size", "exporter", "debug", "data_type", "logs"),
+				// Refused more than an hour ago, not since.
+				rejected("invalid", "422", always(3)),
+			},
+			120, 0, []failingRow{row("none")}, map[string]float64{"none": 0},
+		},
+		{
+			"controller down for 30 minutes",
+			[]storage.Series{
+				otelcolSeries(always(now-1800), "exporter_mnmendpoint_last_success"),
+				otelcolSeries(func(m int64) (float64, bool) { return 1, m <= 30 }, "exporter_mnmendpoint_delivery_failing", "cause", "unreachable"),
+				otelcolSeries(always(0), "exporter_mnmendpoint_delivery_failing", "cause", "credentials"),
+				queue(420),
+				// 10 refused long ago, 5 more 20 minutes ago.
+				rejected("credentials", "401", func(m int64) (float64, bool) {
+					if m > 20 {
+						return 10, true
+					}
+					return 15, true
+				}),
+				// A reason first refused 20 minutes ago: the counter starts at 3.
+				rejected("invalid", "422", func(m int64) (float64, bool) { return 3, m <= 20 }),
+			},
+			1800, 420, []failingRow{row("unreachable")}, map[string]float64{"credentials": 5.1, "invalid": 3},
+		},
+		{
+			"no upsert since the Collector started",
+			[]storage.Series{
+				otelcolSeries(always(0), "exporter_mnmendpoint_last_success"),
+				queue(12),
+			},
+			-1, 12, []failingRow{row("none")}, map[string]float64{"none": 0},
+		},
+		{
+			"the otelcol-mnm job is not scraped",
+			nil,
+			-2, -1, []failingRow{row("no_data")}, map[string]float64{"otelcol-mnm job": -1},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q := newMemQueryable(append(slices.Clone(tt.series), proxmox)...)
+			assert.Equal(t, tt.age, one(t, q, "Last upsert to MNM"))
+			assert.Equal(t, tt.waiting, one(t, q, "Endpoints waiting"))
+			assert.Equal(t, tt.failing, failingRows(eval(t, q, expr("Delivery failing"))))
+			assert.Equal(t, tt.refused, refused(eval(t, q, expr("Endpoints refused (1h)"))))
 		})
 	}
 }

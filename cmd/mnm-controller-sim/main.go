@@ -7,8 +7,10 @@
 //
 //	mnm-controller-sim -listen 127.0.0.1:8080 -secret s3cret -ready-file /tmp/sim.addr
 //
-// -max-endpoints and -max-hostname-length give it a real controller's limits
-// (413 for larger requests; 500 for a hostname longer than its column).
+// -max-endpoints lowers the most endpoints a request may hold (413 above it;
+// 1000 without it). -fail-mac makes the store fail on that MAC mid-request:
+// the endpoints before it stay stored and the answer is 500. -no-upsert-route
+// answers as stock MNM v1.0.1, which has no upsert route: 405 with Allow: GET.
 //
 // The secret may come from MNM_CONTROLLER_SECRET instead of -secret.
 package main // import "github.com/mnm-net/otelcol-mnm/cmd/mnm-controller-sim"
@@ -24,6 +26,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -32,6 +36,8 @@ import (
 )
 
 const secretEnv = "MNM_CONTROLLER_SECRET"
+
+var macPattern = regexp.MustCompile(`^[0-9A-F]{2}(:[0-9A-F]{2}){5}$`)
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -47,8 +53,9 @@ func run(ctx context.Context, args []string, out io.Writer, getenv func(string) 
 	listen := fs.String("listen", "127.0.0.1:8080", "loopback address to listen on (port 0 picks a free port)")
 	secret := fs.String("secret", "", "shared secret of the mnm_token cookie (default: $"+secretEnv+")")
 	readyFile := fs.String("ready-file", "", "file to write the base URL to once listening")
-	maxEndpoints := fs.Int("max-endpoints", 0, "answer 413 to a request with more endpoints (0: no limit)")
-	maxHostname := fs.Int("max-hostname-length", 0, "answer 500, storing nothing, to a request holding a longer hostname, like a too short database column (0: no limit)")
+	maxEndpoints := fs.Int("max-endpoints", 0, "answer 413 to a request with more endpoints (0: the contract's 1000)")
+	failMAC := fs.String("fail-mac", "", "make the store fail on the endpoint with this MAC: the endpoints before it stay stored, the answer is 500")
+	noUpsertRoute := fs.Bool("no-upsert-route", false, "answer POST to the upsert path with 405 as stock MNM v1.0.1, which has no upsert route")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -58,8 +65,11 @@ func run(ctx context.Context, args []string, out io.Writer, getenv func(string) 
 	if *secret == "" {
 		return fmt.Errorf("a secret is required: pass -secret or set %s", secretEnv)
 	}
-	if *maxEndpoints < 0 || *maxHostname < 0 {
-		return errors.New("-max-endpoints and -max-hostname-length must not be negative (0: no limit)")
+	if *maxEndpoints < 0 {
+		return errors.New("-max-endpoints must not be negative (0: the contract's 1000)")
+	}
+	if *failMAC != "" && !macPattern.MatchString(strings.ToUpper(*failMAC)) {
+		return fmt.Errorf("-fail-mac %q: expected a colon-separated MAC address such as BC:24:11:00:00:01", *failMAC)
 	}
 	if err := checkLoopback(*listen); err != nil {
 		return err
@@ -72,9 +82,10 @@ func run(ctx context.Context, args []string, out io.Writer, getenv func(string) 
 		fmt.Fprintf(out, time.Now().Format("15:04:05")+" "+format+"\n", a...)
 	}
 	handler := controllersim.New(controllersim.Config{
-		Secret:            *secret,
-		MaxEndpoints:      *maxEndpoints,
-		MaxHostnameLength: *maxHostname,
+		Secret:        *secret,
+		MaxEndpoints:  *maxEndpoints,
+		FailMAC:       strings.ToUpper(*failMAC),
+		NoUpsertRoute: *noUpsertRoute,
 		OnUpsert: func(s controllersim.Summary) {
 			printf("upsert source=%s change_source=%s endpoints=%d new=%d updated=%d unchanged=%d skipped=%d",
 				s.Source, s.ChangeSource, s.Endpoints, s.New, s.Updated, s.Unchanged, s.Skipped)
@@ -93,8 +104,9 @@ func run(ctx context.Context, args []string, out io.Writer, getenv func(string) 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
-	printf("mnm-controller-sim listening on %s (POST %s, GET %s, GET %s, POST %s)",
-		baseURL, controllersim.UpsertPath, controllersim.EndpointsPath, controllersim.StatsPath, controllersim.FaultPath)
+	printf("mnm-controller-sim listening on %s (POST %s, GET %s %s %s %s %s, POST %s)",
+		baseURL, controllersim.UpsertPath, controllersim.EndpointsPath, controllersim.EventsPath, controllersim.ChangesPath,
+		controllersim.AnomaliesPath, controllersim.StatsPath, controllersim.FaultPath)
 	if *readyFile != "" {
 		if err := writeReadyFile(*readyFile, baseURL); err != nil {
 			_ = srv.Close()

@@ -65,7 +65,9 @@ func TestRunServesAndPrintsOneLinePerUpsert(t *testing.T) {
 	cancel()
 	require.NoError(t, <-done)
 	assert.Contains(t, out.String(), "upsert source=proxmox change_source=proxmox endpoints=1 new=1 updated=0 unchanged=0 skipped=0")
-	assert.Contains(t, out.String(), `rejected status=401 detail="invalid mnm_token signature"`)
+	// The answer says only "Not authenticated" (MNM's main.py require_auth);
+	// the line adds the reason.
+	assert.Contains(t, out.String(), `rejected status=401 detail="Not authenticated (invalid mnm_token signature)"`)
 	assert.NotContains(t, out.String(), "from-env")
 }
 
@@ -79,6 +81,8 @@ func TestRunRejectsBadFlags(t *testing.T) {
 		{name: "no secret", args: []string{"-listen", "127.0.0.1:0"}, want: "a secret is required"},
 		{name: "not loopback", args: []string{"-listen", "0.0.0.0:0", "-secret", "s"}, want: "only loopback addresses are allowed"},
 		{name: "negative limit", args: []string{"-listen", "127.0.0.1:0", "-secret", "s", "-max-endpoints", "-1"}, want: "must not be negative"},
+		{name: "bad fail-mac", args: []string{"-listen", "127.0.0.1:0", "-secret", "s", "-fail-mac", "BC-24-11-00-00-01"}, want: "expected a colon-separated MAC address"},
+		{name: "removed flag", args: []string{"-listen", "127.0.0.1:0", "-secret", "s", "-max-hostname-length", "3"}, want: "flag provided but not defined"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -89,14 +93,17 @@ func TestRunRejectsBadFlags(t *testing.T) {
 	}
 }
 
-func TestRunLimits(t *testing.T) {
+// startSim runs the command with args and returns its base URL, its output
+// and a function stopping it.
+func startSim(t *testing.T, args ...string) (string, *testutil.SyncBuffer, func()) {
+	t.Helper()
 	ready := filepath.Join(t.TempDir(), "ready")
 	out := &testutil.SyncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-listen", "127.0.0.1:0", "-ready-file", ready, "-secret", "s",
-			"-max-endpoints", "1", "-max-hostname-length", "3"}, out, func(string) string { return "" })
+		done <- run(ctx, append([]string{"-listen", "127.0.0.1:0", "-ready-file", ready, "-secret", "s"}, args...), out,
+			func(string) string { return "" })
 	}()
 	var baseURL string
 	require.Eventually(t, func() bool {
@@ -104,29 +111,52 @@ func TestRunLimits(t *testing.T) {
 		baseURL = strings.TrimSpace(string(b))
 		return err == nil && baseURL != ""
 	}, 10*time.Second, 10*time.Millisecond)
-
-	ep := func(mac, hostname string) string {
-		return `{"mac":"` + mac + `","ip":null,"additional_ips":[],"hostname":"` + hostname + `","classification":"","device_name":"pve1","switch_port":"vmbr0","vlan":0,"last_seen":"2026-11-22T13:00:00Z"}`
+	return baseURL, out, func() {
+		cancel()
+		require.NoError(t, <-done)
 	}
-	send := func(eps ...string) int {
-		body := `{"source":"proxmox","change_source":"proxmox","endpoints":[` + strings.Join(eps, ",") + `]}`
-		req, err := http.NewRequest(http.MethodPost, baseURL+controllersim.UpsertPath, strings.NewReader(body))
-		require.NoError(t, err)
-		req.Header.Set("Content-Type", "application/json")
-		req.AddCookie(&http.Cookie{Name: controllersim.CookieName, Value: controllersim.Token("s", time.Now())})
-		client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-		resp, err := client.Do(req)
-		require.NoError(t, err)
-		resp.Body.Close()
-		return resp.StatusCode
-	}
-	assert.Equal(t, http.StatusRequestEntityTooLarge, send(ep("BC:24:11:00:00:01", "a"), ep("BC:24:11:00:00:02", "b")))
-	assert.Equal(t, http.StatusInternalServerError, send(ep("BC:24:11:00:00:01", "abcd")))
-	assert.Equal(t, http.StatusOK, send(ep("BC:24:11:00:00:01", "abc")))
+}
 
-	cancel()
-	require.NoError(t, <-done)
+func endpointJSON(mac string) string {
+	return `{"mac":"` + mac + `","ip":null,"additional_ips":[],"hostname":"h","classification":"","device_name":"pve1","switch_port":"vmbr0","vlan":0,"last_seen":"2026-11-22T13:00:00Z"}`
+}
+
+// sendTo posts the endpoints to baseURL's upsert path with a valid token.
+func sendTo(t *testing.T, baseURL string, eps ...string) (int, http.Header) {
+	t.Helper()
+	body := `{"source":"proxmox","change_source":"proxmox","endpoints":[` + strings.Join(eps, ",") + `]}`
+	req, err := http.NewRequest(http.MethodPost, baseURL+controllersim.UpsertPath, strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.AddCookie(&http.Cookie{Name: controllersim.CookieName, Value: controllersim.Token("s", time.Now())})
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := client.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	return resp.StatusCode, resp.Header
+}
+
+func TestRunLimitsAndStoreFailure(t *testing.T) {
+	baseURL, out, stop := startSim(t, "-max-endpoints", "2", "-fail-mac", "bc:24:11:00:00:03")
+	status, _ := sendTo(t, baseURL, endpointJSON("BC:24:11:00:00:01"), endpointJSON("BC:24:11:00:00:02"), endpointJSON("BC:24:11:00:00:04"))
+	assert.Equal(t, http.StatusRequestEntityTooLarge, status)
+	status, _ = sendTo(t, baseURL, endpointJSON("BC:24:11:00:00:01"), endpointJSON("BC:24:11:00:00:03"))
+	assert.Equal(t, http.StatusInternalServerError, status)
+	status, _ = sendTo(t, baseURL, endpointJSON("BC:24:11:00:00:01"), endpointJSON("BC:24:11:00:00:02"))
+	assert.Equal(t, http.StatusOK, status)
+	stop()
+
 	assert.Contains(t, out.String(), "rejected status=413")
-	assert.Contains(t, out.String(), "rejected status=500")
-	assert.Contains(t, out.String(), "upsert source=proxmox change_source=proxmox endpoints=1 new=1")
+	assert.Contains(t, out.String(), `rejected status=500 detail="store failed on endpoints[1] (MAC BC:24:11:00:00:03): OperationalError; endpoints[0..0] were stored, the rest were not"`)
+	// BC:24:11:00:00:01 was stored before the failure: unchanged now.
+	assert.Contains(t, out.String(), "upsert source=proxmox change_source=proxmox endpoints=2 new=1 updated=0 unchanged=1 skipped=0")
+}
+
+func TestRunNoUpsertRoute(t *testing.T) {
+	baseURL, out, stop := startSim(t, "-no-upsert-route")
+	status, header := sendTo(t, baseURL, endpointJSON("BC:24:11:00:00:01"))
+	assert.Equal(t, http.StatusMethodNotAllowed, status)
+	assert.Equal(t, "GET", header.Get("Allow"))
+	stop()
+	assert.Contains(t, out.String(), `rejected status=405 detail="Method Not Allowed"`)
 }

@@ -52,6 +52,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*o
 	fs.BoolVar(&o.cfg.QMPStates, "qmp-states", false, "make a few running qemu guests paused, suspended or prelaunch")
 	fs.BoolVar(&o.cfg.SDN, "sdn", false, "add SDN zones of every type with vnets and put some guest NICs on them")
 	fs.BoolVar(&o.cfg.NICGaps, "nic-gaps", false, "give one qemu guest and one container a hole in their netN numbering (net0, net2)")
+	fs.BoolVar(&o.cfg.GuestVLANs, "guest-vlans", false, "give a few qemu guests with a running agent and one container in-guest VLAN sub-interfaces (ens18.50) with the parent NIC's MAC")
+	fs.BoolVar(&o.cfg.DuplicateMAC, "duplicate-mac", false, "give one running guest's first NIC the MAC of another guest's NIC, as after a restore without unique")
 	fs.BoolVar(&o.cfg.Operations, "operations", false, "serve backups (not-backed-up, tasks and task logs), replication, HA status, Ceph status, certificates and subscriptions")
 	fs.BoolVar(&o.cfg.CephAbsent, "ceph-absent", false, "with -operations: no Ceph installed (/cluster/ceph/status answers 500)")
 	fs.BoolVar(&o.cfg.HAAbsent, "ha-absent", false, "with -operations: HA never configured (the HA status lists only the quorum)")

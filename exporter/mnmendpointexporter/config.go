@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/config/configopaque"
@@ -56,6 +57,11 @@ func (cfg *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("`timeout` must be positive, got %s: without it a controller that stops answering holds the export forever; remove it to use the default of %s", cfg.ClientConfig.Timeout, defaultTimeout))
 	}
 	errs = append(errs, cfg.validateQueue())
+	for key, v := range map[string]string{"source": cfg.Source, "change_source": cfg.ChangeSource} {
+		if utf8.RuneCountInString(v) > maxSourceRunes || cleanText(v, 0) != v {
+			errs = append(errs, fmt.Errorf("`%s` %q must be at most %d characters without control characters or surrounding spaces: the controller's route refuses other values", key, v, maxSourceRunes))
+		}
+	}
 	if cfg.Secret == "" && !cfg.hasOtherCredentials() {
 		errs = append(errs, errors.New("`secret` is required: set it to the controller's NAUTOBOT_SECRET_KEY (e.g. secret: ${env:MNM_CONTROLLER_SECRET}), or configure `auth` or a Cookie/Authorization entry in `headers`"))
 	}

@@ -6,6 +6,7 @@ package mnmendpointexporter
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -186,6 +187,8 @@ func TestValidate(t *testing.T) {
 		{name: "unparsable", mutate: func(c *Config) { c.ClientConfig.Endpoint = "http://[::1" }, wantErr: []string{"is not a valid URL"}},
 		{name: "unparsable with a password", mutate: func(c *Config) { c.ClientConfig.Endpoint = "http://u:hunter2@[::1" }, wantErr: []string{"`endpoint` is not a valid URL: missing ']' in host"}},
 		{name: "negative batch", mutate: func(c *Config) { c.MaxBatchSize = -1 }, wantErr: []string{"`max_batch_size` must be greater than 0, got -1"}},
+		{name: "source too long", mutate: func(c *Config) { c.Source = strings.Repeat("x", 65) }, wantErr: []string{"`source` \"xxx", "at most 64 characters"}},
+		{name: "change_source with a newline", mutate: func(c *Config) { c.ChangeSource = "proxmox\n" }, wantErr: []string{"`change_source` \"proxmox\\n\" must be"}},
 		{name: "no secret", mutate: func(c *Config) { c.Secret = "" }, wantErr: []string{"`secret` is required", "NAUTOBOT_SECRET_KEY"}},
 		{name: "authorization header instead", mutate: func(c *Config) {
 			c.Secret = ""

@@ -24,7 +24,10 @@ const (
 	// rejectCredentials: 401/403; every endpoint of the export not yet
 	// delivered.
 	rejectCredentials = "credentials"
-	// rejectRequest: a refusal of the request itself (404, 405, 415, ...);
+	// rejectNoRoute: 404/405, the controller has no upsert route; every
+	// endpoint of the batch.
+	rejectNoRoute = "no_upsert_route"
+	// rejectRequest: another refusal of the request itself (415, ...);
 	// every endpoint of the batch.
 	rejectRequest = "request_refused"
 	// rejectTooLarge: 413 for a request holding this endpoint alone.
@@ -91,6 +94,8 @@ type exportRun struct {
 	// permanentErrs are the refusals of whole batches (401/403 included);
 	// the endpoints dropped one by one are logged instead.
 	permanentErrs []error
+	// lastFailure is the latest failed request, for the delivery condition.
+	lastFailure error
 }
 
 // suspect is a single endpoint answered with a server error.
@@ -117,6 +122,7 @@ func (x *exportRun) send(b *batch, part []*entry) error {
 		zap.String("url", x.e.transport.logURL), zap.String("source", b.source), zap.Int("endpoints", len(part)))
 	reply, err := x.e.transport.upsert(x.ctx, b.request(part), x.e.now())
 	if err != nil {
+		x.lastFailure = err
 		if kind, _ := kindOf(err); kind == failServer {
 			x.run++
 			x.lastServerErr = err
@@ -147,11 +153,15 @@ func (x *exportRun) handle(b *batch, part []*entry, err error) bool {
 		x.credentialsStatus = status
 		x.permanentErrs = append(x.permanentErrs, err)
 		return true
-	case failRequest:
+	case failRequest, failNoRoute:
 		for _, en := range part {
 			en.state = stateRejected
 		}
-		x.count(b.source, rejectRequest, status, len(part))
+		reason := rejectRequest
+		if kind == failNoRoute {
+			reason = rejectNoRoute
+		}
+		x.count(b.source, reason, status, len(part))
 		x.permanentErrs = append(x.permanentErrs, err)
 		// Debug only: the error is returned, and exporterhelper logs it.
 		x.e.logger.Debug("controller rejected a batch of endpoints; it will not be retried",
@@ -239,6 +249,27 @@ func (x *exportRun) count(source, reason string, status, n int) {
 	}
 	x.e.telemetry.ExporterMnmendpointEndpointsRejected.Add(context.WithoutCancel(x.ctx), int64(n), metric.WithAttributes(
 		attribute.String("source", source), attribute.String("reason", reason), attribute.Int(attrStatus, status)))
+}
+
+// condition reports how the export went for the delivery condition: ok when
+// the controller accepted a request and nothing stopped the export, else
+// the cause of the failure that decided it.
+func (x *exportRun) condition() (ok bool, cause string, err error) {
+	switch {
+	case x.credentialsStatus != 0:
+		return false, causeCredentials, x.permanentErrs[len(x.permanentErrs)-1]
+	case x.stopErr != nil:
+		if x.lastFailure != nil {
+			return false, causeOf(x.lastFailure), x.stopErr
+		}
+		return false, causeUnreachable, x.stopErr
+	case x.accepted:
+		return true, "", nil
+	case x.lastFailure != nil:
+		return false, causeOf(x.lastFailure), x.lastFailure
+	default:
+		return true, "", nil // nothing was sent
+	}
 }
 
 // finish settles the suspects and builds pushLogs' result: nil when every

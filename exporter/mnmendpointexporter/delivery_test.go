@@ -42,10 +42,11 @@ func storedMACs(ctrl *controllersim.Controller) map[string]bool {
 	return out
 }
 
-// TestBadEndpointIsolated: the controller answers 500 to any request holding
-// one endpoint (a hostname longer than its column) and 200 otherwise:
-// everything else is delivered, the one is dropped, counted and logged once
-// with its MAC and the controller's message, and the export succeeds.
+// TestBadEndpointIsolated: the controller's store fails on one endpoint
+// (upsert_endpoint raises on its MAC: the endpoints before it in the
+// request stay stored, the answer is 500) and 200 otherwise: everything
+// else is delivered, the one is dropped, counted and logged once with its
+// MAC and the controller's message, and the export succeeds.
 func TestBadEndpointIsolated(t *testing.T) {
 	tel := componenttest.NewTelemetry()
 	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
@@ -53,11 +54,11 @@ func TestBadEndpointIsolated(t *testing.T) {
 	core, logs := observer.New(zapcore.DebugLevel)
 	set.Logger = zap.New(core)
 
-	ctrl, srv := newController(t, controllersim.Config{MaxHostnameLength: 20})
+	ctrl, srv := newController(t, controllersim.Config{FailMAC: macN(6)})
 	exp := startExporter(t, testConfig(srv.URL), set)
 
 	recs := manyRecords(9)
-	recs[6].hostname = "a-guest-name-longer-than-the-column"
+	recs[6].hostname = "the-failing-guest"
 	require.NoError(t, exp.pushLogs(context.Background(), logsOf(recs...)))
 
 	stored := storedMACs(ctrl)
@@ -74,10 +75,10 @@ func TestBadEndpointIsolated(t *testing.T) {
 	assert.Equal(t, zapcore.ErrorLevel, refused[0].Level)
 	fields := refused[0].ContextMap()
 	assert.Equal(t, macN(6), fields["mac"])
-	assert.Equal(t, "a-guest-name-longer-than-the-column", fields["hostname"])
+	assert.Equal(t, "the-failing-guest", fields["hostname"])
 	assert.Equal(t, rejectServerError, fields["reason"])
 	assert.Equal(t, int64(500), fields["status"])
-	assert.Contains(t, fields["error"], "value too long for type character varying(20)")
+	assert.Contains(t, fields["error"], "store failed on endpoints[0] (MAC "+macN(6)+"): OperationalError")
 	assert.Len(t, logs.FilterLevelExact(zapcore.ErrorLevel).All(), 1, "logged once")
 }
 
@@ -226,14 +227,13 @@ func TestSuspectRetriedAfterRetryableStop(t *testing.T) {
 	tel := componenttest.NewTelemetry()
 	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
 
-	ctrl := controllersim.New(controllersim.Config{Secret: testSecret, MaxHostnameLength: 20})
+	ctrl := controllersim.New(controllersim.Config{Secret: testSecret, FailMAC: macN(0)})
 	// Requests: [0 1 2 3] 500, [0 1] 500, [2 3] ok, [0] 500, [1] 503.
 	srv := httptest.NewServer(schemaChecked(t, nthAnswer(5, http.StatusServiceUnavailable, ctrl)))
 	defer srv.Close()
 	exp := startExporter(t, testConfig(srv.URL), metadatatest.NewSettings(tel))
 
 	recs := manyRecords(4)
-	recs[0].hostname = "a-guest-name-longer-than-the-column"
 	err := exp.pushLogs(context.Background(), logsOf(recs...))
 	require.Error(t, err)
 	assert.False(t, consumererror.IsPermanent(err))
@@ -266,7 +266,7 @@ func TestBadEndpointNeverHoldsBackTheQueue(t *testing.T) {
 	tel := componenttest.NewTelemetry()
 	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
 
-	ctrl, srv := newController(t, controllersim.Config{MaxHostnameLength: 20})
+	ctrl, srv := newController(t, controllersim.Config{FailMAC: macN(2)})
 	cfg := createDefaultConfig().(*Config)
 	cfg.ClientConfig.Endpoint = srv.URL
 	cfg.Secret = testSecret
@@ -279,7 +279,6 @@ func TestBadEndpointNeverHoldsBackTheQueue(t *testing.T) {
 	require.NoError(t, exp.Start(context.Background(), componenttest.NewNopHost()))
 
 	first := manyRecords(5)
-	first[2].hostname = "a-guest-name-longer-than-the-column"
 	require.NoError(t, exp.ConsumeLogs(context.Background(), logsOf(first...)))
 	require.NoError(t, exp.ConsumeLogs(context.Background(), logsOf(manyRecords(10)[5:]...)))
 	require.Eventually(t, func() bool { return len(ctrl.Endpoints()) == 9 }, 10*time.Second, 10*time.Millisecond)

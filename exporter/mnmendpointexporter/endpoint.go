@@ -26,7 +26,11 @@ type endpoint struct {
 	DeviceName     string   `json:"device_name"`
 	SwitchPort     string   `json:"switch_port"`
 	VLAN           int64    `json:"vlan"`
-	LastSeen       string   `json:"last_seen"`
+	// FirstSeen is what the controller records as first seen when the
+	// upsert creates a row; without it MNM uses its own insert time, later
+	// than LastSeen. It is LastSeen: a record says nothing of earlier times.
+	FirstSeen string `json:"first_seen"`
+	LastSeen  string `json:"last_seen"`
 }
 
 // endpointKey identifies an endpoint the same way the controller does.

@@ -33,6 +33,7 @@ type endpointExporter struct {
 	telemetry *metadata.TelemetryBuilder
 	transport *upsertClient
 	now       func() time.Time
+	condition *deliveryCondition
 
 	// mu makes exports run one at a time and guards the fields below.
 	mu sync.Mutex
@@ -58,6 +59,7 @@ func newEndpointExporter(cfg *Config, set exporter.Settings) (*endpointExporter,
 		telemetry: tb,
 		transport: transport,
 		now:       time.Now,
+		condition: &deliveryCondition{logger: set.Logger, telemetry: tb},
 	}, nil
 }
 
@@ -72,6 +74,7 @@ func (e *endpointExporter) start(ctx context.Context, host component.Host) error
 	// headers (Authorization), to another host. A 3xx is an error instead.
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	e.transport.client = client
+	e.condition.started(ctx)
 	if u, parseErr := url.Parse(e.cfg.ClientConfig.Endpoint); parseErr == nil && strings.EqualFold(u.Scheme, "http") {
 		e.logger.Warn("`endpoint` is plain http://: the controller secret's mnm_token cookie (and any credentials in `headers` or from `auth`) travels in clear text, and anyone on the path can replay the token for 24 h; use https:// unless the controller is on this host",
 			zap.String("endpoint", e.transport.logURL))
@@ -111,7 +114,16 @@ func (e *endpointExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 			break
 		}
 	}
-	return x.finish(ld, batches)
+	err := x.finish(ld, batches)
+	// After finish: it settles the suspects, which may stop the export.
+	if ok, cause, failure := x.condition(); ok {
+		if x.accepted {
+			e.condition.succeeded(context.WithoutCancel(ctx), e.now())
+		}
+	} else {
+		e.condition.failed(context.WithoutCancel(ctx), cause, failure)
+	}
+	return err
 }
 
 // recordResults counts the n endpoints of b the controller accepted by the

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -22,7 +24,12 @@ const (
 	dropInvalidMAC    = "invalid_mac"
 	dropInvalidVLAN   = "invalid_vlan"
 	dropMissingSource = "missing_source"
+	dropInvalidSource = "invalid_source"
 )
+
+// maxSourceRunes is the longest source (and change_source) the controller's
+// route accepts.
+const maxSourceRunes = 64
 
 // mapRecord turns one log record into an endpoint and the source it belongs
 // to. It returns a non-empty drop reason when the record cannot be sent.
@@ -40,20 +47,26 @@ func mapRecord(lr plog.LogRecord, sourceOverride string, now time.Time) (ep endp
 	}
 	source = sourceOverride
 	if source == "" {
-		source = strings.TrimSpace(stringAttr(attrs, endpointrecord.AttrSource))
+		source = cleanText(stringAttr(attrs, endpointrecord.AttrSource), 0)
 	}
 	if source == "" {
 		return endpoint{}, "", dropMissingSource
 	}
+	if utf8.RuneCountInString(source) > maxSourceRunes {
+		// The route would refuse every request of this source.
+		return endpoint{}, "", dropInvalidSource
+	}
 
+	seen := lastSeen(lr, now)
 	ep = endpoint{
 		MAC:            mac,
-		Hostname:       strings.TrimSpace(stringAttr(attrs, endpointrecord.AttrHostname)),
-		Classification: strings.TrimSpace(stringAttr(attrs, endpointrecord.AttrClassification)),
-		DeviceName:     strings.TrimSpace(stringAttr(attrs, endpointrecord.AttrDeviceName)),
-		SwitchPort:     strings.TrimSpace(stringAttr(attrs, endpointrecord.AttrSwitchPort)),
+		Hostname:       cleanText(stringAttr(attrs, endpointrecord.AttrHostname), maxHostnameRunes),
+		Classification: cleanText(stringAttr(attrs, endpointrecord.AttrClassification), maxClassificationRunes),
+		DeviceName:     cleanText(stringAttr(attrs, endpointrecord.AttrDeviceName), 0),
+		SwitchPort:     cleanText(stringAttr(attrs, endpointrecord.AttrSwitchPort), 0),
 		VLAN:           vlan,
-		LastSeen:       lastSeen(lr, now),
+		FirstSeen:      seen,
+		LastSeen:       seen,
 	}
 	primary, hasPrimary := parseIP(stringAttr(attrs, endpointrecord.AttrIP))
 	if hasPrimary {
@@ -62,6 +75,31 @@ func mapRecord(lr plog.LogRecord, sourceOverride string, now time.Time) (ep endp
 	}
 	ep.AdditionalIPs = additionalIPs(attrs, primary, hasPrimary)
 	return ep, source, ""
+}
+
+// Lengths the controller's upsert route accepts for the free-text fields
+// (integrations/mnm-controller): longer text is cut rather than the endpoint
+// refused. The key fields (device_name, switch_port) are never cut: two
+// locations must not become one.
+const (
+	maxHostnameRunes       = 255
+	maxClassificationRunes = 64
+)
+
+// cleanText trims s, removes control characters (a NUL byte makes
+// PostgreSQL refuse the whole row; the route refuses every control
+// character) and, when limit > 0, cuts it to limit runes.
+func cleanText(s string, limit int) string {
+	s = strings.TrimSpace(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == utf8.RuneError {
+			return -1
+		}
+		return r
+	}, s))
+	if limit > 0 && utf8.RuneCountInString(s) > limit {
+		s = strings.TrimSpace(string([]rune(s)[:limit]))
+	}
+	return s
 }
 
 // vlanAttr reads the VLAN id; absent means untagged (0). Connectors should

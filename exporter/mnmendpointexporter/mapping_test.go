@@ -44,6 +44,51 @@ func TestMapRecord(t *testing.T) {
 			},
 		},
 		{
+			name: "first_seen is last_seen, so a new row is never first seen after it was last seen",
+			mutate: func(lr plog.LogRecord) {
+				lr.SetTimestamp(pcommon.NewTimestampFromTime(time.Date(2026, 3, 4, 5, 6, 7, 800, time.UTC)))
+			},
+			check: func(t *testing.T, ep endpoint, _ string) {
+				assert.Equal(t, "2026-03-04T05:06:07Z", ep.LastSeen)
+				assert.Equal(t, ep.LastSeen, ep.FirstSeen)
+			},
+		},
+		{
+			// A NUL byte makes PostgreSQL refuse the row (MNM's store then
+			// answers 500); the route refuses every control character.
+			name: "control characters are removed from the free-text fields",
+			mutate: func(lr plog.LogRecord) {
+				lr.Attributes().PutStr(endpointrecord.AttrHostname, " web\x0001\t\u0085\x7f ")
+				lr.Attributes().PutStr(endpointrecord.AttrClassification, "virtual\nmachine")
+				lr.Attributes().PutStr(endpointrecord.AttrDeviceName, "pve\x001")
+				lr.Attributes().PutStr(endpointrecord.AttrSwitchPort, "vmbr0\r")
+			},
+			check: func(t *testing.T, ep endpoint, _ string) {
+				assert.Equal(t, "web01", ep.Hostname)
+				assert.Equal(t, "virtualmachine", ep.Classification)
+				assert.Equal(t, "pve1", ep.DeviceName)
+				assert.Equal(t, "vmbr0", ep.SwitchPort)
+			},
+		},
+		{
+			name: "a hostname longer than the route takes is cut, not refused",
+			mutate: func(lr plog.LogRecord) {
+				lr.Attributes().PutStr(endpointrecord.AttrHostname, strings.Repeat("é", 300))
+				lr.Attributes().PutStr(endpointrecord.AttrClassification, strings.Repeat("c", 65))
+			},
+			check: func(t *testing.T, ep endpoint, _ string) {
+				assert.Equal(t, strings.Repeat("é", maxHostnameRunes), ep.Hostname)
+				assert.Equal(t, strings.Repeat("c", maxClassificationRunes), ep.Classification)
+			},
+		},
+		{
+			name: "invalid UTF-8 in a hostname is removed",
+			mutate: func(lr plog.LogRecord) {
+				lr.Attributes().PutStr(endpointrecord.AttrHostname, "db\xff\xfe01")
+			},
+			check: func(t *testing.T, ep endpoint, _ string) { assert.Equal(t, "db01", ep.Hostname) },
+		},
+		{
 			name: "observed timestamp when no timestamp",
 			mutate: func(lr plog.LogRecord) {
 				lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(time.Date(2026, 1, 2, 3, 4, 5, 999, time.FixedZone("x", 3600))))
@@ -92,6 +137,12 @@ func TestMapRecord(t *testing.T) {
 		{name: "vlan too large", mutate: func(lr plog.LogRecord) { lr.Attributes().PutInt(endpointrecord.AttrVLAN, 4095) }, drop: dropInvalidVLAN},
 		{name: "vlan negative", mutate: func(lr plog.LogRecord) { lr.Attributes().PutInt(endpointrecord.AttrVLAN, -1) }, drop: dropInvalidVLAN},
 		{name: "vlan fractional", mutate: func(lr plog.LogRecord) { lr.Attributes().PutDouble(endpointrecord.AttrVLAN, 1.5) }, drop: dropInvalidVLAN},
+		{name: "source longer than the route takes", mutate: func(lr plog.LogRecord) {
+			lr.Attributes().PutStr(endpointrecord.AttrSource, strings.Repeat("s", maxSourceRunes+1))
+		}, drop: dropInvalidSource},
+		{name: "source with only control characters", mutate: func(lr plog.LogRecord) {
+			lr.Attributes().PutStr(endpointrecord.AttrSource, "\x00\t")
+		}, drop: dropMissingSource},
 		{name: "vlan text", mutate: func(lr plog.LogRecord) { lr.Attributes().PutStr(endpointrecord.AttrVLAN, "ten") }, drop: dropInvalidVLAN},
 		{name: "mac missing", mutate: func(lr plog.LogRecord) { lr.Attributes().Remove(endpointrecord.AttrMAC) }, drop: dropInvalidMAC},
 		{name: "mac wrong type", mutate: func(lr plog.LogRecord) { lr.Attributes().PutEmptyMap(endpointrecord.AttrMAC) }, drop: dropInvalidMAC},
@@ -114,7 +165,7 @@ func TestMapRecord(t *testing.T) {
 			check: func(t *testing.T, ep endpoint, _ string) {
 				assert.Equal(t, endpoint{
 					MAC: "BC:24:11:C3:C7:41", AdditionalIPs: []string{}, Hostname: "web01", Classification: "virtual_machine",
-					DeviceName: "pve1", SwitchPort: "vmbr0", LastSeen: "2026-11-22T14:00:00Z",
+					DeviceName: "pve1", SwitchPort: "vmbr0", FirstSeen: "2026-11-22T14:00:00Z", LastSeen: "2026-11-22T14:00:00Z",
 				}, ep)
 			},
 		},

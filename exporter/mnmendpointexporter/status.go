@@ -32,6 +32,11 @@ var errCredentialsRejected = errors.New("controller rejected the credentials: ch
 // proxyHint names the usual cause of an answer that is not the controller's.
 const proxyHint = "a proxy or login page in front of the controller? point `endpoint` at the controller itself"
 
+// noRouteFix says where the upsert route comes from: MNM's controller does
+// not ship one, and v1.0.1 answers its POST with 405 because the path
+// matches GET /api/endpoints/{mac} (controller/app/main.py).
+const noRouteFix = "the controller has no upsert route (POST /api/endpoints/upsert): MNM's controller does not ship one. Add it from otelcol-mnm's integrations/mnm-controller (its README says how) and restart the controller, and check that `endpoint` is the controller's base URL"
+
 // failureKind says what the exporter does with a failed upsert.
 type failureKind int
 
@@ -43,6 +48,9 @@ const (
 	failRetry failureKind = iota
 	// failCredentials: 401/403. Permanent; the export stops.
 	failCredentials
+	// failNoRoute: 404/405, the controller has no upsert route (see
+	// noRouteFix). Permanent, and handled like failRequest.
+	failNoRoute
 	// failRequest: a permanent refusal of the request itself rather than of
 	// its endpoints (404, 405, 414, 415, 431, ...): every endpoint of the
 	// batch is rejected and no split is tried, since a half would be refused
@@ -63,7 +71,9 @@ const (
 type answerError struct {
 	kind   failureKind
 	status int
-	err    error
+	// cause is the delivery_failing cause this answer stands for.
+	cause string
+	err   error
 }
 
 func (e *answerError) Error() string { return e.err.Error() }
@@ -78,6 +88,15 @@ func kindOf(err error) (failureKind, int) {
 	return failRetry, 0
 }
 
+// causeOf names the delivery_failing cause of an error of
+// upsertClient.upsert; an error without an answer is causeUnreachable.
+func causeOf(err error) string {
+	if ae, ok := errors.AsType[*answerError](err); ok && ae.cause != "" {
+		return ae.cause
+	}
+	return causeUnreachable
+}
+
 // classifyStatus turns a non-2xx response to the upsert of n endpoints of
 // source into an error, following the otlphttp exporter's rules (429, 502,
 // 503, 504 retryable, other 4xx permanent) with three refinements: 408 is
@@ -89,33 +108,37 @@ func classifyStatus(resp *http.Response, body []byte, n int, source string) erro
 	code := resp.StatusCode
 	msg := controllerMessage(body)
 	base := fmt.Errorf("controller answered HTTP %d to the upsert of %d endpoints of source %q: %s", code, n, source, msg)
-	wrap := func(kind failureKind, err error) error { return &answerError{kind: kind, status: code, err: err} }
+	wrap := func(kind failureKind, cause string, err error) error {
+		return &answerError{kind: kind, status: code, cause: cause, err: err}
+	}
 
 	switch {
 	case code >= 300 && code <= 399:
-		return wrap(failRetry, redirectError(resp, n, source))
+		return wrap(failRetry, causeRedirect, redirectError(resp, n, source))
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
-		return wrap(failCredentials, consumererror.NewPermanent(fmt.Errorf("upsert of %d endpoints of source %q: %w (HTTP %d: %s)", n, source, errCredentialsRejected, code, msg)))
+		return wrap(failCredentials, causeCredentials, consumererror.NewPermanent(fmt.Errorf("upsert of %d endpoints of source %q: %w (HTTP %d: %s)", n, source, errCredentialsRejected, code, msg)))
 	case code == http.StatusTooManyRequests || code == http.StatusBadGateway ||
 		code == http.StatusServiceUnavailable || code == http.StatusGatewayTimeout:
 		if delay, ok := retryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
-			return wrap(failRetry, exporterhelper.NewThrottleRetry(base, delay))
+			return wrap(failRetry, causeUnavailable, exporterhelper.NewThrottleRetry(base, delay))
 		}
-		return wrap(failRetry, base)
+		return wrap(failRetry, causeUnavailable, base)
 	case code == http.StatusRequestTimeout:
-		return wrap(failRetry, base)
+		return wrap(failRetry, causeUnavailable, base)
+	case code == http.StatusNotFound || code == http.StatusMethodNotAllowed:
+		return wrap(failNoRoute, causeNoUpsertRoute, consumererror.NewPermanent(fmt.Errorf("%w; %s", base, noRouteFix)))
 	case code >= 400 && code <= 499 && isRequestLevelStatus(code):
-		return wrap(failRequest, consumererror.NewPermanent(base))
+		return wrap(failRequest, causeRefused, consumererror.NewPermanent(base))
 	case code >= 400 && code <= 499:
-		return wrap(failRecords, consumererror.NewPermanent(base))
+		return wrap(failRecords, causeRefused, consumererror.NewPermanent(base))
 	case code >= 500 && code <= 599:
 		// Retryable as long as the exporter has not shown that the
 		// controller accepts the other endpoints of the export.
-		return wrap(failServer, base)
+		return wrap(failServer, causeServerError, base)
 	default:
 		// 1xx or a code outside the standard ranges: not an answer the
 		// contract knows; the data stays in the queue.
-		return wrap(failRetry, base)
+		return wrap(failRetry, causeUnavailable, base)
 	}
 }
 
@@ -124,7 +147,7 @@ func classifyStatus(resp *http.Response, body []byte, n int, source string) erro
 // the endpoints in the body: splitting the batch cannot help.
 func isRequestLevelStatus(code int) bool {
 	switch code {
-	case http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusNotAcceptable,
+	case http.StatusNotAcceptable,
 		http.StatusProxyAuthRequired, http.StatusGone, http.StatusLengthRequired,
 		http.StatusPreconditionFailed, http.StatusRequestURITooLong, http.StatusUnsupportedMediaType,
 		http.StatusExpectationFailed, http.StatusMisdirectedRequest, http.StatusUpgradeRequired,

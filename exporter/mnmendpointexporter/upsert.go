@@ -120,7 +120,7 @@ func (c *upsertClient) upsert(ctx context.Context, req upsertRequest, now time.T
 	}
 	// Whatever answered, it was not the controller's upsert route: the
 	// endpoints are not counted as delivered, and stay in the queue.
-	return upsertReply{}, &answerError{kind: failRetry, status: resp.StatusCode, err: fmt.Errorf(
+	return upsertReply{}, &answerError{kind: failRetry, status: resp.StatusCode, cause: causeNotController, err: fmt.Errorf(
 		"controller answered HTTP %d to the upsert of %d endpoints of source %q but not with its JSON answer {\"results\": [...]} (%v; Content-Type %q, body %q): the endpoints are not counted as delivered; %s",
 		resp.StatusCode, n, req.Source, problem, resp.Header.Get("Content-Type"), truncate(string(respBody)), proxyHint)}
 }

@@ -44,7 +44,8 @@ func newTestUpsertClient(t *testing.T, srv *httptest.Server, httpClient *http.Cl
 // oneEndpoint is a request with one endpoint of source proxmox.
 func oneEndpoint() upsertRequest {
 	return upsertRequest{Source: "proxmox", ChangeSource: "proxmox", Endpoints: []endpoint{{
-		MAC: "BC:24:11:C3:C7:41", AdditionalIPs: []string{}, Hostname: "web01", LastSeen: "2026-11-22T13:00:00Z",
+		MAC: "BC:24:11:C3:C7:41", AdditionalIPs: []string{}, Hostname: "web01",
+		FirstSeen: "2026-11-22T13:00:00Z", LastSeen: "2026-11-22T13:00:00Z",
 	}}}
 }
 
@@ -78,7 +79,7 @@ func TestUpsertClientRequest(t *testing.T) {
 	assert.Equal(t, "application/json", got.contentType)
 	assert.Equal(t, "application/json", got.accept)
 	assert.Equal(t, "otelcol-mnm-test/1.2.3", got.userAgent)
-	assert.JSONEq(t, `{"source":"proxmox","change_source":"proxmox","endpoints":[{"mac":"BC:24:11:C3:C7:41","ip":null,"additional_ips":[],"hostname":"web01","classification":"","device_name":"","switch_port":"","vlan":0,"last_seen":"2026-11-22T13:00:00Z"}]}`, string(got.body))
+	assert.JSONEq(t, `{"source":"proxmox","change_source":"proxmox","endpoints":[{"mac":"BC:24:11:C3:C7:41","ip":null,"additional_ips":[],"hostname":"web01","classification":"","device_name":"","switch_port":"","vlan":0,"first_seen":"2026-11-22T13:00:00Z","last_seen":"2026-11-22T13:00:00Z"}]}`, string(got.body))
 
 	// The token is minted for the given time; computed here, independently of auth.go.
 	h := hmac.New(sha256.New, []byte(testSecret))
@@ -415,7 +416,7 @@ func TestClassifyKinds(t *testing.T) {
 	}{
 		{301, failRetry}, {302, failRetry}, {303, failRetry}, {307, failRetry}, {308, failRetry},
 		{401, failCredentials}, {403, failCredentials},
-		{404, failRequest}, {405, failRequest}, {414, failRequest}, {415, failRequest}, {431, failRequest},
+		{404, failNoRoute}, {405, failNoRoute}, {414, failRequest}, {415, failRequest}, {431, failRequest},
 		{400, failRecords}, {409, failRecords}, {413, failRecords}, {422, failRecords}, {418, failRecords},
 		{408, failRetry}, {429, failRetry}, {502, failRetry}, {503, failRetry}, {504, failRetry},
 		{500, failServer}, {501, failServer}, {507, failServer},
@@ -428,7 +429,7 @@ func TestClassifyKinds(t *testing.T) {
 			kind, status := kindOf(err)
 			assert.Equal(t, tt.want, kind)
 			assert.Equal(t, tt.status, status)
-			assert.Equal(t, tt.want == failCredentials || tt.want == failRequest || tt.want == failRecords, consumererror.IsPermanent(err))
+			assert.Equal(t, tt.want == failCredentials || tt.want == failNoRoute || tt.want == failRequest || tt.want == failRecords, consumererror.IsPermanent(err))
 		})
 	}
 	kind, status := kindOf(errors.New("connection refused"))

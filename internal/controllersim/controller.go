@@ -9,22 +9,30 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 )
 
 // Routes served by the Controller.
 const (
 	UpsertPath    = "/api/endpoints/upsert"
 	EndpointsPath = "/_sim/endpoints"
+	EventsPath    = "/_sim/events"
+	ChangesPath   = "/_sim/changes"
+	AnomaliesPath = "/_sim/anomalies"
 	StatsPath     = "/_sim/stats"
 	FaultPath     = "/_sim/fault"
 )
+
+// SimulatedStoreError is the exception class named in the 500 answer of a
+// simulated store failure (Config.FailMAC, Fault.FailMAC).
+const SimulatedStoreError = "OperationalError"
 
 // maxBodyBytes mirrors a controller's request size limit (413 above it).
 const maxBodyBytes = 8 << 20
@@ -36,21 +44,30 @@ type Config struct {
 	Secret string
 	// TokenTTL defaults to DefaultTokenTTL.
 	TokenTTL time.Duration
-	// Now defaults to time.Now; tests use it to expire tokens.
+	// Now defaults to time.Now. It checks tokens, stamps events and change
+	// history, and stands in for a missing first_seen.
 	Now func() time.Time
 	// OnUpsert, if set, is called after each accepted upsert request.
 	OnUpsert func(Summary)
 	// OnReject, if set, is called for each upsert request answered with an
-	// error status (including faults).
+	// error status (including faults) with the answer's detail (a list of
+	// validation errors as compact JSON; for 401 the reason follows "Not
+	// authenticated" in parentheses, though the answer does not say it).
 	OnReject func(status int, detail string)
-	// MaxEndpoints, if positive, answers 413 to a request with more
-	// endpoints, like a controller or proxy with a request size limit.
+	// MaxEndpoints, if positive and below MaxRequestEndpoints, answers 413 to
+	// a request with more endpoints, like a controller or proxy with a lower
+	// limit. Above MaxRequestEndpoints every controller answers 413.
 	MaxEndpoints int
-	// MaxHostnameLength, if positive, answers 500 to a request holding an
-	// endpoint whose hostname is longer, like a controller whose database
-	// column is too short (Django's DataError is an unhandled 500). Nothing
-	// of such a request is stored: the request is one transaction.
-	MaxHostnameLength int
+	// FailMAC, if set, makes the store raise when it reaches an endpoint
+	// with this MAC (any case), as a database error would: the endpoints
+	// before it in the request stay stored (each upsert_endpoint commits
+	// its own session), the rest are not tried, and the answer is 500 with
+	// a detail naming the endpoint.
+	FailMAC string
+	// NoUpsertRoute answers as stock MNM v1.0.1, which has no upsert route:
+	// its GET /api/endpoints/{mac} matches the path, so a POST is answered
+	// 405 {"detail":"Method Not Allowed"} with Allow: GET.
+	NoUpsertRoute bool
 }
 
 // Controller is an http.Handler implementing the upsert route. It is safe
@@ -77,12 +94,17 @@ func New(cfg Config) *Controller {
 	c := &Controller{cfg: cfg, store: newStore()}
 	c.mux = http.NewServeMux()
 	c.mux.HandleFunc(UpsertPath, c.handleUpsert)
-	c.mux.HandleFunc("GET "+EndpointsPath, func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, c.Endpoints())
-	})
-	c.mux.HandleFunc("GET "+StatsPath, func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, c.Stats())
-	})
+	for path, get := range map[string]func() any{
+		EndpointsPath: func() any { return c.Endpoints() },
+		EventsPath:    func() any { return c.Events() },
+		ChangesPath:   func() any { return c.Changes() },
+		AnomaliesPath: func() any { return c.Anomalies() },
+		StatsPath:     func() any { return c.Stats() },
+	} {
+		c.mux.HandleFunc("GET "+path, func(w http.ResponseWriter, _ *http.Request) {
+			writeJSON(w, http.StatusOK, get())
+		})
+	}
 	c.mux.HandleFunc("POST "+FaultPath, c.handleFault)
 	return c
 }
@@ -112,11 +134,39 @@ func (c *Controller) Stats() Stats {
 	return c.stats
 }
 
-// Endpoints returns the store, sorted by key.
+// Endpoints returns every row of the store, active and inactive, sorted by
+// key.
 func (c *Controller) Endpoints() []StoredEndpoint {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.store.list()
+}
+
+// Events returns the event log in the order written.
+func (c *Controller) Events() []Event {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]Event, len(c.store.events))
+	for i, e := range c.store.events {
+		e.Details = maps.Clone(e.Details)
+		out[i] = e
+	}
+	return out
+}
+
+// Changes returns the change history in the order written.
+func (c *Controller) Changes() []Change {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]Change{}, c.store.changes...)
+}
+
+// Anomalies returns the ip_conflicts and multi_location categories of MNM's
+// get_anomalies over the store.
+func (c *Controller) Anomalies() Anomalies {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.store.anomalies()
 }
 
 // Requests returns the accepted upsert requests in arrival order.
@@ -138,6 +188,14 @@ func (c *Controller) handleFault(w http.ResponseWriter, r *http.Request) {
 		writeDetail(w, http.StatusUnprocessableEntity, "status must be an HTTP error code (400-599)")
 		return
 	}
+	if f.FailMAC != "" && !macPattern.MatchString(strings.ToUpper(f.FailMAC)) {
+		writeDetail(w, http.StatusUnprocessableEntity, "fail_mac must be a colon-separated MAC address")
+		return
+	}
+	if f.Times < 0 {
+		writeDetail(w, http.StatusUnprocessableEntity, "times must not be negative")
+		return
+	}
 	if f.Clear {
 		c.ClearFault()
 	} else {
@@ -156,93 +214,88 @@ func (c *Controller) handleUpsert(w http.ResponseWriter, r *http.Request) {
 		c.serveFault(w, fault)
 		return
 	}
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		c.reject(w, http.StatusMethodNotAllowed, "use POST")
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		// main.py: GET /api/endpoints/{mac} takes the path, with mac
+		// "upsert": require_auth, then no such endpoint.
+		if c.authenticated(w, r) {
+			c.reject(w, http.StatusNotFound, "Endpoint not found", "")
+		}
 		return
 	}
-	if c.cfg.Secret != "" {
-		cookie, err := r.Cookie(CookieName)
-		if err != nil {
-			c.reject(w, http.StatusUnauthorized, "missing mnm_token cookie")
-			return
-		}
-		if err := verifyToken(c.cfg.Secret, cookie.Value, c.cfg.Now(), c.cfg.TokenTTL); err != nil {
-			c.reject(w, http.StatusUnauthorized, err.Error())
-			return
-		}
+	if c.cfg.NoUpsertRoute {
+		// Stock MNM v1.0.1: only GET /api/endpoints/{mac} matches the path;
+		// the 405 comes before any dependency, so before require_auth.
+		w.Header().Set("Allow", http.MethodGet)
+		c.reject(w, http.StatusMethodNotAllowed, "Method Not Allowed", "")
+		return
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		c.reject(w, http.StatusMethodNotAllowed, "Method Not Allowed", "")
+		return
+	}
+	if !c.authenticated(w, r) {
+		return
 	}
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		c.reject(w, http.StatusUnsupportedMediaType, "Content-Type must be application/json")
+		c.reject(w, http.StatusUnsupportedMediaType, "Content-Type must be application/json", "")
 		return
 	}
 	body, status, err := readBody(w, r)
 	if err != nil {
-		c.reject(w, status, err.Error())
+		c.reject(w, status, err.Error(), "")
 		return
 	}
-	req, err := decodeRequest(body)
-	if err != nil {
-		status := http.StatusUnprocessableEntity
-		if errors.Is(err, errBadJSON) {
-			status = http.StatusBadRequest
-		}
-		c.reject(w, status, err.Error())
+	limit := MaxRequestEndpoints
+	if c.cfg.MaxEndpoints > 0 && c.cfg.MaxEndpoints < limit {
+		limit = c.cfg.MaxEndpoints
+	}
+	req, rerr := decodeRequest(body, limit)
+	if rerr != nil {
+		c.reject(w, rerr.status, rerr.detail, "")
 		return
 	}
-
-	if c.cfg.MaxEndpoints > 0 && len(req.Endpoints) > c.cfg.MaxEndpoints {
-		c.reject(w, http.StatusRequestEntityTooLarge,
-			fmt.Sprintf("too many endpoints in one request: %d, at most %d: send smaller batches", len(req.Endpoints), c.cfg.MaxEndpoints))
-		return
-	}
-	if detail, ok := c.storeError(req); ok {
-		c.mu.Lock()
-		c.stats.ServerErrors++
-		c.mu.Unlock()
-		if c.cfg.OnReject != nil {
-			c.cfg.OnReject(http.StatusInternalServerError, detail)
-		}
-		writeDetail(w, http.StatusInternalServerError, detail)
-		return
-	}
-
-	resp, summary := c.apply(req)
-	writeJSON(w, http.StatusOK, resp)
-	if c.cfg.OnUpsert != nil {
-		c.cfg.OnUpsert(summary)
-	}
+	c.apply(w, req)
 }
 
-// storeError reports why the store cannot hold an endpoint of req, if it
-// cannot.
-func (c *Controller) storeError(req *UpsertRequest) (string, bool) {
-	if c.cfg.MaxHostnameLength <= 0 {
-		return "", false
+// authenticated checks the mnm_token cookie as main.py require_auth does,
+// answering 401 {"detail":"Not authenticated"} when it fails.
+func (c *Controller) authenticated(w http.ResponseWriter, r *http.Request) bool {
+	if c.cfg.Secret == "" {
+		return true
 	}
-	for i, ep := range req.Endpoints {
-		if n := utf8.RuneCountInString(ep.Hostname); n > c.cfg.MaxHostnameLength {
-			return fmt.Sprintf("value too long for type character varying(%d) (endpoints[%d].hostname of %s has %d characters)",
-				c.cfg.MaxHostnameLength, i, ep.MAC, n), true
+	reason := "missing mnm_token cookie"
+	if cookie, err := r.Cookie(CookieName); err == nil && cookie.Value != "" {
+		err := verifyToken(c.cfg.Secret, cookie.Value, c.cfg.Now(), c.cfg.TokenTTL)
+		if err == nil {
+			return true
 		}
+		reason = err.Error()
 	}
-	return "", false
+	c.reject(w, http.StatusUnauthorized, NotAuthenticated, reason)
+	return false
 }
 
-// takeFault returns the fault to serve for this request, if any. c.mu is held.
+// takeFault returns the fault to serve instead of the route, if any. c.mu
+// is held.
 func (c *Controller) takeFault() (Fault, bool) {
 	f := c.fault
-	if !f.active() {
+	if !f.failsRequest() {
 		return Fault{}, false
 	}
-	if f.Times > 0 {
+	c.countFault()
+	return f, true
+}
+
+// countFault counts one failure of the current fault. c.mu is held.
+func (c *Controller) countFault() {
+	if c.fault.Times > 0 {
 		c.fault.Times--
 		if c.fault.Times == 0 {
 			c.fault = Fault{}
 		}
 	}
 	c.stats.Faulted++
-	return f, true
 }
 
 func (c *Controller) serveFault(w http.ResponseWriter, f Fault) {
@@ -269,7 +322,9 @@ func (c *Controller) serveFault(w http.ResponseWriter, f Fault) {
 	writeDetail(w, f.Status, detail)
 }
 
-func (c *Controller) reject(w http.ResponseWriter, status int, detail string) {
+// reject answers status with {"detail": detail}; note, if any, is added to
+// what OnReject gets.
+func (c *Controller) reject(w http.ResponseWriter, status int, detail any, note string) {
 	c.mu.Lock()
 	if status == http.StatusUnauthorized {
 		c.stats.Unauthorized++
@@ -278,21 +333,49 @@ func (c *Controller) reject(w http.ResponseWriter, status int, detail string) {
 	}
 	c.mu.Unlock()
 	if c.cfg.OnReject != nil {
-		c.cfg.OnReject(status, detail)
+		text, ok := detail.(string)
+		if !ok {
+			b, _ := json.Marshal(detail)
+			text = string(b)
+		}
+		if note != "" {
+			text += " (" + note + ")"
+		}
+		c.cfg.OnReject(status, text)
 	}
-	writeDetail(w, status, detail)
+	writeJSON(w, status, map[string]any{"detail": detail})
 }
 
-// apply upserts every endpoint, once each, as the real route calls
-// upsert_endpoint(record, source=..., change_source=...).
-func (c *Controller) apply(req *UpsertRequest) (UpsertResponse, Summary) {
+// failsOn reports whether the store is to raise on an endpoint with mac,
+// and whether a Fault (not Config.FailMAC) says so. c.mu is held.
+func (c *Controller) failsOn(mac string) (fails, byFault bool) {
+	if c.fault.FailMAC != "" && strings.EqualFold(c.fault.FailMAC, mac) {
+		return true, true
+	}
+	return c.cfg.FailMAC != "" && strings.EqualFold(c.cfg.FailMAC, mac), false
+}
+
+// apply upserts every endpoint in order, as the route calls
+// upsert_endpoint(record, source=..., change_source=...) once per endpoint,
+// each committing on its own: a store failure on endpoint k keeps
+// endpoints 0..k-1 and answers 500.
+func (c *Controller) apply(w http.ResponseWriter, req *UpsertRequest) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	now := c.cfg.Now()
 	resp := UpsertResponse{Results: make([]Result, 0, len(req.Endpoints))}
-	sum := Summary{Source: req.Source, ChangeSource: req.ChangeSource, Endpoints: len(req.Endpoints)}
-	for _, ep := range req.Endpoints {
-		res := c.store.upsert(ep, req.Source, req.ChangeSource)
+	sum := Summary{Source: req.Source, ChangeSource: req.ChangeSource}
+	failed := -1
+	for i, ep := range req.Endpoints {
+		if fails, byFault := c.failsOn(ep.MAC); fails {
+			failed = i
+			if byFault {
+				c.countFault()
+			}
+			break
+		}
+		res := c.store.upsert(ep, req.Source, req.ChangeSource, now)
 		resp.Results = append(resp.Results, res)
+		sum.Endpoints++
 		switch res.Action {
 		case ActionNew:
 			sum.New++
@@ -304,14 +387,39 @@ func (c *Controller) apply(req *UpsertRequest) (UpsertResponse, Summary) {
 			sum.Skipped++
 		}
 	}
-	c.stats.Accepted++
 	c.stats.Endpoints += int64(sum.Endpoints)
 	c.stats.New += int64(sum.New)
 	c.stats.Updated += int64(sum.Updated)
 	c.stats.Unchanged += int64(sum.Unchanged)
 	c.stats.Skipped += int64(sum.Skipped)
+	if failed >= 0 {
+		c.stats.ServerErrors++
+		c.mu.Unlock()
+		detail := storeFailure(failed, req.Endpoints[failed].MAC)
+		if c.cfg.OnReject != nil {
+			c.cfg.OnReject(http.StatusInternalServerError, detail)
+		}
+		writeDetail(w, http.StatusInternalServerError, detail)
+		return
+	}
+	c.stats.Accepted++
 	c.requests = append(c.requests, *req)
-	return resp, sum
+	c.mu.Unlock()
+
+	writeJSON(w, http.StatusOK, resp)
+	if c.cfg.OnUpsert != nil {
+		c.cfg.OnUpsert(sum)
+	}
+}
+
+// storeFailure is the contract's 500 detail for a store failure on
+// endpoints[k]: no stack trace, no secret.
+func storeFailure(k int, mac string) string {
+	stored := "no endpoint was stored"
+	if k > 0 {
+		stored = fmt.Sprintf("endpoints[0..%d] were stored, the rest were not", k-1)
+	}
+	return fmt.Sprintf("store failed on endpoints[%d] (MAC %s): %s; %s", k, mac, SimulatedStoreError, stored)
 }
 
 // readBody reads the (possibly gzip-compressed) body within maxBodyBytes.

@@ -18,6 +18,9 @@ type Cluster struct {
 	// Operations is the operational state (backups, tasks, replication,
 	// HA, Ceph, certificates, subscriptions); nil unless Config.Operations.
 	Operations *Operations `json:"operations,omitempty"`
+	// DuplicateMACs lists the MACs more than one guest NIC has in its
+	// config; empty unless Config.DuplicateMAC.
+	DuplicateMACs []DuplicateMAC `json:"duplicate_macs,omitempty"`
 }
 
 // Node is one cluster member.
@@ -199,6 +202,9 @@ type NIC struct {
 	// SDN tells where the NIC is when its bridge is an SDN vnet
 	// (Config.SDN); zero otherwise.
 	SDN NICSDN `json:"sdn,omitzero"`
+	// SubInterfaces are the VLAN devices the guest runs on top of this
+	// NIC (Config.GuestVLANs); they carry the NIC's MAC.
+	SubInterfaces []SubInterface `json:"subinterfaces,omitempty"`
 
 	seq int // generation sequence number; picks the rendering variant
 }
@@ -234,11 +240,23 @@ func (c *Cluster) clone() *Cluster {
 	if c.Operations != nil {
 		out.Operations = c.Operations.clone()
 	}
+	for _, d := range c.DuplicateMACs {
+		out.DuplicateMACs = append(out.DuplicateMACs, d.clone())
+	}
 	for i, g := range c.Guests {
 		nics := make([]NIC, len(g.NICs))
 		for j, nic := range g.NICs {
 			nic.IPv4 = append([]string(nil), nic.IPv4...)
 			nic.IPv6 = append([]string(nil), nic.IPv6...)
+			if nic.SubInterfaces != nil {
+				subs := make([]SubInterface, len(nic.SubInterfaces))
+				for k, si := range nic.SubInterfaces {
+					si.IPv4 = append([]string(nil), si.IPv4...)
+					si.IPv6 = append([]string(nil), si.IPv6...)
+					subs[k] = si
+				}
+				nic.SubInterfaces = subs
+			}
 			nics[j] = nic
 		}
 		g.NICs = nics

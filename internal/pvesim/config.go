@@ -72,6 +72,46 @@ type Config struct {
 	// (net0, net2), as after net1 was removed. Off by default for the same
 	// reason as SDN.
 	NICGaps bool
+	// GuestVLANs gives a few running qemu guests whose agent answers
+	// (AgentRunning), and one running container, in-guest VLAN
+	// sub-interfaces on one NIC (NIC.SubInterfaces), picked from Seed with
+	// a random stream of their own: two on the first qemu guest (such as
+	// ens18.50 and ens18.60, the first with an IPv6 address too), one on
+	// each other, and one (such as eth0.70) on the container, each with
+	// an IPv4 address of its own in 10.(200+VLAN/256).(VLAN%256).0/24.
+	// The NIC is the guest's first on a plain bridge whose port passes
+	// tagged frames (no tag=, or trunks=); the VLANs come from its
+	// trunks= if it has one (ens18.10, ens18.20), else from 50, 60, 70,
+	// 80, 90, and never equal its tag=.
+	//
+	// The agent reports a sub-interface as an interface entry of its own
+	// in guest-network-get-interfaces (QEMU qga/qapi-schema.json
+	// GuestNetworkInterface: name, hardware-address, ip-addresses,
+	// statistics), one per interface getifaddrs() lists, with the
+	// hardware address the kernel reports for that interface (QEMU
+	// qga/commands-posix.c qmp_guest_network_get_interfaces, SIOCGIFHWADDR):
+	// a Linux VLAN device has its parent's MAC, so the entry repeats the
+	// NIC's. A container's /lxc/{vmid}/interfaces lists every interface
+	// of `ip --json address` in the container's network namespace,
+	// ifname and address as name and hardware-address/hwaddr
+	// (pve-container src/PVE/LXC.pm get_interfaces, served by
+	// src/PVE/API2/LXC.pm ip), so the sub-interface shows there the same
+	// way. Neither appears in the guest config or netstat: Proxmox VE
+	// does not know of them. Off by default for the same reason as SDN.
+	GuestVLANs bool
+	// DuplicateMAC gives the first NIC of one running guest (a qemu guest
+	// whose agent answers, or a container) the MAC of another guest's
+	// first NIC, as after restoring that guest's backup to a new VMID
+	// without unique=1: qemu-server keeps the netN MACs of a restored
+	// config unless unique is set (src/PVE/QemuServer.pm
+	// restore_update_config_line), while clone_vm always generates new
+	// ones (src/PVE/API2/Qemu.pm). The other guest is of the same type,
+	// preferably running on another node. The MAC shows in both guests'
+	// netN config lines and in what the copy reports (agent or
+	// /interfaces); IPs and netstat devices stay the guests' own.
+	// Cluster.DuplicateMACs records the pair. Off by default: the default
+	// cluster has no MAC twice.
+	DuplicateMAC bool
 	// Operations adds the operational state of a cluster (see the
 	// Operations type): a backup history of the last ten days with its
 	// vzdump tasks and task logs (/cluster/backup-info/not-backed-up,

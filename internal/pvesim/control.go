@@ -29,7 +29,11 @@ type FaultRequest struct {
 	Version     string  `json:"version,omitempty"`
 	TokenID     *string `json:"token_id,omitempty"`
 	TokenSecret *string `json:"token_secret,omitempty"`
-	Clear       bool    `json:"clear,omitempty"`
+	// GuestIPs changes one guest NIC's addresses (see SetGuestIPs), e.g.
+	// {"vmid":101,"nic":"net0","ipv4":["192.0.2.77/24"]}. Clear, which
+	// is applied first, restores the generated ones.
+	GuestIPs *GuestIPsRequest `json:"guest_ips,omitempty"`
+	Clear    bool             `json:"clear,omitempty"`
 }
 
 // servedTemplates are the path templates this simulator serves.
@@ -77,6 +81,14 @@ func (s *Simulator) ApplyFault(f FaultRequest) error {
 	if (f.TokenID == nil) != (f.TokenSecret == nil) {
 		err = errors.Join(err, errors.New("token_id and token_secret must be set together"))
 	}
+	var ipv4, ipv6 []string
+	if f.GuestIPs != nil {
+		var gerr error
+		ipv4, ipv6, gerr = s.checkGuestIPs(f.GuestIPs.VMID, f.GuestIPs.NIC, f.GuestIPs.IPv4, f.GuestIPs.IPv6)
+		if gerr != nil {
+			err = errors.Join(err, fmt.Errorf("guest_ips: %w", gerr))
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -109,6 +121,9 @@ func (s *Simulator) ApplyFault(f FaultRequest) error {
 	}
 	if f.TokenID != nil {
 		s.SetToken(*f.TokenID, *f.TokenSecret)
+	}
+	if f.GuestIPs != nil {
+		s.setGuestIPs(f.GuestIPs.VMID, f.GuestIPs.NIC, ipv4, ipv6)
 	}
 	if f.Version != "" {
 		return s.SetVersion(f.Version) // validated above

@@ -18,7 +18,12 @@
 // gone; Config.NICGaps adds guests whose netN keys have a hole. Config.SDN
 // adds SDN zones and vnets (/cluster/sdn/zones, /cluster/sdn/vnets) and
 // puts some guest NICs on them; NIC.EffectiveVLAN is the VLAN a client
-// should report for any NIC.
+// should report for any NIC. Config.GuestVLANs adds in-guest VLAN
+// sub-interfaces (NIC.SubInterfaces, such as ens18.50) that only the agent
+// and the container interfaces report, with their parent NIC's MAC;
+// Config.DuplicateMAC gives two guests' NICs the same MAC
+// (Cluster.DuplicateMACs). SetGuestIPs, or guest_ips in /_sim/fault,
+// re-addresses a guest NIC while serving.
 // Config.Operations adds the operational state of the cluster, with its
 // ground truth in Cluster.Operations: a ten-day backup history with its
 // vzdump tasks and task logs (/cluster/backup-info/not-backed-up,

@@ -169,11 +169,13 @@ func (s *Simulator) SetToken(id, secret string) {
 
 // ClearFaults restores the state New started with: configured offline
 // nodes, permissions, version and token; no hangs (hung requests continue),
-// failing or malformed paths.
+// failing or malformed paths; the guest addresses New generated (undoing
+// SetGuestIPs).
 func (s *Simulator) ClearFaults() {
 	s.faults.mu.Lock()
-	defer s.faults.mu.Unlock()
 	s.faults.reset(s.cfg, len(s.cluster.Nodes))
+	s.faults.mu.Unlock()
+	s.restoreGuestIPs()
 }
 
 // requestFaults is the fault state one request sees.

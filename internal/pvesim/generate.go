@@ -68,6 +68,12 @@ func generate(cfg Config) *Cluster {
 	if cfg.SDN {
 		applySDN(c, cfg.Seed)
 	}
+	if cfg.GuestVLANs {
+		applyGuestVLANs(c.Guests, cfg.Seed)
+	}
+	if cfg.DuplicateMAC {
+		c.DuplicateMACs = applyDuplicateMAC(c.Guests, cfg.Seed)
+	}
 	c.NetDevs = netDevs(cfg, c)
 	if cfg.Operations {
 		c.Operations = applyOperations(c, cfg)

@@ -368,6 +368,11 @@ func (s *Simulator) answerGuest(r *http.Request, template string, ni int, node, 
 			msg: fmt.Sprintf("Configuration file 'nodes/%s/%s/%d.conf' does not exist", node, confDir, id)}
 	}
 	g := &s.cluster.Guests[gi]
+	if template == PathQemuAgentNet {
+		return s.answerAgent(r, g) // locks only to render: it may sleep
+	}
+	s.guestMu.RLock() // SetGuestIPs may change the NIC addresses
+	defer s.guestMu.RUnlock()
 	switch template {
 	case PathQemuConfig:
 		return renderQemuConfig(g), apiError{}
@@ -382,8 +387,6 @@ func (s *Simulator) answerGuest(r *http.Request, template string, ni int, node, 
 			return []byte(`{"data":null}`), apiError{}
 		}
 		return renderLXCInterfaces(g, s.cluster.Nodes[ni].Legacy), apiError{}
-	case PathQemuAgentNet:
-		return s.answerAgent(r, g)
 	}
 	return nil, apiError{status: http.StatusNotImplemented, msg: fmt.Sprintf("Method 'GET %s' not implemented", r.URL.Path)}
 }
@@ -425,6 +428,8 @@ func (s *Simulator) answerAgent(r *http.Request, g *Guest) ([]byte, apiError) {
 	}
 	switch g.Agent {
 	case AgentRunning:
+		s.guestMu.RLock()
+		defer s.guestMu.RUnlock()
 		return renderAgentInterfaces(g), apiError{}
 	case AgentUnsupported:
 		return agentUnsupportedBody, apiError{}

@@ -288,6 +288,25 @@ func renderAgentInterfaces(g *Guest) []byte {
 		items = append(items, newObj().str("name", n.Name).str("hardware-address", lower(n.MAC)).
 			raw("ip-addresses", array(addrs)).raw("statistics", qgaStats(g.NetIn/share, g.NetOut/share)).bytes())
 	}
+	// VLAN devices come after the NICs they sit on (created later, so a
+	// higher ifindex, and getifaddrs lists by ifindex), with the MAC and
+	// so the link-local address of their parent
+	for i := range g.NICs {
+		n := &g.NICs[i]
+		for k := range n.SubInterfaces {
+			si := &n.SubInterfaces[k]
+			var addrs [][]byte
+			for _, a := range si.IPv4 {
+				addrs = append(addrs, qgaAddr("ipv4", a))
+			}
+			for _, a := range si.IPv6 {
+				addrs = append(addrs, qgaAddr("ipv6", a))
+			}
+			addrs = append(addrs, qgaAddr("ipv6", linkLocal(n.MAC)+"/64"))
+			items = append(items, newObj().str("name", si.Name).str("hardware-address", lower(n.MAC)).
+				raw("ip-addresses", array(addrs)).raw("statistics", qgaStats(g.NetIn/share/8, g.NetOut/share/8)).bytes())
+		}
+	}
 	docker := net.HardwareAddr{0x02, 0x42, 0xac, byte(g.VMID >> 16), byte(g.VMID >> 8), byte(g.VMID)}
 	items = append(items, newObj().str("name", "docker0").str("hardware-address", docker.String()).
 		raw("ip-addresses", array([][]byte{qgaAddr("ipv4", "172.17.0.1/16")})).
@@ -337,6 +356,23 @@ func renderLXCInterfaces(g *Guest, legacy bool) []byte {
 		}
 		addrs = append(addrs, addr{"inet6", linkLocal(n.MAC) + "/64"})
 		items = append(items, iface(n.Name, lower(n.MAC), addrs))
+	}
+	// ip --json address lists by ifindex: VLAN devices after the NICs;
+	// ifname is the bare name, the parent is a separate "link" member
+	for i := range g.NICs {
+		n := &g.NICs[i]
+		for k := range n.SubInterfaces {
+			si := &n.SubInterfaces[k]
+			var addrs []addr
+			for _, a := range si.IPv4 {
+				addrs = append(addrs, addr{"inet", a})
+			}
+			for _, a := range si.IPv6 {
+				addrs = append(addrs, addr{"inet6", a})
+			}
+			addrs = append(addrs, addr{"inet6", linkLocal(n.MAC) + "/64"})
+			items = append(items, iface(si.Name, lower(n.MAC), addrs))
+		}
 	}
 	return envelope(array(items))
 }

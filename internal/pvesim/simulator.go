@@ -28,6 +28,11 @@ type Simulator struct {
 	faults faultState
 	stats  statsCounter
 
+	// guestMu guards the guests' NIC addresses, which SetGuestIPs changes
+	// while serving (see guestIPState).
+	guestMu  sync.RWMutex
+	guestIPs guestIPState
+
 	closed    chan struct{}
 	closeOnce sync.Once
 }
@@ -101,7 +106,9 @@ func (s *Simulator) Config() Config { return s.cfg }
 // Cluster returns a copy of the ground truth, with each node's current
 // online state.
 func (s *Simulator) Cluster() *Cluster {
+	s.guestMu.RLock()
 	c := s.cluster.clone()
+	s.guestMu.RUnlock()
 	for i, off := range s.offlineSnapshot() {
 		c.Nodes[i].Online = !off
 	}

@@ -188,7 +188,11 @@ func TestErrorGate(t *testing.T) {
 	handedOn(g.pass(failed)) // a failure after a partial collection is new again
 }
 
-func TestInventoryVLANSubInterfaceGetsItsOwnRecord(t *testing.T) {
+// MNM's store keeps one active location per MAC (endpoint_store.py,
+// upsert_endpoint): a second record of the same MAC at (node, bridge, VLAN
+// 10) would deactivate the untagged one and log moved_port and ip_changed at
+// every cycle. The sub-interfaces' addresses join their NIC's one record.
+func TestInventoryVLANSubInterfacesJoinTheirNICRecord(t *testing.T) {
 	const mac = "BC:24:11:00:00:01"
 	fake := &fakeClient{
 		resources: []pveapi.ClusterResource{
@@ -199,29 +203,119 @@ func TestInventoryVLANSubInterfaceGetsItsOwnRecord(t *testing.T) {
 			{Device: "net0", MAC: mac, Bridge: "vmbr0", Model: "virtio", Trunks: "10;20"},
 		}}},
 		ifaces: map[int64][]guestnet.InterfaceAddrs{100: {
-			{Name: "ens18", MAC: "bc:24:11:00:00:01", Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.5")}},
-			{Name: "ens18.10", MAC: "bc:24:11:00:00:01", Addrs: []netip.Addr{netip.MustParseAddr("10.10.0.5"), netip.MustParseAddr("fe80::1")}},
 			{Name: "ens18.20", MAC: "bc:24:11:00:00:01", Addrs: []netip.Addr{netip.MustParseAddr("10.20.0.5")}},
+			{Name: "ens18", MAC: "bc:24:11:00:00:01", Addrs: []netip.Addr{netip.MustParseAddr("2001:db8::5"), netip.MustParseAddr("192.0.2.5")}},
+			{Name: "ens18.10", MAC: "bc:24:11:00:00:01", Addrs: []netip.Addr{netip.MustParseAddr("10.10.0.5"), netip.MustParseAddr("fe80::1")}},
+			{Name: "ens18.30", MAC: "bc:24:11:00:00:01"}, // no address: not a guest VLAN worth naming
 		}},
 	}
 	s := startInventoryWithClient(t, fake)
 	ld, err := s.scrape(context.Background())
 	require.NoError(t, err)
 
-	got := map[int64]string{} // VLAN → primary IP
-	lrs := ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
-	for i := 0; i < lrs.Len(); i++ {
-		a := lrs.At(i).Attributes()
-		m, _ := a.Get("mnm.endpoint.mac")
-		require.Equal(t, mac, m.Str())
-		vlan, _ := a.Get("mnm.endpoint.vlan")
-		ip, _ := a.Get("mnm.endpoint.ip")
-		port, _ := a.Get("mnm.endpoint.switch_port")
-		assert.Equal(t, "vmbr0", port.Str())
-		got[vlan.Int()] = ip.Str()
+	require.Equal(t, 1, ld.LogRecordCount(), "one record per MAC")
+	a := ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Attributes()
+	assert.Equal(t, map[string]any{
+		"mnm.endpoint.mac":            mac,
+		"mnm.endpoint.switch_port":    "vmbr0",
+		"mnm.endpoint.vlan":           int64(0),
+		"mnm.endpoint.ip":             "192.0.2.5",
+		"mnm.endpoint.additional_ips": []any{"2001:db8::5", "10.10.0.5", "10.20.0.5"},
+		"proxmox.nic.guest_vlans":     []any{int64(10), int64(20)},
+	}, pick(a.AsRaw(), "mnm.endpoint.mac", "mnm.endpoint.switch_port", "mnm.endpoint.vlan", "mnm.endpoint.ip",
+		"mnm.endpoint.additional_ips", "proxmox.nic.guest_vlans"))
+}
+
+// A guest whose untagged interface has no address keeps one record: its
+// primary address comes from a sub-interface.
+func TestInventorySubInterfaceAddressIsPrimaryWhenTheNICHasNone(t *testing.T) {
+	const mac = "BC:24:11:00:00:01"
+	fake := &fakeClient{
+		resources: []pveapi.ClusterResource{
+			{ID: "node/pve1", Type: "node", Node: "pve1", Status: "online"},
+			{ID: "qemu/100", Type: "qemu", Node: "pve1", Status: "running", VMID: pveapi.FlexInt{Value: 100, Valid: true}},
+		},
+		configs: map[int64]pveapi.GuestConfig{100: {Name: "fw", AgentEnabled: true, NICs: []guestnet.NIC{
+			{Device: "net0", MAC: mac, Bridge: "vmbr1", Model: "virtio"},
+		}}},
+		ifaces: map[int64][]guestnet.InterfaceAddrs{100: {
+			{Name: "eth0", MAC: mac},
+			{Name: "eth0.50", MAC: mac, Addrs: []netip.Addr{netip.MustParseAddr("10.50.0.1")}},
+		}},
 	}
-	assert.Equal(t, map[int64]string{0: "192.0.2.5", 10: "10.10.0.5", 20: "10.20.0.5"}, got,
-		"addresses of ens18.10 belong to VLAN 10, not to the untagged record")
+	s := startInventoryWithClient(t, fake)
+	ld, err := s.scrape(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, 1, ld.LogRecordCount())
+	a := ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Attributes().AsRaw()
+	assert.Equal(t, "10.50.0.1", a["mnm.endpoint.ip"])
+	assert.Equal(t, int64(0), a["mnm.endpoint.vlan"])
+	assert.Equal(t, []any{int64(50)}, a["proxmox.nic.guest_vlans"])
+}
+
+// Two guests with one MAC (a clone whose MAC was not regenerated): the
+// controller gets one record, the running guest's, and the problem names
+// both guests.
+func TestInventoryDuplicateMACSendsOneAndReportsBoth(t *testing.T) {
+	const mac = "BC:24:11:00:00:07"
+	nic := func(dev, bridge string) guestnet.NIC {
+		return guestnet.NIC{Device: dev, MAC: mac, Bridge: bridge, Model: "virtio"}
+	}
+	fake := &fakeClient{
+		resources: []pveapi.ClusterResource{
+			{ID: "node/pve1", Type: "node", Node: "pve1", Status: "online"},
+			{ID: "node/pve2", Type: "node", Node: "pve2", Status: "online"},
+			{ID: "qemu/100", Type: "qemu", Node: "pve1", Status: "stopped", VMID: pveapi.FlexInt{Value: 100, Valid: true}},
+			{ID: "qemu/205", Type: "qemu", Node: "pve2", Status: "running", VMID: pveapi.FlexInt{Value: 205, Valid: true}},
+			{ID: "qemu/101", Type: "qemu", Node: "pve1", Status: "running", VMID: pveapi.FlexInt{Value: 101, Valid: true}},
+		},
+		configs: map[int64]pveapi.GuestConfig{
+			100: {Name: "template-web", NICs: []guestnet.NIC{nic("net0", "vmbr0")}},
+			205: {Name: "web-clone", NICs: []guestnet.NIC{nic("net0", "vmbr1")}},
+			101: {Name: "other", NICs: []guestnet.NIC{{Device: "net0", MAC: "BC:24:11:00:00:08", Bridge: "vmbr0"}}},
+		},
+	}
+	s := startInventoryWithClient(t, fake)
+	s.cfg.Inventory.IncludeStopped = true
+	for range 2 { // the same choice at every cycle
+		ld, err := s.scrape(context.Background())
+		require.NoError(t, err, "a duplicate MAC costs no data: not a failed collection")
+		var got []string
+		for lr := range logRecords(ld) {
+			a := lr.Attributes().AsRaw()
+			got = append(got, fmt.Sprintf("%v %v %v", a["mnm.endpoint.mac"], a["proxmox.vmid"], a["mnm.endpoint.switch_port"]))
+		}
+		assert.ElementsMatch(t, []string{mac + " 205 vmbr1", "BC:24:11:00:00:08 101 vmbr0"}, got,
+			"the running guest's NIC is sent, the stopped one's is left out")
+	}
+	active, _ := s.shared.problems.current(time.Now())
+	var dup []problem
+	for _, pr := range active {
+		if pr.kind == kindDuplicateMAC {
+			dup = append(dup, pr)
+		}
+	}
+	require.Len(t, dup, 1)
+	assert.Equal(t, "pve1", dup[0].node, "the node of the guest left out")
+	assert.Contains(t, dup[0].err.Error(), "qemu 205 (web-clone, pve2) net0")
+	assert.Contains(t, dup[0].err.Error(), "qemu 100 (template-web, pve1) net0")
+	assert.Contains(t, dup[0].err.Error(), "give each guest NIC its own MAC")
+
+	// The metrics' NIC join still sees both guests' NICs.
+	nics, ok := s.shared.latestNICs()
+	require.True(t, ok)
+	assert.Len(t, nics, 3)
+}
+
+// pick returns the entries of m with the given keys that m has.
+func pick(m map[string]any, keys ...string) map[string]any {
+	out := map[string]any{}
+	for _, k := range keys {
+		if v, ok := m[k]; ok {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 func TestInventoryForgetsDeletedGuests(t *testing.T) {

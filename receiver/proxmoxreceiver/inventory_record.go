@@ -27,19 +27,40 @@ type nicInfo struct {
 }
 
 // recordNICs emits one mnm.endpoint event per NIC of one guest that has a
-// MAC, plus one per in-guest VLAN sub-interface of that NIC that reported
-// addresses (same MAC, node and bridge, that VLAN). Each is dated by when
-// Proxmox last confirmed it. A NIC on an SDN VNet carries the VNet's VLAN
-// (see vnetWire). It returns the guest's NICs for the metrics' join.
-func (s *inventoryScraper) recordNICs(ctx context.Context, inv *guestInventory, view sdnView) []nicInfo {
+// MAC, except the NICs in skip (MACs another guest of the cycle already
+// holds, see claimMACs). MNM's store keeps one active location per MAC
+// (endpoint_store.py, upsert_endpoint): two records of one MAC would
+// deactivate each other and log a move at every cycle. So the addresses of
+// an in-guest VLAN sub-interface (ens18.50) join their NIC's record as
+// additional IPs, and its VLAN is listed in proxmox.nic.guest_vlans. Each
+// record is dated by when Proxmox last confirmed it. A NIC on an SDN VNet
+// carries the VNet's VLAN (see vnetWire). It returns every NIC of the guest,
+// skipped ones too, for the metrics' join.
+func (s *inventoryScraper) recordNICs(ctx context.Context, inv *guestInventory, view sdnView, skip map[string]bool) []nicInfo {
 	g := inv.guest
 	classification := metadata.AttributeMnmEndpointClassificationVirtualMachine
 	if g.Type == "lxc" {
 		classification = metadata.AttributeMnmEndpointClassificationContainer
 	}
 	ts := pcommon.NewTimestampFromTime(inv.confirmed)
-	record := func(nic guestnet.NIC, vlan int, wire vnetWire, onVNet bool, addrs []netip.Addr) {
-		primary, additional := guestnet.SelectIPs(addrs)
+
+	var out []nicInfo
+	for _, nic := range sortedNICs(inv.nics) {
+		if nic.MAC == "" {
+			continue // qemu assigns it at start; nothing to key an endpoint on
+		}
+		vlan := nic.VLAN
+		wire, onVNet := view.wire(nic)
+		if onVNet && vlan == 0 {
+			vlan = wire.vlan
+		}
+		out = append(out, nicInfo{node: g.Node, vmid: strconv.FormatInt(g.VMID.Value, 10), nic: nic.Device, mac: nic.MAC,
+			bridge: nic.Bridge, model: nic.Model, vlan: vlan, linkDown: nic.LinkDown})
+		if skip[nic.Device] {
+			continue
+		}
+		own, tagged, guestVLANs := nicAddrs(nic, vlan, inv.addrs)
+		primary, additional := selectNICIPs(own, tagged)
 		extra := make([]any, len(additional))
 		for i, a := range additional {
 			extra[i] = a.String()
@@ -50,6 +71,9 @@ func (s *inventoryScraper) recordNICs(ctx context.Context, inv *guestInventory, 
 		}
 		if nic.Trunks != "" {
 			opts = append(opts, metadata.WithProxmoxNicTrunksEventAttribute(nic.Trunks))
+		}
+		if len(guestVLANs) > 0 {
+			opts = append(opts, metadata.WithProxmoxNicGuestVlansEventAttribute(guestVLANs))
 		}
 		if onVNet {
 			opts = append(opts, metadata.WithProxmoxSdnVnetEventAttribute(wire.vnet),
@@ -64,43 +88,60 @@ func (s *inventoryScraper) recordNICs(ctx context.Context, inv *guestInventory, 
 		s.lb.RecordMnmEndpointEvent(ctx, ts, nic.MAC, extra, inv.name, classification, g.Node, nic.Bridge,
 			int64(vlan), endpointSource, g.VMID.Value, g.Type, g.Status, nic.Device, nic.Model, nic.Firewall, nic.LinkDown, opts...)
 	}
+	return out
+}
 
-	var out []nicInfo
-	nics := slices.Clone(inv.nics)
-	slices.SortStableFunc(nics, func(a, b guestnet.NIC) int { return cmp.Compare(deviceIndex(a.Device), deviceIndex(b.Device)) })
-	for _, nic := range nics {
-		if nic.MAC == "" {
-			continue // qemu assigns it at start; nothing to key an endpoint on
+// nicAddrs gathers the addresses of one NIC whose port carries vlan: own,
+// those of the untagged interface (with the VLAN the port already tags)
+// and its static ip= addresses; tagged, those of its in-guest VLAN
+// sub-interfaces by VLAN; and those VLANs, ascending, as the record's guest
+// VLANs.
+func nicAddrs(nic guestnet.NIC, vlan int, byKey map[guestnet.AddrKey][]netip.Addr) (own, tagged []netip.Addr, guestVLANs []any) {
+	own = slices.Clone(byKey[guestnet.AddrKey{MAC: nic.MAC}])
+	for _, p := range nic.StaticIPs {
+		if !slices.Contains(own, p.Addr()) {
+			own = append(own, p.Addr())
 		}
-		vlan := nic.VLAN
-		wire, onVNet := view.wire(nic)
-		if onVNet && vlan == 0 {
-			vlan = wire.vlan
-		}
-		addrs := slices.Clone(inv.addrs[guestnet.AddrKey{MAC: nic.MAC}])
-		for _, p := range nic.StaticIPs {
-			if !slices.Contains(addrs, p.Addr()) {
-				addrs = append(addrs, p.Addr())
-			}
-		}
-		var subVLANs []int
-		for key, a := range inv.addrs {
-			switch {
-			case key.MAC != nic.MAC || key.VLAN == 0:
-			case key.VLAN == vlan:
-				addrs = append(addrs, a...) // the guest tags what the port tags already
-			case len(a) > 0:
-				subVLANs = append(subVLANs, key.VLAN)
-			}
-		}
-		record(nic, vlan, wire, onVNet, addrs)
-		slices.Sort(subVLANs)
-		for _, sub := range subVLANs {
-			record(nic, sub, wire, onVNet, inv.addrs[guestnet.AddrKey{MAC: nic.MAC, VLAN: sub}])
-		}
-		out = append(out, nicInfo{node: g.Node, vmid: strconv.FormatInt(g.VMID.Value, 10), nic: nic.Device, mac: nic.MAC,
-			bridge: nic.Bridge, model: nic.Model, vlan: vlan, linkDown: nic.LinkDown})
 	}
+	var subVLANs []int
+	for key, a := range byKey {
+		if key.MAC == nic.MAC && key.VLAN != 0 && len(a) > 0 {
+			subVLANs = append(subVLANs, key.VLAN)
+		}
+	}
+	slices.Sort(subVLANs)
+	for _, sub := range subVLANs {
+		if sub == vlan {
+			own = append(own, byKey[guestnet.AddrKey{MAC: nic.MAC, VLAN: sub}]...) // the guest tags what the port tags already
+			continue
+		}
+		tagged = append(tagged, byKey[guestnet.AddrKey{MAC: nic.MAC, VLAN: sub}]...)
+		guestVLANs = append(guestVLANs, int64(sub))
+	}
+	return own, tagged, guestVLANs
+}
+
+// selectNICIPs picks the primary address from the NIC's own addresses (from
+// the tagged ones only when it has none), so that adding a sub-interface
+// never changes it; every other usable address is additional.
+func selectNICIPs(own, tagged []netip.Addr) (primary netip.Addr, additional []netip.Addr) {
+	primary, additional = guestnet.SelectIPs(own)
+	if !primary.IsValid() {
+		return guestnet.SelectIPs(tagged)
+	}
+	tp, ta := guestnet.SelectIPs(tagged)
+	for _, a := range append([]netip.Addr{tp}, ta...) {
+		if a.IsValid() && a != primary && !slices.Contains(additional, a) {
+			additional = append(additional, a)
+		}
+	}
+	return primary, additional
+}
+
+// sortedNICs orders a guest's NICs by device number (net2 before net10).
+func sortedNICs(nics []guestnet.NIC) []guestnet.NIC {
+	out := slices.Clone(nics)
+	slices.SortStableFunc(out, func(a, b guestnet.NIC) int { return cmp.Compare(deviceIndex(a.Device), deviceIndex(b.Device)) })
 	return out
 }
 

@@ -167,10 +167,14 @@ func (s *inventoryScraper) scrape(ctx context.Context) (plog.Logs, error) {
 		found.add("sdn-forbidden", pr)
 	}
 
+	skip, duplicates := claimMACs(results)
+	for key, pr := range duplicates {
+		found.add(key, pr)
+	}
 	var nics []nicInfo
 	for _, inv := range results {
 		if inv != nil {
-			nics = append(nics, s.recordNICs(ctx, inv, view)...)
+			nics = append(nics, s.recordNICs(ctx, inv, view, skip[inv])...)
 		}
 	}
 	s.shared.publishNICs(nics)

@@ -30,6 +30,7 @@ const (
 	kindMalformed           = "malformed"             // an answer that is not the expected JSON
 	kindUnparsableConfig    = "unparsable_config"     // a guest's netN the receiver cannot read
 	kindInventoryDeadline   = "inventory_deadline"    // an inventory cycle ran out of time
+	kindDuplicateMAC        = "duplicate_mac"         // two guest NICs of the cluster share a MAC
 )
 
 // apiProblem describes a failed request of path template tmpl about node.

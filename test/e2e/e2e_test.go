@@ -10,6 +10,7 @@
 package e2e
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"os"
@@ -49,7 +50,7 @@ service:
 
 	setup := &collectorSetup{cluster: cluster, controller: ctl, overlays: []string{overlay}}
 	collector := startCollector(t, setup)
-	prom := startPrometheus(t, setup.promAddr)
+	prom := startPrometheus(t, setup.promAddr, setup.telemetryAddr)
 
 	// Two scrapes of a collection, and the rules evaluated after them.
 	eventually(t, 90*time.Second, "two scrapes", func() error {
@@ -309,10 +310,15 @@ func instantValue(t *testing.T, prom *prometheus, expr string) float64 {
 
 // checkInventory compares what the controller holds with the simulator's
 // NICs: one endpoint per NIC with a MAC of every non-template guest.
-func checkInventory(truth *pvesim.Cluster, stored []controllersim.StoredEndpoint) error {
+func checkInventory(truth *pvesim.Cluster, rows []controllersim.StoredEndpoint) error {
+	// The MAC's current location; the store keeps its earlier ones as history.
 	byMAC := map[string]controllersim.StoredEndpoint{}
-	for _, e := range stored {
-		byMAC[e.MAC] = e
+	var stored []controllersim.StoredEndpoint
+	for _, e := range rows {
+		if e.Active {
+			byMAC[e.MAC] = e
+			stored = append(stored, e)
+		}
 	}
 	want := 0
 	for _, g := range truth.Guests {
@@ -329,7 +335,8 @@ func checkInventory(truth *pvesim.Cluster, stored []controllersim.StoredEndpoint
 			if g.Type == "lxc" {
 				class = "container"
 			}
-			if e.DeviceName != g.Node || e.SwitchPort != nic.Bridge || e.VLAN != nic.EffectiveVLAN() || e.Classification != class || e.Hostname != g.Name || e.Source != "proxmox" {
+			port := cmp.Or(nic.Bridge, controllersim.NoneLocation) // MNM's store keys a NIC on no bridge (user networking) so
+			if e.DeviceName != g.Node || e.SwitchPort != port || e.VLAN != nic.EffectiveVLAN() || e.Classification != class || e.Hostname != g.Name || e.Source != "proxmox" {
 				return fmt.Errorf("guest %d %s: got %+v", g.VMID, nic.Key, e)
 			}
 			reports := g.Status == "running" && !g.NoRRD && (g.Type == "lxc" || g.Agent == pvesim.AgentRunning)

@@ -89,7 +89,14 @@ type controller struct {
 
 func startController(t *testing.T, secret string) *controller {
 	t.Helper()
-	c := &controller{ctl: controllersim.New(controllersim.Config{Secret: secret}), secret: secret, addr: freeAddr(t)}
+	return startControllerWith(t, controllersim.Config{Secret: secret})
+}
+
+// startControllerWith starts a stand-in configured by cfg (cfg.Secret is the
+// secret the collector is given).
+func startControllerWith(t *testing.T, cfg controllersim.Config) *controller {
+	t.Helper()
+	c := &controller{ctl: controllersim.New(cfg), secret: cfg.Secret, addr: freeAddr(t)}
 	c.up(t)
 	t.Cleanup(c.down)
 	return c
@@ -201,6 +208,7 @@ type collectorSetup struct {
 	inventoryEvery string
 	logLevel       string
 	promAddr       string
+	telemetryAddr  string   // the Collector's own metrics; a free port when empty
 	overlays       []string // extra config files merged on top
 	extraEnv       []string
 }
@@ -213,6 +221,11 @@ func startCollector(t *testing.T, s *collectorSetup) *process {
 	if s.queueDir == "" {
 		s.queueDir = t.TempDir()
 	}
+	if s.telemetryAddr == "" {
+		s.telemetryAddr = freeAddr(t)
+	}
+	telemetryHost, telemetryPort, err := net.SplitHostPort(s.telemetryAddr)
+	require.NoError(t, err)
 	if s.tokenSecret == "" {
 		s.tokenSecret = s.cluster.sim.Config().TokenSecret
 	}
@@ -229,6 +242,8 @@ func startCollector(t *testing.T, s *collectorSetup) *process {
 		"MNM_DISK_REFRESH_INTERVAL=10s",
 		"MNM_PROMETHEUS_LISTEN=" + s.promAddr,
 		"MNM_HEALTH_CHECK_LISTEN=" + freeAddr(t),
+		"MNM_TELEMETRY_HOST=" + telemetryHost,
+		"MNM_TELEMETRY_PORT=" + telemetryPort,
 		"MNM_LOG_LEVEL=" + orDefault(s.logLevel, "info"),
 	}
 	env = append(env, s.extraEnv...)
@@ -278,14 +293,19 @@ type prometheus struct {
 	url string
 }
 
-// startPrometheus runs Debian's prometheus with the shipped scrape job and
-// rules, pointed at the collector and with short intervals.
-func startPrometheus(t *testing.T, collectorAddr string) *prometheus {
+// startPrometheus runs Debian's prometheus with the shipped scrape jobs and
+// rules, pointed at the collector (its Prometheus exporter, and its own
+// metrics when telemetryAddr is set) and with short intervals.
+func startPrometheus(t *testing.T, collectorAddr string, telemetryAddr ...string) *prometheus {
 	t.Helper()
 	dir := t.TempDir()
 	shipped, err := os.ReadFile(filepath.Join(repoRoot, "config", "prometheus", "prometheus.yml"))
 	require.NoError(t, err)
 	cfg := strings.ReplaceAll(string(shipped), `"localhost:8889"`, `"`+collectorAddr+`"`)
+	if len(telemetryAddr) > 0 {
+		cfg = strings.ReplaceAll(cfg, `"localhost:8888"`, `"`+telemetryAddr[0]+`"`)
+		require.Contains(t, cfg, telemetryAddr[0], "the shipped otelcol-mnm job must target localhost:8888")
+	}
 	cfg = strings.ReplaceAll(cfg, "scrape_interval: 60s", "scrape_interval: 2s")
 	cfg = strings.ReplaceAll(cfg, "evaluation_interval: 30s", "evaluation_interval: 1s")
 	require.Contains(t, cfg, collectorAddr, "the shipped scrape job must target localhost:8889")

@@ -26,8 +26,10 @@ type TelemetryBuilder struct {
 	meter                                metric.Meter
 	mu                                   sync.Mutex
 	registrations                        []metric.Registration
+	ExporterMnmendpointDeliveryFailing   metric.Int64Gauge
 	ExporterMnmendpointEndpointsRejected metric.Int64Counter
 	ExporterMnmendpointEndpointsUpserted metric.Int64Counter
+	ExporterMnmendpointLastSuccess       metric.Int64Gauge
 	ExporterMnmendpointRecordsDropped    metric.Int64Counter
 }
 
@@ -60,21 +62,33 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	}
 	builder.meter = Meter(settings)
 	var err, errs error
+	builder.ExporterMnmendpointDeliveryFailing, err = builder.meter.Int64Gauge(
+		"otelcol_exporter_mnmendpoint_delivery_failing",
+		metric.WithDescription("1 while upserts fail for `cause`, 0 once a request is accepted or another cause takes over. Causes: unreachable (no answer: connection refused or reset, timeout), unavailable (408, 429, 502, 503, 504), server_error (another 5xx), redirect (3xx, never followed), credentials (401/403), no_upsert_route (404/405: the controller has no POST /api/endpoints/upsert), not_controller (a 2xx that is not the controller's answer), refused (another 4xx for a whole request). redirect, credentials, no_upsert_route and not_controller do not heal by retrying: the exporter logs each once, at warning level with its fix. [Development]"),
+		metric.WithUnit("{cause}"),
+	)
+	errs = errors.Join(errs, err)
 	builder.ExporterMnmendpointEndpointsRejected, err = builder.meter.Int64Counter(
 		"otelcol_exporter_mnmendpoint_endpoints_rejected",
-		metric.WithDescription("Endpoints the controller refused for good, by `source`, `reason` and `http.response.status_code`; they are not retried. Reasons: credentials (401/403: every endpoint of the export not yet delivered), request_refused (404, 405, 415 and other refusals of the request itself: the whole batch), too_large (413 for the endpoint alone), invalid (another 4xx for the endpoint alone), server_error (5xx for the endpoint alone while the controller accepted other requests of the same export). [Development]"),
+		metric.WithDescription("Endpoints the controller refused for good, by `source`, `reason` and `http.response.status_code`; they are not retried. Reasons: credentials (401/403: every endpoint of the export not yet delivered), no_upsert_route (404/405: the controller has no upsert route; the whole batch), request_refused (415 and other refusals of the request itself: the whole batch), too_large (413 for the endpoint alone), invalid (another 4xx for the endpoint alone), server_error (5xx for the endpoint alone while the controller accepted other requests of the same export). [Development]"),
 		metric.WithUnit("{endpoint}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ExporterMnmendpointEndpointsUpserted, err = builder.meter.Int64Counter(
 		"otelcol_exporter_mnmendpoint_endpoints_upserted",
-		metric.WithDescription("Endpoints the controller accepted, by the action it reported (attribute `action`, one of new, updated, unchanged, skipped, or unknown when its answer has no result or no action for the endpoint) and by `source`. [Development]"),
+		metric.WithDescription("Endpoints the controller accepted, by the action it reported (attribute `action`, one of new, updated, unchanged, skipped, skipped_uplink, or unknown when its answer has no result or no action for the endpoint) and by `source`. [Development]"),
 		metric.WithUnit("{endpoint}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ExporterMnmendpointLastSuccess, err = builder.meter.Int64Gauge(
+		"otelcol_exporter_mnmendpoint_last_success",
+		metric.WithDescription("Unix time, in seconds, when the controller last accepted an upsert request; 0 until it has since the Collector started. [Development]"),
+		metric.WithUnit("s"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ExporterMnmendpointRecordsDropped, err = builder.meter.Int64Counter(
 		"otelcol_exporter_mnmendpoint_records_dropped",
-		metric.WithDescription("Log records dropped before sending, by `reason` (invalid_mac, invalid_vlan, missing_source). [Development]"),
+		metric.WithDescription("Log records dropped before sending, by `reason` (invalid_mac, invalid_vlan, missing_source, invalid_source: longer than the 64 characters the controller takes). [Development]"),
 		metric.WithUnit("{record}"),
 	)
 	errs = errors.Join(errs, err)

@@ -21,10 +21,24 @@ func NewSettings(tt *componenttest.Telemetry) exporter.Settings {
 	return set
 }
 
+func AssertEqualExporterMnmendpointDeliveryFailing(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_exporter_mnmendpoint_delivery_failing",
+		Description: "1 while upserts fail for `cause`, 0 once a request is accepted or another cause takes over. Causes: unreachable (no answer: connection refused or reset, timeout), unavailable (408, 429, 502, 503, 504), server_error (another 5xx), redirect (3xx, never followed), credentials (401/403), no_upsert_route (404/405: the controller has no POST /api/endpoints/upsert), not_controller (a 2xx that is not the controller's answer), refused (another 4xx for a whole request). redirect, credentials, no_upsert_route and not_controller do not heal by retrying: the exporter logs each once, at warning level with its fix. [Development]",
+		Unit:        "{cause}",
+		Data: metricdata.Gauge[int64]{
+			DataPoints: dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_exporter_mnmendpoint_delivery_failing")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
 func AssertEqualExporterMnmendpointEndpointsRejected(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_exporter_mnmendpoint_endpoints_rejected",
-		Description: "Endpoints the controller refused for good, by `source`, `reason` and `http.response.status_code`; they are not retried. Reasons: credentials (401/403: every endpoint of the export not yet delivered), request_refused (404, 405, 415 and other refusals of the request itself: the whole batch), too_large (413 for the endpoint alone), invalid (another 4xx for the endpoint alone), server_error (5xx for the endpoint alone while the controller accepted other requests of the same export). [Development]",
+		Description: "Endpoints the controller refused for good, by `source`, `reason` and `http.response.status_code`; they are not retried. Reasons: credentials (401/403: every endpoint of the export not yet delivered), no_upsert_route (404/405: the controller has no upsert route; the whole batch), request_refused (415 and other refusals of the request itself: the whole batch), too_large (413 for the endpoint alone), invalid (another 4xx for the endpoint alone), server_error (5xx for the endpoint alone while the controller accepted other requests of the same export). [Development]",
 		Unit:        "{endpoint}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,
@@ -40,7 +54,7 @@ func AssertEqualExporterMnmendpointEndpointsRejected(t *testing.T, tt *component
 func AssertEqualExporterMnmendpointEndpointsUpserted(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_exporter_mnmendpoint_endpoints_upserted",
-		Description: "Endpoints the controller accepted, by the action it reported (attribute `action`, one of new, updated, unchanged, skipped, or unknown when its answer has no result or no action for the endpoint) and by `source`. [Development]",
+		Description: "Endpoints the controller accepted, by the action it reported (attribute `action`, one of new, updated, unchanged, skipped, skipped_uplink, or unknown when its answer has no result or no action for the endpoint) and by `source`. [Development]",
 		Unit:        "{endpoint}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,
@@ -53,10 +67,24 @@ func AssertEqualExporterMnmendpointEndpointsUpserted(t *testing.T, tt *component
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
 
+func AssertEqualExporterMnmendpointLastSuccess(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_exporter_mnmendpoint_last_success",
+		Description: "Unix time, in seconds, when the controller last accepted an upsert request; 0 until it has since the Collector started. [Development]",
+		Unit:        "s",
+		Data: metricdata.Gauge[int64]{
+			DataPoints: dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_exporter_mnmendpoint_last_success")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
 func AssertEqualExporterMnmendpointRecordsDropped(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_exporter_mnmendpoint_records_dropped",
-		Description: "Log records dropped before sending, by `reason` (invalid_mac, invalid_vlan, missing_source). [Development]",
+		Description: "Log records dropped before sending, by `reason` (invalid_mac, invalid_vlan, missing_source, invalid_source: longer than the 64 characters the controller takes). [Development]",
 		Unit:        "{record}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,

@@ -19,13 +19,21 @@ func TestSetupTelemetry(t *testing.T) {
 	tb, err := metadata.NewTelemetryBuilder(testTel.NewTelemetrySettings())
 	require.NoError(t, err)
 	defer tb.Shutdown()
+	tb.ExporterMnmendpointDeliveryFailing.Record(context.Background(), 1)
 	tb.ExporterMnmendpointEndpointsRejected.Add(context.Background(), 1)
 	tb.ExporterMnmendpointEndpointsUpserted.Add(context.Background(), 1)
+	tb.ExporterMnmendpointLastSuccess.Record(context.Background(), 1)
 	tb.ExporterMnmendpointRecordsDropped.Add(context.Background(), 1)
+	AssertEqualExporterMnmendpointDeliveryFailing(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
 	AssertEqualExporterMnmendpointEndpointsRejected(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualExporterMnmendpointEndpointsUpserted(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualExporterMnmendpointLastSuccess(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualExporterMnmendpointRecordsDropped(t, testTel,

@@ -28,6 +28,12 @@ func WithMnmEndpointIPEventAttribute(mnmEndpointIPAttributeValue string) EventAt
 	})
 }
 
+func WithProxmoxNicGuestVlansEventAttribute(proxmoxNicGuestVlansAttributeValue []any) EventAttributeOption {
+	return eventAttributeOptionFunc(func(dp plog.LogRecord) {
+		dp.Attributes().PutEmptySlice("proxmox.nic.guest_vlans").FromRaw(proxmoxNicGuestVlansAttributeValue)
+	})
+}
+
 func WithProxmoxNicTrunksEventAttribute(proxmoxNicTrunksAttributeValue string) EventAttributeOption {
 	return eventAttributeOptionFunc(func(dp plog.LogRecord) {
 		dp.Attributes().PutStr("proxmox.nic.trunks", proxmoxNicTrunksAttributeValue)

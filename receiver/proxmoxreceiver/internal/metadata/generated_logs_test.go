@@ -128,7 +128,7 @@ func TestLogsBuilder(t *testing.T) {
 			allEventsCount := 0
 			defaultEventsCount++
 			allEventsCount++
-			lb.RecordMnmEndpointEvent(ctx, timestamp, "mnm.endpoint.mac-val", []any{"mnm.endpoint.additional_ips-item1", "mnm.endpoint.additional_ips-item2"}, "mnm.endpoint.hostname-val", AttributeMnmEndpointClassificationVirtualMachine, "mnm.endpoint.device_name-val", "mnm.endpoint.switch_port-val", 17, "mnm.endpoint.source-val", 12, "proxmox.guest.type-val", "proxmox.guest.status-val", "proxmox.nic.device-val", "proxmox.nic.model-val", true, false, WithMnmEndpointIPEventAttribute("mnm.endpoint.ip-val"), WithProxmoxNicTrunksEventAttribute("proxmox.nic.trunks-val"), WithProxmoxSdnVnetEventAttribute("proxmox.sdn.vnet-val"), WithProxmoxSdnZoneEventAttribute("proxmox.sdn.zone-val"), WithProxmoxSdnZoneTypeEventAttribute("proxmox.sdn.zone_type-val"), WithProxmoxSdnVniEventAttribute(15), WithProxmoxSdnServiceVlanEventAttribute(24))
+			lb.RecordMnmEndpointEvent(ctx, timestamp, "mnm.endpoint.mac-val", []any{"mnm.endpoint.additional_ips-item1", "mnm.endpoint.additional_ips-item2"}, "mnm.endpoint.hostname-val", AttributeMnmEndpointClassificationVirtualMachine, "mnm.endpoint.device_name-val", "mnm.endpoint.switch_port-val", 17, "mnm.endpoint.source-val", 12, "proxmox.guest.type-val", "proxmox.guest.status-val", "proxmox.nic.device-val", "proxmox.nic.model-val", true, false, WithMnmEndpointIPEventAttribute("mnm.endpoint.ip-val"), WithProxmoxNicTrunksEventAttribute("proxmox.nic.trunks-val"), WithProxmoxNicGuestVlansEventAttribute([]any{"proxmox.nic.guest_vlans-item1", "proxmox.nic.guest_vlans-item2"}), WithProxmoxSdnVnetEventAttribute("proxmox.sdn.vnet-val"), WithProxmoxSdnZoneEventAttribute("proxmox.sdn.zone-val"), WithProxmoxSdnZoneTypeEventAttribute("proxmox.sdn.zone_type-val"), WithProxmoxSdnVniEventAttribute(15), WithProxmoxSdnServiceVlanEventAttribute(24))
 
 			rb := lb.NewResourceBuilder()
 			rb.SetServerAddress("server.address-val")
@@ -212,6 +212,9 @@ func TestLogsBuilder(t *testing.T) {
 					attrVal, ok = lr.Attributes().Get("proxmox.nic.trunks")
 					assert.True(t, ok)
 					assert.Equal(t, "proxmox.nic.trunks-val", attrVal.Str())
+					attrVal, ok = lr.Attributes().Get("proxmox.nic.guest_vlans")
+					assert.True(t, ok)
+					assert.Equal(t, []any{"proxmox.nic.guest_vlans-item1", "proxmox.nic.guest_vlans-item2"}, attrVal.Slice().AsRaw())
 					attrVal, ok = lr.Attributes().Get("proxmox.sdn.vnet")
 					assert.True(t, ok)
 					assert.Equal(t, "proxmox.sdn.vnet-val", attrVal.Str())
