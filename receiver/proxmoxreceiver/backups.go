@@ -53,8 +53,11 @@ func newBackupHistory() *backupHistory {
 }
 
 func (s *metricsScraper) collectBackups(ctx context.Context, client pveapi.Client, begin time.Time, online []string, resources []pveapi.ClusterResource, c *slowCollection) {
+	if !s.shared.featureDue(featureBackupInfo, begin) {
+		return
+	}
 	notCovered, err := client.NotBackedUp(ctx)
-	if notConfigured(err) {
+	if s.shared.featureAbsent(featureBackupInfo, err, begin) {
 		return // Proxmox VE before 6.4 has no backup-info
 	}
 	if err != nil {
@@ -71,8 +74,12 @@ func (s *metricsScraper) collectBackups(ctx context.Context, client pveapi.Clien
 			if !ok {
 				since = begin.Add(-s.cfg.SlowTier.BackupLookback).Unix()
 			}
+			key := featureTasks + " " + node
+			if !s.shared.featureDue(key, begin) {
+				return
+			}
 			tasks, err := client.NodeBackupTasks(ctx, node, since, taskPageSize)
-			if notConfigured(err) {
+			if s.shared.featureAbsent(key, err, begin) {
 				return
 			}
 			if err != nil {

@@ -47,8 +47,9 @@ func (f *fakeClient) SDNZones(context.Context) ([]pveapi.SDNZone, error) { retur
 
 func (f *fakeClient) SDNIndex(context.Context) error { return nil }
 
-// The slow tier's paths answer 501, as on a Proxmox without them.
-var notImplemented = &pveapi.APIError{Status: http.StatusNotImplemented, Message: "not implemented"}
+// The slow tier's paths answer 501, as pveproxy does on a Proxmox without
+// them (pveapi.IsAbsent).
+var notImplemented = pveapi.NotImplemented("/cluster/slow-tier-path")
 
 func (f *fakeClient) NotBackedUp(context.Context) ([]pveapi.NotBackedUp, error) {
 	return nil, notImplemented

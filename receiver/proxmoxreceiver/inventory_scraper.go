@@ -118,7 +118,7 @@ func (s *inventoryScraper) scrape(ctx context.Context) (plog.Logs, error) {
 		s.agents.prune(exists)
 	}
 
-	view := s.readSDN(ctx, client, found, errs)
+	view := s.readSDN(ctx, client, now, found, errs)
 
 	s.agents.startCycle()
 	nodes := newNodeBreaker(ctx)
@@ -161,10 +161,13 @@ func (s *inventoryScraper) scrape(ctx context.Context) (plog.Logs, error) {
 	for key, pr := range s.agents.pausedProblems() {
 		found.add(key, pr)
 	}
-	if err := s.sdn.check(ctx, client, view, anyNIC(results)); err != nil {
-		_, pr := apiProblem(pveapi.PathSDN, "", err)
-		pr.err = fmt.Errorf("guest NICs sit on bridges that look like SDN VNets, but the token may not read SDN (%w): their VLAN is sent as the bridge's; grant SDN.Audit: pveum acl modify /sdn --tokens '%s' --roles PVEAuditor", err, s.cfg.TokenID)
-		found.add("sdn-forbidden", pr)
+	// Without the SDN package, bridges not named vmbrN are plain Linux bridges.
+	if s.shared.featureDue(featureSDN, now) {
+		if err := s.sdn.check(ctx, client, view, anyNIC(results)); err != nil {
+			_, pr := apiProblem(pveapi.PathSDN, "", err)
+			pr.err = fmt.Errorf("guest NICs sit on bridges that look like SDN VNets, but the token may not read SDN (%w): their VLAN is sent as the bridge's; grant SDN.Audit: pveum acl modify /sdn --tokens '%s' --roles PVEAuditor", err, s.cfg.TokenID)
+			found.add("sdn-forbidden", pr)
+		}
 	}
 
 	skip, duplicates := claimMACs(results)
@@ -181,9 +184,17 @@ func (s *inventoryScraper) scrape(ctx context.Context) (plog.Logs, error) {
 	return s.lb.Emit(), errs.Combine()
 }
 
-// readSDN reads the cluster's VNets and zones (two requests per cycle).
-func (s *inventoryScraper) readSDN(ctx context.Context, client pveapi.Client, found problems, errs *scrapererror.ScrapeErrors) sdnView {
+// readSDN reads the cluster's VNets and zones (two requests per cycle). A
+// cluster without the SDN package (Proxmox VE 7.4 and 8.0 install it only on
+// request) answers 501: SDN is absent, no problem, asked again hourly.
+func (s *inventoryScraper) readSDN(ctx context.Context, client pveapi.Client, now time.Time, found problems, errs *scrapererror.ScrapeErrors) sdnView {
+	if !s.shared.featureDue(featureSDN, now) {
+		return nil
+	}
 	vnets, err := client.SDNVNets(ctx)
+	if s.shared.featureAbsent(featureSDN, err, now) {
+		return nil
+	}
 	if err != nil {
 		found.add(apiProblem(pveapi.PathSDNVNets, "", err))
 		errs.AddPartial(0, err)
@@ -310,9 +321,8 @@ func (s *inventoryScraper) collectGuest(client pveapi.Client, nodes *nodeBreaker
 	} else {
 		ifaces, err = client.LXCInterfaces(ctx, g.Node, g.VMID.Value)
 	}
-	var ae *pveapi.APIError
 	switch {
-	case g.Type == "lxc" && errors.As(err, &ae) && ae.Status == http.StatusNotImplemented:
+	case g.Type == "lxc" && pveapi.IsAbsent(err):
 		// Proxmox VE 7 answers 501 for /lxc/{vmid}/interfaces: learnt once
 		// per node, asked again when its version changes.
 		s.lxcInterfaces.absent(g.Node, now, version)

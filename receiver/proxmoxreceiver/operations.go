@@ -5,9 +5,6 @@ package proxmoxreceiver // import "github.com/mnm-net/otelcol-mnm/receiver/proxm
 
 import (
 	"context"
-	"errors"
-	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -77,10 +74,13 @@ func (s *metricsScraper) collectState(ctx context.Context, client pveapi.Client,
 	ok := true
 	var wg sync.WaitGroup
 	wg.Go(func() {
+		if !s.shared.featureDue(featureHA, begin) {
+			return
+		}
 		ha, err := client.HAStatus(ctx)
 		mu.Lock()
 		defer mu.Unlock()
-		if notConfigured(err) {
+		if s.shared.featureAbsent(featureHA, err, begin) {
 			return
 		}
 		if err != nil {
@@ -91,11 +91,14 @@ func (s *metricsScraper) collectState(ctx context.Context, client pveapi.Client,
 		answer.ha = ha
 	})
 	wg.Go(func() {
+		if !s.shared.featureDue(featureCeph, begin) {
+			return
+		}
 		st, err := client.CephStatus(ctx)
 		mu.Lock()
 		defer mu.Unlock()
 		switch {
-		case notConfigured(err):
+		case s.shared.featureAbsent(featureCeph, err, begin):
 		case err != nil:
 			c.fail(pveapi.PathCephStatus, "", err)
 			ok = false
@@ -105,8 +108,12 @@ func (s *metricsScraper) collectState(ctx context.Context, client pveapi.Client,
 	})
 	for _, node := range online {
 		wg.Go(func() {
+			key := featureReplication + " " + node
+			if !s.shared.featureDue(key, begin) {
+				return
+			}
 			jobs, err := client.NodeReplication(ctx, node)
-			if notConfigured(err) {
+			if s.shared.featureAbsent(key, err, begin) {
 				return
 			}
 			if err != nil {
@@ -130,8 +137,12 @@ func (s *metricsScraper) collectCerts(ctx context.Context, client pveapi.Client,
 	var wg sync.WaitGroup
 	for _, node := range online {
 		wg.Go(func() {
+			key := featureCertificates + " " + node
+			if !s.shared.featureDue(key, begin) {
+				return
+			}
 			certs, err := client.NodeCertificates(ctx, node)
-			if notConfigured(err) {
+			if s.shared.featureAbsent(key, err, begin) {
 				return
 			}
 			if err != nil {
@@ -143,8 +154,12 @@ func (s *metricsScraper) collectCerts(ctx context.Context, client pveapi.Client,
 			mu.Unlock()
 		})
 		wg.Go(func() {
+			key := featureSubscription + " " + node
+			if !s.shared.featureDue(key, begin) {
+				return
+			}
 			sub, err := client.NodeSubscription(ctx, node)
-			if notConfigured(err) {
+			if s.shared.featureAbsent(key, err, begin) {
 				return
 			}
 			if err != nil {
@@ -158,25 +173,6 @@ func (s *metricsScraper) collectCerts(ctx context.Context, client pveapi.Client,
 	}
 	wg.Wait()
 	s.certs.store(answer, begin)
-}
-
-// notConfigured recognises Proxmox saying a feature is not there: Ceph not
-// installed ("binary not installed: /usr/bin/ceph-mon") or not set up
-// ("pveceph configuration not initialized"), both 500 from pve-manager
-// PVE/Ceph/Tools.pm; and 501, a path this Proxmox version does not have.
-func notConfigured(err error) bool {
-	var ae *pveapi.APIError
-	if !errors.As(err, &ae) {
-		return false
-	}
-	if ae.Status == http.StatusNotImplemented {
-		return true
-	}
-	if ae.Status != http.StatusInternalServerError {
-		return false
-	}
-	msg := strings.ToLower(ae.Message)
-	return strings.Contains(msg, "binary not installed") || strings.Contains(msg, "not initialized")
 }
 
 func (s *metricsScraper) stateEnabled() bool {

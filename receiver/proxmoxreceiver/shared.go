@@ -33,6 +33,8 @@ type sharedClient struct {
 	newClient func(ctx context.Context, host component.Host) (pveapi.Client, *http.Client, error)
 
 	versions sync.Map // node → its pve-manager version, from the metrics collection
+	// features are the features Proxmox said are absent (see featureAbsent).
+	features *featureAbsences
 	nics     sync.Map // "nics" → []nicInfo: every guest NIC of the latest inventory cycle
 
 	mu      sync.Mutex
@@ -56,7 +58,7 @@ func (r *sharedClientRegistry) lease(cfg *Config, set receiver.Settings) *client
 	defer r.mu.Unlock()
 	sc, ok := r.clients[cfg]
 	if !ok {
-		sc = &sharedClient{cfg: cfg, settings: set, stats: pveapi.NewStats(), problems: newProblemLog(set.Logger)}
+		sc = &sharedClient{cfg: cfg, settings: set, stats: pveapi.NewStats(), problems: newProblemLog(set.Logger), features: newFeatureAbsences()}
 		sc.newClient = sc.buildClient
 		sc.forget = func() {
 			r.mu.Lock()
