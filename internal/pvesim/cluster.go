@@ -30,11 +30,17 @@ type Node struct {
 	IP     string `json:"ip"`
 	// Online is the state at the time Cluster was called.
 	Online bool `json:"online"`
-	// Version is the pve-manager version (9.x.y, or 8.4.1 on the legacy node).
+	// Version is the pve-manager version: 9.1.4, or 8.4.1 on the legacy
+	// node, with Config.Version 9; 8.4.1, 8.0.4 or 7.4-20 on every node
+	// with Version84, Version80 or Version7.
 	Version string `json:"version"`
-	RepoID  string `json:"repoid"`
-	// Legacy marks the older-version node: lxc list vmids are strings and
-	// lxc /interfaces uses the pre-8.4 {name,hwaddr,inet,inet6} format.
+	// RepoID is the git revision of the build, 16 hex digits; PVE 7
+	// shows its first 8 (pve-manager stable-7 Makefile: git rev-parse
+	// --short=8).
+	RepoID string `json:"repoid"`
+	// Legacy marks a node running a version before 9 (every node unless
+	// Config.Version is 9): lxc list vmids are strings and lxc
+	// /interfaces uses the older {name,hwaddr,inet,inet6} format.
 	Legacy         bool       `json:"legacy"`
 	Level          string     `json:"level"`
 	SSLFingerprint string     `json:"ssl_fingerprint"`
@@ -53,7 +59,8 @@ type Node struct {
 	Cores          int        `json:"cores"`
 	Kernel         string     `json:"kernel"`
 	Storages       []Storage  `json:"storages"`
-	// HasZFS is false on the node whose /disks/zfs answers 500.
+	// HasZFS is false on the node whose /disks/zfs answers 500 (every
+	// node with Config.ZFSAbsent).
 	HasZFS   bool      `json:"has_zfs"`
 	ZFSPools []ZFSPool `json:"zfs_pools"`
 	Disks    []Disk    `json:"disks"`

@@ -45,13 +45,21 @@ type Config struct {
 	// Permissions selects the ACL the token has (default Full).
 	Permissions Permissions
 	// ErrorStyle selects the error body format (default PVE9). Version7
-	// always answers PVE7 style.
+	// and Version80 always answer PVE7 style.
 	ErrorStyle ErrorStyle
-	// Version is the Proxmox VE major version the cluster answers as:
-	// Version9 (the default, also for "") or Version7; a full version with
-	// that major ("7.4-20") works too. New panics on any other value (check
-	// it with ParseVersion first). SetVersion and the /_sim/fault control
-	// switch it while serving.
+	// Version is the Proxmox VE version the cluster answers as: Version9
+	// (the default, also for ""), Version84, Version80 or Version7; a full
+	// version ("7.4-20", "8.0.4", "8.4.1", "9.1.4") works too (see
+	// ParseVersion). New panics on any other value (check it with
+	// ParseVersion first).
+	//
+	// The version shapes the nodes as New generates them (the pveversion,
+	// kernel and fields of /nodes/{node}/status, the lxc list and
+	// interfaces formats, memhost in /cluster/resources) and what the node
+	// the client talks to answers: /version, the error format, the
+	// methods it lacks and the versioned shapes of SDN, HA and Ceph.
+	// SetVersion and the /_sim/fault control switch only the latter while
+	// serving, as when the endpoint node alone was upgraded.
 	Version string
 	// QMPStates turns a few running qemu guests into guests whose QMP run
 	// state is paused, suspended or prelaunch (picked from Seed). It is off
@@ -141,6 +149,47 @@ type Config struct {
 	// /cluster/ha/status/current lists only the quorum entry and no guest
 	// or node carries an HA state.
 	HAAbsent bool
+	// CephNotInitialized (with Operations) makes /cluster/ceph/status
+	// answer as on a cluster whose Ceph packages are installed but where
+	// `pveceph init` never ran: 500 "pveceph configuration not
+	// initialized", from 8.2 on with " - missing '/etc/pve/ceph.conf',
+	// missing '/etc/pve/ceph'" (pve-manager PVE/Ceph/Tools.pm
+	// check_ceph_inited, branch stable-7 and commit a51a28e3 "ceph:
+	// introduce '/etc/pve/ceph'"), and no disk is an OSD. CephAbsent wins:
+	// check_ceph_installed runs first.
+	CephNotInitialized bool
+	// SDNAbsent leaves libpve-network-perl uninstalled, as it is by
+	// default on 7.4 and 8.0 (a Suggests of pve-manager, Recommends since
+	// 8.1, Depends since 8.3): pve-manager registers the sdn subclass of
+	// /cluster only when `require PVE::API2::Network::SDN` succeeds
+	// (PVE/API2/Cluster.pm, $have_sdn), so every /cluster/sdn path
+	// answers rest_handler's default 501 "Method 'GET <path>' not
+	// implemented" (PVE/HTTPServer.pm rest_handler) before any permission
+	// check, and /cluster/resources has no sdn entries (PVE/API2/Cluster.pm
+	// resources, "if ($have_sdn)", branches stable-7 and stable-8). SDN is
+	// ignored with it: there is no SDN to configure.
+	SDNAbsent bool
+	// Standalone is a single node that never joined a cluster (no
+	// /etc/pve/corosync.conf): Nodes is forced to 1 and HAAbsent on.
+	// /cluster/status lists only the node, with nodeid 0 and no cluster
+	// entry or quorate field (pve-manager PVE/API2/Cluster.pm get_status,
+	// "fake entry for local node if no cluster defined"), the HA status
+	// only the quorum entry, and there is no replication target.
+	Standalone bool
+	// NoSubscription gives no node a subscription key:
+	// /nodes/{node}/subscription answers status "notfound" and "There is
+	// no subscription key" without level (pve-manager
+	// PVE/API2/Subscription.pm get), and the level of every node in
+	// /cluster/resources, /nodes and /cluster/status is "". Without it the
+	// last node of a cluster of two or more has none.
+	NoSubscription bool
+	// ZFSAbsent leaves the zfs kernel module unloaded on every node, as on
+	// an installation without ZFS: /nodes/{node}/disks/zfs answers 500
+	// "command '/sbin/zpool list -HpPLo ...' failed: exit code 1"
+	// (pve-storage src/PVE/API2/Disks/ZFS.pm get_pool_data), no node has
+	// local-zfs and so there is no replication. Without it only one node
+	// of a cluster of two or more lacks ZFS.
+	ZFSAbsent bool
 	// OperationsTime is the time the generated operations history ends
 	// at (Operations). Zero means the time New is called, truncated to the
 	// second; HA timestamps then follow the wall clock. A fixed value
@@ -173,13 +222,21 @@ func (c Config) withDefaults() Config {
 	if c.Version == "" {
 		c.Version = Version9
 	}
+	if c.Standalone {
+		c.Nodes, c.HAAbsent = 1, true
+	}
+	if c.SDNAbsent {
+		c.SDN = false
+	}
+	if c.OfflineNodes > c.Nodes {
+		c.OfflineNodes = c.Nodes
+	}
 	return c
 }
 
-// Proxmox VE versions the simulator answers as (Config.Version).
+// Proxmox VE versions the simulator answers as (Config.Version), oldest
+// first. What each one changes is listed in versions.go.
 const (
-	// Version9 is the default: /version answers 9.1.4, node pve2 runs 8.4.1.
-	Version9 = "9"
 	// Version7 answers /version with 7.4-20, the last PVE 7 release
 	// (pve-manager branch stable-7, debian/changelog), answers every error
 	// PVE 7 style (libpve-http-server-perl 4.x, pve-http-server branch
@@ -187,22 +244,50 @@ const (
 	// body) and has no /nodes/{node}/lxc/{vmid}/interfaces: pve-container
 	// added that endpoint in 5.0.6 (PVE 8.1, commit 3d56c9c, see its
 	// debian/changelog); its PVE 7 branch stable-7 (4.4-x) has no such
-	// method in src/PVE/API2/LXC.pm, so pveproxy answers 501. Every other
-	// answer keeps its PVE 9 shape.
+	// method in src/PVE/API2/LXC.pm, so pveproxy answers 501.
 	Version7 = "7"
+	// Version80 is 8.0.4 (pve-manager stable-8 commit d258a813 "bump
+	// version to 8.0.4"): errors PVE 7 style (libpve-http-server-perl
+	// 5.0.x, before 5.2.0 added "message" to the body) and no lxc
+	// interfaces method (pve-container before 5.0.6), as Version7.
+	Version80 = "8.0"
+	// Version84 is 8.4.1 (pve-manager stable-8 commit 2a5fa54a "bump
+	// version to 8.4.1"): errors with "message" (libpve-http-server-perl
+	// 5.2.x), the lxc interfaces method, SDN zones with dhcp and vnets
+	// with isolate-ports but no "fabrics", HA without failback.
+	Version84 = "8.4"
+	// Version9 is the default: /version answers 9.1.4, node pve2 runs
+	// 8.4.1.
+	Version9 = "9"
 )
 
-// ParseVersion accepts a major version ("7", "9") or a full one ("7.4-20",
-// "9.1.4") and returns Version7 or Version9; "" is Version9.
+// Versions lists the versions ParseVersion returns, oldest first.
+func Versions() []string { return []string{Version7, Version80, Version84, Version9} }
+
+// ParseVersion accepts a version the simulator answers as, by major
+// ("7", "9"), major.minor ("7.4", "8.0", "8.4") or in full ("7.4-20",
+// "8.0.4", "8.4.1", "9.1.4"), and returns Version7, Version80, Version84
+// or Version9; "" is Version9. "8" alone is refused: 8.0 and 8.4 answer
+// differently. So are 8.1 to 8.3, which the simulator does not model.
 func ParseVersion(s string) (string, error) {
-	major, _, _ := strings.Cut(s, ".")
+	major, rest, _ := strings.Cut(s, ".")
+	minor, _, _ := strings.Cut(rest, ".")
 	switch major {
 	case "", Version9:
 		return Version9, nil
 	case Version7:
 		return Version7, nil
+	case "8":
+		switch minor {
+		case "0":
+			return Version80, nil
+		case "4":
+			return Version84, nil
+		case "":
+			return "", fmt.Errorf("ambiguous Proxmox VE version %q: use 8.0 or 8.4", s)
+		}
 	}
-	return "", fmt.Errorf("unknown Proxmox VE version %q: use 7 or 9", s)
+	return "", fmt.Errorf("unknown Proxmox VE version %q: use 7.4, 8.0, 8.4 or 9", s)
 }
 
 // Permissions is the ACL the API token has.
@@ -278,10 +363,12 @@ func ParsePermissions(s string) (Permissions, error) {
 type ErrorStyle int
 
 const (
-	// PVE9 (PVE >= 8.3) answers errors with {"data":null,"message":"<text>\n"}.
+	// PVE9 (libpve-http-server-perl >= 5.2.0: PVE 8.3 from about 8.3.4, 8.4,
+	// 9) answers errors with {"data":null,"message":"<text>\n"}.
 	PVE9 ErrorStyle = iota
-	// PVE7 (PVE <= 8.2) answers {"data":null} and carries the text only in
-	// the HTTP reason phrase. The connection is hijacked to write that
-	// status line and closed afterwards.
+	// PVE7 (libpve-http-server-perl < 5.2.0: PVE 7, 8.0 to 8.3.3)
+	// answers {"data":null} and carries the text only in the HTTP reason
+	// phrase. The connection is hijacked to write that status line and
+	// closed afterwards.
 	PVE7
 )

@@ -24,8 +24,8 @@ type FaultRequest struct {
 	MalformPath *string `json:"malform_path,omitempty"`
 	OddPath     *string `json:"odd_values_path,omitempty"`
 	Permissions string  `json:"permissions,omitempty"`
-	// Version switches the Proxmox VE version ("7" or "9", see
-	// Config.Version).
+	// Version switches the Proxmox VE version ("7.4", "8.0", "8.4" or
+	// "9", see Config.Version and ParseVersion).
 	Version     string  `json:"version,omitempty"`
 	TokenID     *string `json:"token_id,omitempty"`
 	TokenSecret *string `json:"token_secret,omitempty"`

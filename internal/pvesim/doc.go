@@ -32,8 +32,17 @@
 // manager status (/cluster/ha/status/current), Ceph (/cluster/ceph/status),
 // certificates and subscriptions (/nodes/{node}/certificates/info,
 // /nodes/{node}/subscription); Config.CephAbsent and Config.HAAbsent give a
-// cluster without Ceph or HA. Without Operations those paths answer 501 like
-// any unknown path.
+// cluster without Ceph or HA, Config.CephNotInitialized one whose Ceph was
+// installed but never initialized. Without Operations those paths answer
+// 501 like any unknown path.
+// Config.Version answers as Proxmox VE 7.4, 8.0, 8.4 or 9 (the default);
+// versions.go lists what differs. Config.SDNAbsent leaves the SDN package
+// out (every /cluster/sdn path answers 501), Config.Standalone makes a
+// single node that never joined a cluster, Config.NoSubscription and
+// Config.ZFSAbsent take the subscription keys and the zfs module from every
+// node. Shapes names the healthy clusters of the field (pve7.4, pve7.4-sdn,
+// pve8.0, pve8.4, pve9, pve9-standalone), on which a client should report
+// no problem.
 // MultiServer serves one Simulator on several addresses that can be taken
 // down or made to hang one by one.
 package pvesim // import "github.com/mnm-net/otelcol-mnm/internal/pvesim"

@@ -144,20 +144,18 @@ func (s *Simulator) SetVersion(v string) error {
 	return nil
 }
 
-// Version returns the Proxmox VE major version the cluster answers as now:
-// Version9 or Version7.
+// Version returns the Proxmox VE version the cluster answers as now:
+// Version9, Version84, Version80 or Version7.
 func (s *Simulator) Version() string {
 	s.faults.mu.RLock()
 	defer s.faults.mu.RUnlock()
 	return s.faults.version
 }
 
-// errorStyle is the error format in use: PVE 7 knows only PVE7.
+// errorStyle is the error format in use: PVE 7.4 and 8.0 know only PVE7
+// (see versionErrorStyle).
 func (s *Simulator) errorStyle() ErrorStyle {
-	if s.Version() == Version7 {
-		return PVE7
-	}
-	return s.cfg.ErrorStyle
+	return versionErrorStyle(s.Version(), s.cfg.ErrorStyle)
 }
 
 // SetToken changes the accepted API token.

@@ -16,11 +16,9 @@ const (
 	tib = 1024 * gib
 )
 
-// Versions served by the simulated nodes.
-const (
-	currentVersion = "9.1.4"
-	legacyVersion  = "8.4.1"
-)
+// currentVersion is what the nodes of a Version9 cluster run (but the one
+// at legacyNodeIndex, which runs 8.4.1).
+const currentVersion = "9.1.4"
 
 var (
 	qemuNICModels = []string{
@@ -116,22 +114,22 @@ func (g *generator) pick(xs []int64) int64 { return xs[g.rng.IntN(len(xs))] }
 
 func (g *generator) node(i int) Node {
 	n := Node{
-		Name:    fmt.Sprintf("pve%d", i+1),
-		NodeID:  i + 1,
-		IP:      nodeIP(i),
-		Online:  i < g.cfg.Nodes-g.cfg.OfflineNodes,
-		Version: currentVersion,
-		RepoID:  g.hex(16),
-		Legacy:  i == legacyNodeIndex(g.cfg.Nodes),
-		HasZFS:  i != noZFSNodeIndex(g.cfg.Nodes, g.cfg.OfflineNodes),
+		Name:   fmt.Sprintf("pve%d", i+1),
+		NodeID: i + 1,
+		IP:     nodeIP(i),
+		Online: i < g.cfg.Nodes-g.cfg.OfflineNodes,
+		RepoID: g.hex(16),
+		Legacy: i == legacyNodeIndex(g.cfg.Nodes),
+		HasZFS: i != noZFSNodeIndex(g.cfg.Nodes, g.cfg.OfflineNodes) && !g.cfg.ZFSAbsent,
 	}
-	if n.Legacy {
-		n.Version = legacyVersion
-		n.Kernel = "Linux 6.8.12-9-pve #1 SMP PREEMPT_DYNAMIC PMX 6.8.12-9 (2025-03-16T19:18Z)"
-	} else {
-		n.Kernel = "Linux 6.14.11-4-pve #1 SMP PREEMPT_DYNAMIC PMX 6.14.11-4 (2025-10-10T08:04Z)"
+	n.Version, n.Kernel = nodeRelease(g.cfg.Version)
+	switch {
+	case g.cfg.Version != Version9:
+		n.Legacy = true // every node runs the older version
+	case n.Legacy:
+		n.Version, n.Kernel = nodeRelease(Version84)
 	}
-	if i == 0 {
+	if i == 0 && !g.cfg.NoSubscription {
 		n.Level = "c"
 	}
 	fp := make([]string, 32)

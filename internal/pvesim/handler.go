@@ -62,10 +62,15 @@ func (s *Simulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, e)
 		return
 	}
-	if rf.version == Version7 && template == PathLXCInterfaces {
-		// PVE 7 has no such method (see Version7): rest_handler answers
-		// its default 501 before any permission check or proxying
-		// (pve-manager PVE/HTTPServer.pm rest_handler, branch stable-7)
+	if lacksLXCInterfaces(rf.version) && template == PathLXCInterfaces ||
+		s.cfg.SDNAbsent && isSDNTemplate(template) {
+		// PVE 7.4 and 8.0 have no such method (see lacksLXCInterfaces),
+		// and without libpve-network-perl no /cluster/sdn method is
+		// registered (see Config.SDNAbsent): find_handler finds nothing
+		// and rest_handler answers its default 501 with the path as
+		// requested, before any permission check or proxying
+		// (pve-manager PVE/HTTPServer.pm rest_handler, branches stable-7
+		// and stable-8)
 		s.writeError(w, apiError{status: http.StatusNotImplemented, msg: fmt.Sprintf("Method 'GET %s' not implemented", rel)})
 		return
 	}
@@ -195,10 +200,10 @@ func forbidden(rf requestFaults, template, node, vmid string) (apiError, bool) {
 // sdnIndexForbidden is the 403 of GET /cluster/sdn without SDN.Audit:
 // ['perm', '/sdn', ['SDN.Audit']] since pve-network 0.8.2 (PVE 8.1, commit
 // d7c1620 "fix permissions && use new /sdn/zones/<zone>/<vnet> path"),
-// ['perm', '/', ['SDN.Audit']] before, so on PVE 7
+// ['perm', '/', ['SDN.Audit']] before, so on PVE 7.4 and 8.0 (0.8.1)
 // (src/PVE/API2/Network/SDN.pm index).
 func sdnIndexForbidden(version string) apiError {
-	if version == Version7 {
+	if versionBefore(version, Version84) {
 		return permError("/", "SDN.Audit")
 	}
 	return permError("/sdn", "SDN.Audit")
@@ -250,14 +255,9 @@ func privSepNoACLForbidden(template, node, vmid, version string) (apiError, bool
 		// ['Sys.Audit', 'Datastore.Audit'], any => 1]
 		return permError("/", "Sys.Audit|Datastore.Audit"), true
 	case PathQemuAgentNet:
-		if version == Version7 {
-			// qemu-server branch stable-7 PVE/API2/Qemu/Agent.pm: VM.Monitor
-			return permError("/vms/"+vmid, "VM.Monitor"), true
-		}
-		// qemu-server src/PVE/API2/Qemu/Agent.pm register_command (9.0,
-		// commit b92a40ce): [$perm, 'VM.GuestAgent.Unrestricted'], any => 1;
-		// check_any joins the privileges with "|"
-		return permError("/vms/"+vmid, "VM.GuestAgent.Audit|VM.GuestAgent.Unrestricted"), true
+		// VM.Monitor up to 8.4, VM.GuestAgent.Audit|... on 9 (see
+		// agentPrivilege)
+		return permError("/vms/"+vmid, agentPrivilege(version)), true
 	}
 	return apiError{}, false
 }

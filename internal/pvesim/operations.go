@@ -178,8 +178,11 @@ type HAResource struct {
 // Ceph is the Ceph cluster.
 type Ceph struct {
 	// Installed is false with Config.CephAbsent.
-	Installed bool   `json:"installed"`
-	FSID      string `json:"fsid,omitempty"`
+	Installed bool `json:"installed"`
+	// NotInitialized is true with Config.CephNotInitialized: the packages
+	// are installed, but `pveceph init` never ran.
+	NotInitialized bool   `json:"not_initialized,omitempty"`
+	FSID           string `json:"fsid,omitempty"`
 	// Health is HEALTH_OK, HEALTH_WARN or HEALTH_ERR with every node
 	// online; offline nodes add OSD_DOWN, OSD_HOST_DOWN, MON_DOWN and
 	// PG_DEGRADED while serving.

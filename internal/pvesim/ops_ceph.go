@@ -18,9 +18,10 @@ import (
 // and, because Ceph since Octopus leaves the monitor list out of status,
 // "monmap" replaced by "mon dump" and "mgrmap" by "mgr dump". Without Ceph
 // the check dies first: "binary not installed: /usr/bin/ceph-mon"
-// (check_ceph_installed('ceph_mon')), or, installed but never initialized,
-// "pveceph configuration not initialized - missing '/etc/pve/ceph.conf',
-// missing '/etc/pve/ceph'" (check_ceph_inited).
+// (check_ceph_installed('ceph_mon')), or, installed but never initialized
+// (Config.CephNotInitialized), "pveceph configuration not initialized",
+// since 8.2 followed by " - missing '/etc/pve/ceph.conf', missing
+// '/etc/pve/ceph'" (check_ceph_inited, see cephNotInitialized).
 //
 // The shapes follow Ceph: osdmap is flat (epoch, num_osds, num_up_osds,
 // osd_up_since, num_in_osds, osd_in_since, num_remapped_pgs) since
@@ -43,11 +44,14 @@ const (
 )
 
 func genCeph(c *Cluster, cfg Config, t0 time.Time) Ceph {
-	if cfg.CephAbsent {
+	if cfg.CephAbsent || cfg.CephNotInitialized {
 		for i := range c.Nodes {
 			for j := range c.Nodes[i].Disks {
 				c.Nodes[i].Disks[j].OSDID = -1
 			}
+		}
+		if !cfg.CephAbsent {
+			return Ceph{Installed: true, NotInitialized: true}
 		}
 		return Ceph{}
 	}
@@ -114,12 +118,8 @@ func renderCephStatus(ceph *Ceph, nodes []Node, offline []bool, t0 int64, versio
 	for _, n := range nodes {
 		ip[n.Name] = n.IP
 	}
-	release, releaseNum := "squid", 19
-	features := []string{"kraken", "luminous", "mimic", "osdmap-prune", "nautilus", "octopus", "pacific", "elector-pinging", "quincy", "reef", "squid"}
-	if version == Version7 {
-		release, releaseNum = "quincy", 17
-		features = features[:9]
-	}
+	release, releaseNum, nFeatures := cephRelease(version)
+	features := []string{"kraken", "luminous", "mimic", "osdmap-prune", "nautilus", "octopus", "pacific", "elector-pinging", "quincy", "reef", "squid"}[:nFeatures]
 	created := t0 - 100*86400 // pveceph init, after the cluster was created
 
 	var checks []CephCheck

@@ -249,7 +249,7 @@ func genSubscriptions(c *Cluster, cfg Config, t0 time.Time) []Subscription {
 		n := &c.Nodes[i]
 		s := Subscription{Node: n.Name, Status: "notfound", Sockets: n.Sockets,
 			ServerID: strings.ToUpper(fmt.Sprintf("%016x%016x", rng.Uint64(), rng.Uint64()))}
-		if i < len(c.Nodes)-1 || len(c.Nodes) == 1 {
+		if !cfg.NoSubscription && (i < len(c.Nodes)-1 || len(c.Nodes) == 1) {
 			ks := subscriptionSockets(n.Sockets)
 			reg := dayStart(t0).Add(-time.Duration(30+rng.IntN(300)) * day)
 			s.Status, s.Level = "active", "c"

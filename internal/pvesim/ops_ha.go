@@ -238,10 +238,10 @@ func renderHAStatus(ha *HA, nodes []Node, offline []bool, now int64, version str
 			str("crm_state", r.CRMState).str("state", r.State).
 			str("status", fmt.Sprintf("%s (%s, %s)", r.SID, r.Node, r.State)).str("request_state", r.RequestState).
 			int("max_restart", int64(r.MaxRestart)).int("max_relocate", int64(r.MaxRelocate))
-		if version != Version7 {
+		if version == Version9 {
 			// failback exists since pve-ha-manager 5.0.3 (PVE 9.0,
 			// commit 5c528dd); read_and_check_resources_config defaults it
-			// to 1
+			// to 1, 7.4 and 8.x do not know it
 			o.int("failback", 1)
 		}
 		items = append(items, o.bytes())

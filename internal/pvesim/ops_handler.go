@@ -136,6 +136,9 @@ func (s *Simulator) answerOps(r *http.Request, rf requestFaults, template string
 		if !ops.Ceph.Installed {
 			return nil, apiError{status: http.StatusInternalServerError, msg: cephNotInstalled}
 		}
+		if ops.Ceph.NotInitialized {
+			return nil, apiError{status: http.StatusInternalServerError, msg: cephNotInitialized(rf.version)}
+		}
 		return renderCephStatus(&ops.Ceph, s.cluster.Nodes, rf.offline, ops.Time, rf.version), apiError{}
 	case PathNodeCertificates:
 		return s.ops.certs[ni], apiError{}

@@ -34,9 +34,13 @@ func b2i(b bool) int64 {
 	return 0
 }
 
-func renderVersion(n *Node) []byte {
-	release := n.Version[:strings.LastIndexByte(n.Version, '.')]
-	return envelope(newObj().str("repoid", n.RepoID).str("release", release).str("version", n.Version).bytes())
+// renderVersion answers /version as PVE 8 and 9 do: repoid (16 hex
+// digits: pve-manager stable-8 and master Makefile, git rev-parse
+// --short=16), release and version from PVE::pvecfg::version_info
+// (PVE/API2.pm version).
+func renderVersion(version, repoID string) []byte {
+	release := version[:strings.LastIndexByte(version, '.')]
+	return envelope(newObj().str("repoid", repoID).str("release", release).str("version", version).bytes())
 }
 
 // pve7Version is the last PVE 7 release (pve-manager branch stable-7,
@@ -46,14 +50,17 @@ const pve7Version = "7.4-20"
 // renderVersion7 answers /version as PVE 7 does: version, release and an
 // 8 hex digit repoid (stable-7 Makefile: git rev-parse --short=8), from
 // PVE::pvecfg::version_info (PVE/API2.pm version).
-func renderVersion7(n *Node) []byte {
+func renderVersion7(repoID string) []byte {
 	release := pve7Version[:strings.IndexByte(pve7Version, '-')]
-	return envelope(newObj().str("release", release).str("version", pve7Version).str("repoid", n.RepoID[:8]).bytes())
+	return envelope(newObj().str("release", release).str("version", pve7Version).str("repoid", repoID[:8]).bytes())
 }
 
 // guestResource renders a /cluster/resources guest entry. full=false gives the
 // "no RRD data" shape: identity, status unknown and config-derived fields.
-func guestResource(g *Guest, full bool) []byte {
+// memhost is whether the cluster runs PVE 9, whose pvestatd records the
+// host memory of a qemu guest and extract_vm_stats reports it
+// (pve-manager master PVE/API2Tools.pm; not on branch stable-8).
+func guestResource(g *Guest, full, memhost bool) []byte {
 	o := newObj().str("id", g.Type+"/"+itoa(g.VMID))
 	if !full || g.NoRRD {
 		o.int("vmid", int64(g.VMID)).str("node", g.Node).str("type", g.Type).str("status", "unknown")
@@ -66,7 +73,7 @@ func guestResource(g *Guest, full bool) []byte {
 		int("diskwrite", g.DiskWrite).int("diskread", g.DiskRead).str("status", resourceStatus(g)).
 		int("template", b2i(g.Template)).int("uptime", g.Uptime)
 	guestConfigFields(o, g)
-	if g.Type == "qemu" && g.Status == "running" {
+	if g.Type == "qemu" && g.Status == "running" && memhost {
 		o.int("memhost", g.Mem+g.Mem/50) // PVE 9 field
 	}
 	// not a PVE field: clients must ignore what they do not know

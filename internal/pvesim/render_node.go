@@ -29,15 +29,28 @@ func renderNodeStatus(n *Node) []byte {
 	} else {
 		cpuinfo.str("vendor", "GenuineIntel").int("family", 6)
 	}
+	version := nodeVersion(n)
+	repoID := n.RepoID
+	if version == Version7 {
+		repoID = repoID[:8] // pve-manager stable-7 Makefile: git rev-parse --short=8
+	}
 	o := newObj().int("idle", 0).num("cpu", n.CPU).raw("ksm", []byte(`{"shared":0}`)).
 		raw("swap", newObj().int("total", n.SwapTotal).int("free", n.SwapTotal-n.SwapUsed).int("used", n.SwapUsed).bytes()).
-		str("pveversion", "pve-manager/"+n.Version+"/"+n.RepoID).num("wait", 0.0012).int("uptime", n.Uptime).
+		str("pveversion", "pve-manager/"+n.Version+"/"+repoID).num("wait", 0.0012).int("uptime", n.Uptime).
 		str("kversion", n.Kernel).raw("cpuinfo", cpuinfo.bytes()).any("loadavg", load).
 		raw("memory", mem.bytes()).
 		raw("rootfs", newObj().int("total", n.MaxDisk).int("free", n.MaxDisk-n.Disk).int("used", n.Disk).
-			int("avail", n.MaxDisk-n.Disk).bytes()).
-		raw("current-kernel", newObj().str("sysname", "Linux").str("release", release).
-			str("version", strings.SplitN(n.Kernel, " ", 3)[2]).str("machine", "x86_64").bytes()).
+			int("avail", n.MaxDisk-n.Disk).bytes())
+	if versionBefore(version, Version84) {
+		// current-kernel and boot-info came with pve-manager 8.1 (commits
+		// 20ad4e0e "api: nodes: add full info about current kernel from
+		// uname call" and 81fd95cf "api: nodes: add info about current
+		// boot mode", 2023-11): 8.0.4 and 7.4 answer without them
+		// (PVE/API2/Nodes.pm status)
+		return envelope(o.bytes())
+	}
+	o.raw("current-kernel", newObj().str("sysname", "Linux").str("release", release).
+		str("version", strings.SplitN(n.Kernel, " ", 3)[2]).str("machine", "x86_64").bytes()).
 		raw("boot-info", []byte(`{"mode":"efi","secureboot":0}`))
 	return envelope(o.bytes())
 }
@@ -201,8 +214,8 @@ func (s *Simulator) renderNode(i int) nodeRender {
 	var full, unknown, qemu, lxc [][]byte
 	for _, gi := range s.byNode[i] {
 		g := &s.cluster.Guests[gi]
-		full = append(full, guestResource(g, true))
-		unknown = append(unknown, guestResource(g, false))
+		full = append(full, guestResource(g, true, s.cfg.Version == Version9))
+		unknown = append(unknown, guestResource(g, false, s.cfg.Version == Version9))
 		if g.Type == "qemu" {
 			qemu = append(qemu, qemuListEntry(g).bytes())
 		} else {

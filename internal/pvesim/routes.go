@@ -68,6 +68,12 @@ func OperationsTemplates() []string {
 
 func isOperationsTemplate(t string) bool { return slices.Contains(OperationsTemplates(), t) }
 
+// isSDNTemplate reports whether t is below /cluster/sdn (pve-network's
+// API, see Config.SDNAbsent).
+func isSDNTemplate(t string) bool {
+	return t == PathClusterSDN || t == PathSDNVNets || t == PathSDNZones
+}
+
 type route struct {
 	template string
 	segs     []string

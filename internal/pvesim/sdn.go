@@ -56,7 +56,7 @@ type SDNZone struct {
 	Nodes []string `json:"nodes,omitempty"`
 	IPAM  string   `json:"ipam,omitempty"`
 	// DHCP is the DHCP backend of a simple zone (PVE >= 8.1; served only
-	// as Version9).
+	// as Version84 and Version9).
 	DHCP string `json:"dhcp,omitempty"`
 }
 
@@ -71,8 +71,8 @@ type SDNVNet struct {
 	Tag       int    `json:"tag,omitempty"`
 	Alias     string `json:"alias,omitempty"`
 	VLANAware bool   `json:"vlanaware,omitempty"`
-	// IsolatePorts exists since pve-network 0.10 (PVE 8.3); served only
-	// as Version9.
+	// IsolatePorts exists since pve-network 0.9.9 (PVE 8.3); served only
+	// as Version84 and Version9.
 	IsolatePorts bool `json:"isolate_ports,omitempty"`
 }
 
@@ -254,10 +254,10 @@ type sdnRender struct {
 
 // sdnIndex is GET /cluster/sdn: pve-network src/PVE/API2/Network/SDN.pm
 // index. "fabrics" came with pve-network 1.1.0 (PVE 9.0, commit 21d2ad3);
-// PVE 7 (pve-network 0.7.x) lists the other five.
+// PVE 7 and 8 (pve-network 0.7.x to 0.9.x) list the other five.
 func sdnIndex(version string) []byte {
 	ids := []string{"vnets", "zones", "controllers", "ipams", "dns"}
-	if version != Version7 {
+	if version == Version9 {
 		ids = append(ids, "fabrics")
 	}
 	items := make([][]byte, len(ids))
@@ -283,7 +283,7 @@ var sdnZonesTypeEnum = []string{"evpn", "faucet", "qinq", "simple", "vlan", "vxl
 // (src/PVE/Network/SDN.pm encode_value).
 func renderSDN(s *SDN, version string) sdnRender {
 	r := sdnRender{index: sdnIndex(version)}
-	v9 := version != Version7
+	modern := sdnModern(version)
 
 	var zcfg strings.Builder
 	zoneProps := make([][]kv, len(s.Zones))
@@ -306,7 +306,7 @@ func renderSDN(s *SDN, version string) sdnRender {
 		add("mtu", itoa(z.MTU))
 		add("nodes", strings.Join(z.Nodes, ","))
 		add("ipam", z.IPAM)
-		if v9 {
+		if modern {
 			add("dhcp", z.DHCP)
 		}
 		zoneProps[i] = p
@@ -346,7 +346,7 @@ func renderSDN(s *SDN, version string) sdnRender {
 		if v.VLANAware {
 			p = append(p, kv{"vlanaware", "1"})
 		}
-		if v.IsolatePorts && v9 {
+		if v.IsolatePorts && modern {
 			p = append(p, kv{"isolate-ports", "1"})
 		}
 		vnetProps[i] = p

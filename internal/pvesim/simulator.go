@@ -77,14 +77,21 @@ func New(cfg Config) *Simulator {
 	for i := range s.cluster.Nodes {
 		s.nodes[i] = s.renderNode(i)
 	}
+	// /version names the endpoint, the first node
+	repoID := s.cluster.Nodes[0].RepoID
 	s.versions = map[string][]byte{
-		Version9: renderVersion(&s.cluster.Nodes[0]),
-		Version7: renderVersion7(&s.cluster.Nodes[0]),
+		Version9:  renderVersion(currentVersion, repoID),
+		Version84: renderVersion(pve84Version, repoID),
+		Version80: renderVersion(pve80Version, repoID),
+		Version7:  renderVersion7(repoID),
 	}
 	s.poolEntry, s.sdnEntries = s.poolAndSDN()
-	s.sdn = map[string]sdnRender{
-		Version9: renderSDN(&s.cluster.SDN, Version9),
-		Version7: renderSDN(&s.cluster.SDN, Version7),
+	if cfg.SDNAbsent {
+		s.sdnEntries = nil // see Config.SDNAbsent
+	}
+	s.sdn = map[string]sdnRender{}
+	for _, v := range Versions() {
+		s.sdn[v] = renderSDN(&s.cluster.SDN, v)
 	}
 	s.permBodies = map[Permissions][]byte{}
 	for _, p := range allPermissions {

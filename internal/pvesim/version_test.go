@@ -106,12 +106,13 @@ func TestVersionSwitchAtRuntime(t *testing.T) {
 }
 
 func TestParseVersion(t *testing.T) {
-	for in, want := range map[string]string{"": Version9, "9": Version9, "9.1.4": Version9, "7": Version7, "7.4-20": Version7} {
+	for in, want := range map[string]string{"": Version9, "9": Version9, "9.1.4": Version9, "7": Version7, "7.4-20": Version7,
+		"7.4": Version7, "8.0": Version80, "8.0.4": Version80, "8.4": Version84, "8.4.1": Version84} {
 		got, err := ParseVersion(in)
 		require.NoError(t, err, in)
 		assert.Equal(t, want, got, in)
 	}
-	for _, bad := range []string{"8", "8.4.1", "x", "10"} {
+	for _, bad := range []string{"8", "8.1.4", "8.3", "x", "10"} {
 		_, err := ParseVersion(bad)
 		assert.Error(t, err, bad)
 	}
