@@ -35,6 +35,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mnm-net/otelcol-mnm/config"
+	"github.com/mnm-net/otelcol-mnm/internal/promcontract"
 )
 
 const (
@@ -222,6 +223,10 @@ func allPanels(panels []grafanaPanel) []grafanaPanel {
 	return out
 }
 
+// loadMetricNames returns the default-on metrics the dashboard and the alert
+// rules may use: those of metric-names.txt and the contract's
+// (internal/promcontract) that are not opt-in, so that a metric new in the
+// contract may be used before the list is refreshed.
 func loadMetricNames(t *testing.T) map[string]bool {
 	t.Helper()
 	f, err := os.Open(metricsPath)
@@ -238,6 +243,11 @@ func loadMetricNames(t *testing.T) map[string]bool {
 	}
 	require.NoError(t, sc.Err())
 	require.NotEmpty(t, names)
+	for name := range promcontract.Metrics() {
+		if !promcontract.OptIn(name) {
+			names[name] = true
+		}
+	}
 	return names
 }
 
@@ -362,6 +372,11 @@ func TestDashboardRequiredPanels(t *testing.T) {
 		{"VM network I/O", "timeseries", "Bps", "mnm_proxmox_vm_status{node=~\"$node\"} == 1"},
 		{"VM disk I/O", "timeseries", "Bps", "mnm_proxmox_vm_status{node=~\"$node\"} == 1"},
 		{"VM inventory", "table", "", "mnm_proxmox_vm_disk_size_bytes"},
+		{"VM inventory", "table", "", `mnm_proxmox_vm_disk_used_bytes{node=~"$node"}`},
+		{"VM inventory", "table", "", `mnm_proxmox_vm_memory_guest_used_bytes{node=~"$node"}`},
+		{"VM inventory", "table", "", `mnm_proxmox_vm_os_info{node=~"$node"}`},
+		{"Guest filesystems", "table", "", `mnm_proxmox_vm_filesystem_used_bytes{node=~"$node"}`},
+		{"Guest filesystems", "table", "", `mnm_proxmox_vm_filesystem_size_bytes{node=~"$node"} > 0`},
 		{"Top 10 containers by CPU", "", "percentunit", "mnm_proxmox_ct_cpu_usage"},
 		{"Top 10 containers by memory", "", "bytes", "mnm_proxmox_ct_memory_used_bytes"},
 		{"Container inventory", "table", "", "mnm_proxmox_ct_status"},
@@ -509,6 +524,7 @@ var wantAlerts = []string{
 	"ProxmoxDiskWearoutHigh",
 	"ProxmoxNodeOffline",
 	"ProxmoxStorageAlmostFull",
+	"ProxmoxGuestFilesystemAlmostFull",
 	"ProxmoxCollectionStale",
 	"ProxmoxCollectionAbsent",
 	"ProxmoxCollectionDown",
@@ -529,6 +545,7 @@ var wantAlerts = []string{
 	"ProxmoxGuestNetConfigUnparsable",
 	"ProxmoxInventoryDeadline",
 	"ProxmoxGuestDuplicateMAC",
+	"ProxmoxGuestAgentCommandDisabled",
 	"ProxmoxBackupMissing",
 	"ProxmoxBackupFailed",
 	"ProxmoxReplicationFailing",
@@ -904,6 +921,27 @@ func TestProblemKinds(t *testing.T) {
 		if kind != "none" && kind != "no_data" {
 			assert.Contains(t, kinds, kind, "a dashboard fix for an unknown kind")
 		}
+	}
+	// The mappings are listed in the receiver's order of the kinds, then none
+	// and no_data: index is each one's position.
+	for _, column := range []string{"What is wrong", "Fix"} {
+		var order []string
+		for _, m := range columnMappingList(t, table, column) {
+			if m.Type != "value" {
+				continue
+			}
+			var byIndex map[string]struct {
+				Index *int `json:"index"`
+			}
+			require.NoError(t, json.Unmarshal(m.Options, &byIndex))
+			order = make([]string, len(byIndex))
+			for kind, v := range byIndex {
+				require.NotNil(t, v.Index, "%s mapping of %q has no index", column, kind)
+				require.True(t, *v.Index >= 0 && *v.Index < len(order) && order[*v.Index] == "", "%s mapping of %q: index %d used twice or out of range", column, kind, *v.Index)
+				order[*v.Index] = kind
+			}
+		}
+		assert.Equal(t, append(slices.Clone(kinds), "none", "no_data"), order, "the %s mappings by index", column)
 	}
 	// No problem: one green line.
 	assert.Equal(t, mappingResult{Text: "collecting", Color: "green"}, kindColumn["none"])

@@ -42,3 +42,20 @@ func AlertNames(path string) ([]string, error) {
 	}
 	return names, nil
 }
+
+// AlertExpr returns the expression of the alerting rule name in the rule
+// file at path.
+func AlertExpr(path, name string) (string, error) {
+	groups, err := ParseRules(path)
+	if err != nil {
+		return "", err
+	}
+	for _, g := range groups.Groups {
+		for _, r := range g.Rules {
+			if r.Alert == name {
+				return r.Expr, nil
+			}
+		}
+	}
+	return "", fmt.Errorf("no alert %q in %s", name, path)
+}

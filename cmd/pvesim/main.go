@@ -84,6 +84,9 @@ func flagSet(o *options, base pvesim.Config, stderr io.Writer) (fs *flag.FlagSet
 	fs.BoolVar(&o.cfg.CephAbsent, "ceph-absent", base.CephAbsent, "with -operations: no Ceph installed (/cluster/ceph/status answers 500)")
 	fs.BoolVar(&o.cfg.CephNotInitialized, "ceph-not-initialized", base.CephNotInitialized, "with -operations: Ceph installed but pveceph init never run (/cluster/ceph/status answers 500)")
 	fs.BoolVar(&o.cfg.HAAbsent, "ha-absent", base.HAAbsent, "with -operations: HA never configured (the HA status lists only the quorum)")
+	fs.BoolVar(&o.cfg.GuestAgentDetails, "guest-agent-details", base.GuestAgentDetails, "serve what the guest agent knows (agent/get-fsinfo, get-osinfo, get-host-name: Linux and Windows guests, old agents, "+
+		"a disabled command) and the balloon statistics of /nodes/{node}/qemu?full=1")
+	fs.BoolVar(&o.cfg.FullFilesystem, "full-filesystem", base.FullFilesystem, "with -guest-agent-details: fill the root filesystem of one Linux guest to 96 %")
 	opsTime = fs.String("operations-time", defaultOpsTime, "with -operations: the time the generated history ends at (RFC 3339; default: now)")
 	fs.StringVar(&o.cfg.TokenID, "token-id", base.TokenID, "accepted API token id (user@realm!name)")
 	fs.StringVar(&o.cfg.TokenSecret, "token-secret", base.TokenSecret, "accepted API token secret (default: $PVESIM_TOKEN_SECRET, else the built-in default)")
@@ -137,6 +140,12 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*o
 		}
 		// a shape's settings for them lapse with -operations=false
 		o.cfg.CephAbsent, o.cfg.CephNotInitialized, o.cfg.HAAbsent, *opsTime = false, false, false, ""
+	}
+	if !o.cfg.GuestAgentDetails {
+		if set["full-filesystem"] && o.cfg.FullFilesystem {
+			return nil, errors.New("-full-filesystem needs -guest-agent-details")
+		}
+		o.cfg.FullFilesystem = false // a shape's setting lapses with it
 	}
 	if *opsTime != "" {
 		if o.cfg.OperationsTime, err = time.Parse(time.RFC3339, *opsTime); err != nil {

@@ -71,6 +71,15 @@ func Metrics() map[string][]string {
 		}
 	}
 	m["mnm_proxmox_ct_disk_used_bytes"] = []string{"node", "vmid", "name"}
+	// What a running VM's QEMU guest agent and balloon driver tell, from the
+	// latest inventory cycle; absent (never 0) for a VM whose agent or driver
+	// does not tell.
+	m["mnm_proxmox_vm_disk_used_bytes"] = []string{"node", "vmid", "name"}
+	m["mnm_proxmox_vm_memory_guest_used_bytes"] = []string{"node", "vmid", "name"}
+	for _, suffix := range []string{"used_bytes", "size_bytes"} {
+		m["mnm_proxmox_vm_filesystem_"+suffix] = []string{"node", "vmid", "name", "mountpoint", "type"}
+	}
+	m["mnm_proxmox_vm_os_info"] = []string{"node", "vmid", "name", "os_id", "os_name", "os_version", "kernel"}
 	for _, kind := range []string{"vm", "ct"} {
 		for _, dir := range []string{"netin", "netout"} {
 			m["mnm_proxmox_"+kind+"_nic_"+dir+"_bytes"] = []string{"node", "vmid", "name", "nic"}

@@ -178,6 +178,47 @@ type Guest struct {
 	Agent string `json:"agent,omitempty"`
 	NICs  []NIC  `json:"nics"`
 
+	// What the guest agent and Proxmox know about the inside of a qemu
+	// guest (Config.GuestAgentDetails; all empty without it). See
+	// agentdetails.go.
+	//
+	// OSType is the config's ostype (l26, win10, win11) of a guest whose
+	// agent answers; "" renders the default l26.
+	OSType string `json:"ostype,omitempty"`
+	// AgentVersion is the qemu-ga version the guest runs ("7.2", "2.12"):
+	// it decides which members its answers have.
+	AgentVersion string `json:"agent_version,omitempty"`
+	// Filesystems are what guest-get-fsinfo reports, in the order the
+	// agent finds them (the answer lists them the other way round); nil
+	// when the command answers an error (AgentErrors) or the agent does
+	// not answer.
+	Filesystems []Filesystem `json:"filesystems,omitempty"`
+	// OS is what guest-get-osinfo reports; nil when it does not.
+	OS *GuestOS `json:"os,omitempty"`
+	// AgentHostName is what guest-get-host-name reports; "" when it does
+	// not.
+	AgentHostName string `json:"agent_host_name,omitempty"`
+	// AgentErrors are the in-band QGA errors the agent answers commands
+	// with, by API command name ("get-fsinfo", "get-osinfo",
+	// "get-host-name").
+	AgentErrors map[string]AgentError `json:"agent_errors,omitempty"`
+	// BalloonConfig is the raw qemu `balloon` config value ("" when
+	// absent; "0" removes the balloon device).
+	BalloonConfig string `json:"balloon_config,omitempty"`
+	// Balloon is the balloon driver's last statistics report as QMP
+	// query-balloon passes it on; nil when there is none: a stopped guest,
+	// no balloon device (BalloonConfig "0"), or a guest that never
+	// reported (a Windows guest without the balloon service, a prelaunch
+	// guest), whose ballooninfo then holds only actual and max_mem.
+	Balloon *BalloonInfo `json:"balloon,omitempty"`
+
+	// dataDiskGiB is the size of the guest's second disk (scsi1), 0 when
+	// it has none.
+	dataDiskGiB int64
+	// noBalloonService marks a running guest whose balloon device never
+	// reports statistics (ballooninfo holds only actual and max_mem).
+	noBalloonService bool
+
 	// diskStorage is the storage of the guest's disk; "" is local-lvm.
 	// Guests with a replication job (Config.Operations) are on local-zfs,
 	// the only kind of storage pvesr replicates.
@@ -267,6 +308,7 @@ func (c *Cluster) clone() *Cluster {
 			nics[j] = nic
 		}
 		g.NICs = nics
+		g.cloneAgentDetails()
 		out.Guests[i] = g
 	}
 	return out

@@ -190,10 +190,33 @@ type Config struct {
 	// local-zfs and so there is no replication. Without it only one node
 	// of a cluster of two or more lacks ZFS.
 	ZFSAbsent bool
+	// GuestAgentDetails adds what the QEMU guest agent and Proxmox know
+	// about the inside of the qemu guests, with its ground truth on Guest
+	// (Filesystems, OS, AgentHostName, AgentErrors, AgentVersion, OSType,
+	// BalloonConfig, Balloon); see agentdetails.go. It serves
+	// /nodes/{node}/qemu/{vmid}/agent/get-fsinfo, get-osinfo and
+	// get-host-name (AgentDetailsTemplates), which answer 501 like any
+	// unknown path without it, and answers /nodes/{node}/qemu?full=1 as
+	// qemu-server does (balloon statistics, QMP state), where without it
+	// the full parameter is ignored. Every running qemu guest whose agent
+	// answers gets an operating system (Linux distributions, Windows, old
+	// agents), picked from Seed with a random stream of its own; Windows
+	// guests' NICs take Windows names (Ethernet, Ethernet 2) and their
+	// config its ostype, a guest with a data disk gets a scsi1 line, one
+	// running guest has balloon: 0. Off by default so that the clusters
+	// other packages' golden files were made from stay as they are.
+	GuestAgentDetails bool
+	// FullFilesystem (with GuestAgentDetails) fills the root filesystem of
+	// one Linux guest whose agent reports byte counts to 96 %, for alert
+	// tests (see SetGuestFilesystemUsed to do it while serving).
+	FullFilesystem bool
 	// OperationsTime is the time the generated operations history ends
 	// at (Operations). Zero means the time New is called, truncated to the
 	// second; HA timestamps then follow the wall clock. A fixed value
-	// makes every answer reproducible byte for byte.
+	// makes every answer reproducible byte for byte. It is also the
+	// simulator's clock for the balloon statistics' last_update
+	// (GuestAgentDetails); without Operations, zero there means the wall
+	// clock at each request.
 	OperationsTime time.Time
 }
 
@@ -227,6 +250,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.SDNAbsent {
 		c.SDN = false
+	}
+	if !c.GuestAgentDetails {
+		c.FullFilesystem = false
 	}
 	if c.OfflineNodes > c.Nodes {
 		c.OfflineNodes = c.Nodes

@@ -33,15 +33,23 @@ type FaultRequest struct {
 	// {"vmid":101,"nic":"net0","ipv4":["192.0.2.77/24"]}. Clear, which
 	// is applied first, restores the generated ones.
 	GuestIPs *GuestIPsRequest `json:"guest_ips,omitempty"`
-	Clear    bool             `json:"clear,omitempty"`
+	// GuestFSUsed changes the used bytes of one guest filesystem (see
+	// SetGuestFilesystemUsed), e.g.
+	// {"vmid":101,"mountpoint":"/","used_bytes":9663676416}.
+	GuestFSUsed *GuestFSUsedRequest `json:"guest_fs_used,omitempty"`
+	Clear       bool                `json:"clear,omitempty"`
 }
 
 // servedTemplates are the path templates this simulator serves.
 func (s *Simulator) servedTemplates() []string {
+	out := Templates()
 	if s.cfg.Operations {
-		return append(Templates(), OperationsTemplates()...)
+		out = append(out, OperationsTemplates()...)
 	}
-	return Templates()
+	if s.cfg.GuestAgentDetails {
+		out = append(out, AgentDetailsTemplates()...)
+	}
+	return out
 }
 
 func (s *Simulator) validTemplate(t *string) error {
@@ -89,6 +97,16 @@ func (s *Simulator) ApplyFault(f FaultRequest) error {
 			err = errors.Join(err, fmt.Errorf("guest_ips: %w", gerr))
 		}
 	}
+	var fsGuest int
+	var fsName string
+	var fsTotal int64
+	if f.GuestFSUsed != nil {
+		var ferr error
+		fsGuest, fsName, fsTotal, ferr = s.checkGuestFilesystemUsed(f.GuestFSUsed.VMID, f.GuestFSUsed.Mountpoint, f.GuestFSUsed.UsedBytes)
+		if ferr != nil {
+			err = errors.Join(err, fmt.Errorf("guest_fs_used: %w", ferr))
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -124,6 +142,9 @@ func (s *Simulator) ApplyFault(f FaultRequest) error {
 	}
 	if f.GuestIPs != nil {
 		s.setGuestIPs(f.GuestIPs.VMID, f.GuestIPs.NIC, ipv4, ipv6)
+	}
+	if f.GuestFSUsed != nil {
+		s.setGuestFilesystemUsed(fsGuest, fsName, fsTotal, f.GuestFSUsed.UsedBytes)
 	}
 	if f.Version != "" {
 		return s.SetVersion(f.Version) // validated above

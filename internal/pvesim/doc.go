@@ -35,6 +35,16 @@
 // cluster without Ceph or HA, Config.CephNotInitialized one whose Ceph was
 // installed but never initialized. Without Operations those paths answer
 // 501 like any unknown path.
+// Config.GuestAgentDetails adds what the QEMU guest agent and Proxmox know
+// about the inside of the qemu guests (agentdetails.go):
+// /nodes/{node}/qemu/{vmid}/agent/get-fsinfo, get-osinfo and get-host-name
+// (Linux and Windows guests, old agents, a disabled command, an agent
+// without get-osinfo) and the balloon statistics of
+// /nodes/{node}/qemu?full=1 and status/current, with the ground truth on
+// Guest (Filesystems, OS, AgentHostName, AgentErrors, Balloon);
+// SetGuestFilesystemUsed, or guest_fs_used in /_sim/fault, fills a
+// filesystem while serving, Config.FullFilesystem one from the start.
+// Without it those paths answer 501 and full is ignored.
 // Config.Version answers as Proxmox VE 7.4, 8.0, 8.4 or 9 (the default);
 // versions.go lists what differs. Config.SDNAbsent leaves the SDN package
 // out (every /cluster/sdn path answers 501), Config.Standalone makes a

@@ -168,12 +168,14 @@ func (s *Simulator) SetToken(id, secret string) {
 // ClearFaults restores the state New started with: configured offline
 // nodes, permissions, version and token; no hangs (hung requests continue),
 // failing or malformed paths; the guest addresses New generated (undoing
-// SetGuestIPs).
+// SetGuestIPs) and the filesystems' used bytes (undoing
+// SetGuestFilesystemUsed).
 func (s *Simulator) ClearFaults() {
 	s.faults.mu.Lock()
 	s.faults.reset(s.cfg, len(s.cluster.Nodes))
 	s.faults.mu.Unlock()
 	s.restoreGuestIPs()
+	s.restoreGuestFilesystems()
 }
 
 // requestFaults is the fault state one request sees.

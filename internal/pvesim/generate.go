@@ -72,6 +72,9 @@ func generate(cfg Config) *Cluster {
 	if cfg.DuplicateMAC {
 		c.DuplicateMACs = applyDuplicateMAC(c.Guests, cfg.Seed)
 	}
+	if cfg.GuestAgentDetails {
+		applyAgentDetails(c.Guests, cfg.Seed, cfg.FullFilesystem)
+	}
 	c.NetDevs = netDevs(cfg, c)
 	if cfg.Operations {
 		c.Operations = applyOperations(c, cfg)

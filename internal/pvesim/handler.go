@@ -37,7 +37,8 @@ func (s *Simulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	template, node, vmid, ok := match(rel)
-	if ok && !s.cfg.Operations && isOperationsTemplate(template) {
+	if ok && (!s.cfg.Operations && isOperationsTemplate(template) ||
+		!s.cfg.GuestAgentDetails && isAgentDetailsTemplate(template)) {
 		ok = false // not served: answered like any unknown path
 	}
 	if !ok {
@@ -181,7 +182,7 @@ func permError(path, privs string) apiError {
 func forbidden(rf requestFaults, template, node, vmid string) (apiError, bool) {
 	switch rf.perms {
 	case AuditorPVE8:
-		if template == PathQemuAgentNet {
+		if isAgentTemplate(template) {
 			// PVE <= 8 guards every agent command with VM.Monitor
 			// (qemu-server branch stable-bookworm, src/PVE/API2/Qemu/Agent.pm
 			// register_command)
@@ -254,9 +255,9 @@ func privSepNoACLForbidden(template, node, vmid, version string) (apiError, bool
 		// pve-manager PVE/API2/Cluster/Ceph.pm status: ['perm', '/',
 		// ['Sys.Audit', 'Datastore.Audit'], any => 1]
 		return permError("/", "Sys.Audit|Datastore.Audit"), true
-	case PathQemuAgentNet:
-		// VM.Monitor up to 8.4, VM.GuestAgent.Audit|... on 9 (see
-		// agentPrivilege)
+	case PathQemuAgentNet, PathQemuAgentFSInfo, PathQemuAgentOSInfo, PathQemuAgentHostName:
+		// VM.Monitor up to 8.4, VM.GuestAgent.Audit|... on 9 for each of
+		// them (see agentPrivilege)
 		return permError("/vms/"+vmid, agentPrivilege(version)), true
 	}
 	return apiError{}, false
@@ -331,6 +332,9 @@ func (s *Simulator) answerOne(r *http.Request, rf requestFaults, template string
 		if noACL {
 			return emptyList, apiError{}
 		}
+		if s.cfg.GuestAgentDetails {
+			return s.answerQemuList(r, ni)
+		}
 		return s.nodes[ni].qemuList, apiError{}
 	case PathLXCList:
 		if noACL {
@@ -371,6 +375,9 @@ func (s *Simulator) answerGuest(r *http.Request, template string, ni int, node, 
 	if template == PathQemuAgentNet {
 		return s.answerAgent(r, g) // locks only to render: it may sleep
 	}
+	if isAgentDetailsTemplate(template) {
+		return s.answerAgentCommand(r, g, agentCommand(template)) // the same
+	}
 	s.guestMu.RLock() // SetGuestIPs may change the NIC addresses
 	defer s.guestMu.RUnlock()
 	switch template {
@@ -379,6 +386,9 @@ func (s *Simulator) answerGuest(r *http.Request, template string, ni int, node, 
 	case PathLXCConfig:
 		return renderLXCConfig(g), apiError{}
 	case PathQemuStatus:
+		if s.cfg.GuestAgentDetails {
+			return renderQemuStatusDetails(g, s.clock().Unix()), apiError{}
+		}
 		return renderQemuStatus(g), apiError{}
 	case PathLXCStatus:
 		return renderLXCStatus(g), apiError{}

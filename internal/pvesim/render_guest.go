@@ -20,15 +20,31 @@ func haObject(g *Guest) []byte {
 	return newObj().int("managed", 1).str("state", g.HAState).str("group", "null").bytes()
 }
 
-func renderQemuStatus(g *Guest) []byte {
+func renderQemuStatus(g *Guest) []byte { return renderQemuStatusWith(g, false, 0) }
+
+// renderQemuStatusDetails is status/current with Config.GuestAgentDetails:
+// the balloon members follow Guest.Balloon and BalloonConfig; now is the
+// simulator's clock (epoch seconds).
+func renderQemuStatusDetails(g *Guest, now int64) []byte { return renderQemuStatusWith(g, true, now) }
+
+func renderQemuStatusWith(g *Guest, details bool, now int64) []byte {
 	o := qemuListEntry(g)
 	o.raw("ha", haObject(g))
 	if agentEnabled(g.AgentConfig) {
 		o.int("agent", 1)
 	}
+	qemuRuntime(o, g, details, now)
+	return envelope(o.bytes())
+}
+
+// qemuRuntime appends what vmstatus with full asks QEMU (qemu-server
+// src/PVE/QemuServer.pm vmstatus): qmpstatus for every guest, and for a
+// running one the machine, version, balloon, proxmox-support and per-tap
+// traffic.
+func qemuRuntime(o *obj, g *Guest, details bool, now int64) {
 	if g.Status != "running" {
 		o.str("qmpstatus", QMPStopped)
-		return envelope(o.bytes())
+		return
 	}
 	// qmpstatus is QMP query-status (qemu-server src/PVE/QemuServer.pm
 	// vmstatus $statuscb); status stays "running" for paused guests
@@ -36,13 +52,17 @@ func renderQemuStatus(g *Guest) []byte {
 	if qmp == "" {
 		qmp = QMPRunning
 	}
-	o.str("qmpstatus", qmp).str("running-machine", "pc-i440fx-9.2+pve1").str("running-qemu", "9.2.0").
-		int("shares", 1000).int("balloon", g.MaxMem)
-	if qmp != QMPPrelaunch {
-		// freemem comes from the guest's balloon statistics, which a guest
-		// that never ran has not sent (vmstatus $ballooncb sets it only
-		// when total_mem and free_mem are defined)
-		o.int("freemem", g.MaxMem-g.Mem)
+	o.str("qmpstatus", qmp).str("running-machine", "pc-i440fx-9.2+pve1").str("running-qemu", "9.2.0")
+	if details {
+		balloonMembers(o, g, now)
+	} else {
+		o.int("shares", 1000).int("balloon", g.MaxMem)
+		if qmp != QMPPrelaunch {
+			// freemem comes from the guest's balloon statistics, which a
+			// guest that never ran has not sent (vmstatus $ballooncb sets
+			// it only when total_mem and free_mem are defined)
+			o.int("freemem", g.MaxMem-g.Mem)
+		}
 	}
 	o.raw("proxmox-support", []byte(`{"backup-max-workers":true,"pbs-dirty-bitmap":true,"query-bitmap-info":true}`))
 	nics := newObj()
@@ -53,7 +73,6 @@ func renderQemuStatus(g *Guest) []byte {
 		nics.raw(fmt.Sprintf("tap%di%d", g.VMID, nicIndex(g.NICs[i].Key)), newObj().int("netin", g.NetIn/share).int("netout", g.NetOut/share).bytes())
 	}
 	o.raw("nics", nics.bytes())
-	return envelope(o.bytes())
 }
 
 func renderLXCStatus(g *Guest) []byte {
@@ -136,15 +155,32 @@ func guestVolume(g *Guest) string {
 	return fmt.Sprintf("%s:vm-%d-disk-0", g.diskStorage, g.VMID)
 }
 
+// guestDataVolume is the volume id of a guest's second disk, on the
+// storage of its first.
+func guestDataVolume(g *Guest) string {
+	v := guestVolume(g)
+	return v[:len(v)-1] + "1"
+}
+
 func renderQemuConfig(g *Guest) []byte {
 	o := newObj()
 	if g.Name != "" {
 		o.str("name", g.Name)
 	}
+	ostype := "l26"
+	if g.OSType != "" {
+		ostype = g.OSType
+	}
 	o.int("cores", int64(g.MaxCPU)).int("sockets", 1).str("memory", strconv.FormatInt(g.MaxMem/mib, 10)).
-		str("ostype", "l26").str("scsihw", "virtio-scsi-single").
-		str("scsi0", fmt.Sprintf("%s,iothread=1,size=%dG", guestVolume(g), g.MaxDisk/gib)).
-		str("boot", "order=scsi0;net0").int("onboot", b2i(g.Status == "running")).
+		str("ostype", ostype).str("scsihw", "virtio-scsi-single").
+		str("scsi0", fmt.Sprintf("%s,iothread=1,size=%dG", guestVolume(g), g.MaxDisk/gib))
+	if g.dataDiskGiB > 0 {
+		o.str("scsi1", fmt.Sprintf("%s,iothread=1,size=%dG", guestDataVolume(g), g.dataDiskGiB))
+	}
+	if b, err := strconv.ParseInt(g.BalloonConfig, 10, 64); err == nil {
+		o.int("balloon", b) // an integer property, as the API returns it
+	}
+	o.str("boot", "order=scsi0;net0").int("onboot", b2i(g.Status == "running")).
 		str("smbios1", fmt.Sprintf("uuid=%08x-0000-4000-8000-%012x", g.VMID, g.VMID)).
 		str("meta", "creation-qemu=9.2.0,ctime=1735689600")
 	var nets []string
@@ -165,7 +201,12 @@ func renderQemuConfig(g *Guest) []byte {
 	if g.Lock != "" {
 		o.str("lock", g.Lock)
 	}
-	o.str("digest", digest(append([]string{itoa(g.VMID), g.Name, g.AgentConfig}, nets...)...))
+	parts := append([]string{itoa(g.VMID), g.Name, g.AgentConfig}, nets...)
+	if g.OSType != "" || g.dataDiskGiB > 0 || g.BalloonConfig != "" {
+		// the config differs, so does its digest
+		parts = append(parts, g.OSType, strconv.FormatInt(g.dataDiskGiB, 10), g.BalloonConfig)
+	}
+	o.str("digest", digest(parts...))
 	return envelope(o.bytes())
 }
 
@@ -271,6 +312,9 @@ func qgaStats(rx, tx int64) []byte {
 // renderAgentInterfaces answers guest-network-get-interfaces for a guest whose
 // agent runs: lo, one entry per NIC and a docker0 bridge no NIC explains.
 func renderAgentInterfaces(g *Guest) []byte {
+	if isWindows(g) {
+		return renderAgentInterfacesWindows(g)
+	}
 	items := [][]byte{newObj().str("name", "lo").str("hardware-address", "00:00:00:00:00:00").
 		raw("ip-addresses", array([][]byte{qgaAddr("ipv4", "127.0.0.1/8"), qgaAddr("ipv6", "::1/128")})).
 		raw("statistics", qgaStats(163244, 163244)).bytes()}

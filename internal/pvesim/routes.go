@@ -47,6 +47,15 @@ const (
 	PathNodeSubscription   = "/nodes/{node}/subscription"
 )
 
+// Path templates served only with Config.GuestAgentDetails (see
+// AgentDetailsTemplates): guest agent commands qemu-server registers like
+// network-get-interfaces (src/PVE/API2/Qemu/Agent.pm register_command).
+const (
+	PathQemuAgentFSInfo   = "/nodes/{node}/qemu/{vmid}/agent/get-fsinfo"
+	PathQemuAgentOSInfo   = "/nodes/{node}/qemu/{vmid}/agent/get-osinfo"
+	PathQemuAgentHostName = "/nodes/{node}/qemu/{vmid}/agent/get-host-name"
+)
+
 // Templates lists every path template served whatever the Config.
 func Templates() []string {
 	return []string{
@@ -68,6 +77,20 @@ func OperationsTemplates() []string {
 
 func isOperationsTemplate(t string) bool { return slices.Contains(OperationsTemplates(), t) }
 
+// AgentDetailsTemplates lists the path templates served only with
+// Config.GuestAgentDetails; without it they answer 501 like unknown paths.
+func AgentDetailsTemplates() []string {
+	return []string{PathQemuAgentFSInfo, PathQemuAgentOSInfo, PathQemuAgentHostName}
+}
+
+func isAgentDetailsTemplate(t string) bool { return slices.Contains(AgentDetailsTemplates(), t) }
+
+// isAgentTemplate reports whether t is a guest agent command.
+func isAgentTemplate(t string) bool { return t == PathQemuAgentNet || isAgentDetailsTemplate(t) }
+
+// agentCommand is the API name of an agent command template (get-fsinfo).
+func agentCommand(t string) string { return t[strings.LastIndexByte(t, '/')+1:] }
+
 // isSDNTemplate reports whether t is below /cluster/sdn (pve-network's
 // API, see Config.SDNAbsent).
 func isSDNTemplate(t string) bool {
@@ -80,7 +103,7 @@ type route struct {
 }
 
 var routes = func() []route {
-	all := append(Templates(), OperationsTemplates()...)
+	all := append(append(Templates(), OperationsTemplates()...), AgentDetailsTemplates()...)
 	out := make([]route, 0, len(all))
 	for _, t := range all {
 		out = append(out, route{template: t, segs: strings.Split(strings.TrimPrefix(t, "/"), "/")})

@@ -29,9 +29,11 @@ type Simulator struct {
 	stats  statsCounter
 
 	// guestMu guards the guests' NIC addresses, which SetGuestIPs changes
-	// while serving (see guestIPState).
+	// while serving (see guestIPState), and their filesystems' used bytes,
+	// which SetGuestFilesystemUsed changes (see guestFSState).
 	guestMu  sync.RWMutex
 	guestIPs guestIPState
+	guestFS  guestFSState
 
 	closed    chan struct{}
 	closeOnce sync.Once
@@ -119,7 +121,22 @@ func (s *Simulator) Cluster() *Cluster {
 	for i, off := range s.offlineSnapshot() {
 		c.Nodes[i].Online = !off
 	}
+	now := s.clock().Unix()
+	for i := range c.Guests {
+		if b := c.Guests[i].Balloon; b != nil {
+			b.LastUpdate = now - b.StatsAge
+		}
+	}
 	return c
+}
+
+// clock is the simulator's time for values that follow it (the balloon
+// statistics' last_update): Config.OperationsTime when set, else now.
+func (s *Simulator) clock() time.Time {
+	if !s.cfg.OperationsTime.IsZero() {
+		return s.cfg.OperationsTime
+	}
+	return time.Now()
 }
 
 // Stats returns a copy of the request counters.

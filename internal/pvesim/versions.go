@@ -11,7 +11,8 @@ package pvesim
 //	node pveversion        7.4-20          8.0.4            8.4.1            9.1.4, pve2 8.4.1
 //	error text in body     no              no               yes              yes
 //	lxc {vmid}/interfaces  501             501              200              200
-//	agent 403 privilege    VM.Monitor      VM.Monitor       VM.Monitor       VM.GuestAgent.Audit|...
+//	agent 403 privilege
+//	  (every agent path)   VM.Monitor      VM.Monitor       VM.Monitor       VM.GuestAgent.Audit|...
 //	Ceph "not initialized" plain           plain            + " - missing"   + " - missing"
 //	Ceph release           quincy          quincy           squid            squid
 //	SDN.Audit 403 path     /               /                /sdn             /sdn
@@ -24,6 +25,7 @@ package pvesim
 //	  boot-info            no              no               yes              yes
 //	  memory available     no              no               no               yes (not pve2)
 //	memhost in resources   no              no               no               yes
+//	memhost in qemu?full=1 no              no               no               yes (not pve2)
 //
 // The sources of each are given where the answer is made. The node rows
 // follow Config.Version as New generates the cluster; the others follow

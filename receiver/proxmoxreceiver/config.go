@@ -90,7 +90,18 @@ type InventoryConfig struct {
 	// KeepLastKnown is how long a guest's last confirmed NICs and addresses
 	// stand in when Proxmox or the guest agent fails to answer (0: never).
 	KeepLastKnown time.Duration `mapstructure:"keep_last_known"`
+	// HostnameFrom is what the records' mnm.endpoint.hostname, the
+	// controller's hostname, is: guest_name (the default), the name Proxmox
+	// shows, or agent, the host name the guest's agent reports (the guest
+	// name while it reports none).
+	HostnameFrom string `mapstructure:"hostname_from"`
 }
+
+// Values of inventory::hostname_from.
+const (
+	HostnameFromGuestName = "guest_name"
+	HostnameFromAgent     = "agent"
+)
 
 // Validate checks the configuration and names the key and the fix of each problem.
 func (cfg *Config) Validate() error {
@@ -155,6 +166,9 @@ func (cfg *Config) Validate() error {
 		if d.d <= 0 {
 			errs = append(errs, fmt.Errorf(`%q must be positive, for example 10m`, d.key))
 		}
+	}
+	if h := cfg.Inventory.HostnameFrom; h != "" && h != HostnameFromGuestName && h != HostnameFromAgent {
+		errs = append(errs, fmt.Errorf(`"inventory::hostname_from" is %q: use %q (the name Proxmox shows, the default) or %q (the host name the guest agent reports)`, h, HostnameFromGuestName, HostnameFromAgent))
 	}
 	if cfg.Inventory.KeepLastKnown < 0 {
 		errs = append(errs, errors.New(`"inventory::keep_last_known" must not be negative; 0 never keeps a guest's last known records`))

@@ -39,7 +39,7 @@ func TestLoadConfig(t *testing.T) {
 	custom.MaxConcurrentRequests = 16
 	custom.DiskRefreshInterval = time.Hour
 	custom.Inventory = InventoryConfig{CollectionInterval: 10 * time.Minute, IncludeTemplates: true, IncludeStopped: false, AgentBackoffCycles: 5,
-		Timeout: 3 * time.Minute, KeepLastKnown: 30 * time.Minute}
+		Timeout: 3 * time.Minute, KeepLastKnown: 30 * time.Minute, HostnameFrom: HostnameFromAgent}
 	custom.MetricsBuilderConfig.Metrics.MnmProxmoxVMInfo.Enabled = true
 
 	failover := loadedDefaultConfig(t)
@@ -113,6 +113,7 @@ func TestValidate(t *testing.T) {
 		{name: "negative inventory timeout", mutate: func(c *Config) { c.Inventory.Timeout = -time.Second }, wantErr: []string{`"inventory::timeout"`}},
 		{name: "inventory timeout not under the interval", mutate: func(c *Config) { c.Inventory.Timeout = c.Inventory.CollectionInterval }, wantErr: []string{`"inventory::timeout"`, "shorter than"}},
 		{name: "negative keep last known", mutate: func(c *Config) { c.Inventory.KeepLastKnown = -time.Second }, wantErr: []string{`"inventory::keep_last_known"`}},
+		{name: "unknown hostname source", mutate: func(c *Config) { c.Inventory.HostnameFrom = "fqdn" }, wantErr: []string{`"inventory::hostname_from" is "fqdn": use "guest_name"`}},
 		{name: "endpoints of one cluster", mutate: func(c *Config) {
 			c.Endpoints = []string{"https://pve1:8006", "https://pve2:8006"}
 		}},

@@ -69,6 +69,7 @@ func createDefaultConfig() component.Config {
 			IncludeStopped:     true,
 			AgentBackoffCycles: defaultAgentBackoffCycles,
 			KeepLastKnown:      defaultKeepLastKnown,
+			HostnameFrom:       HostnameFromGuestName,
 		},
 		SlowTier: SlowTierConfig{
 			StateInterval:       5 * time.Minute,

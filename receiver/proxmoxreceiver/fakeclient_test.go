@@ -35,6 +35,8 @@ type fakeClient struct {
 	storageErr map[string]error
 	configs    map[int64]pveapi.GuestConfig
 	ifaces     map[int64][]guestnet.InterfaceAddrs
+	// filesystems answers get-fsinfo by vmid; other VMs' agents lack it.
+	filesystems map[int64][]guestnet.Filesystem
 }
 
 func (f *fakeClient) NodeNetstat(context.Context, string) ([]pveapi.NetstatEntry, error) {
@@ -46,6 +48,25 @@ func (f *fakeClient) SDNVNets(context.Context) ([]pveapi.SDNVNet, error) { retur
 func (f *fakeClient) SDNZones(context.Context) ([]pveapi.SDNZone, error) { return nil, nil }
 
 func (f *fakeClient) SDNIndex(context.Context) error { return nil }
+
+func (f *fakeClient) AgentFSInfo(_ context.Context, _ string, vmid int64) ([]guestnet.Filesystem, error) {
+	if fs, ok := f.filesystems[vmid]; ok {
+		return fs, nil
+	}
+	return nil, pveapi.NotImplemented("/nodes/pve1/qemu/100/agent/get-fsinfo")
+}
+
+func (f *fakeClient) AgentOSInfo(context.Context, string, int64) (guestnet.OSInfo, error) {
+	return guestnet.OSInfo{}, pveapi.NotImplemented("/nodes/pve1/qemu/100/agent/get-osinfo")
+}
+
+func (f *fakeClient) AgentHostName(context.Context, string, int64) (string, error) {
+	return "", pveapi.NotImplemented("/nodes/pve1/qemu/100/agent/get-host-name")
+}
+
+func (f *fakeClient) NodeQemuFull(context.Context, string) ([]pveapi.QemuStatus, error) {
+	return nil, nil
+}
 
 // The slow tier's paths answer 501, as pveproxy does on a Proxmox without
 // them (pveapi.IsAbsent).

@@ -36,13 +36,28 @@ type nicInfo struct {
 // record is dated by when Proxmox last confirmed it. A NIC on an SDN VNet
 // carries the VNet's VLAN (see vnetWire). It returns every NIC of the guest,
 // skipped ones too, for the metrics' join.
-func (s *inventoryScraper) recordNICs(ctx context.Context, inv *guestInventory, view sdnView, skip map[string]bool) []nicInfo {
+//
+// The VM's agent details d (nil for a container) add its own host name and
+// OS (host.name, os.*); hostname is the guest name unless
+// inventory::hostname_from is agent.
+func (s *inventoryScraper) recordNICs(ctx context.Context, inv *guestInventory, view sdnView, skip map[string]bool, d *vmDetails) []nicInfo {
 	g := inv.guest
 	classification := metadata.AttributeMnmEndpointClassificationVirtualMachine
 	if g.Type == "lxc" {
 		classification = metadata.AttributeMnmEndpointClassificationContainer
 	}
 	ts := pcommon.NewTimestampFromTime(inv.confirmed)
+	hostname := inv.name
+	var agentOpts []metadata.EventAttributeOption
+	if d != nil {
+		if d.hostName != "" {
+			agentOpts = append(agentOpts, metadata.WithHostNameEventAttribute(d.hostName))
+			if s.cfg.Inventory.HostnameFrom == HostnameFromAgent {
+				hostname = d.hostName
+			}
+		}
+		agentOpts = append(agentOpts, osAttributes(d.os)...)
+	}
 
 	var out []nicInfo
 	for _, nic := range sortedNICs(inv.nics) {
@@ -65,7 +80,7 @@ func (s *inventoryScraper) recordNICs(ctx context.Context, inv *guestInventory, 
 		for i, a := range additional {
 			extra[i] = a.String()
 		}
-		var opts []metadata.EventAttributeOption
+		opts := slices.Clone(agentOpts)
 		if primary.IsValid() {
 			opts = append(opts, metadata.WithMnmEndpointIPEventAttribute(primary.String()))
 		}
@@ -85,7 +100,7 @@ func (s *inventoryScraper) recordNICs(ctx context.Context, inv *guestInventory, 
 				opts = append(opts, metadata.WithProxmoxSdnServiceVlanEventAttribute(int64(wire.serviceVLAN)))
 			}
 		}
-		s.lb.RecordMnmEndpointEvent(ctx, ts, nic.MAC, extra, inv.name, classification, g.Node, nic.Bridge,
+		s.lb.RecordMnmEndpointEvent(ctx, ts, nic.MAC, extra, hostname, classification, g.Node, nic.Bridge,
 			int64(vlan), endpointSource, g.VMID.Value, g.Type, g.Status, nic.Device, nic.Model, nic.Firewall, nic.LinkDown, opts...)
 	}
 	return out
@@ -168,4 +183,26 @@ func guestName(g *pveapi.ClusterResource, config pveapi.GuestConfig) string {
 
 func hasMAC(nics []guestnet.NIC) bool {
 	return slices.ContainsFunc(nics, func(n guestnet.NIC) bool { return n.MAC != "" })
+}
+
+// osAttributes are the semantic-convention os.* attributes of what the
+// agent reported; none for what it left out.
+func osAttributes(os *guestnet.OSInfo) []metadata.EventAttributeOption {
+	if os == nil {
+		return nil
+	}
+	var opts []metadata.EventAttributeOption
+	if os.Name != "" {
+		opts = append(opts, metadata.WithOsNameEventAttribute(os.Name))
+	}
+	if os.VersionID != "" {
+		opts = append(opts, metadata.WithOsVersionEventAttribute(os.VersionID))
+	}
+	if os.PrettyName != "" {
+		opts = append(opts, metadata.WithOsDescriptionEventAttribute(os.PrettyName))
+	}
+	if os.KernelRelease != "" {
+		opts = append(opts, metadata.WithOsBuildIDEventAttribute(os.KernelRelease))
+	}
+	return opts
 }

@@ -39,6 +39,8 @@ type inventoryScraper struct {
 	lb     *metadata.LogsBuilder
 	agents *agentBackoff
 	known  *lastKnown
+	// details: what each VM's agent said of its filesystems, OS and name.
+	details *agentDetails
 	// lxcInterfaces: nodes whose Proxmox version lacks /lxc/{vmid}/interfaces.
 	lxcInterfaces *absences
 	sdn           sdnAccess
@@ -47,12 +49,13 @@ type inventoryScraper struct {
 
 func newInventoryScraper(cfg *Config, set receiver.Settings, lease *clientLease) *inventoryScraper {
 	return &inventoryScraper{
-		cfg:    cfg,
-		lease:  lease,
-		shared: lease.shared,
-		lb:     metadata.NewLogsBuilder(cfg.LogsBuilderConfig, set),
-		agents: newAgentBackoff(cfg.Inventory.AgentBackoffCycles),
-		known:  newLastKnown(cfg.Inventory.KeepLastKnown),
+		cfg:     cfg,
+		lease:   lease,
+		shared:  lease.shared,
+		lb:      metadata.NewLogsBuilder(cfg.LogsBuilderConfig, set),
+		agents:  newAgentBackoff(cfg.Inventory.AgentBackoffCycles),
+		known:   newLastKnown(cfg.Inventory.KeepLastKnown),
+		details: newAgentDetails(),
 		// Without a version to watch (no metrics pipeline), ask again now and then.
 		lxcInterfaces: newAbsences(6 * time.Hour),
 		now:           time.Now,
@@ -116,6 +119,7 @@ func (s *inventoryScraper) scrape(ctx context.Context) (plog.Logs, error) {
 		exists := existingGuests(resources)
 		s.known.prune(exists)
 		s.agents.prune(exists)
+		s.details.prune(exists)
 	}
 
 	view := s.readSDN(ctx, client, now, found, errs)
@@ -138,6 +142,7 @@ func (s *inventoryScraper) scrape(ctx context.Context) (plog.Logs, error) {
 			failedGuests[key]++
 		}
 	})
+	memory := s.readBalloons(client, nodes, guests, now, found, &mu)
 	// One partial error per distinct problem, not one per guest.
 	for key, n := range failedGuests {
 		errs.AddPartial(n, found[key].err)
@@ -174,13 +179,15 @@ func (s *inventoryScraper) scrape(ctx context.Context) (plog.Logs, error) {
 	for key, pr := range duplicates {
 		found.add(key, pr)
 	}
+	vms := s.vmDetails(results, memory)
 	var nics []nicInfo
 	for _, inv := range results {
 		if inv != nil {
-			nics = append(nics, s.recordNICs(ctx, inv, view, skip[inv])...)
+			nics = append(nics, s.recordNICs(ctx, inv, view, skip[inv], vms[inv.guest.ID])...)
 		}
 	}
 	s.shared.publishNICs(nics)
+	s.shared.publishVMDetails(vms)
 	return s.lb.Emit(), errs.Combine()
 }
 
@@ -331,6 +338,17 @@ func (s *inventoryScraper) collectGuest(client pveapi.Client, nodes *nodeBreaker
 		s.agents.answered(g)
 		inv.addrs = guestnet.MatchByMAC(config.NICs, ifaces)
 		s.known.confirmAddrs(g.ID, inv.addrs, now)
+		if g.Type == "qemu" {
+			s.readAgentDetails(client, nodes, g, inv.name, failures, now)
+		}
+	case errors.Is(err, guestnet.ErrAgentCommandDisabled):
+		// The agent runs but its configuration refuses the command: a
+		// problem with its fix, asked again each cycle (it answers at once).
+		s.agents.answered(g)
+		s.known.confirmAddrs(g.ID, nil, now)
+		failures.add(fmt.Sprintf("agent-disabled %s %s", g.ID, "network-get-interfaces"),
+			s.disabledCommand(g, inv.name, "network-get-interfaces", pveapi.PathAgentInterfaces, err))
+		s.readAgentDetails(client, nodes, g, inv.name, failures, now)
 	case errors.Is(err, guestnet.ErrAgentUnsupported):
 		// The agent answered that it cannot list interfaces: a definite none.
 		s.agents.silent(g)

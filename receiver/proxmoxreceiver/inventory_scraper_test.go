@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/scraper/scrapererror"
 	"go.uber.org/zap/zapcore"
 
 	"github.com/mnm-net/otelcol-mnm/internal/pvesim"
@@ -153,11 +154,12 @@ func prefixAddr(cidr string) string {
 }
 
 func TestInventoryBudgetAndAgentBackoff(t *testing.T) {
-	env := newTestEnv(t, pvesim.Config{Nodes: 3, Guests: 90, Seed: 5})
+	env := newTestEnv(t, pvesim.Config{Nodes: 3, Guests: 90, Seed: 5, GuestAgentDetails: true})
 	s := env.inventoryScraper(t)
 	truth := env.sim.Cluster()
 
-	var guests, answering, silent int64
+	var guests, answering, silent, agentVMs int64
+	vmNodes := map[string]bool{} // nodes running a VM: one /nodes/{node}/qemu?full=1 each
 	for _, g := range truth.Guests {
 		if g.Template {
 			continue
@@ -165,6 +167,12 @@ func TestInventoryBudgetAndAgentBackoff(t *testing.T) {
 		guests++
 		if g.Status != "running" || g.NoRRD {
 			continue
+		}
+		if g.Type == "qemu" {
+			vmNodes[g.Node] = true
+		}
+		if g.Type == "qemu" && g.Agent == pvesim.AgentRunning {
+			agentVMs++
 		}
 		switch {
 		case g.Type == "lxc" || g.Agent == pvesim.AgentRunning:
@@ -175,21 +183,27 @@ func TestInventoryBudgetAndAgentBackoff(t *testing.T) {
 	}
 	require.Positive(t, silent, "the simulated cluster must have silent agents for this test")
 
+	nodes := int64(len(vmNodes))
 	_, err := s.scrape(context.Background())
-	require.NoError(t, err)
+	require.True(t, err == nil || scrapererror.IsPartialScrapeError(err), "%v", err)
 	first := env.sim.Stats()
-	assert.LessOrEqual(t, first.Total, 3+guests+answering+silent, "first cycle: %v", first.Paths) // + SDN vnets and zones
+	// + SDN vnets and zones; each answering VM's agent: filesystems, OS, host name.
+	assert.LessOrEqual(t, first.Total, 3+guests+answering+silent+nodes+3*agentVMs, "first cycle: %v", first.Paths)
 	assert.Zero(t, first.NonGET)
 
-	// Steady state: silent agents are left alone for a few cycles.
+	// Steady state: silent agents are left alone for a few cycles, the OS
+	// and host name until the VM restarts or for an hour.
 	env.sim.ResetStats()
 	_, err = s.scrape(context.Background())
-	require.NoError(t, err)
+	require.True(t, err == nil || scrapererror.IsPartialScrapeError(err), "%v", err)
 	second := env.sim.Stats()
-	assert.LessOrEqual(t, second.Total, 3+guests+answering, "steady state: %v", second.Paths)
+	assert.LessOrEqual(t, second.Total, 3+guests+answering+nodes+agentVMs, "steady state: %v", second.Paths)
 	// The first cycle also asked once whether the token may see SDN (NICs on
 	// bridges not named vmbrN, and no VNets).
-	assert.Equal(t, first.Total-silent-first.Paths["/cluster/sdn"], second.Total)
+	assert.Equal(t, first.Total-silent-first.Paths["/cluster/sdn"]-
+		first.Paths[pvesim.PathQemuAgentOSInfo]-first.Paths[pvesim.PathQemuAgentHostName], second.Total)
+	assert.Zero(t, second.Paths[pvesim.PathQemuAgentOSInfo])
+	assert.Equal(t, nodes, second.Paths[pvesim.PathQemuList])
 }
 
 func TestInventoryAgentForbiddenOnPVE8(t *testing.T) {

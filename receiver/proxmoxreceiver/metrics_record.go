@@ -4,6 +4,7 @@
 package proxmoxreceiver // import "github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver"
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 	"strings"
@@ -125,6 +126,40 @@ func guestLabelName(r *pveapi.ClusterResource) string {
 		return fmt.Sprintf("CT%d", r.VMID.Value)
 	}
 	return fmt.Sprintf("VM %d", r.VMID.Value)
+}
+
+// recordGuestView records what the latest inventory cycle learnt from each
+// running VM's agent and balloon driver: its filesystems and their sum, the
+// memory the guest counts as used, its OS. Only for VMs /cluster/resources
+// still shows running; never a 0 for what was not told.
+func (s *metricsScraper) recordGuestView(now pcommon.Timestamp, resources []pveapi.ClusterResource) {
+	vms := s.shared.latestVMDetails()
+	if len(vms) == 0 {
+		return
+	}
+	for i := range resources {
+		r := &resources[i]
+		d, ok := vms[r.ID]
+		if !ok || r.Type != "qemu" || r.Status != "running" || r.Node != d.node {
+			continue
+		}
+		name := guestLabelName(r)
+		if d.hasFilesystems && len(d.filesystems) > 0 {
+			var used int64
+			for _, fs := range d.filesystems {
+				s.mb.RecordMnmProxmoxVMFilesystemUsedDataPoint(now, int64(fs.UsedBytes), d.node, d.vmid, name, fs.Mountpoint, fs.Type)
+				s.mb.RecordMnmProxmoxVMFilesystemSizeDataPoint(now, int64(fs.TotalBytes), d.node, d.vmid, name, fs.Mountpoint, fs.Type)
+				used += int64(fs.UsedBytes)
+			}
+			s.mb.RecordMnmProxmoxVMDiskUsedDataPoint(now, used, d.node, d.vmid, name)
+		}
+		if d.hasMemGuestUsed {
+			s.mb.RecordMnmProxmoxVMMemoryGuestUsedDataPoint(now, d.memGuestUsed, d.node, d.vmid, name)
+		}
+		if d.os != nil {
+			s.mb.RecordMnmProxmoxVMOsInfoDataPoint(now, 1, d.node, d.vmid, name, d.os.ID, cmp.Or(d.os.PrettyName, d.os.Name), d.os.VersionID, d.os.KernelRelease)
+		}
+	}
 }
 
 func recordInt(v pveapi.FlexInt, record func(int64)) {

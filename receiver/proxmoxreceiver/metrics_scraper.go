@@ -157,6 +157,7 @@ func (s *metricsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 	}
 	s.recordNICTraffic(now, resources, nodeData)
 	s.recordNICInfo(now)
+	s.recordGuestView(now, resources)
 	slow := <-slowDone
 	for key, pr := range slow.found {
 		found.add(key, pr)

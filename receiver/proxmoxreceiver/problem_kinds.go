@@ -14,23 +14,24 @@ import (
 // in the README's "When something is wrong", the dashboard's banner and the
 // alert rules; keep the four in step.
 const (
-	kindUnauthorized        = "unauthorized"          // 401: token id or secret wrong, token deleted or expired
-	kindForbidden           = "forbidden"             // 403: the token lacks `privilege`
-	kindPrivilegeSeparation = "privilege_separation"  // privilege-separated token without an ACL of its own
-	kindAgentPrivilege      = "agent_privilege"       // guest IPs forbidden (VM.GuestAgent.Audit / VM.Monitor)
-	kindTLSUnknownAuthority = "tls_unknown_authority" // certificate not signed by a trusted CA
-	kindTLSHostname         = "tls_hostname"          // certificate for another name
-	kindTLSInvalid          = "tls_invalid"           // certificate expired or otherwise invalid
-	kindUnreachable         = "unreachable"           // no answer at all: refused, reset, DNS
-	kindTimeout             = "timeout"               // no answer within `timeout`
-	kindNodeUnreachable     = "node_unreachable"      // the cluster cannot reach a node (595/596), or it hangs
-	kindRedirect            = "redirect"              // something in front of Proxmox redirects
-	kindServerError         = "server_error"          // Proxmox answered 5xx
-	kindAPIError            = "api_error"             // another 4xx
-	kindMalformed           = "malformed"             // an answer that is not the expected JSON
-	kindUnparsableConfig    = "unparsable_config"     // a guest's netN the receiver cannot read
-	kindInventoryDeadline   = "inventory_deadline"    // an inventory cycle ran out of time
-	kindDuplicateMAC        = "duplicate_mac"         // two guest NICs of the cluster share a MAC
+	kindUnauthorized         = "unauthorized"           // 401: token id or secret wrong, token deleted or expired
+	kindForbidden            = "forbidden"              // 403: the token lacks `privilege`
+	kindPrivilegeSeparation  = "privilege_separation"   // privilege-separated token without an ACL of its own
+	kindAgentPrivilege       = "agent_privilege"        // guest IPs forbidden (VM.GuestAgent.Audit / VM.Monitor)
+	kindTLSUnknownAuthority  = "tls_unknown_authority"  // certificate not signed by a trusted CA
+	kindTLSHostname          = "tls_hostname"           // certificate for another name
+	kindTLSInvalid           = "tls_invalid"            // certificate expired or otherwise invalid
+	kindUnreachable          = "unreachable"            // no answer at all: refused, reset, DNS
+	kindTimeout              = "timeout"                // no answer within `timeout`
+	kindNodeUnreachable      = "node_unreachable"       // the cluster cannot reach a node (595/596), or it hangs
+	kindRedirect             = "redirect"               // something in front of Proxmox redirects
+	kindServerError          = "server_error"           // Proxmox answered 5xx
+	kindAPIError             = "api_error"              // another 4xx
+	kindMalformed            = "malformed"              // an answer that is not the expected JSON
+	kindUnparsableConfig     = "unparsable_config"      // a guest's netN the receiver cannot read
+	kindInventoryDeadline    = "inventory_deadline"     // an inventory cycle ran out of time
+	kindDuplicateMAC         = "duplicate_mac"          // two guest NICs of the cluster share a MAC
+	kindAgentCommandDisabled = "agent_command_disabled" // a guest agent's configuration blocks a command
 )
 
 // apiProblem describes a failed request of path template tmpl about node.

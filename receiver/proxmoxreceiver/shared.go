@@ -36,6 +36,7 @@ type sharedClient struct {
 	// features are the features Proxmox said are absent (see featureAbsent).
 	features *featureAbsences
 	nics     sync.Map // "nics" → []nicInfo: every guest NIC of the latest inventory cycle
+	vms      sync.Map // "vms" → map[string]*vmDetails: each running VM's agent and balloon answers
 
 	mu      sync.Mutex
 	leases  int // receivers created and not shut down
@@ -195,6 +196,20 @@ func (sc *sharedClient) version(node string) string {
 // publishNICs replaces the guest NICs the metrics collection joins with.
 func (sc *sharedClient) publishNICs(nics []nicInfo) {
 	sc.nics.Store("nics", nics)
+}
+
+// publishVMDetails replaces what the metrics collection reports of each
+// VM's guest.
+func (sc *sharedClient) publishVMDetails(vms map[string]*vmDetails) {
+	sc.vms.Store("vms", vms)
+}
+
+// latestVMDetails returns the VMs' details of the latest inventory cycle,
+// by resource ID; nil before the first one.
+func (sc *sharedClient) latestVMDetails() map[string]*vmDetails {
+	v, _ := sc.vms.Load("vms")
+	vms, _ := v.(map[string]*vmDetails)
+	return vms
 }
 
 // latestNICs returns the NICs of the latest inventory cycle, and false

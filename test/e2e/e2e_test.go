@@ -33,7 +33,8 @@ import (
 var addedLabels = map[string]bool{"job": true, "instance": true, "collector": true}
 
 func TestEndToEnd(t *testing.T) {
-	cluster := startCluster(t, pvesim.Config{Nodes: 3, Guests: 36, Seed: 1, SDN: true, NICGaps: true, Operations: true})
+	cluster := startCluster(t, pvesim.Config{Nodes: 3, Guests: 36, Seed: 1, SDN: true, NICGaps: true, Operations: true,
+		GuestAgentDetails: true, FullFilesystem: true})
 	ctl := startController(t, "e2e-controller-secret")
 	remote := startRemoteWritePrometheus(t)
 
@@ -158,6 +159,47 @@ service:
 			}
 			return nil
 		})
+	})
+
+	t.Run("what the guest agents know: filesystems, disk use, guest memory, OS", func(t *testing.T) {
+		eventually(t, 30*time.Second, "guest view scraped", func() error {
+			for _, name := range []string{"mnm_proxmox_vm_filesystem_used_bytes", "mnm_proxmox_vm_disk_used_bytes",
+				"mnm_proxmox_vm_memory_guest_used_bytes", "mnm_proxmox_vm_os_info"} {
+				res, err := prom.query(t, "count("+name+")")
+				if err != nil {
+					return err
+				}
+				if len(res) == 0 {
+					return fmt.Errorf("%s not scraped yet", name)
+				}
+			}
+			return nil
+		})
+		// The alert's expression finds the simulator's full filesystem (its
+		// 15 minutes are checked by promtool's unit tests).
+		expr, err := config.AlertExpr(filepath.Join(repoRoot, "config", "prometheus", "rules", "proxmox.rules.yml"), "ProxmoxGuestFilesystemAlmostFull")
+		require.NoError(t, err)
+		res, err := prom.query(t, expr)
+		require.NoError(t, err)
+		var full []string
+		for _, r := range res {
+			full = append(full, r.Metric["vmid"]+" "+r.Metric["mountpoint"])
+		}
+		var want []string
+		for _, g := range truth.Guests {
+			seen := map[string]bool{} // a bind mount of a device is reported once, at its first mountpoint
+			for _, fs := range g.Filesystems {
+				if fs.UsedBytes == nil || fs.TotalBytes == nil || *fs.TotalBytes == 0 || fs.Type == "squashfs" || seen[fs.Name] {
+					continue
+				}
+				seen[fs.Name] = true
+				if float64(*fs.UsedBytes)/float64(*fs.TotalBytes) > 0.9 {
+					want = append(want, fmt.Sprintf("%d %s", g.VMID, fs.Mountpoint))
+				}
+			}
+		}
+		require.NotEmpty(t, want, "the simulator has a full filesystem (FullFilesystem)")
+		assert.ElementsMatch(t, want, full)
 	})
 
 	t.Run("the controller received every NIC of every non-template guest", func(t *testing.T) {

@@ -75,8 +75,8 @@ func TestParseAgentInterfacesErrors(t *testing.T) {
 	if !errors.As(err, &agentErr) {
 		t.Fatalf("want *AgentError, got %T", err)
 	}
-	assertEqual(t, AgentError{Class: "Unsupported", Desc: "this feature or command is not currently supported"}, *agentErr)
-	assertEqual(t, "guest agent does not support network-get-interfaces: Unsupported: this feature or command is not currently supported", err.Error())
+	assertEqual(t, AgentError{Command: "network-get-interfaces", Class: "Unsupported", Desc: "this feature or command is not currently supported"}, *agentErr)
+	assertEqual(t, "guest agent network-get-interfaces: Unsupported: this feature or command is not currently supported", err.Error())
 
 	generic := `{"result":{"error":{"class":"GenericError","desc":"failed to get interfaces"}}}`
 	_, err = ParseAgentInterfaces(json.RawMessage(generic))
@@ -109,4 +109,92 @@ func TestParseAgentInterfacesErrors(t *testing.T) {
 	if err != nil || got != nil {
 		t.Fatalf("empty result: want nil, nil; got %v, %v", got, err)
 	}
+}
+
+// Shapes from QEMU qga/commands-linux.c build_guest_fsinfo and
+// qga/commands-win32.c qmp_guest_get_fsinfo, wrapped as Proxmox returns them.
+func TestParseAgentFSInfo(t *testing.T) {
+	linux := `{"result":[
+		{"name":"loop3","mountpoint":"/snap/core/1","type":"squashfs","used-bytes":100,"total-bytes":100,"disk":[]},
+		{"name":"sda1","mountpoint":"/","type":"ext4","used-bytes":5000,"total-bytes":20000,
+		 "disk":[{"bus-type":"scsi","bus":0,"target":0,"unit":0,"dev":"/dev/sda1","serial":"0QEMU_QEMU_HARDDISK_drive-scsi0",
+		 "pci-controller":{"domain":0,"bus":1,"slot":1,"function":0}}]},
+		null]}`
+	got, err := ParseAgentFSInfo(json.RawMessage(linux))
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertEqual(t, []Filesystem{
+		{Name: "loop3", Mountpoint: "/snap/core/1", Type: "squashfs", HasSizes: true, UsedBytes: 100, TotalBytes: 100},
+		{Name: "sda1", Mountpoint: "/", Type: "ext4", HasSizes: true, UsedBytes: 5000, TotalBytes: 20000, Devices: []string{"/dev/sda1"}},
+	}, got)
+
+	windows := `{"result":[
+		{"name":"\\\\?\\Volume{1b3a6d4e-0000-0000-0000-100000000000}\\","mountpoint":"System Reserved","type":"NTFS","disk":[]},
+		{"name":"\\\\?\\Volume{1b3a6d4e-0000-0000-0000-501f00000000}\\","mountpoint":"C:\\","type":"NTFS","used-bytes":30000000000,"total-bytes":63000000000,"disk":[{"dev":"\\\\.\\PhysicalDrive0"}]}]}`
+	got, err = ParseAgentFSInfo(json.RawMessage(windows))
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertEqual(t, 2, len(got))
+	assertEqual(t, Filesystem{Name: `\\?\Volume{1b3a6d4e-0000-0000-0000-100000000000}\`, Mountpoint: "System Reserved", Type: "NTFS"}, got[0])
+	assertEqual(t, `C:\`, got[1].Mountpoint)
+	assertEqual(t, uint64(30000000000), got[1].UsedBytes)
+
+	// An agent before QEMU 3.0 reports no sizes.
+	got, err = ParseAgentFSInfo(json.RawMessage(`{"result":[{"name":"vda1","mountpoint":"/","type":"ext4","disk":[]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertEqual(t, false, got[0].HasSizes)
+}
+
+// The texts of QEMU's qapi/qmp-dispatch.c over the versions.
+func TestAgentErrorClasses(t *testing.T) {
+	tests := []struct {
+		class, desc                   string
+		unsupported, disabled, failed bool
+	}{
+		{"CommandNotFound", "Command guest-get-fsinfo has been disabled: the command is not allowed", true, true, false},
+		{"CommandNotFound", "Command guest-get-fsinfo has been disabled", true, true, false},
+		{"GenericError", "The command guest-get-fsinfo has been disabled for this instance", true, true, false},
+		{"CommandNotFound", "Command guest-get-fsinfo has been disabled: the agent is in frozen state", false, false, true},
+		{"CommandNotFound", "The command guest-get-osinfo has not been found", true, false, false},
+		{"Unsupported", "this feature or command is not currently supported", true, false, false},
+		{"GenericError", "failed to find any volume", false, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.desc, func(t *testing.T) {
+			data := `{"result":{"error":{"class":"` + tt.class + `","desc":"` + tt.desc + `"}}}`
+			_, err := ParseAgentFSInfo(json.RawMessage(data))
+			assertEqual(t, tt.unsupported, errors.Is(err, ErrAgentUnsupported))
+			assertEqual(t, tt.disabled, errors.Is(err, ErrAgentCommandDisabled))
+			assertEqual(t, tt.failed, errors.Is(err, ErrAgentFailed))
+		})
+	}
+}
+
+func TestParseAgentOSInfoAndHostName(t *testing.T) {
+	os, err := ParseAgentOSInfo(json.RawMessage(`{"result":{"id":"mswindows","name":"Microsoft Windows","pretty-name":"Windows Server 2022 Standard",
+		"version":"Microsoft Windows Server 2022","version-id":"2022","kernel-version":"10.0","kernel-release":"20348","machine":"x86_64",
+		"variant":"server","variant-id":"server"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertEqual(t, OSInfo{ID: "mswindows", Name: "Microsoft Windows", PrettyName: "Windows Server 2022 Standard",
+		Version: "Microsoft Windows Server 2022", VersionID: "2022", KernelRelease: "20348", KernelVersion: "10.0", Machine: "x86_64"}, os)
+	// Arch Linux's os-release has no VERSION_ID: the member is absent.
+	os, err = ParseAgentOSInfo(json.RawMessage(`{"result":{"id":"arch","name":"Arch Linux","kernel-release":"6.6.1-arch1-1"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertEqual(t, OSInfo{ID: "arch", Name: "Arch Linux", KernelRelease: "6.6.1-arch1-1"}, os)
+
+	name, err := ParseAgentHostName(json.RawMessage(`{"result":{"host-name":"WIN-3J2K9ABCDEF"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertEqual(t, "WIN-3J2K9ABCDEF", name)
+	_, err = ParseAgentHostName(json.RawMessage(`{"result":{"error":{"class":"CommandNotFound","desc":"The command guest-get-host-name has not been found"}}}`))
+	assertEqual(t, true, errors.Is(err, ErrAgentUnsupported))
 }

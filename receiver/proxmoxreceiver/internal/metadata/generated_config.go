@@ -1627,6 +1627,26 @@ func (ms *MnmProxmoxVMDiskSizeMetricConfig) Unmarshal(parser *confmap.Conf) erro
 	return nil
 }
 
+// MnmProxmoxVMDiskUsedMetricConfig provides config for the mnm.proxmox.vm.disk_used metric.
+type MnmProxmoxVMDiskUsedMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *MnmProxmoxVMDiskUsedMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
 // MnmProxmoxVMDiskWriteMetricConfig provides config for the mnm.proxmox.vm.disk_write metric.
 type MnmProxmoxVMDiskWriteMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
@@ -1647,6 +1667,46 @@ func (ms *MnmProxmoxVMDiskWriteMetricConfig) Unmarshal(parser *confmap.Conf) err
 	return nil
 }
 
+// MnmProxmoxVMFilesystemSizeMetricConfig provides config for the mnm.proxmox.vm.filesystem_size metric.
+type MnmProxmoxVMFilesystemSizeMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *MnmProxmoxVMFilesystemSizeMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// MnmProxmoxVMFilesystemUsedMetricConfig provides config for the mnm.proxmox.vm.filesystem_used metric.
+type MnmProxmoxVMFilesystemUsedMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *MnmProxmoxVMFilesystemUsedMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
 // MnmProxmoxVMInfoMetricConfig provides config for the mnm.proxmox.vm.info metric.
 type MnmProxmoxVMInfoMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
@@ -1654,6 +1714,26 @@ type MnmProxmoxVMInfoMetricConfig struct {
 }
 
 func (ms *MnmProxmoxVMInfoMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// MnmProxmoxVMMemoryGuestUsedMetricConfig provides config for the mnm.proxmox.vm.memory_guest_used metric.
+type MnmProxmoxVMMemoryGuestUsedMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *MnmProxmoxVMMemoryGuestUsedMetricConfig) Unmarshal(parser *confmap.Conf) error {
 	if parser == nil {
 		return nil
 	}
@@ -1774,6 +1854,26 @@ type MnmProxmoxVMNicNetoutMetricConfig struct {
 }
 
 func (ms *MnmProxmoxVMNicNetoutMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// MnmProxmoxVMOsInfoMetricConfig provides config for the mnm.proxmox.vm.os_info metric.
+type MnmProxmoxVMOsInfoMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *MnmProxmoxVMOsInfoMetricConfig) Unmarshal(parser *confmap.Conf) error {
 	if parser == nil {
 		return nil
 	}
@@ -2030,14 +2130,19 @@ type MetricsConfig struct {
 	MnmProxmoxVMCpus                          MnmProxmoxVMCpusMetricConfig                          `mapstructure:"mnm.proxmox.vm.cpus"`
 	MnmProxmoxVMDiskRead                      MnmProxmoxVMDiskReadMetricConfig                      `mapstructure:"mnm.proxmox.vm.disk_read"`
 	MnmProxmoxVMDiskSize                      MnmProxmoxVMDiskSizeMetricConfig                      `mapstructure:"mnm.proxmox.vm.disk_size"`
+	MnmProxmoxVMDiskUsed                      MnmProxmoxVMDiskUsedMetricConfig                      `mapstructure:"mnm.proxmox.vm.disk_used"`
 	MnmProxmoxVMDiskWrite                     MnmProxmoxVMDiskWriteMetricConfig                     `mapstructure:"mnm.proxmox.vm.disk_write"`
+	MnmProxmoxVMFilesystemSize                MnmProxmoxVMFilesystemSizeMetricConfig                `mapstructure:"mnm.proxmox.vm.filesystem_size"`
+	MnmProxmoxVMFilesystemUsed                MnmProxmoxVMFilesystemUsedMetricConfig                `mapstructure:"mnm.proxmox.vm.filesystem_used"`
 	MnmProxmoxVMInfo                          MnmProxmoxVMInfoMetricConfig                          `mapstructure:"mnm.proxmox.vm.info"`
+	MnmProxmoxVMMemoryGuestUsed               MnmProxmoxVMMemoryGuestUsedMetricConfig               `mapstructure:"mnm.proxmox.vm.memory_guest_used"`
 	MnmProxmoxVMMemoryTotal                   MnmProxmoxVMMemoryTotalMetricConfig                   `mapstructure:"mnm.proxmox.vm.memory_total"`
 	MnmProxmoxVMMemoryUsed                    MnmProxmoxVMMemoryUsedMetricConfig                    `mapstructure:"mnm.proxmox.vm.memory_used"`
 	MnmProxmoxVMNetin                         MnmProxmoxVMNetinMetricConfig                         `mapstructure:"mnm.proxmox.vm.netin"`
 	MnmProxmoxVMNetout                        MnmProxmoxVMNetoutMetricConfig                        `mapstructure:"mnm.proxmox.vm.netout"`
 	MnmProxmoxVMNicNetin                      MnmProxmoxVMNicNetinMetricConfig                      `mapstructure:"mnm.proxmox.vm.nic.netin"`
 	MnmProxmoxVMNicNetout                     MnmProxmoxVMNicNetoutMetricConfig                     `mapstructure:"mnm.proxmox.vm.nic.netout"`
+	MnmProxmoxVMOsInfo                        MnmProxmoxVMOsInfoMetricConfig                        `mapstructure:"mnm.proxmox.vm.os_info"`
 	MnmProxmoxVMStatus                        MnmProxmoxVMStatusMetricConfig                        `mapstructure:"mnm.proxmox.vm.status"`
 	MnmProxmoxVMUptime                        MnmProxmoxVMUptimeMetricConfig                        `mapstructure:"mnm.proxmox.vm.uptime"`
 	MnmProxmoxZfsPoolDedup                    MnmProxmoxZfsPoolDedupMetricConfig                    `mapstructure:"mnm.proxmox.zfs_pool.dedup"`
@@ -2293,11 +2398,23 @@ func DefaultMetricsConfig() MetricsConfig {
 		MnmProxmoxVMDiskSize: MnmProxmoxVMDiskSizeMetricConfig{
 			Enabled: true,
 		},
+		MnmProxmoxVMDiskUsed: MnmProxmoxVMDiskUsedMetricConfig{
+			Enabled: true,
+		},
 		MnmProxmoxVMDiskWrite: MnmProxmoxVMDiskWriteMetricConfig{
+			Enabled: true,
+		},
+		MnmProxmoxVMFilesystemSize: MnmProxmoxVMFilesystemSizeMetricConfig{
+			Enabled: true,
+		},
+		MnmProxmoxVMFilesystemUsed: MnmProxmoxVMFilesystemUsedMetricConfig{
 			Enabled: true,
 		},
 		MnmProxmoxVMInfo: MnmProxmoxVMInfoMetricConfig{
 			Enabled: false,
+		},
+		MnmProxmoxVMMemoryGuestUsed: MnmProxmoxVMMemoryGuestUsedMetricConfig{
+			Enabled: true,
 		},
 		MnmProxmoxVMMemoryTotal: MnmProxmoxVMMemoryTotalMetricConfig{
 			Enabled: true,
@@ -2315,6 +2432,9 @@ func DefaultMetricsConfig() MetricsConfig {
 			Enabled: true,
 		},
 		MnmProxmoxVMNicNetout: MnmProxmoxVMNicNetoutMetricConfig{
+			Enabled: true,
+		},
+		MnmProxmoxVMOsInfo: MnmProxmoxVMOsInfoMetricConfig{
 			Enabled: true,
 		},
 		MnmProxmoxVMStatus: MnmProxmoxVMStatusMetricConfig{

@@ -269,10 +269,22 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					MnmProxmoxVMDiskSize: MnmProxmoxVMDiskSizeMetricConfig{
 						Enabled: true,
 					},
+					MnmProxmoxVMDiskUsed: MnmProxmoxVMDiskUsedMetricConfig{
+						Enabled: true,
+					},
 					MnmProxmoxVMDiskWrite: MnmProxmoxVMDiskWriteMetricConfig{
 						Enabled: true,
 					},
+					MnmProxmoxVMFilesystemSize: MnmProxmoxVMFilesystemSizeMetricConfig{
+						Enabled: true,
+					},
+					MnmProxmoxVMFilesystemUsed: MnmProxmoxVMFilesystemUsedMetricConfig{
+						Enabled: true,
+					},
 					MnmProxmoxVMInfo: MnmProxmoxVMInfoMetricConfig{
+						Enabled: true,
+					},
+					MnmProxmoxVMMemoryGuestUsed: MnmProxmoxVMMemoryGuestUsedMetricConfig{
 						Enabled: true,
 					},
 					MnmProxmoxVMMemoryTotal: MnmProxmoxVMMemoryTotalMetricConfig{
@@ -291,6 +303,9 @@ func TestMetricsBuilderConfig(t *testing.T) {
 						Enabled: true,
 					},
 					MnmProxmoxVMNicNetout: MnmProxmoxVMNicNetoutMetricConfig{
+						Enabled: true,
+					},
+					MnmProxmoxVMOsInfo: MnmProxmoxVMOsInfoMetricConfig{
 						Enabled: true,
 					},
 					MnmProxmoxVMStatus: MnmProxmoxVMStatusMetricConfig{
@@ -570,10 +585,22 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					MnmProxmoxVMDiskSize: MnmProxmoxVMDiskSizeMetricConfig{
 						Enabled: false,
 					},
+					MnmProxmoxVMDiskUsed: MnmProxmoxVMDiskUsedMetricConfig{
+						Enabled: false,
+					},
 					MnmProxmoxVMDiskWrite: MnmProxmoxVMDiskWriteMetricConfig{
 						Enabled: false,
 					},
+					MnmProxmoxVMFilesystemSize: MnmProxmoxVMFilesystemSizeMetricConfig{
+						Enabled: false,
+					},
+					MnmProxmoxVMFilesystemUsed: MnmProxmoxVMFilesystemUsedMetricConfig{
+						Enabled: false,
+					},
 					MnmProxmoxVMInfo: MnmProxmoxVMInfoMetricConfig{
+						Enabled: false,
+					},
+					MnmProxmoxVMMemoryGuestUsed: MnmProxmoxVMMemoryGuestUsedMetricConfig{
 						Enabled: false,
 					},
 					MnmProxmoxVMMemoryTotal: MnmProxmoxVMMemoryTotalMetricConfig{
@@ -592,6 +619,9 @@ func TestMetricsBuilderConfig(t *testing.T) {
 						Enabled: false,
 					},
 					MnmProxmoxVMNicNetout: MnmProxmoxVMNicNetoutMetricConfig{
+						Enabled: false,
+					},
+					MnmProxmoxVMOsInfo: MnmProxmoxVMOsInfoMetricConfig{
 						Enabled: false,
 					},
 					MnmProxmoxVMStatus: MnmProxmoxVMStatusMetricConfig{
@@ -628,7 +658,7 @@ func TestMetricsBuilderConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := loadMetricsBuilderConfig(t, tt.name)
-			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(MnmProxmoxAPIEndpointInfoMetricConfig{}, MnmProxmoxAPIErrorsMetricConfig{}, MnmProxmoxAPIFailoversMetricConfig{}, MnmProxmoxAPIRequestsMetricConfig{}, MnmProxmoxCephAvailableMetricConfig{}, MnmProxmoxCephHealthMetricConfig{}, MnmProxmoxCephHealthCheckMetricConfig{}, MnmProxmoxCephOsdsMetricConfig{}, MnmProxmoxCephPgsMetricConfig{}, MnmProxmoxCephUsedMetricConfig{}, MnmProxmoxClusterNodesMetricConfig{}, MnmProxmoxClusterNodesOnlineMetricConfig{}, MnmProxmoxClusterQuorateMetricConfig{}, MnmProxmoxCollectionDurationMetricConfig{}, MnmProxmoxCtCPUUsageMetricConfig{}, MnmProxmoxCtCpusMetricConfig{}, MnmProxmoxCtDiskReadMetricConfig{}, MnmProxmoxCtDiskSizeMetricConfig{}, MnmProxmoxCtDiskUsedMetricConfig{}, MnmProxmoxCtDiskWriteMetricConfig{}, MnmProxmoxCtInfoMetricConfig{}, MnmProxmoxCtMemoryTotalMetricConfig{}, MnmProxmoxCtMemoryUsedMetricConfig{}, MnmProxmoxCtNetinMetricConfig{}, MnmProxmoxCtNetoutMetricConfig{}, MnmProxmoxCtNicNetinMetricConfig{}, MnmProxmoxCtNicNetoutMetricConfig{}, MnmProxmoxCtStatusMetricConfig{}, MnmProxmoxCtUptimeMetricConfig{}, MnmProxmoxDiskHealthMetricConfig{}, MnmProxmoxDiskHealthUnknownMetricConfig{}, MnmProxmoxDiskLifeRemainingMetricConfig{}, MnmProxmoxDiskSizeMetricConfig{}, MnmProxmoxGuestBackupExcludedMetricConfig{}, MnmProxmoxGuestBackupLastFailureTimestampMetricConfig{}, MnmProxmoxGuestBackupLastSuccessTimestampMetricConfig{}, MnmProxmoxGuestNicInfoMetricConfig{}, MnmProxmoxHaLrmMetricConfig{}, MnmProxmoxHaMasterMetricConfig{}, MnmProxmoxHaQuorateMetricConfig{}, MnmProxmoxHaResourceMetricConfig{}, MnmProxmoxLastCollectionTimestampMetricConfig{}, MnmProxmoxNodeCertificateExpiryTimestampMetricConfig{}, MnmProxmoxNodeCPUCoresMetricConfig{}, MnmProxmoxNodeCPUCountMetricConfig{}, MnmProxmoxNodeCPUMhzMetricConfig{}, MnmProxmoxNodeCPUSocketsMetricConfig{}, MnmProxmoxNodeCPUUsageMetricConfig{}, MnmProxmoxNodeDisksAgeMetricConfig{}, MnmProxmoxNodeInfoMetricConfig{}, MnmProxmoxNodeIowaitMetricConfig{}, MnmProxmoxNodeKsmSharedMetricConfig{}, MnmProxmoxNodeLoadavg15mMetricConfig{}, MnmProxmoxNodeLoadavg1mMetricConfig{}, MnmProxmoxNodeLoadavg5mMetricConfig{}, MnmProxmoxNodeMemoryFreeMetricConfig{}, MnmProxmoxNodeMemoryTotalMetricConfig{}, MnmProxmoxNodeMemoryUsedMetricConfig{}, MnmProxmoxNodeOnlineMetricConfig{}, MnmProxmoxNodeRootfsTotalMetricConfig{}, MnmProxmoxNodeRootfsUsedMetricConfig{}, MnmProxmoxNodeSubscriptionMetricConfig{}, MnmProxmoxNodeSwapTotalMetricConfig{}, MnmProxmoxNodeSwapUsedMetricConfig{}, MnmProxmoxNodeUptimeMetricConfig{}, MnmProxmoxProblemMetricConfig{}, MnmProxmoxReplicationDurationMetricConfig{}, MnmProxmoxReplicationFailCountMetricConfig{}, MnmProxmoxReplicationLastSyncTimestampMetricConfig{}, MnmProxmoxReplicationLastTryTimestampMetricConfig{}, MnmProxmoxStorageActiveMetricConfig{}, MnmProxmoxStorageAvailableMetricConfig{}, MnmProxmoxStorageEnabledMetricConfig{}, MnmProxmoxStorageSharedMetricConfig{}, MnmProxmoxStorageTotalMetricConfig{}, MnmProxmoxStorageUsedMetricConfig{}, MnmProxmoxUpMetricConfig{}, MnmProxmoxVMCPUUsageMetricConfig{}, MnmProxmoxVMCpusMetricConfig{}, MnmProxmoxVMDiskReadMetricConfig{}, MnmProxmoxVMDiskSizeMetricConfig{}, MnmProxmoxVMDiskWriteMetricConfig{}, MnmProxmoxVMInfoMetricConfig{}, MnmProxmoxVMMemoryTotalMetricConfig{}, MnmProxmoxVMMemoryUsedMetricConfig{}, MnmProxmoxVMNetinMetricConfig{}, MnmProxmoxVMNetoutMetricConfig{}, MnmProxmoxVMNicNetinMetricConfig{}, MnmProxmoxVMNicNetoutMetricConfig{}, MnmProxmoxVMStatusMetricConfig{}, MnmProxmoxVMUptimeMetricConfig{}, MnmProxmoxZfsPoolDedupMetricConfig{}, MnmProxmoxZfsPoolFragmentationMetricConfig{}, MnmProxmoxZfsPoolFreeMetricConfig{}, MnmProxmoxZfsPoolHealthMetricConfig{}, MnmProxmoxZfsPoolSizeMetricConfig{}, MnmProxmoxZfsPoolUsedMetricConfig{}, ResourceAttributeConfig{}))
+			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(MnmProxmoxAPIEndpointInfoMetricConfig{}, MnmProxmoxAPIErrorsMetricConfig{}, MnmProxmoxAPIFailoversMetricConfig{}, MnmProxmoxAPIRequestsMetricConfig{}, MnmProxmoxCephAvailableMetricConfig{}, MnmProxmoxCephHealthMetricConfig{}, MnmProxmoxCephHealthCheckMetricConfig{}, MnmProxmoxCephOsdsMetricConfig{}, MnmProxmoxCephPgsMetricConfig{}, MnmProxmoxCephUsedMetricConfig{}, MnmProxmoxClusterNodesMetricConfig{}, MnmProxmoxClusterNodesOnlineMetricConfig{}, MnmProxmoxClusterQuorateMetricConfig{}, MnmProxmoxCollectionDurationMetricConfig{}, MnmProxmoxCtCPUUsageMetricConfig{}, MnmProxmoxCtCpusMetricConfig{}, MnmProxmoxCtDiskReadMetricConfig{}, MnmProxmoxCtDiskSizeMetricConfig{}, MnmProxmoxCtDiskUsedMetricConfig{}, MnmProxmoxCtDiskWriteMetricConfig{}, MnmProxmoxCtInfoMetricConfig{}, MnmProxmoxCtMemoryTotalMetricConfig{}, MnmProxmoxCtMemoryUsedMetricConfig{}, MnmProxmoxCtNetinMetricConfig{}, MnmProxmoxCtNetoutMetricConfig{}, MnmProxmoxCtNicNetinMetricConfig{}, MnmProxmoxCtNicNetoutMetricConfig{}, MnmProxmoxCtStatusMetricConfig{}, MnmProxmoxCtUptimeMetricConfig{}, MnmProxmoxDiskHealthMetricConfig{}, MnmProxmoxDiskHealthUnknownMetricConfig{}, MnmProxmoxDiskLifeRemainingMetricConfig{}, MnmProxmoxDiskSizeMetricConfig{}, MnmProxmoxGuestBackupExcludedMetricConfig{}, MnmProxmoxGuestBackupLastFailureTimestampMetricConfig{}, MnmProxmoxGuestBackupLastSuccessTimestampMetricConfig{}, MnmProxmoxGuestNicInfoMetricConfig{}, MnmProxmoxHaLrmMetricConfig{}, MnmProxmoxHaMasterMetricConfig{}, MnmProxmoxHaQuorateMetricConfig{}, MnmProxmoxHaResourceMetricConfig{}, MnmProxmoxLastCollectionTimestampMetricConfig{}, MnmProxmoxNodeCertificateExpiryTimestampMetricConfig{}, MnmProxmoxNodeCPUCoresMetricConfig{}, MnmProxmoxNodeCPUCountMetricConfig{}, MnmProxmoxNodeCPUMhzMetricConfig{}, MnmProxmoxNodeCPUSocketsMetricConfig{}, MnmProxmoxNodeCPUUsageMetricConfig{}, MnmProxmoxNodeDisksAgeMetricConfig{}, MnmProxmoxNodeInfoMetricConfig{}, MnmProxmoxNodeIowaitMetricConfig{}, MnmProxmoxNodeKsmSharedMetricConfig{}, MnmProxmoxNodeLoadavg15mMetricConfig{}, MnmProxmoxNodeLoadavg1mMetricConfig{}, MnmProxmoxNodeLoadavg5mMetricConfig{}, MnmProxmoxNodeMemoryFreeMetricConfig{}, MnmProxmoxNodeMemoryTotalMetricConfig{}, MnmProxmoxNodeMemoryUsedMetricConfig{}, MnmProxmoxNodeOnlineMetricConfig{}, MnmProxmoxNodeRootfsTotalMetricConfig{}, MnmProxmoxNodeRootfsUsedMetricConfig{}, MnmProxmoxNodeSubscriptionMetricConfig{}, MnmProxmoxNodeSwapTotalMetricConfig{}, MnmProxmoxNodeSwapUsedMetricConfig{}, MnmProxmoxNodeUptimeMetricConfig{}, MnmProxmoxProblemMetricConfig{}, MnmProxmoxReplicationDurationMetricConfig{}, MnmProxmoxReplicationFailCountMetricConfig{}, MnmProxmoxReplicationLastSyncTimestampMetricConfig{}, MnmProxmoxReplicationLastTryTimestampMetricConfig{}, MnmProxmoxStorageActiveMetricConfig{}, MnmProxmoxStorageAvailableMetricConfig{}, MnmProxmoxStorageEnabledMetricConfig{}, MnmProxmoxStorageSharedMetricConfig{}, MnmProxmoxStorageTotalMetricConfig{}, MnmProxmoxStorageUsedMetricConfig{}, MnmProxmoxUpMetricConfig{}, MnmProxmoxVMCPUUsageMetricConfig{}, MnmProxmoxVMCpusMetricConfig{}, MnmProxmoxVMDiskReadMetricConfig{}, MnmProxmoxVMDiskSizeMetricConfig{}, MnmProxmoxVMDiskUsedMetricConfig{}, MnmProxmoxVMDiskWriteMetricConfig{}, MnmProxmoxVMFilesystemSizeMetricConfig{}, MnmProxmoxVMFilesystemUsedMetricConfig{}, MnmProxmoxVMInfoMetricConfig{}, MnmProxmoxVMMemoryGuestUsedMetricConfig{}, MnmProxmoxVMMemoryTotalMetricConfig{}, MnmProxmoxVMMemoryUsedMetricConfig{}, MnmProxmoxVMNetinMetricConfig{}, MnmProxmoxVMNetoutMetricConfig{}, MnmProxmoxVMNicNetinMetricConfig{}, MnmProxmoxVMNicNetoutMetricConfig{}, MnmProxmoxVMOsInfoMetricConfig{}, MnmProxmoxVMStatusMetricConfig{}, MnmProxmoxVMUptimeMetricConfig{}, MnmProxmoxZfsPoolDedupMetricConfig{}, MnmProxmoxZfsPoolFragmentationMetricConfig{}, MnmProxmoxZfsPoolFreeMetricConfig{}, MnmProxmoxZfsPoolHealthMetricConfig{}, MnmProxmoxZfsPoolSizeMetricConfig{}, MnmProxmoxZfsPoolUsedMetricConfig{}, ResourceAttributeConfig{}))
 			require.Emptyf(t, diff, "Config mismatch (-expected +actual):\n%s", diff)
 		})
 	}

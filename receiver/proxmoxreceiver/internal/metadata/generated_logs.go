@@ -22,9 +22,39 @@ func (eaof eventAttributeOptionFunc) apply(lr plog.LogRecord) {
 	eaof(lr)
 }
 
+func WithHostNameEventAttribute(hostNameAttributeValue string) EventAttributeOption {
+	return eventAttributeOptionFunc(func(dp plog.LogRecord) {
+		dp.Attributes().PutStr("host.name", hostNameAttributeValue)
+	})
+}
+
 func WithMnmEndpointIPEventAttribute(mnmEndpointIPAttributeValue string) EventAttributeOption {
 	return eventAttributeOptionFunc(func(dp plog.LogRecord) {
 		dp.Attributes().PutStr("mnm.endpoint.ip", mnmEndpointIPAttributeValue)
+	})
+}
+
+func WithOsBuildIDEventAttribute(osBuildIDAttributeValue string) EventAttributeOption {
+	return eventAttributeOptionFunc(func(dp plog.LogRecord) {
+		dp.Attributes().PutStr("os.build_id", osBuildIDAttributeValue)
+	})
+}
+
+func WithOsDescriptionEventAttribute(osDescriptionAttributeValue string) EventAttributeOption {
+	return eventAttributeOptionFunc(func(dp plog.LogRecord) {
+		dp.Attributes().PutStr("os.description", osDescriptionAttributeValue)
+	})
+}
+
+func WithOsNameEventAttribute(osNameAttributeValue string) EventAttributeOption {
+	return eventAttributeOptionFunc(func(dp plog.LogRecord) {
+		dp.Attributes().PutStr("os.name", osNameAttributeValue)
+	})
+}
+
+func WithOsVersionEventAttribute(osVersionAttributeValue string) EventAttributeOption {
+	return eventAttributeOptionFunc(func(dp plog.LogRecord) {
+		dp.Attributes().PutStr("os.version", osVersionAttributeValue)
 	})
 }
 

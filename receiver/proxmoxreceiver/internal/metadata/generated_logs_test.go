@@ -128,7 +128,7 @@ func TestLogsBuilder(t *testing.T) {
 			allEventsCount := 0
 			defaultEventsCount++
 			allEventsCount++
-			lb.RecordMnmEndpointEvent(ctx, timestamp, "mnm.endpoint.mac-val", []any{"mnm.endpoint.additional_ips-item1", "mnm.endpoint.additional_ips-item2"}, "mnm.endpoint.hostname-val", AttributeMnmEndpointClassificationVirtualMachine, "mnm.endpoint.device_name-val", "mnm.endpoint.switch_port-val", 17, "mnm.endpoint.source-val", 12, "proxmox.guest.type-val", "proxmox.guest.status-val", "proxmox.nic.device-val", "proxmox.nic.model-val", true, false, WithMnmEndpointIPEventAttribute("mnm.endpoint.ip-val"), WithProxmoxNicTrunksEventAttribute("proxmox.nic.trunks-val"), WithProxmoxNicGuestVlansEventAttribute([]any{"proxmox.nic.guest_vlans-item1", "proxmox.nic.guest_vlans-item2"}), WithProxmoxSdnVnetEventAttribute("proxmox.sdn.vnet-val"), WithProxmoxSdnZoneEventAttribute("proxmox.sdn.zone-val"), WithProxmoxSdnZoneTypeEventAttribute("proxmox.sdn.zone_type-val"), WithProxmoxSdnVniEventAttribute(15), WithProxmoxSdnServiceVlanEventAttribute(24))
+			lb.RecordMnmEndpointEvent(ctx, timestamp, "mnm.endpoint.mac-val", []any{"mnm.endpoint.additional_ips-item1", "mnm.endpoint.additional_ips-item2"}, "mnm.endpoint.hostname-val", AttributeMnmEndpointClassificationVirtualMachine, "mnm.endpoint.device_name-val", "mnm.endpoint.switch_port-val", 17, "mnm.endpoint.source-val", 12, "proxmox.guest.type-val", "proxmox.guest.status-val", "proxmox.nic.device-val", "proxmox.nic.model-val", true, false, WithMnmEndpointIPEventAttribute("mnm.endpoint.ip-val"), WithProxmoxNicTrunksEventAttribute("proxmox.nic.trunks-val"), WithProxmoxNicGuestVlansEventAttribute([]any{"proxmox.nic.guest_vlans-item1", "proxmox.nic.guest_vlans-item2"}), WithProxmoxSdnVnetEventAttribute("proxmox.sdn.vnet-val"), WithProxmoxSdnZoneEventAttribute("proxmox.sdn.zone-val"), WithProxmoxSdnZoneTypeEventAttribute("proxmox.sdn.zone_type-val"), WithProxmoxSdnVniEventAttribute(15), WithProxmoxSdnServiceVlanEventAttribute(24), WithHostNameEventAttribute("host.name-val"), WithOsNameEventAttribute("os.name-val"), WithOsVersionEventAttribute("os.version-val"), WithOsDescriptionEventAttribute("os.description-val"), WithOsBuildIDEventAttribute("os.build_id-val"))
 
 			rb := lb.NewResourceBuilder()
 			rb.SetServerAddress("server.address-val")
@@ -230,6 +230,21 @@ func TestLogsBuilder(t *testing.T) {
 					attrVal, ok = lr.Attributes().Get("proxmox.sdn.service_vlan")
 					assert.True(t, ok)
 					assert.EqualValues(t, 24, attrVal.Int())
+					attrVal, ok = lr.Attributes().Get("host.name")
+					assert.True(t, ok)
+					assert.Equal(t, "host.name-val", attrVal.Str())
+					attrVal, ok = lr.Attributes().Get("os.name")
+					assert.True(t, ok)
+					assert.Equal(t, "os.name-val", attrVal.Str())
+					attrVal, ok = lr.Attributes().Get("os.version")
+					assert.True(t, ok)
+					assert.Equal(t, "os.version-val", attrVal.Str())
+					attrVal, ok = lr.Attributes().Get("os.description")
+					assert.True(t, ok)
+					assert.Equal(t, "os.description-val", attrVal.Str())
+					attrVal, ok = lr.Attributes().Get("os.build_id")
+					assert.True(t, ok)
+					assert.Equal(t, "os.build_id-val", attrVal.Str())
 				}
 			}
 		})

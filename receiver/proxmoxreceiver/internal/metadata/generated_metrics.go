@@ -391,13 +391,29 @@ var MetricsInfo = metricsInfo{
 		Name:       "mnm.proxmox.vm.disk_size",
 		Attributes: []string{"node", "vmid", "name"},
 	},
+	MnmProxmoxVMDiskUsed: metricInfo{
+		Name:       "mnm.proxmox.vm.disk_used",
+		Attributes: []string{"node", "vmid", "name"},
+	},
 	MnmProxmoxVMDiskWrite: metricInfo{
 		Name:       "mnm.proxmox.vm.disk_write",
 		Attributes: []string{"node", "vmid", "name"},
 	},
+	MnmProxmoxVMFilesystemSize: metricInfo{
+		Name:       "mnm.proxmox.vm.filesystem_size",
+		Attributes: []string{"node", "vmid", "name", "mountpoint", "filesystem_type"},
+	},
+	MnmProxmoxVMFilesystemUsed: metricInfo{
+		Name:       "mnm.proxmox.vm.filesystem_used",
+		Attributes: []string{"node", "vmid", "name", "mountpoint", "filesystem_type"},
+	},
 	MnmProxmoxVMInfo: metricInfo{
 		Name:       "mnm.proxmox.vm.info",
 		Attributes: []string{"node", "vmid", "name", "tags", "template", "hastate", "lock", "guest_status"},
+	},
+	MnmProxmoxVMMemoryGuestUsed: metricInfo{
+		Name:       "mnm.proxmox.vm.memory_guest_used",
+		Attributes: []string{"node", "vmid", "name"},
 	},
 	MnmProxmoxVMMemoryTotal: metricInfo{
 		Name:       "mnm.proxmox.vm.memory_total",
@@ -422,6 +438,10 @@ var MetricsInfo = metricsInfo{
 	MnmProxmoxVMNicNetout: metricInfo{
 		Name:       "mnm.proxmox.vm.nic.netout",
 		Attributes: []string{"node", "vmid", "name", "nic"},
+	},
+	MnmProxmoxVMOsInfo: metricInfo{
+		Name:       "mnm.proxmox.vm.os_info",
+		Attributes: []string{"node", "vmid", "name", "os_id", "os_name", "os_version", "guest_kernel"},
 	},
 	MnmProxmoxVMStatus: metricInfo{
 		Name:       "mnm.proxmox.vm.status",
@@ -539,14 +559,19 @@ type metricsInfo struct {
 	MnmProxmoxVMCpus                          metricInfo
 	MnmProxmoxVMDiskRead                      metricInfo
 	MnmProxmoxVMDiskSize                      metricInfo
+	MnmProxmoxVMDiskUsed                      metricInfo
 	MnmProxmoxVMDiskWrite                     metricInfo
+	MnmProxmoxVMFilesystemSize                metricInfo
+	MnmProxmoxVMFilesystemUsed                metricInfo
 	MnmProxmoxVMInfo                          metricInfo
+	MnmProxmoxVMMemoryGuestUsed               metricInfo
 	MnmProxmoxVMMemoryTotal                   metricInfo
 	MnmProxmoxVMMemoryUsed                    metricInfo
 	MnmProxmoxVMNetin                         metricInfo
 	MnmProxmoxVMNetout                        metricInfo
 	MnmProxmoxVMNicNetin                      metricInfo
 	MnmProxmoxVMNicNetout                     metricInfo
+	MnmProxmoxVMOsInfo                        metricInfo
 	MnmProxmoxVMStatus                        metricInfo
 	MnmProxmoxVMUptime                        metricInfo
 	MnmProxmoxZfsPoolDedup                    metricInfo
@@ -4872,6 +4897,60 @@ func newMetricMnmProxmoxVMDiskSize(cfg MnmProxmoxVMDiskSizeMetricConfig) metricM
 	return m
 }
 
+type metricMnmProxmoxVMDiskUsed struct {
+	data     pmetric.Metric                   // data buffer for generated metric.
+	config   MnmProxmoxVMDiskUsedMetricConfig // metric config provided by user.
+	capacity int                              // max observed number of data points added to the metric.
+}
+
+// init fills mnm.proxmox.vm.disk_used metric with initial data.
+func (m *metricMnmProxmoxVMDiskUsed) init() {
+	m.data.SetName("mnm.proxmox.vm.disk_used")
+	m.data.SetDescription("Bytes used in the VM's filesystems, as its guest agent reports them: the sum of mnm.proxmox.vm.filesystem_used (Proxmox itself reports 0 for every VM). Absent when the agent does not answer or reports no sizes; from the latest inventory cycle.")
+	m.data.SetUnit("By")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricMnmProxmoxVMDiskUsed) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("vmid", vmidAttributeValue)
+	dp.Attributes().PutStr("name", nameAttributeValue)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricMnmProxmoxVMDiskUsed) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricMnmProxmoxVMDiskUsed) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricMnmProxmoxVMDiskUsed(cfg MnmProxmoxVMDiskUsedMetricConfig) metricMnmProxmoxVMDiskUsed {
+	m := metricMnmProxmoxVMDiskUsed{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
 type metricMnmProxmoxVMDiskWrite struct {
 	data     pmetric.Metric                    // data buffer for generated metric.
 	config   MnmProxmoxVMDiskWriteMetricConfig // metric config provided by user.
@@ -4918,6 +4997,118 @@ func (m *metricMnmProxmoxVMDiskWrite) emit(metrics pmetric.MetricSlice) {
 
 func newMetricMnmProxmoxVMDiskWrite(cfg MnmProxmoxVMDiskWriteMetricConfig) metricMnmProxmoxVMDiskWrite {
 	m := metricMnmProxmoxVMDiskWrite{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricMnmProxmoxVMFilesystemSize struct {
+	data     pmetric.Metric                         // data buffer for generated metric.
+	config   MnmProxmoxVMFilesystemSizeMetricConfig // metric config provided by user.
+	capacity int                                    // max observed number of data points added to the metric.
+}
+
+// init fills mnm.proxmox.vm.filesystem_size metric with initial data.
+func (m *metricMnmProxmoxVMFilesystemSize) init() {
+	m.data.SetName("mnm.proxmox.vm.filesystem_size")
+	m.data.SetDescription("Size of a filesystem of the VM as its guest agent reports it (what users may fill, as df's Size). Read-only images (squashfs, iso9660, udf), volumes without sizes and second mounts of one device are left out. From the latest inventory cycle.")
+	m.data.SetUnit("By")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricMnmProxmoxVMFilesystemSize) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string, mountpointAttributeValue string, filesystemTypeAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("vmid", vmidAttributeValue)
+	dp.Attributes().PutStr("name", nameAttributeValue)
+	dp.Attributes().PutStr("mountpoint", mountpointAttributeValue)
+	dp.Attributes().PutStr("type", filesystemTypeAttributeValue)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricMnmProxmoxVMFilesystemSize) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricMnmProxmoxVMFilesystemSize) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricMnmProxmoxVMFilesystemSize(cfg MnmProxmoxVMFilesystemSizeMetricConfig) metricMnmProxmoxVMFilesystemSize {
+	m := metricMnmProxmoxVMFilesystemSize{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricMnmProxmoxVMFilesystemUsed struct {
+	data     pmetric.Metric                         // data buffer for generated metric.
+	config   MnmProxmoxVMFilesystemUsedMetricConfig // metric config provided by user.
+	capacity int                                    // max observed number of data points added to the metric.
+}
+
+// init fills mnm.proxmox.vm.filesystem_used metric with initial data.
+func (m *metricMnmProxmoxVMFilesystemUsed) init() {
+	m.data.SetName("mnm.proxmox.vm.filesystem_used")
+	m.data.SetDescription("Bytes used in a filesystem of the VM as its guest agent reports it (see mnm.proxmox.vm.filesystem_size for what is left out).")
+	m.data.SetUnit("By")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricMnmProxmoxVMFilesystemUsed) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string, mountpointAttributeValue string, filesystemTypeAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("vmid", vmidAttributeValue)
+	dp.Attributes().PutStr("name", nameAttributeValue)
+	dp.Attributes().PutStr("mountpoint", mountpointAttributeValue)
+	dp.Attributes().PutStr("type", filesystemTypeAttributeValue)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricMnmProxmoxVMFilesystemUsed) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricMnmProxmoxVMFilesystemUsed) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricMnmProxmoxVMFilesystemUsed(cfg MnmProxmoxVMFilesystemUsedMetricConfig) metricMnmProxmoxVMFilesystemUsed {
+	m := metricMnmProxmoxVMFilesystemUsed{config: cfg}
 
 	if cfg.Enabled {
 		m.data = pmetric.NewMetric()
@@ -4977,6 +5168,60 @@ func (m *metricMnmProxmoxVMInfo) emit(metrics pmetric.MetricSlice) {
 
 func newMetricMnmProxmoxVMInfo(cfg MnmProxmoxVMInfoMetricConfig) metricMnmProxmoxVMInfo {
 	m := metricMnmProxmoxVMInfo{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricMnmProxmoxVMMemoryGuestUsed struct {
+	data     pmetric.Metric                          // data buffer for generated metric.
+	config   MnmProxmoxVMMemoryGuestUsedMetricConfig // metric config provided by user.
+	capacity int                                     // max observed number of data points added to the metric.
+}
+
+// init fills mnm.proxmox.vm.memory_guest_used metric with initial data.
+func (m *metricMnmProxmoxVMMemoryGuestUsed) init() {
+	m.data.SetName("mnm.proxmox.vm.memory_guest_used")
+	m.data.SetDescription("Memory the guest itself counts as used, from its balloon driver's statistics (total minus free memory: Linux counts its page cache as used, Windows does not). Absent without a balloon device or driver report; from the latest inventory cycle.")
+	m.data.SetUnit("By")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricMnmProxmoxVMMemoryGuestUsed) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("vmid", vmidAttributeValue)
+	dp.Attributes().PutStr("name", nameAttributeValue)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricMnmProxmoxVMMemoryGuestUsed) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricMnmProxmoxVMMemoryGuestUsed) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricMnmProxmoxVMMemoryGuestUsed(cfg MnmProxmoxVMMemoryGuestUsedMetricConfig) metricMnmProxmoxVMMemoryGuestUsed {
+	m := metricMnmProxmoxVMMemoryGuestUsed{config: cfg}
 
 	if cfg.Enabled {
 		m.data = pmetric.NewMetric()
@@ -5303,6 +5548,64 @@ func (m *metricMnmProxmoxVMNicNetout) emit(metrics pmetric.MetricSlice) {
 
 func newMetricMnmProxmoxVMNicNetout(cfg MnmProxmoxVMNicNetoutMetricConfig) metricMnmProxmoxVMNicNetout {
 	m := metricMnmProxmoxVMNicNetout{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricMnmProxmoxVMOsInfo struct {
+	data     pmetric.Metric                 // data buffer for generated metric.
+	config   MnmProxmoxVMOsInfoMetricConfig // metric config provided by user.
+	capacity int                            // max observed number of data points added to the metric.
+}
+
+// init fills mnm.proxmox.vm.os_info metric with initial data.
+func (m *metricMnmProxmoxVMOsInfo) init() {
+	m.data.SetName("mnm.proxmox.vm.os_info")
+	m.data.SetDescription("Always 1; the guest OS as the VM's agent reports it. Asked when the VM starts and hourly; absent when the agent does not answer get-osinfo.")
+	m.data.SetUnit("{info}")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricMnmProxmoxVMOsInfo) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string, osIDAttributeValue string, osNameAttributeValue string, osVersionAttributeValue string, guestKernelAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	dp.Attributes().PutStr("node", nodeAttributeValue)
+	dp.Attributes().PutStr("vmid", vmidAttributeValue)
+	dp.Attributes().PutStr("name", nameAttributeValue)
+	dp.Attributes().PutStr("os_id", osIDAttributeValue)
+	dp.Attributes().PutStr("os_name", osNameAttributeValue)
+	dp.Attributes().PutStr("os_version", osVersionAttributeValue)
+	dp.Attributes().PutStr("kernel", guestKernelAttributeValue)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricMnmProxmoxVMOsInfo) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricMnmProxmoxVMOsInfo) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricMnmProxmoxVMOsInfo(cfg MnmProxmoxVMOsInfoMetricConfig) metricMnmProxmoxVMOsInfo {
+	m := metricMnmProxmoxVMOsInfo{config: cfg}
 
 	if cfg.Enabled {
 		m.data = pmetric.NewMetric()
@@ -5828,14 +6131,19 @@ type MetricsBuilder struct {
 	metricMnmProxmoxVMCpus                          metricMnmProxmoxVMCpus
 	metricMnmProxmoxVMDiskRead                      metricMnmProxmoxVMDiskRead
 	metricMnmProxmoxVMDiskSize                      metricMnmProxmoxVMDiskSize
+	metricMnmProxmoxVMDiskUsed                      metricMnmProxmoxVMDiskUsed
 	metricMnmProxmoxVMDiskWrite                     metricMnmProxmoxVMDiskWrite
+	metricMnmProxmoxVMFilesystemSize                metricMnmProxmoxVMFilesystemSize
+	metricMnmProxmoxVMFilesystemUsed                metricMnmProxmoxVMFilesystemUsed
 	metricMnmProxmoxVMInfo                          metricMnmProxmoxVMInfo
+	metricMnmProxmoxVMMemoryGuestUsed               metricMnmProxmoxVMMemoryGuestUsed
 	metricMnmProxmoxVMMemoryTotal                   metricMnmProxmoxVMMemoryTotal
 	metricMnmProxmoxVMMemoryUsed                    metricMnmProxmoxVMMemoryUsed
 	metricMnmProxmoxVMNetin                         metricMnmProxmoxVMNetin
 	metricMnmProxmoxVMNetout                        metricMnmProxmoxVMNetout
 	metricMnmProxmoxVMNicNetin                      metricMnmProxmoxVMNicNetin
 	metricMnmProxmoxVMNicNetout                     metricMnmProxmoxVMNicNetout
+	metricMnmProxmoxVMOsInfo                        metricMnmProxmoxVMOsInfo
 	metricMnmProxmoxVMStatus                        metricMnmProxmoxVMStatus
 	metricMnmProxmoxVMUptime                        metricMnmProxmoxVMUptime
 	metricMnmProxmoxZfsPoolDedup                    metricMnmProxmoxZfsPoolDedup
@@ -5950,14 +6258,19 @@ func NewMetricsBuilder(mbc MetricsBuilderConfig, settings receiver.Settings, opt
 		metricMnmProxmoxVMCpus:                          newMetricMnmProxmoxVMCpus(mbc.Metrics.MnmProxmoxVMCpus),
 		metricMnmProxmoxVMDiskRead:                      newMetricMnmProxmoxVMDiskRead(mbc.Metrics.MnmProxmoxVMDiskRead),
 		metricMnmProxmoxVMDiskSize:                      newMetricMnmProxmoxVMDiskSize(mbc.Metrics.MnmProxmoxVMDiskSize),
+		metricMnmProxmoxVMDiskUsed:                      newMetricMnmProxmoxVMDiskUsed(mbc.Metrics.MnmProxmoxVMDiskUsed),
 		metricMnmProxmoxVMDiskWrite:                     newMetricMnmProxmoxVMDiskWrite(mbc.Metrics.MnmProxmoxVMDiskWrite),
+		metricMnmProxmoxVMFilesystemSize:                newMetricMnmProxmoxVMFilesystemSize(mbc.Metrics.MnmProxmoxVMFilesystemSize),
+		metricMnmProxmoxVMFilesystemUsed:                newMetricMnmProxmoxVMFilesystemUsed(mbc.Metrics.MnmProxmoxVMFilesystemUsed),
 		metricMnmProxmoxVMInfo:                          newMetricMnmProxmoxVMInfo(mbc.Metrics.MnmProxmoxVMInfo),
+		metricMnmProxmoxVMMemoryGuestUsed:               newMetricMnmProxmoxVMMemoryGuestUsed(mbc.Metrics.MnmProxmoxVMMemoryGuestUsed),
 		metricMnmProxmoxVMMemoryTotal:                   newMetricMnmProxmoxVMMemoryTotal(mbc.Metrics.MnmProxmoxVMMemoryTotal),
 		metricMnmProxmoxVMMemoryUsed:                    newMetricMnmProxmoxVMMemoryUsed(mbc.Metrics.MnmProxmoxVMMemoryUsed),
 		metricMnmProxmoxVMNetin:                         newMetricMnmProxmoxVMNetin(mbc.Metrics.MnmProxmoxVMNetin),
 		metricMnmProxmoxVMNetout:                        newMetricMnmProxmoxVMNetout(mbc.Metrics.MnmProxmoxVMNetout),
 		metricMnmProxmoxVMNicNetin:                      newMetricMnmProxmoxVMNicNetin(mbc.Metrics.MnmProxmoxVMNicNetin),
 		metricMnmProxmoxVMNicNetout:                     newMetricMnmProxmoxVMNicNetout(mbc.Metrics.MnmProxmoxVMNicNetout),
+		metricMnmProxmoxVMOsInfo:                        newMetricMnmProxmoxVMOsInfo(mbc.Metrics.MnmProxmoxVMOsInfo),
 		metricMnmProxmoxVMStatus:                        newMetricMnmProxmoxVMStatus(mbc.Metrics.MnmProxmoxVMStatus),
 		metricMnmProxmoxVMUptime:                        newMetricMnmProxmoxVMUptime(mbc.Metrics.MnmProxmoxVMUptime),
 		metricMnmProxmoxZfsPoolDedup:                    newMetricMnmProxmoxZfsPoolDedup(mbc.Metrics.MnmProxmoxZfsPoolDedup),
@@ -6125,14 +6438,19 @@ func (mb *MetricsBuilder) EmitForResource(options ...ResourceMetricsOption) {
 	mb.metricMnmProxmoxVMCpus.emit(ils.Metrics())
 	mb.metricMnmProxmoxVMDiskRead.emit(ils.Metrics())
 	mb.metricMnmProxmoxVMDiskSize.emit(ils.Metrics())
+	mb.metricMnmProxmoxVMDiskUsed.emit(ils.Metrics())
 	mb.metricMnmProxmoxVMDiskWrite.emit(ils.Metrics())
+	mb.metricMnmProxmoxVMFilesystemSize.emit(ils.Metrics())
+	mb.metricMnmProxmoxVMFilesystemUsed.emit(ils.Metrics())
 	mb.metricMnmProxmoxVMInfo.emit(ils.Metrics())
+	mb.metricMnmProxmoxVMMemoryGuestUsed.emit(ils.Metrics())
 	mb.metricMnmProxmoxVMMemoryTotal.emit(ils.Metrics())
 	mb.metricMnmProxmoxVMMemoryUsed.emit(ils.Metrics())
 	mb.metricMnmProxmoxVMNetin.emit(ils.Metrics())
 	mb.metricMnmProxmoxVMNetout.emit(ils.Metrics())
 	mb.metricMnmProxmoxVMNicNetin.emit(ils.Metrics())
 	mb.metricMnmProxmoxVMNicNetout.emit(ils.Metrics())
+	mb.metricMnmProxmoxVMOsInfo.emit(ils.Metrics())
 	mb.metricMnmProxmoxVMStatus.emit(ils.Metrics())
 	mb.metricMnmProxmoxVMUptime.emit(ils.Metrics())
 	mb.metricMnmProxmoxZfsPoolDedup.emit(ils.Metrics())
@@ -6577,14 +6895,34 @@ func (mb *MetricsBuilder) RecordMnmProxmoxVMDiskSizeDataPoint(ts pcommon.Timesta
 	mb.metricMnmProxmoxVMDiskSize.recordDataPoint(mb.startTime, ts, val, nodeAttributeValue, vmidAttributeValue, nameAttributeValue)
 }
 
+// RecordMnmProxmoxVMDiskUsedDataPoint adds a data point to mnm.proxmox.vm.disk_used metric.
+func (mb *MetricsBuilder) RecordMnmProxmoxVMDiskUsedDataPoint(ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string) {
+	mb.metricMnmProxmoxVMDiskUsed.recordDataPoint(mb.startTime, ts, val, nodeAttributeValue, vmidAttributeValue, nameAttributeValue)
+}
+
 // RecordMnmProxmoxVMDiskWriteDataPoint adds a data point to mnm.proxmox.vm.disk_write metric.
 func (mb *MetricsBuilder) RecordMnmProxmoxVMDiskWriteDataPoint(ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string) {
 	mb.metricMnmProxmoxVMDiskWrite.recordDataPoint(mb.startTime, ts, val, nodeAttributeValue, vmidAttributeValue, nameAttributeValue)
 }
 
+// RecordMnmProxmoxVMFilesystemSizeDataPoint adds a data point to mnm.proxmox.vm.filesystem_size metric.
+func (mb *MetricsBuilder) RecordMnmProxmoxVMFilesystemSizeDataPoint(ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string, mountpointAttributeValue string, filesystemTypeAttributeValue string) {
+	mb.metricMnmProxmoxVMFilesystemSize.recordDataPoint(mb.startTime, ts, val, nodeAttributeValue, vmidAttributeValue, nameAttributeValue, mountpointAttributeValue, filesystemTypeAttributeValue)
+}
+
+// RecordMnmProxmoxVMFilesystemUsedDataPoint adds a data point to mnm.proxmox.vm.filesystem_used metric.
+func (mb *MetricsBuilder) RecordMnmProxmoxVMFilesystemUsedDataPoint(ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string, mountpointAttributeValue string, filesystemTypeAttributeValue string) {
+	mb.metricMnmProxmoxVMFilesystemUsed.recordDataPoint(mb.startTime, ts, val, nodeAttributeValue, vmidAttributeValue, nameAttributeValue, mountpointAttributeValue, filesystemTypeAttributeValue)
+}
+
 // RecordMnmProxmoxVMInfoDataPoint adds a data point to mnm.proxmox.vm.info metric.
 func (mb *MetricsBuilder) RecordMnmProxmoxVMInfoDataPoint(ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string, tagsAttributeValue string, templateAttributeValue string, hastateAttributeValue string, lockAttributeValue string, guestStatusAttributeValue string) {
 	mb.metricMnmProxmoxVMInfo.recordDataPoint(mb.startTime, ts, val, nodeAttributeValue, vmidAttributeValue, nameAttributeValue, tagsAttributeValue, templateAttributeValue, hastateAttributeValue, lockAttributeValue, guestStatusAttributeValue)
+}
+
+// RecordMnmProxmoxVMMemoryGuestUsedDataPoint adds a data point to mnm.proxmox.vm.memory_guest_used metric.
+func (mb *MetricsBuilder) RecordMnmProxmoxVMMemoryGuestUsedDataPoint(ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string) {
+	mb.metricMnmProxmoxVMMemoryGuestUsed.recordDataPoint(mb.startTime, ts, val, nodeAttributeValue, vmidAttributeValue, nameAttributeValue)
 }
 
 // RecordMnmProxmoxVMMemoryTotalDataPoint adds a data point to mnm.proxmox.vm.memory_total metric.
@@ -6615,6 +6953,11 @@ func (mb *MetricsBuilder) RecordMnmProxmoxVMNicNetinDataPoint(ts pcommon.Timesta
 // RecordMnmProxmoxVMNicNetoutDataPoint adds a data point to mnm.proxmox.vm.nic.netout metric.
 func (mb *MetricsBuilder) RecordMnmProxmoxVMNicNetoutDataPoint(ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string, nicAttributeValue string) {
 	mb.metricMnmProxmoxVMNicNetout.recordDataPoint(mb.startTime, ts, val, nodeAttributeValue, vmidAttributeValue, nameAttributeValue, nicAttributeValue)
+}
+
+// RecordMnmProxmoxVMOsInfoDataPoint adds a data point to mnm.proxmox.vm.os_info metric.
+func (mb *MetricsBuilder) RecordMnmProxmoxVMOsInfoDataPoint(ts pcommon.Timestamp, val int64, nodeAttributeValue string, vmidAttributeValue string, nameAttributeValue string, osIDAttributeValue string, osNameAttributeValue string, osVersionAttributeValue string, guestKernelAttributeValue string) {
+	mb.metricMnmProxmoxVMOsInfo.recordDataPoint(mb.startTime, ts, val, nodeAttributeValue, vmidAttributeValue, nameAttributeValue, osIDAttributeValue, osNameAttributeValue, osVersionAttributeValue, guestKernelAttributeValue)
 }
 
 // RecordMnmProxmoxVMStatusDataPoint adds a data point to mnm.proxmox.vm.status metric.

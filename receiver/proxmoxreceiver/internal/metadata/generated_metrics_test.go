@@ -311,10 +311,22 @@ func TestMetricsBuilder(t *testing.T) {
 			mb.RecordMnmProxmoxVMDiskSizeDataPoint(ts, 1, "node-val", "vmid-val", "name-val")
 			defaultMetricsCount++
 			allMetricsCount++
+			mb.RecordMnmProxmoxVMDiskUsedDataPoint(ts, 1, "node-val", "vmid-val", "name-val")
+			defaultMetricsCount++
+			allMetricsCount++
 			mb.RecordMnmProxmoxVMDiskWriteDataPoint(ts, 1, "node-val", "vmid-val", "name-val")
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordMnmProxmoxVMFilesystemSizeDataPoint(ts, 1, "node-val", "vmid-val", "name-val", "mountpoint-val", "filesystem_type-val")
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordMnmProxmoxVMFilesystemUsedDataPoint(ts, 1, "node-val", "vmid-val", "name-val", "mountpoint-val", "filesystem_type-val")
 
 			allMetricsCount++
 			mb.RecordMnmProxmoxVMInfoDataPoint(ts, 1, "node-val", "vmid-val", "name-val", "tags-val", "template-val", "hastate-val", "lock-val", "guest_status-val")
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordMnmProxmoxVMMemoryGuestUsedDataPoint(ts, 1, "node-val", "vmid-val", "name-val")
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxVMMemoryTotalDataPoint(ts, 1, "node-val", "vmid-val", "name-val")
@@ -333,6 +345,9 @@ func TestMetricsBuilder(t *testing.T) {
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxVMNicNetoutDataPoint(ts, 1, "node-val", "vmid-val", "name-val", "nic-val")
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordMnmProxmoxVMOsInfoDataPoint(ts, 1, "node-val", "vmid-val", "name-val", "os_id-val", "os_name-val", "os_version-val", "guest_kernel-val")
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordMnmProxmoxVMStatusDataPoint(ts, 1, "node-val", "vmid-val", "name-val")
@@ -1909,6 +1924,27 @@ func TestMetricsBuilder(t *testing.T) {
 					nameAttrVal, ok := dp.Attributes().Get("name")
 					assert.True(t, ok)
 					assert.Equal(t, "name-val", nameAttrVal.Str())
+				case "mnm.proxmox.vm.disk_used":
+					assert.False(t, validatedMetrics["mnm.proxmox.vm.disk_used"], "Found a duplicate in the metrics slice: mnm.proxmox.vm.disk_used")
+					validatedMetrics["mnm.proxmox.vm.disk_used"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Bytes used in the VM's filesystems, as its guest agent reports them: the sum of mnm.proxmox.vm.filesystem_used (Proxmox itself reports 0 for every VM). Absent when the agent does not answer or reports no sizes; from the latest inventory cycle.", mi.Description())
+					assert.Equal(t, "By", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					vmidAttrVal, ok := dp.Attributes().Get("vmid")
+					assert.True(t, ok)
+					assert.Equal(t, "vmid-val", vmidAttrVal.Str())
+					nameAttrVal, ok := dp.Attributes().Get("name")
+					assert.True(t, ok)
+					assert.Equal(t, "name-val", nameAttrVal.Str())
 				case "mnm.proxmox.vm.disk_write":
 					assert.False(t, validatedMetrics["mnm.proxmox.vm.disk_write"], "Found a duplicate in the metrics slice: mnm.proxmox.vm.disk_write")
 					validatedMetrics["mnm.proxmox.vm.disk_write"] = true
@@ -1930,6 +1966,60 @@ func TestMetricsBuilder(t *testing.T) {
 					nameAttrVal, ok := dp.Attributes().Get("name")
 					assert.True(t, ok)
 					assert.Equal(t, "name-val", nameAttrVal.Str())
+				case "mnm.proxmox.vm.filesystem_size":
+					assert.False(t, validatedMetrics["mnm.proxmox.vm.filesystem_size"], "Found a duplicate in the metrics slice: mnm.proxmox.vm.filesystem_size")
+					validatedMetrics["mnm.proxmox.vm.filesystem_size"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Size of a filesystem of the VM as its guest agent reports it (what users may fill, as df's Size). Read-only images (squashfs, iso9660, udf), volumes without sizes and second mounts of one device are left out. From the latest inventory cycle.", mi.Description())
+					assert.Equal(t, "By", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					vmidAttrVal, ok := dp.Attributes().Get("vmid")
+					assert.True(t, ok)
+					assert.Equal(t, "vmid-val", vmidAttrVal.Str())
+					nameAttrVal, ok := dp.Attributes().Get("name")
+					assert.True(t, ok)
+					assert.Equal(t, "name-val", nameAttrVal.Str())
+					mountpointAttrVal, ok := dp.Attributes().Get("mountpoint")
+					assert.True(t, ok)
+					assert.Equal(t, "mountpoint-val", mountpointAttrVal.Str())
+					filesystemTypeAttrVal, ok := dp.Attributes().Get("type")
+					assert.True(t, ok)
+					assert.Equal(t, "filesystem_type-val", filesystemTypeAttrVal.Str())
+				case "mnm.proxmox.vm.filesystem_used":
+					assert.False(t, validatedMetrics["mnm.proxmox.vm.filesystem_used"], "Found a duplicate in the metrics slice: mnm.proxmox.vm.filesystem_used")
+					validatedMetrics["mnm.proxmox.vm.filesystem_used"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Bytes used in a filesystem of the VM as its guest agent reports it (see mnm.proxmox.vm.filesystem_size for what is left out).", mi.Description())
+					assert.Equal(t, "By", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					vmidAttrVal, ok := dp.Attributes().Get("vmid")
+					assert.True(t, ok)
+					assert.Equal(t, "vmid-val", vmidAttrVal.Str())
+					nameAttrVal, ok := dp.Attributes().Get("name")
+					assert.True(t, ok)
+					assert.Equal(t, "name-val", nameAttrVal.Str())
+					mountpointAttrVal, ok := dp.Attributes().Get("mountpoint")
+					assert.True(t, ok)
+					assert.Equal(t, "mountpoint-val", mountpointAttrVal.Str())
+					filesystemTypeAttrVal, ok := dp.Attributes().Get("type")
+					assert.True(t, ok)
+					assert.Equal(t, "filesystem_type-val", filesystemTypeAttrVal.Str())
 				case "mnm.proxmox.vm.info":
 					assert.False(t, validatedMetrics["mnm.proxmox.vm.info"], "Found a duplicate in the metrics slice: mnm.proxmox.vm.info")
 					validatedMetrics["mnm.proxmox.vm.info"] = true
@@ -1966,6 +2056,27 @@ func TestMetricsBuilder(t *testing.T) {
 					guestStatusAttrVal, ok := dp.Attributes().Get("guest_status")
 					assert.True(t, ok)
 					assert.Equal(t, "guest_status-val", guestStatusAttrVal.Str())
+				case "mnm.proxmox.vm.memory_guest_used":
+					assert.False(t, validatedMetrics["mnm.proxmox.vm.memory_guest_used"], "Found a duplicate in the metrics slice: mnm.proxmox.vm.memory_guest_used")
+					validatedMetrics["mnm.proxmox.vm.memory_guest_used"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Memory the guest itself counts as used, from its balloon driver's statistics (total minus free memory: Linux counts its page cache as used, Windows does not). Absent without a balloon device or driver report; from the latest inventory cycle.", mi.Description())
+					assert.Equal(t, "By", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					vmidAttrVal, ok := dp.Attributes().Get("vmid")
+					assert.True(t, ok)
+					assert.Equal(t, "vmid-val", vmidAttrVal.Str())
+					nameAttrVal, ok := dp.Attributes().Get("name")
+					assert.True(t, ok)
+					assert.Equal(t, "name-val", nameAttrVal.Str())
 				case "mnm.proxmox.vm.memory_total":
 					assert.False(t, validatedMetrics["mnm.proxmox.vm.memory_total"], "Found a duplicate in the metrics slice: mnm.proxmox.vm.memory_total")
 					validatedMetrics["mnm.proxmox.vm.memory_total"] = true
@@ -2098,6 +2209,39 @@ func TestMetricsBuilder(t *testing.T) {
 					nicAttrVal, ok := dp.Attributes().Get("nic")
 					assert.True(t, ok)
 					assert.Equal(t, "nic-val", nicAttrVal.Str())
+				case "mnm.proxmox.vm.os_info":
+					assert.False(t, validatedMetrics["mnm.proxmox.vm.os_info"], "Found a duplicate in the metrics slice: mnm.proxmox.vm.os_info")
+					validatedMetrics["mnm.proxmox.vm.os_info"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Always 1; the guest OS as the VM's agent reports it. Asked when the VM starts and hourly; absent when the agent does not answer get-osinfo.", mi.Description())
+					assert.Equal(t, "{info}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					nodeAttrVal, ok := dp.Attributes().Get("node")
+					assert.True(t, ok)
+					assert.Equal(t, "node-val", nodeAttrVal.Str())
+					vmidAttrVal, ok := dp.Attributes().Get("vmid")
+					assert.True(t, ok)
+					assert.Equal(t, "vmid-val", vmidAttrVal.Str())
+					nameAttrVal, ok := dp.Attributes().Get("name")
+					assert.True(t, ok)
+					assert.Equal(t, "name-val", nameAttrVal.Str())
+					osIDAttrVal, ok := dp.Attributes().Get("os_id")
+					assert.True(t, ok)
+					assert.Equal(t, "os_id-val", osIDAttrVal.Str())
+					osNameAttrVal, ok := dp.Attributes().Get("os_name")
+					assert.True(t, ok)
+					assert.Equal(t, "os_name-val", osNameAttrVal.Str())
+					osVersionAttrVal, ok := dp.Attributes().Get("os_version")
+					assert.True(t, ok)
+					assert.Equal(t, "os_version-val", osVersionAttrVal.Str())
+					guestKernelAttrVal, ok := dp.Attributes().Get("kernel")
+					assert.True(t, ok)
+					assert.Equal(t, "guest_kernel-val", guestKernelAttrVal.Str())
 				case "mnm.proxmox.vm.status":
 					assert.False(t, validatedMetrics["mnm.proxmox.vm.status"], "Found a duplicate in the metrics slice: mnm.proxmox.vm.status")
 					validatedMetrics["mnm.proxmox.vm.status"] = true

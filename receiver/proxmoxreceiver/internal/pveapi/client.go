@@ -55,6 +55,15 @@ type Client interface {
 	AgentInterfaces(ctx context.Context, node string, vmid int64) ([]guestnet.InterfaceAddrs, error)
 	// LXCInterfaces reads GET /nodes/{node}/lxc/{vmid}/interfaces.
 	LXCInterfaces(ctx context.Context, node string, vmid int64) ([]guestnet.InterfaceAddrs, error)
+	// AgentFSInfo reads GET /nodes/{node}/qemu/{vmid}/agent/get-fsinfo.
+	AgentFSInfo(ctx context.Context, node string, vmid int64) ([]guestnet.Filesystem, error)
+	// AgentOSInfo reads GET /nodes/{node}/qemu/{vmid}/agent/get-osinfo.
+	AgentOSInfo(ctx context.Context, node string, vmid int64) (guestnet.OSInfo, error)
+	// AgentHostName reads GET /nodes/{node}/qemu/{vmid}/agent/get-host-name.
+	AgentHostName(ctx context.Context, node string, vmid int64) (string, error)
+	// NodeQemuFull reads GET /nodes/{node}/qemu?full=1: every VM of the node
+	// with its balloon statistics, in one request.
+	NodeQemuFull(ctx context.Context, node string) ([]QemuStatus, error)
 	// NodeNetstat reads GET /nodes/{node}/netstat: per guest NIC counters.
 	NodeNetstat(ctx context.Context, node string) ([]NetstatEntry, error)
 	// SDNVNets reads GET /cluster/sdn/vnets; without SDN.Audit it is [].
@@ -75,7 +84,7 @@ type Client interface {
 	// HAStatus reads GET /cluster/ha/status/current.
 	HAStatus(ctx context.Context) ([]HAStatusEntry, error)
 	// CephStatus reads GET /cluster/ceph/status. A cluster without Ceph
-	// answers 500 (see IsNotConfigured).
+	// answers 500 (see IsAbsent).
 	CephStatus(ctx context.Context) (CephStatus, error)
 	// NodeCertificates reads GET /nodes/{node}/certificates/info.
 	NodeCertificates(ctx context.Context, node string) ([]Certificate, error)
@@ -338,6 +347,34 @@ func (c *client) LXCInterfaces(ctx context.Context, node string, vmid int64) ([]
 		return nil, err
 	}
 	return guestnet.ParseLXCInterfaces(data)
+}
+
+func (c *client) AgentFSInfo(ctx context.Context, node string, vmid int64) ([]guestnet.Filesystem, error) {
+	data, err := c.get(ctx, PathAgentFSInfo, node, nodePath(node, fmt.Sprintf("/qemu/%d/agent/get-fsinfo", vmid)))
+	if err != nil {
+		return nil, err
+	}
+	return guestnet.ParseAgentFSInfo(data)
+}
+
+func (c *client) AgentOSInfo(ctx context.Context, node string, vmid int64) (guestnet.OSInfo, error) {
+	data, err := c.get(ctx, PathAgentOSInfo, node, nodePath(node, fmt.Sprintf("/qemu/%d/agent/get-osinfo", vmid)))
+	if err != nil {
+		return guestnet.OSInfo{}, err
+	}
+	return guestnet.ParseAgentOSInfo(data)
+}
+
+func (c *client) AgentHostName(ctx context.Context, node string, vmid int64) (string, error) {
+	data, err := c.get(ctx, PathAgentHostName, node, nodePath(node, fmt.Sprintf("/qemu/%d/agent/get-host-name", vmid)))
+	if err != nil {
+		return "", err
+	}
+	return guestnet.ParseAgentHostName(data)
+}
+
+func (c *client) NodeQemuFull(ctx context.Context, node string) ([]QemuStatus, error) {
+	return getList[QemuStatus](ctx, c, PathNodeQemu, node, nodePath(node, "/qemu?full=1"))
 }
 
 func (c *client) NodeNetstat(ctx context.Context, node string) ([]NetstatEntry, error) {

@@ -264,3 +264,29 @@ type Subscription struct {
 	Status FlexString `json:"status"` // active, notfound, expired, invalid, new, suspended (any case)
 	Level  FlexString `json:"level"`
 }
+
+// QemuStatus is one VM of GET /nodes/{node}/qemu?full=1: qemu-server's
+// vmstatus with the QMP details (src/PVE/API2/Qemu.pm vmlist returns it as
+// it is).
+type QemuStatus struct {
+	VMID   FlexInt    `json:"vmid"`
+	Name   FlexString `json:"name"`
+	Status string     `json:"status"`
+	Uptime FlexInt    `json:"uptime"`
+	MaxMem FlexInt    `json:"maxmem"`
+	// Balloon is present when the VM has a balloon device; it has TotalMem
+	// and FreeMem only once the guest's balloon driver reported statistics
+	// (qemu-server src/PVE/QemuServer.pm vmstatus, $ballooncb).
+	Balloon *BalloonInfo `json:"ballooninfo"`
+}
+
+// BalloonInfo is the virtio-balloon's query-balloon answer as Proxmox's
+// QEMU patch extends it: guest memory as the guest's driver reports it
+// (Linux: MemTotal and MemFree; Windows: total and available memory).
+type BalloonInfo struct {
+	Actual     FlexInt `json:"actual"`
+	MaxMem     FlexInt `json:"max_mem"`
+	TotalMem   FlexInt `json:"total_mem"`
+	FreeMem    FlexInt `json:"free_mem"`
+	LastUpdate FlexInt `json:"last_update"`
+}
