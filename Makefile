@@ -5,6 +5,8 @@
 GO      ?= go
 TOOLS   := $(GO) tool -modfile=$(CURDIR)/internal/tools/go.mod
 BIN     := _build/otelcol-mnm
+# Prometheus 3 as MNM's stack runs it, for the end-to-end test (Debian ships 2.42).
+PROMETHEUS3 := _build/prometheus3
 # The one version of the binary (otelcol-mnm --version), the packages and CHANGELOG.md's check.
 VERSION := $(shell cat $(CURDIR)/VERSION)
 # make package ARCHS=amd64 for one
@@ -15,7 +17,7 @@ PKGS    := ./...
 FUZZTIME ?= 30000x
 
 .PHONY: all generate check-generate build lint test unit fuzz rules validate e2e bench run clean \
-	version check-version package package-test controller-route
+	version check-version package package-test controller-route prometheus3
 
 all: build
 
@@ -77,7 +79,7 @@ rules:
 ## validate: otelcol-mnm validate on every shipped configuration
 VALIDATE_ENV := PROXMOX_ENDPOINT=https://pve.example.com:8006 PROXMOX_TOKEN_ID='monitor@pve!mnm' PROXMOX_TOKEN_SECRET=x \
 	MNM_CONTROLLER_ENDPOINT=http://127.0.0.1:8080 MNM_CONTROLLER_SECRET=x MNM_QUEUE_DIR=$(CURDIR)/_build/queue \
-	MNM_REMOTE_WRITE_URL=http://127.0.0.1:9090/api/v1/write
+	MNM_REMOTE_WRITE_URL=http://127.0.0.1:9090/api/v1/write MNM_PROMETHEUS_OTLP_URL=http://127.0.0.1:9090/api/v1/otlp
 validate: $(BIN)
 	@$(BIN) components > _build/components.txt && for c in proxmox mnmendpoint otlp prometheus prometheus_remote_write debug otlp_grpc otlp_http \
 		batch memory_limiter file_storage health_check pprof; do \
@@ -85,15 +87,25 @@ validate: $(BIN)
 	$(VALIDATE_ENV) $(BIN) validate --config config/otelcol-mnm.yaml
 	$(VALIDATE_ENV) $(BIN) validate --config config/demo.yaml
 	$(VALIDATE_ENV) $(BIN) validate --config config/otelcol-mnm.yaml --config config/otelcol-mnm-remotewrite.yaml
+	$(VALIDATE_ENV) $(BIN) validate --config config/otelcol-mnm.yaml --config config/otelcol-mnm-otlp.yaml
 
 ## controller-route: pytest of the MNM controller's upsert route (integrations/mnm-controller; Debian's
 ## python3-fastapi, python3-httpx, python3-pytest)
 controller-route:
 	integrations/mnm-controller/run-tests.sh
 
-## e2e: end-to-end test: otelcol-mnm, the simulator, a stand-in controller and a real Prometheus
-e2e: $(BIN)
-	OTELCOL_MNM_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -v -timeout 10m -tags e2e ./test/e2e/
+## prometheus3: build Prometheus v3.4.0 (module v0.304.0, pinned in internal/tools/prometheus) into _build/
+prometheus3: $(PROMETHEUS3)
+
+$(PROMETHEUS3): internal/tools/prometheus/go.mod internal/tools/prometheus/go.sum
+	cd internal/tools/prometheus && $(GO) build -trimpath \
+		-ldflags '-X github.com/prometheus/common/version.Version=3.4.0' \
+		-o $(CURDIR)/$@ github.com/prometheus/prometheus/cmd/prometheus
+
+## e2e: end-to-end test: otelcol-mnm, the simulator, a stand-in controller, Debian's Prometheus 2.42 and Prometheus 3
+e2e: $(BIN) $(PROMETHEUS3)
+	OTELCOL_MNM_BIN=$(CURDIR)/$(BIN) PROMETHEUS3_BIN=$(CURDIR)/$(PROMETHEUS3) \
+		$(GO) test -count=1 -v -timeout 15m -tags e2e ./test/e2e/
 
 ## test: everything CI runs
 test: check-version check-generate lint unit fuzz rules controller-route validate package-test e2e

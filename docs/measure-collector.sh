@@ -12,6 +12,7 @@
 #
 #   docs/measure-collector.sh                                # 16 nodes, 2,000 guests, 10 min
 #   NODES=32 GUESTS=10000 docs/measure-collector.sh
+#   MODE=push docs/measure-collector.sh                      # config/otelcol-mnm-otlp.yaml into Prometheus 3
 #   CONFIG=config/demo.yaml METRICS_INTERVAL=5s DURATION=60 docs/measure-collector.sh
 #
 # Needs a built binary (make build), Go for the two stand-ins, curl and
@@ -21,6 +22,11 @@
 # unless set here; GOGC=100 GOMEMLIMIT=off measures without them.
 # GCTRACE=1 prints the GC cycles and the live heap after the last ones
 # (a GODEBUG of the caller is kept).
+# PVESIM_FLAGS adds simulator flags, e.g. -guest-agent-details (what VMs' agents tell).
+# MODE=push runs the push variant: the overlay config/otelcol-mnm-otlp.yaml sends
+# the metrics to Prometheus 3's OTLP receiver (make prometheus3 builds it into
+# _build/prometheus3), and the script reads the collections from Prometheus
+# instead of scraping; it also prints the metric points pushed per collection.
 # PROFILE_DIR=dir also enables the pprof extension and saves heap profiles
 # there after the first collection and at the end (go tool pprof -top -sample_index=inuse_space).
 set -euo pipefail
@@ -28,6 +34,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${OTELCOL_MNM_BIN:-_build/otelcol-mnm}
 CONFIG=${CONFIG:-config/otelcol-mnm.yaml}
+MODE=${MODE:-pull}
+PROMETHEUS3=${PROMETHEUS3_BIN:-_build/prometheus3}
 NODES=${NODES:-16}
 GUESTS=${GUESTS:-2000}
 DURATION=${DURATION:-600}            # seconds of steady state, after the first scrape with guest series
@@ -36,6 +44,11 @@ LATENCY=${LATENCY:-10ms}             # simulated time per Proxmox request
 WORKERS=${WORKERS:-3}                # pveproxy workers per simulated node
 
 [ -x "$BIN" ] || { echo "no $BIN: run make build first" >&2; exit 1; }
+case "$MODE" in
+pull) ;;
+push) [ -x "$PROMETHEUS3" ] || { echo "no $PROMETHEUS3: run make prometheus3 first" >&2; exit 1; } ;;
+*) echo "MODE=$MODE: use pull or push" >&2; exit 1 ;;
+esac
 RUNTIME_ENV=()
 while IFS='=' read -r name value; do
 	RUNTIME_ENV+=("$name=${!name:-$value}")
@@ -66,7 +79,8 @@ scrape() { curl -sf -H "$ACCEPT" -o "$WORK/scrape.txt" -w '%{time_total} %{size_
 go build -o "$WORK/pvesim" ./cmd/pvesim
 go build -o "$WORK/mnm-controller-sim" ./cmd/mnm-controller-sim
 
-"$WORK/pvesim" -nodes "$NODES" -guests "$GUESTS" -latency "$LATENCY" -workers "$WORKERS" \
+# shellcheck disable=SC2086 # PVESIM_FLAGS are words, e.g. "-guest-agent-details"
+"$WORK/pvesim" -nodes "$NODES" -guests "$GUESTS" -latency "$LATENCY" -workers "$WORKERS" ${PVESIM_FLAGS:-} \
 	-listen 127.0.0.1:0 -ready-file "$WORK/pve.addr" -ca-out "$WORK/pve-ca.pem" >"$WORK/pvesim.log" 2>&1 &
 PIDS+=($!)
 "$WORK/mnm-controller-sim" -listen 127.0.0.1:0 -secret x -ready-file "$WORK/controller.url" >"$WORK/controller.log" 2>&1 &
@@ -76,6 +90,19 @@ wait_file "$WORK/controller.url"
 
 PROM_PORT=$(free_port)
 HEALTH_PORT=$(free_port)
+TELEMETRY_PORT=$(free_port)
+OVERLAY=()
+if [ "$MODE" = push ]; then
+	SINK_PORT=$(free_port)
+	printf 'global:\n  evaluation_interval: 1m\notlp:\n  translation_strategy: UnderscoreEscapingWithSuffixes\n' >"$WORK/prometheus.yml"
+	"$PROMETHEUS3" --config.file="$WORK/prometheus.yml" --storage.tsdb.path="$WORK/tsdb" --web.listen-address="127.0.0.1:$SINK_PORT" \
+		--web.enable-otlp-receiver --log.level=warn >"$WORK/prometheus.log" 2>&1 &
+	PIDS+=($!)
+	OVERLAY=(--config config/otelcol-mnm-otlp.yaml)
+fi
+# An instant query of the push variant's Prometheus: the first value.
+query() { curl -sf "http://127.0.0.1:$SINK_PORT/api/v1/query" --data-urlencode "query=$1" | python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else "")'; }
+telemetry() { curl -sf "http://127.0.0.1:$TELEMETRY_PORT/metrics" | awk -v m="$1" 'index($1, m "{") == 1 || $1 == m {s += $NF} END {print s + 0}'; }
 PROFILE_ARGS=()
 if [ -n "${PROFILE_DIR:-}" ]; then
 	mkdir -p "$PROFILE_DIR"
@@ -95,16 +122,21 @@ PROXMOX_ENDPOINT="https://$(cat "$WORK/pve.addr")" \
 	MNM_INVENTORY_INTERVAL=${INVENTORY_INTERVAL:-5m} \
 	MNM_PROMETHEUS_LISTEN="127.0.0.1:$PROM_PORT" \
 	MNM_HEALTH_CHECK_LISTEN="127.0.0.1:$HEALTH_PORT" \
-	env "${RUNTIME_ENV[@]}" GODEBUG="${GODEBUG:-}${GCTRACE:+,gctrace=1}" "$BIN" --config "$CONFIG" "${PROFILE_ARGS[@]}" >"$WORK/collector.log" 2>&1 &
+	MNM_TELEMETRY_HOST=127.0.0.1 MNM_TELEMETRY_PORT="$TELEMETRY_PORT" \
+	MNM_PROMETHEUS_OTLP_URL="http://127.0.0.1:${SINK_PORT:-1}/api/v1/otlp" \
+	env "${RUNTIME_ENV[@]}" GODEBUG="${GODEBUG:-}${GCTRACE:+,gctrace=1}" "$BIN" --config "$CONFIG" "${OVERLAY[@]}" "${PROFILE_ARGS[@]}" >"$WORK/collector.log" 2>&1 &
 COLLECTOR=$!
 PIDS+=("$COLLECTOR")
 
-# Wait until the exporter serves guest series: the first metrics collection is done.
-for _ in $(seq 300); do
-	scrape >/dev/null 2>&1 && grep -q '^mnm_proxmox_vm_status' "$WORK/scrape.txt" && break
-	sleep 1
-done
-grep -q '^mnm_proxmox_vm_status' "$WORK/scrape.txt" || { echo "no guest series after 300 s" >&2; tail -20 "$WORK/collector.log" >&2; exit 1; }
+# Wait until the guest series are there (served by the exporter, or pushed
+# into Prometheus): the first metrics collection is done.
+has_guests() {
+	if [ "$MODE" = push ]; then [ -n "$(query 'count(mnm_proxmox_vm_status)' 2>/dev/null)" ]
+	else scrape >/dev/null 2>&1 && grep -q '^mnm_proxmox_vm_status' "$WORK/scrape.txt"; fi
+}
+for _ in $(seq 300); do has_guests && break; sleep 1; done
+has_guests || { echo "no guest series after 300 s" >&2; tail -20 "$WORK/collector.log" >&2; exit 1; }
+points_at_start=$(telemetry otelcol_exporter_sent_metric_points)
 
 echo "otelcol-mnm pid $COLLECTOR, $CONFIG (${RUNTIME_ENV[*]}): $NODES nodes, $GUESTS guests, latency $LATENCY, $WORKERS workers/node"
 echo "after the first collection: VmRSS $(kib_to_mib "$(status_kib VmRSS)") MiB, VmHWM $(kib_to_mib "$(status_kib VmHWM)") MiB"
@@ -115,9 +147,11 @@ peak_rss=0
 : >"$WORK/collections.txt"
 for i in $(seq 0 $((DURATION - 1))); do
 	kill -0 "$COLLECTOR" 2>/dev/null || { echo "otelcol-mnm exited:" >&2; tail -20 "$WORK/collector.log" >&2; exit 1; }
-	if [ $((i % SCRAPE_INTERVAL)) -eq 0 ]; then
+	if [ $((i % SCRAPE_INTERVAL)) -eq 0 ] && [ "$MODE" = pull ]; then
 		scrape >>"$WORK/scrapes.txt" && echo >>"$WORK/scrapes.txt"
 		awk '/^mnm_proxmox_collection_duration/ {print $NF}' "$WORK/scrape.txt" >>"$WORK/collections.txt"
+	elif [ $((i % SCRAPE_INTERVAL)) -eq 0 ]; then
+		query 'mnm_proxmox_collection_duration_seconds' >>"$WORK/collections.txt" || true
 	fi
 	rss=$(status_kib VmRSS)
 	[ "$rss" -gt "$peak_rss" ] && peak_rss=$rss
@@ -126,10 +160,15 @@ done
 
 heap_profile end
 echo "VmRSS now $(kib_to_mib "$(status_kib VmRSS)") MiB, peak sampled in steady state $(kib_to_mib "$peak_rss") MiB, VmHWM (whole run) $(kib_to_mib "$(status_kib VmHWM)") MiB"
-series=$(grep -c '^[a-z]' "$WORK/scrape.txt")
-echo "Prometheus scrape: $series series, $(awk '{print $2}' "$WORK/scrapes.txt" | tail -1) bytes; time_total of $(wc -l <"$WORK/scrapes.txt") scrapes (s):"
-awk '{print $1}' "$WORK/scrapes.txt" | sort -n | tr '\n' ' '
-echo
+if [ "$MODE" = pull ]; then
+	series=$(grep -c '^[a-z]' "$WORK/scrape.txt")
+	echo "Prometheus scrape: $series series, $(awk '{print $2}' "$WORK/scrapes.txt" | tail -1) bytes; time_total of $(wc -l <"$WORK/scrapes.txt") scrapes (s):"
+	awk '{print $1}' "$WORK/scrapes.txt" | sort -n | tr '\n' ' '
+	echo
+else
+	points=$(( $(telemetry otelcol_exporter_sent_metric_points) - points_at_start ))
+	echo "pushed to Prometheus 3 over OTLP: $(query 'count({__name__=~"mnm_proxmox_.+"})') series; $points metric points in ${DURATION}s ($(( points * 60 / DURATION )) a minute), $(telemetry otelcol_exporter_send_failed_metric_points) failed"
+fi
 echo "metrics collection durations seen by the scrapes (s, mnm_proxmox_collection_duration):"
 sort -n "$WORK/collections.txt" | uniq | tr '\n' ' '
 echo

@@ -36,8 +36,8 @@ OUT="$(cd "$OUT" && pwd)"
 # tree changes; nfpm runs in it (nfpm.yaml's sources are relative).
 files="$WORK/files"
 rm -rf "$files"
-for f in LICENSE config/otelcol-mnm.yaml config/otelcol-mnm-remotewrite.yaml \
-	config/grafana/dashboards/proxmox-overview.json config/prometheus/prometheus.yml \
+for f in LICENSE config/otelcol-mnm.yaml config/otelcol-mnm-remotewrite.yaml config/otelcol-mnm-otlp.yaml \
+	config/grafana/dashboards/proxmox-overview.json config/prometheus/prometheus.yml config/prometheus/prometheus-otlp.yml \
 	config/prometheus/rules/proxmox.rules.yml packaging/nfpm.yaml packaging/otelcol-mnm.conf \
 	packaging/otelcol-mnm.service packaging/scripts/postinst packaging/scripts/prerm packaging/scripts/postrm; do
 	install -D -m "$(stat -c %a "$f")" "$f" "$files/$f"
@@ -71,10 +71,11 @@ for arch in $ARCHS; do
 	rm -rf "$stage"
 	install -d "$stage/config" "$stage/grafana/dashboards" "$stage/prometheus/rules" "$stage/systemd"
 	install -m 0755 "$bin" "$stage/$name"
-	install -m 0644 "$files/config/otelcol-mnm.yaml" "$files/config/otelcol-mnm-remotewrite.yaml" "$stage/config/"
+	install -m 0644 "$files/config/otelcol-mnm.yaml" "$files/config/otelcol-mnm-remotewrite.yaml" \
+		"$files/config/otelcol-mnm-otlp.yaml" "$stage/config/"
 	install -m 0640 "$files/packaging/otelcol-mnm.conf" "$stage/config/"
 	install -m 0644 "$files/config/grafana/dashboards/proxmox-overview.json" "$stage/grafana/dashboards/"
-	install -m 0644 "$files/config/prometheus/prometheus.yml" "$stage/prometheus/"
+	install -m 0644 "$files/config/prometheus/prometheus.yml" "$files/config/prometheus/prometheus-otlp.yml" "$stage/prometheus/"
 	install -m 0644 "$files/config/prometheus/rules/proxmox.rules.yml" "$stage/prometheus/rules/"
 	install -m 0644 "$files/packaging/otelcol-mnm.service" "$stage/systemd/"
 	install -m 0644 "$files/LICENSE" "$stage/"

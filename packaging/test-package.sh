@@ -127,13 +127,15 @@ ok "conffiles: $CONFIG $ENV_FILE"
 listing="$(dpkg-deb -c "$deb1")"
 for f in ./usr/bin/otelcol-mnm ./etc/otelcol-mnm/config.yaml ./etc/otelcol-mnm/otelcol-mnm.conf \
 	./usr/lib/systemd/system/otelcol-mnm.service ./usr/share/otelcol-mnm/grafana/dashboards/proxmox-overview.json \
-	./usr/share/otelcol-mnm/prometheus/prometheus.yml ./usr/share/otelcol-mnm/prometheus/rules/proxmox.rules.yml; do
+	./usr/share/otelcol-mnm/prometheus/prometheus.yml ./usr/share/otelcol-mnm/prometheus/rules/proxmox.rules.yml \
+	./usr/share/otelcol-mnm/otelcol-mnm-otlp.yaml ./usr/share/otelcol-mnm/prometheus/prometheus-otlp.yml; do
 	grep -q " $f\$" <<<"$listing" || fail "$deb1 lacks $f"
 done
 ok "contents"
 tarlist="$(tar -tzf "$TWORK/dist/${PKG}_${VERSION}_linux-amd64.tar.gz")"
 for f in otelcol-mnm config/otelcol-mnm.yaml config/otelcol-mnm.conf grafana/dashboards/proxmox-overview.json \
-	prometheus/prometheus.yml prometheus/rules/proxmox.rules.yml systemd/otelcol-mnm.service; do
+	prometheus/prometheus.yml prometheus/rules/proxmox.rules.yml systemd/otelcol-mnm.service \
+	config/otelcol-mnm-otlp.yaml prometheus/prometheus-otlp.yml; do
 	grep -qx "${PKG}_${VERSION}_linux-amd64/$f" <<<"$tarlist" || fail "the .tar.gz lacks $f"
 done
 ok ".tar.gz contents"

@@ -32,7 +32,15 @@ import (
 // labels Prometheus or the scrape job add on top of the contract.
 var addedLabels = map[string]bool{"job": true, "instance": true, "collector": true}
 
+// TestEndToEnd runs the pull path on every Prometheus version: Debian's 2.42
+// and Prometheus 3 as MNM ships it.
 func TestEndToEnd(t *testing.T) {
+	for _, server := range prometheusServers(t) {
+		t.Run(server.name, func(t *testing.T) { endToEnd(t, server) })
+	}
+}
+
+func endToEnd(t *testing.T, server prometheusServer) {
 	cluster := startCluster(t, pvesim.Config{Nodes: 3, Guests: 36, Seed: 1, SDN: true, NICGaps: true, Operations: true,
 		GuestAgentDetails: true, FullFilesystem: true})
 	ctl := startController(t, "e2e-controller-secret")
@@ -51,7 +59,7 @@ service:
 
 	setup := &collectorSetup{cluster: cluster, controller: ctl, overlays: []string{overlay}}
 	collector := startCollector(t, setup)
-	prom := startPrometheus(t, setup.promAddr, setup.telemetryAddr)
+	prom := startPrometheusOn(t, server, setup.promAddr, setup.telemetryAddr)
 
 	// Two scrapes of a collection, and the rules evaluated after them.
 	eventually(t, 90*time.Second, "two scrapes", func() error {

@@ -293,22 +293,91 @@ type prometheus struct {
 	url string
 }
 
+// prometheusServer is one Prometheus version the suite runs against.
+type prometheusServer struct {
+	name string // prometheus-2.42, prometheus-3.4
+	bin  string
+	v3   bool
+}
+
+// prometheusServers are Debian's Prometheus (2.42) and, with
+// PROMETHEUS3_BIN (make e2e builds it: make prometheus3), Prometheus 3 as
+// MNM's stack runs it.
+func prometheusServers(t *testing.T) []prometheusServer {
+	t.Helper()
+	servers := []prometheusServer{debianPrometheus(t)}
+	if bin := os.Getenv("PROMETHEUS3_BIN"); bin != "" {
+		servers = append(servers, prometheusServer{name: "prometheus-3.4", bin: bin, v3: true})
+	} else {
+		t.Log("PROMETHEUS3_BIN is not set: Prometheus 3 is left out (make e2e builds and sets it)")
+	}
+	return servers
+}
+
+func debianPrometheus(t *testing.T) prometheusServer {
+	t.Helper()
+	bin, err := exec.LookPath("prometheus")
+	require.NoError(t, err, "install Prometheus: apt-get install prometheus")
+	return prometheusServer{name: "prometheus-2.42", bin: bin}
+}
+
+// prometheus3 is Prometheus 3, or a skip when PROMETHEUS3_BIN is not set.
+func prometheus3(t *testing.T) prometheusServer {
+	t.Helper()
+	bin := os.Getenv("PROMETHEUS3_BIN")
+	if bin == "" {
+		t.Skip("PROMETHEUS3_BIN is not set: make e2e builds Prometheus 3 and sets it")
+	}
+	return prometheusServer{name: "prometheus-3.4", bin: bin, v3: true}
+}
+
 // startPrometheus runs Debian's prometheus with the shipped scrape jobs and
 // rules, pointed at the collector (its Prometheus exporter, and its own
 // metrics when telemetryAddr is set) and with short intervals.
 func startPrometheus(t *testing.T, collectorAddr string, telemetryAddr ...string) *prometheus {
 	t.Helper()
-	dir := t.TempDir()
-	shipped, err := os.ReadFile(filepath.Join(repoRoot, "config", "prometheus", "prometheus.yml"))
-	require.NoError(t, err)
-	cfg := strings.ReplaceAll(string(shipped), `"localhost:8889"`, `"`+collectorAddr+`"`)
+	return startPrometheusOn(t, debianPrometheus(t), collectorAddr, telemetryAddr...)
+}
+
+// startPrometheusOn is startPrometheus on the given Prometheus.
+func startPrometheusOn(t *testing.T, server prometheusServer, collectorAddr string, telemetryAddr ...string) *prometheus {
+	t.Helper()
+	cfg := shippedPrometheusConfig(t, "prometheus.yml")
+	cfg = strings.ReplaceAll(cfg, `"localhost:8889"`, `"`+collectorAddr+`"`)
 	if len(telemetryAddr) > 0 {
 		cfg = strings.ReplaceAll(cfg, `"localhost:8888"`, `"`+telemetryAddr[0]+`"`)
 		require.Contains(t, cfg, telemetryAddr[0], "the shipped otelcol-mnm job must target localhost:8888")
 	}
-	cfg = strings.ReplaceAll(cfg, "scrape_interval: 60s", "scrape_interval: 2s")
-	cfg = strings.ReplaceAll(cfg, "evaluation_interval: 30s", "evaluation_interval: 1s")
 	require.Contains(t, cfg, collectorAddr, "the shipped scrape job must target localhost:8889")
+	return runPrometheus(t, server.name, server.bin, writePrometheusDir(t, cfg))
+}
+
+// startOTLPPrometheus runs Prometheus 3 with the shipped push configuration
+// (config/prometheus/prometheus-otlp.yml): it receives the metrics over OTLP
+// and scrapes only the collector's own metrics at telemetryAddr.
+func startOTLPPrometheus(t *testing.T, server prometheusServer, telemetryAddr string) *prometheus {
+	t.Helper()
+	cfg := shippedPrometheusConfig(t, "prometheus-otlp.yml")
+	cfg = strings.ReplaceAll(cfg, `"localhost:8888"`, `"`+telemetryAddr+`"`)
+	require.Contains(t, cfg, telemetryAddr, "the shipped otelcol-mnm job must target localhost:8888")
+	return runPrometheus(t, server.name+"-otlp", server.bin, writePrometheusDir(t, cfg), "--web.enable-otlp-receiver")
+}
+
+// shippedPrometheusConfig reads config/prometheus/NAME with the intervals cut
+// to seconds.
+func shippedPrometheusConfig(t *testing.T, name string) string {
+	t.Helper()
+	shipped, err := os.ReadFile(filepath.Join(repoRoot, "config", "prometheus", name))
+	require.NoError(t, err)
+	cfg := strings.ReplaceAll(string(shipped), "scrape_interval: 60s", "scrape_interval: 2s")
+	return strings.ReplaceAll(cfg, "evaluation_interval: 30s", "evaluation_interval: 1s")
+}
+
+// writePrometheusDir writes cfg as prometheus.yml beside a copy of the shipped
+// rules, and returns the file.
+func writePrometheusDir(t *testing.T, cfg string) string {
+	t.Helper()
+	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o600))
 	require.NoError(t, os.MkdirAll(filepath.Join(dir, "rules"), 0o755))
 	rules, err := filepath.Glob(filepath.Join(repoRoot, "config", "prometheus", "rules", "*.rules.yml"))
@@ -319,7 +388,7 @@ func startPrometheus(t *testing.T, collectorAddr string, telemetryAddr ...string
 		require.NoError(t, err)
 		require.NoError(t, os.WriteFile(filepath.Join(dir, "rules", filepath.Base(r)), b, 0o600))
 	}
-	return runPrometheus(t, "prometheus", filepath.Join(dir, "prometheus.yml"))
+	return filepath.Join(dir, "prometheus.yml")
 }
 
 // startRemoteWritePrometheus runs a Prometheus that only receives remote writes.
@@ -328,13 +397,11 @@ func startRemoteWritePrometheus(t *testing.T) *prometheus {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "prometheus.yml")
 	require.NoError(t, os.WriteFile(cfg, []byte("global:\n  scrape_interval: 1m\n"), 0o600))
-	return runPrometheus(t, "prometheus-remote-write", cfg, "--web.enable-remote-write-receiver")
+	return runPrometheus(t, "prometheus-remote-write", debianPrometheus(t).bin, cfg, "--web.enable-remote-write-receiver")
 }
 
-func runPrometheus(t *testing.T, name, cfgFile string, extra ...string) *prometheus {
+func runPrometheus(t *testing.T, name, bin, cfgFile string, extra ...string) *prometheus {
 	t.Helper()
-	bin, err := exec.LookPath("prometheus")
-	require.NoError(t, err, "install Prometheus: apt-get install prometheus")
 	addr := freeAddr(t)
 	args := append([]string{
 		"--config.file=" + cfgFile,
