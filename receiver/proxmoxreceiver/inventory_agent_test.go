@@ -320,3 +320,30 @@ func TestGuestViewGolden(t *testing.T) {
 		}
 	}
 }
+
+// An agent whose get-fsinfo hangs costs its node one timeout per cycle, as
+// a hung node does: the node's other guests are not asked further in that
+// cycle and keep their last known records.
+func TestHungAgentDetailsCostTheirNodeOneTimeout(t *testing.T) {
+	env := newTestEnv(t, agentGoldenCluster)
+	env.cfg.ClientConfig.Timeout = 300 * time.Millisecond
+	s := env.inventoryScraper(t)
+	clk := &clock{t: agentGoldenTime}
+	s.now = clk.now
+	first, err := s.scrape(context.Background())
+	require.True(t, err == nil || scrapererror.IsPartialScrapeError(err), "%v", err)
+	before := readRecords(t, first)
+
+	env.sim.HangPath(pvesim.PathQemuAgentFSInfo)
+	env.sim.ResetStats()
+	clk.advance(5 * time.Minute)
+	start := time.Now()
+	second, err := s.scrape(context.Background())
+	require.Error(t, err)
+	assert.ErrorContains(t, err, "no further requests to it in this inventory cycle")
+	nodes := len(env.sim.Cluster().Nodes)
+	assert.LessOrEqual(t, env.sim.Stats().Paths[pvesim.PathQemuAgentFSInfo], int64(nodes*env.cfg.MaxConcurrentRequestsPerNode),
+		"at most the requests in flight when each node's first one times out")
+	assert.Less(t, time.Since(start), 3*time.Second, "one timeout per node, in parallel, not one per guest")
+	assert.Equal(t, before, readRecords(t, second), "every record is still there")
+}
