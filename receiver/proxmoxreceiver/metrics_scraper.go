@@ -33,7 +33,8 @@ const (
 // metricsScraper makes one metrics collection: /cluster/resources and
 // /cluster/status, then status, storage, ZFS and (on a slower cadence) disks
 // of every online node, all nodes in parallel within the per-node bound.
-// At most 2 + 4N requests for N online nodes, none per guest.
+// At most 2 + 5N requests for N online nodes (2 + 4N without the per-NIC
+// traffic metrics), none per guest.
 type metricsScraper struct {
 	cfg        *Config
 	lease      *clientLease

@@ -27,7 +27,6 @@ const (
 	PathNotBackedUp       = "/cluster/backup-info/not-backed-up"
 	PathNodeTasks         = "/nodes/{node}/tasks"
 	PathTaskLog           = "/nodes/{node}/tasks/{upid}/log"
-	PathReplicationJobs   = "/cluster/replication"
 	PathNodeReplication   = "/nodes/{node}/replication"
 	PathHAStatus          = "/cluster/ha/status/current"
 	PathCephStatus        = "/cluster/ceph/status"
