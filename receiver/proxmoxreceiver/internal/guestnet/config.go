@@ -12,6 +12,64 @@ import (
 	"strings"
 )
 
+// Config is what the inventory needs of a guest config (GET
+// .../qemu|lxc/{vmid}/config), parsed once so that raw JSON stays in the API
+// layer.
+type Config struct {
+	// Name is the qemu "name" or the lxc "hostname"; "" when unset.
+	Name string
+	// AgentEnabled reports whether the qemu "agent" property enables the
+	// guest agent (always false for lxc).
+	AgentEnabled bool
+	// NICs are the netN entries that parsed, sorted by index.
+	NICs []NIC
+	// NICErrors name the netN entries that did not parse and were left out.
+	NICErrors []error
+}
+
+// ParseConfig reads a guest config of kind "qemu" or "lxc".
+func ParseConfig(kind string, config map[string]json.RawMessage) Config {
+	nameKey := "name"
+	if kind == "lxc" {
+		nameKey = "hostname"
+	}
+	var c Config
+	c.Name, _, _ = configString(config[nameKey])
+	if kind == "qemu" {
+		agent, _, _ := configString(config["agent"])
+		c.AgentEnabled = AgentEnabled(agent)
+	}
+	c.NICs, c.NICErrors = NICsFromConfig(kind, config)
+	return c
+}
+
+// AgentEnabled reports whether the qemu `agent` property enables the guest agent. The property string's
+// default key is "enabled": "1", "1,fstrim_cloned_disks=1", "enabled=1,type=isa". Anything PVE would
+// refuse (bad boolean, duplicate key) counts as disabled, as does "" (unset).
+func AgentEnabled(value string) bool {
+	items, err := splitPropertyString(value)
+	if err != nil {
+		return false
+	}
+	seen := keySet{}
+	enabled := false
+	for _, it := range items {
+		key := it.key
+		if key == "" {
+			key = "enabled"
+		}
+		if err := seen.add(key); err != nil {
+			return false
+		}
+		if key == "enabled" {
+			if enabled, err = parseBool(it.value); err != nil {
+				return false
+			}
+		}
+	}
+	return enabled
+}
+
 // maxNetIndex is the highest netN index (net0..net31) qemu-server and pve-container accept.
 const maxNetIndex = 31
 
@@ -59,37 +117,6 @@ func NICsFromConfig(kind string, config map[string]json.RawMessage) ([]NIC, []er
 	return nics, errs
 }
 
-// Config is what the inventory needs of a guest config (GET
-// .../qemu|lxc/{vmid}/config), parsed once so that raw JSON stays in the API
-// layer.
-type Config struct {
-	// Name is the qemu "name" or the lxc "hostname"; "" when unset.
-	Name string
-	// AgentEnabled reports whether the qemu "agent" property enables the
-	// guest agent (always false for lxc).
-	AgentEnabled bool
-	// NICs are the netN entries that parsed, sorted by index.
-	NICs []NIC
-	// NICErrors name the netN entries that did not parse and were left out.
-	NICErrors []error
-}
-
-// ParseConfig reads a guest config of kind "qemu" or "lxc".
-func ParseConfig(kind string, config map[string]json.RawMessage) Config {
-	nameKey := "name"
-	if kind == "lxc" {
-		nameKey = "hostname"
-	}
-	var c Config
-	c.Name, _, _ = configString(config[nameKey])
-	if kind == "qemu" {
-		agent, _, _ := configString(config["agent"])
-		c.AgentEnabled = AgentEnabled(agent)
-	}
-	c.NICs, c.NICErrors = NICsFromConfig(kind, config)
-	return c
-}
-
 // netIndex reports N for a key "netN" with 0 <= N <= 31 written canonically (no sign, no leading zero).
 func netIndex(key string) (int, bool) {
 	digits, ok := strings.CutPrefix(key, "net")
@@ -126,4 +153,57 @@ func configString(raw json.RawMessage) (value string, present bool, err error) {
 		return "", false, fmt.Errorf("want a string, got %.40s", raw)
 	}
 	return n.String(), true, nil
+}
+
+// The property-string syntax of netN and agent values, as pve-common's PVE::JSONSchema parses it.
+
+// item is one element of a PVE property string: "key=value", or a bare value (key "") that belongs to the
+// format's default key.
+type item struct {
+	key, value string
+}
+
+// splitPropertyString follows pve-common's parse_property_string: split on ",", skip blank items, key is
+// everything before the first "=". PVE refuses "=v" and "k=", so we do too.
+func splitPropertyString(s string) ([]item, error) {
+	var items []item
+	for part := range strings.SplitSeq(s, ",") {
+		if strings.TrimSpace(part) == "" {
+			continue
+		}
+		k, v, hasEq := strings.Cut(part, "=")
+		switch {
+		case !hasEq:
+			items = append(items, item{value: part})
+		case k == "":
+			return nil, fmt.Errorf("missing key in item %q", part)
+		case v == "":
+			return nil, fmt.Errorf("missing value for key %q", k)
+		default:
+			items = append(items, item{key: k, value: v})
+		}
+	}
+	return items, nil
+}
+
+// parseBool accepts what PVE's parse_boolean accepts.
+func parseBool(s string) (bool, error) {
+	switch strings.ToLower(s) {
+	case "1", "on", "yes", "true":
+		return true, nil
+	case "0", "off", "no", "false":
+		return false, nil
+	}
+	return false, fmt.Errorf("not a boolean (want 1|on|yes|true or 0|off|no|false)")
+}
+
+// keySet tracks canonical keys to reject duplicates, which make PVE refuse the whole config.
+type keySet map[string]struct{}
+
+func (ks keySet) add(k string) error {
+	if _, dup := ks[k]; dup {
+		return fmt.Errorf("duplicate key %q", k)
+	}
+	ks[k] = struct{}{}
+	return nil
 }

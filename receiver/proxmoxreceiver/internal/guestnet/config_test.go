@@ -6,6 +6,9 @@ package guestnet
 import (
 	"encoding/json"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestNICsFromConfigQemu(t *testing.T) {
@@ -115,49 +118,64 @@ func TestAgentEnabled(t *testing.T) {
 	}
 }
 
-func TestNormalizeMAC(t *testing.T) {
+func TestParseConfig(t *testing.T) {
 	tests := []struct {
-		in, want, wantErr string
+		name      string
+		kind      string
+		config    string
+		wantName  string
+		wantAgent bool
+		wantNICs  []string // devices
+		wantErrs  int
 	}{
-		{in: "bc:24:11:89:67:07", want: "BC:24:11:89:67:07"},
-		{in: "BC:24:11:89:67:07", want: "BC:24:11:89:67:07"},
-		{in: "bc-24-11-89-67-07", want: "BC:24:11:89:67:07"},
-		{in: "bc24.1189.6707", want: "BC:24:11:89:67:07"},
-		{in: " bc:24:11:89:67:07\n", want: "BC:24:11:89:67:07"},
-		{in: "bc2411896707", want: "BC:24:11:89:67:07"},
-		{in: " ff:ff:ff:ff:ff:ff\n", wantErr: `invalid MAC " ff:ff:ff:ff:ff:ff\n": group (multicast or broadcast) address`},
-		{in: "00:00:00:00:00:00", wantErr: `invalid MAC "00:00:00:00:00:00": all zero`},
-		{in: "00:00:00:00:fe:80:00:00:00:00:00:00:02:00:5e:10:00:00:00:01", wantErr: "20 bytes, want 6"},
-		{in: "bc:24:11:89:67", wantErr: `invalid MAC "bc:24:11:89:67"`},
-		{in: "", wantErr: `invalid MAC ""`},
+		{
+			name:      "qemu with agent and two NICs",
+			kind:      "qemu",
+			config:    `{"name":"web01","agent":"1,fstrim_cloned_disks=1","net0":"virtio=BC:24:11:00:00:01,bridge=vmbr0","net1":"virtio=BC:24:11:00:00:02,bridge=vmbr1,tag=10"}`,
+			wantName:  "web01",
+			wantAgent: true,
+			wantNICs:  []string{"net0", "net1"},
+		},
+		{
+			name:     "qemu agent disabled, a number as name (Perl)",
+			kind:     "qemu",
+			config:   `{"name":105,"agent":"0","net0":"e1000=BC:24:11:00:00:03,bridge=vmbr0"}`,
+			wantName: "105",
+			wantNICs: []string{"net0"},
+		},
+		{
+			name:     "lxc takes hostname, never the agent",
+			kind:     "lxc",
+			config:   `{"hostname":"ct1","name":"ignored","agent":"1","net0":"name=eth0,bridge=vmbr0,hwaddr=BC:24:11:00:00:04,ip=dhcp,type=veth"}`,
+			wantName: "ct1",
+			wantNICs: []string{"net0"},
+		},
+		{
+			name:     "a bad NIC is named and left out, the others stay",
+			kind:     "qemu",
+			config:   `{"net0":"virtio=BC:24:11:00:00:05,bridge=vmbr0","net1":"virtio=BC:24:11:00:00:06,tag=99999"}`,
+			wantNICs: []string{"net0"},
+			wantErrs: 1,
+		},
+		{
+			name:   "name of the wrong type is unset",
+			kind:   "qemu",
+			config: `{"name":{"x":1}}`,
+		},
 	}
 	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			got, err := NormalizeMAC(tt.in)
-			assertErrContains(t, err, tt.wantErr)
-			assertEqual(t, tt.want, got)
-		})
-	}
-}
-
-// TestGroupMACsRejected: broadcast and multicast MACs identify no interface (Proxmox refuses them in guest configs)
-// and the mnmendpoint exporter drops them, so they are rejected here already, in whatever form they arrive.
-func TestGroupMACsRejected(t *testing.T) {
-	for _, mac := range []string{"FF:FF:FF:FF:FF:FF", "ff:ff:ff:ff:ff:ff", "01:00:5e:00:00:01", "01:00:5E:00:00:01", "33:33:00:00:00:01"} {
-		t.Run(mac, func(t *testing.T) {
-			got, err := NormalizeMAC(mac)
-			assertErrContains(t, err, `invalid MAC "`+mac+`": group (multicast or broadcast) address`)
-			assertEqual(t, "", got)
-
-			_, err = ParseQemuNet("net0", "virtio="+mac+",bridge=vmbr0")
-			assertErrContains(t, err, `net0: invalid MAC "`+mac+`"`)
-			_, err = ParseLXCNet("net0", "name=eth0,bridge=vmbr0,hwaddr="+mac)
-			assertErrContains(t, err, `net0: invalid MAC "`+mac+`"`)
-
-			// A guest interface reporting it gets no MAC, so it matches no NIC.
-			ifaces, err := ParseAgentInterfaces(json.RawMessage(`{"result":[{"name":"eth0","hardware-address":"` + mac + `"}]}`))
-			assertErrContains(t, err, "")
-			assertEqual(t, []InterfaceAddrs{{Name: "eth0"}}, ifaces)
+		t.Run(tt.name, func(t *testing.T) {
+			var raw map[string]json.RawMessage
+			require.NoError(t, json.Unmarshal([]byte(tt.config), &raw))
+			c := ParseConfig(tt.kind, raw)
+			assert.Equal(t, tt.wantName, c.Name)
+			assert.Equal(t, tt.wantAgent, c.AgentEnabled)
+			var devices []string
+			for _, n := range c.NICs {
+				devices = append(devices, n.Device)
+			}
+			assert.Equal(t, tt.wantNICs, devices)
+			assert.Len(t, c.NICErrors, tt.wantErrs)
 		})
 	}
 }

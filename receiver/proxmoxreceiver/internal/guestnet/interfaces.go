@@ -5,6 +5,7 @@ package guestnet
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/netip"
 	"strings"
 )
@@ -14,6 +15,20 @@ type InterfaceAddrs struct {
 	MAC   string // normalised; "" when missing, invalid or all-zero (lo, tunnels, wireguard)
 	Name  string // guest OS name: ens18, eth0, docker0, ...
 	Addrs []netip.Addr
+}
+
+// ParseLXCInterfaces decodes the data member of GET /nodes/{node}/lxc/{vmid}/interfaces (PVE >= 8.1), in
+// both the 8.1-8.3 format ({name, hwaddr, inet, inet6}) and the >= 8.4 one (hardware-address, ip-addresses).
+// A stopped container answers null: no interfaces and no error.
+func ParseLXCInterfaces(data json.RawMessage) ([]InterfaceAddrs, error) {
+	var list []guestIface
+	if len(data) == 0 {
+		return nil, nil
+	}
+	if err := json.Unmarshal(data, &list); err != nil {
+		return nil, fmt.Errorf("decode lxc interfaces: %w", err)
+	}
+	return toInterfaceAddrsList(list), nil
 }
 
 // guestIface is the union of the qemu agent entry and both lxc /interfaces formats. Scalars are kept raw
