@@ -45,7 +45,7 @@ type metricsScraper struct {
 	containers guestRecorders
 	disks      *diskCache
 	zfs        *absences // nodes without ZFS
-	// The slow tier (see operations.go).
+	// The slow tier (see slow_tier.go).
 	state         slowGroup[stateAnswer]
 	certs         slowGroup[certAnswer]
 	backups       slowGroup[backupAnswer]
@@ -166,7 +166,7 @@ func (s *metricsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 	if err := slow.errs.Combine(); err != nil {
 		errs.AddPartial(0, err)
 	}
-	s.recordOperations(now, begin, resources)
+	s.recordSlowTier(now, begin, resources)
 
 	up := true
 	if pr, ok := privilegeSeparation(ctx, client, s.cfg.TokenID, resources, found); ok {

@@ -4,51 +4,192 @@
 package proxmoxreceiver // import "github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver"
 
 import (
+	"context"
 	"sync"
 	"time"
+
+	"go.opentelemetry.io/collector/scraper/scrapererror"
+
+	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
 )
 
-// slowGroup is a group of requests asked every `every` instead of at every
-// metrics collection, whose last answer is reported again in between, like
-// the disks: for at most twice its interval, so that an answer Proxmox no
-// longer gives is not reported as current for ever.
-type slowGroup[T any] struct {
-	every time.Duration
+// What an operator expects beyond usage: HA, replication and Ceph state,
+// backups, certificates and subscriptions. Each group is asked on its own
+// slow cadence (slow_tier), only when one of its metrics is on, and its last
+// answer is reported in between; one failing path is a partial problem, and
+// a feature Proxmox says is not set up is not a problem at all.
 
-	mu     sync.Mutex
-	tried  time.Time // last attempt
-	at     time.Time // last good answer
-	answer T
+// stateAnswer is what the HA, replication and Ceph requests said.
+type stateAnswer struct {
+	ha          []pveapi.HAStatusEntry
+	ceph        *pveapi.CephStatus // nil: the cluster runs no Ceph
+	replication []pveapi.ReplicationJob
 }
 
-// due reports whether the group is to be asked in the collection at now;
-// the schedule allows half a collection of jitter, so that "every 10m" at a
-// 60s cadence is every tenth collection, not every eleventh.
-func (g *slowGroup[T]) due(now time.Time, collection time.Duration) bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.tried.IsZero() || now.Sub(g.tried) >= g.every-collection/2
+// certAnswer is what the certificate and subscription requests said, by node.
+type certAnswer struct {
+	certs map[string][]pveapi.Certificate
+	subs  map[string]pveapi.Subscription
 }
 
-func (g *slowGroup[T]) tryAt(now time.Time) {
-	g.mu.Lock()
-	g.tried = now
-	g.mu.Unlock()
+// slowCollection gathers the problems of the slow groups asked in one
+// collection, which run alongside the node requests.
+type slowCollection struct {
+	mu    sync.Mutex
+	errs  scrapererror.ScrapeErrors
+	found problems
 }
 
-func (g *slowGroup[T]) store(answer T, now time.Time) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.answer, g.at = answer, now
+func (c *slowCollection) fail(tmpl, node string, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.errs.AddPartial(1, err)
+	c.found.add(apiProblem(tmpl, node, err))
 }
 
-// current returns the last good answer while it is recent enough.
-func (g *slowGroup[T]) current(now time.Time) (T, bool) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.at.IsZero() || now.Sub(g.at) > 2*g.every {
-		var zero T
-		return zero, false
+// collectSlow asks the slow groups that are due and enabled; it returns
+// when their requests are done.
+func (s *metricsScraper) collectSlow(ctx context.Context, client pveapi.Client, begin time.Time, online []string, resources []pveapi.ClusterResource) *slowCollection {
+	c := &slowCollection{found: problems{}}
+	var wg sync.WaitGroup
+	if s.stateEnabled() && s.state.due(begin, s.cfg.CollectionInterval) {
+		s.state.tryAt(begin)
+		wg.Go(func() { s.collectState(ctx, client, begin, online, c) })
 	}
-	return g.answer, true
+	if s.certsEnabled() && s.certs.due(begin, s.cfg.CollectionInterval) {
+		s.certs.tryAt(begin)
+		wg.Go(func() { s.collectCerts(ctx, client, begin, online, c) })
+	}
+	if s.backupsEnabled() && s.backups.due(begin, s.cfg.CollectionInterval) {
+		s.backups.tryAt(begin)
+		wg.Go(func() { s.collectBackups(ctx, client, begin, online, resources, c) })
+	}
+	wg.Wait()
+	return c
+}
+
+func (s *metricsScraper) collectState(ctx context.Context, client pveapi.Client, begin time.Time, online []string, c *slowCollection) {
+	var answer stateAnswer
+	var mu sync.Mutex
+	ok := true
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if !s.shared.featureDue(featureHA, begin) {
+			return
+		}
+		ha, err := client.HAStatus(ctx)
+		mu.Lock()
+		defer mu.Unlock()
+		if s.shared.featureAbsent(featureHA, err, begin) {
+			return
+		}
+		if err != nil {
+			c.fail(pveapi.PathHAStatus, "", err)
+			ok = false
+			return
+		}
+		answer.ha = ha
+	})
+	wg.Go(func() {
+		if !s.shared.featureDue(featureCeph, begin) {
+			return
+		}
+		st, err := client.CephStatus(ctx)
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case s.shared.featureAbsent(featureCeph, err, begin):
+		case err != nil:
+			c.fail(pveapi.PathCephStatus, "", err)
+			ok = false
+		default:
+			answer.ceph = &st
+		}
+	})
+	for _, node := range online {
+		wg.Go(func() {
+			key := featureReplication + " " + node
+			if !s.shared.featureDue(key, begin) {
+				return
+			}
+			jobs, err := client.NodeReplication(ctx, node)
+			if s.shared.featureAbsent(key, err, begin) {
+				return
+			}
+			if err != nil {
+				c.fail(pveapi.PathNodeReplication, node, err)
+				return
+			}
+			mu.Lock()
+			answer.replication = append(answer.replication, jobs...)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if ok {
+		s.state.store(answer, begin)
+	}
+}
+
+func (s *metricsScraper) collectCerts(ctx context.Context, client pveapi.Client, begin time.Time, online []string, c *slowCollection) {
+	answer := certAnswer{certs: map[string][]pveapi.Certificate{}, subs: map[string]pveapi.Subscription{}}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, node := range online {
+		wg.Go(func() {
+			key := featureCertificates + " " + node
+			if !s.shared.featureDue(key, begin) {
+				return
+			}
+			certs, err := client.NodeCertificates(ctx, node)
+			if s.shared.featureAbsent(key, err, begin) {
+				return
+			}
+			if err != nil {
+				c.fail(pveapi.PathNodeCertificates, node, err)
+				return
+			}
+			mu.Lock()
+			answer.certs[node] = certs
+			mu.Unlock()
+		})
+		wg.Go(func() {
+			key := featureSubscription + " " + node
+			if !s.shared.featureDue(key, begin) {
+				return
+			}
+			sub, err := client.NodeSubscription(ctx, node)
+			if s.shared.featureAbsent(key, err, begin) {
+				return
+			}
+			if err != nil {
+				c.fail(pveapi.PathNodeSubscription, node, err)
+				return
+			}
+			mu.Lock()
+			answer.subs[node] = sub
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	s.certs.store(answer, begin)
+}
+
+func (s *metricsScraper) stateEnabled() bool {
+	m := s.cfg.MetricsBuilderConfig.Metrics
+	return m.MnmProxmoxHaResource.Enabled || m.MnmProxmoxHaLrm.Enabled || m.MnmProxmoxHaMaster.Enabled || m.MnmProxmoxHaQuorate.Enabled ||
+		m.MnmProxmoxCephHealth.Enabled || m.MnmProxmoxCephHealthCheck.Enabled || m.MnmProxmoxCephOsds.Enabled || m.MnmProxmoxCephPgs.Enabled ||
+		m.MnmProxmoxCephUsed.Enabled || m.MnmProxmoxCephAvailable.Enabled ||
+		m.MnmProxmoxReplicationLastSyncTimestamp.Enabled || m.MnmProxmoxReplicationLastTryTimestamp.Enabled ||
+		m.MnmProxmoxReplicationDuration.Enabled || m.MnmProxmoxReplicationFailCount.Enabled
+}
+
+func (s *metricsScraper) certsEnabled() bool {
+	m := s.cfg.MetricsBuilderConfig.Metrics
+	return m.MnmProxmoxNodeCertificateExpiryTimestamp.Enabled || m.MnmProxmoxNodeSubscription.Enabled
+}
+
+func (s *metricsScraper) backupsEnabled() bool {
+	m := s.cfg.MetricsBuilderConfig.Metrics
+	return m.MnmProxmoxGuestBackupExcluded.Enabled || m.MnmProxmoxGuestBackupLastSuccessTimestamp.Enabled || m.MnmProxmoxGuestBackupLastFailureTimestamp.Enabled
 }

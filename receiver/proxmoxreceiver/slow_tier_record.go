@@ -15,8 +15,8 @@ import (
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
 )
 
-// recordOperations reports the slow groups' last answers (see slowGroup).
-func (s *metricsScraper) recordOperations(now pcommon.Timestamp, at time.Time, resources []pveapi.ClusterResource) {
+// recordSlowTier reports the slow tier's last answers (see slowGroup).
+func (s *metricsScraper) recordSlowTier(now pcommon.Timestamp, at time.Time, resources []pveapi.ClusterResource) {
 	if st, ok := s.state.current(at); ok {
 		s.recordHA(now, st.ha)
 		s.recordReplication(now, st.replication)

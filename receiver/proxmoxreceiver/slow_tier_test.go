@@ -198,9 +198,9 @@ func onlyMetrics(md pmetric.Metrics, prefixes ...string) pmetric.Metrics {
 	return out
 }
 
-// TestOperationsGolden keeps one readable golden file per group of the slow
+// TestSlowTierGolden keeps one readable golden file per group of the slow
 // tier, on a small cluster at a fixed time.
-func TestOperationsGolden(t *testing.T) {
+func TestSlowTierGolden(t *testing.T) {
 	cfg := opsCluster()
 	cfg.Nodes, cfg.Guests = 3, 9
 	env := newTestEnv(t, cfg)
@@ -217,7 +217,7 @@ func TestOperationsGolden(t *testing.T) {
 		t.Run(group, func(t *testing.T) {
 			actual := onlyMetrics(md, prefixes...)
 			require.Positive(t, actual.MetricCount(), "the small cluster has %s", group)
-			file := filepath.Join("testdata", "operations", group+".yaml")
+			file := filepath.Join("testdata", "slow_tier", group+".yaml")
 			if os.Getenv("UPDATE_GOLDEN") != "" {
 				require.NoError(t, golden.WriteMetrics(t, file, actual))
 			}
