@@ -25,6 +25,9 @@ const (
 	dropInvalidVLAN   = "invalid_vlan"
 	dropMissingSource = "missing_source"
 	dropInvalidSource = "invalid_source"
+	// dropInvalidLocation: a device_name or switch_port longer than the
+	// controller's route takes; they are part of the key, so never cut.
+	dropInvalidLocation = "invalid_location"
 )
 
 // maxSourceRunes is the longest source (and change_source) the controller's
@@ -68,6 +71,9 @@ func mapRecord(lr plog.LogRecord, sourceOverride string, now time.Time) (ep endp
 		FirstSeen:      seen,
 		LastSeen:       seen,
 	}
+	if utf8.RuneCountInString(ep.DeviceName) > maxLocationRunes || utf8.RuneCountInString(ep.SwitchPort) > maxLocationRunes {
+		return endpoint{}, "", dropInvalidLocation
+	}
 	primary, hasPrimary := parseIP(stringAttr(attrs, endpointrecord.AttrIP))
 	if hasPrimary {
 		s := primary.String()
@@ -84,6 +90,7 @@ func mapRecord(lr plog.LogRecord, sourceOverride string, now time.Time) (ep endp
 const (
 	maxHostnameRunes       = 255
 	maxClassificationRunes = 64
+	maxLocationRunes       = 255
 )
 
 // cleanText trims s, removes control characters (a NUL byte makes

@@ -137,6 +137,12 @@ func TestMapRecord(t *testing.T) {
 		{name: "vlan too large", mutate: func(lr plog.LogRecord) { lr.Attributes().PutInt(endpointrecord.AttrVLAN, 4095) }, drop: dropInvalidVLAN},
 		{name: "vlan negative", mutate: func(lr plog.LogRecord) { lr.Attributes().PutInt(endpointrecord.AttrVLAN, -1) }, drop: dropInvalidVLAN},
 		{name: "vlan fractional", mutate: func(lr plog.LogRecord) { lr.Attributes().PutDouble(endpointrecord.AttrVLAN, 1.5) }, drop: dropInvalidVLAN},
+		{name: "device name longer than the route takes (part of the key: never cut)", mutate: func(lr plog.LogRecord) {
+			lr.Attributes().PutStr(endpointrecord.AttrDeviceName, strings.Repeat("n", maxLocationRunes+1))
+		}, drop: dropInvalidLocation},
+		{name: "switch port longer than the route takes", mutate: func(lr plog.LogRecord) {
+			lr.Attributes().PutStr(endpointrecord.AttrSwitchPort, strings.Repeat("é", maxLocationRunes+1))
+		}, drop: dropInvalidLocation},
 		{name: "source longer than the route takes", mutate: func(lr plog.LogRecord) {
 			lr.Attributes().PutStr(endpointrecord.AttrSource, strings.Repeat("s", maxSourceRunes+1))
 		}, drop: dropInvalidSource},

@@ -88,7 +88,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.ExporterMnmendpointRecordsDropped, err = builder.meter.Int64Counter(
 		"otelcol_exporter_mnmendpoint_records_dropped",
-		metric.WithDescription("Log records dropped before sending, by `reason` (invalid_mac, invalid_vlan, missing_source, invalid_source: longer than the 64 characters the controller takes). [Development]"),
+		metric.WithDescription("Log records dropped before sending, by `reason` (invalid_mac, invalid_vlan, missing_source, invalid_source: longer than the 64 characters the controller takes; invalid_location: a device_name or switch_port longer than its 255). [Development]"),
 		metric.WithUnit("{record}"),
 	)
 	errs = errors.Join(errs, err)

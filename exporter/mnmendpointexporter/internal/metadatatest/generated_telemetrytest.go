@@ -84,7 +84,7 @@ func AssertEqualExporterMnmendpointLastSuccess(t *testing.T, tt *componenttest.T
 func AssertEqualExporterMnmendpointRecordsDropped(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_exporter_mnmendpoint_records_dropped",
-		Description: "Log records dropped before sending, by `reason` (invalid_mac, invalid_vlan, missing_source, invalid_source: longer than the 64 characters the controller takes). [Development]",
+		Description: "Log records dropped before sending, by `reason` (invalid_mac, invalid_vlan, missing_source, invalid_source: longer than the 64 characters the controller takes; invalid_location: a device_name or switch_port longer than its 255). [Development]",
 		Unit:        "{record}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,
