@@ -142,31 +142,7 @@ service:
 		require.NoError(t, err)
 		assert.ElementsMatch(t, shipped, loaded)
 
-		eventually(t, 30*time.Second, "alerts firing", func() error {
-			var alerts struct {
-				Data struct {
-					Alerts []struct {
-						Labels map[string]string `json:"labels"`
-						State  string            `json:"state"`
-					} `json:"alerts"`
-				} `json:"data"`
-			}
-			if err := prom.getJSON("/api/v1/alerts", &alerts); err != nil {
-				return err
-			}
-			firing := map[string]bool{}
-			for _, a := range alerts.Data.Alerts {
-				if a.State == "firing" {
-					firing[a.Labels["alertname"]] = true
-				}
-			}
-			for _, want := range []string{"ProxmoxZFSPoolUnhealthy", "ProxmoxDiskSMARTFailing"} {
-				if !firing[want] {
-					return fmt.Errorf("%s not firing (firing: %v)", want, firing)
-				}
-			}
-			return nil
-		})
+		waitForAlerts(t, prom, "ProxmoxZFSPoolUnhealthy", "ProxmoxDiskSMARTFailing")
 	})
 
 	t.Run("what the guest agents know: filesystems, disk use, guest memory, OS", func(t *testing.T) {

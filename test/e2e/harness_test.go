@@ -18,6 +18,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -489,4 +491,44 @@ func eventually(t *testing.T, within time.Duration, what string, check func() er
 		time.Sleep(250 * time.Millisecond)
 	}
 	t.Fatalf("%s: not within %s: %v", what, within, err)
+}
+
+// firingAlerts lists the names of the firing alerts, sorted and unique.
+func firingAlerts(prom *prometheus) ([]string, error) {
+	var alerts struct {
+		Data struct {
+			Alerts []struct {
+				Labels map[string]string `json:"labels"`
+				State  string            `json:"state"`
+			} `json:"alerts"`
+		} `json:"data"`
+	}
+	if err := prom.getJSON("/api/v1/alerts", &alerts); err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, a := range alerts.Data.Alerts {
+		if a.State == "firing" && !slices.Contains(names, a.Labels["alertname"]) {
+			names = append(names, a.Labels["alertname"])
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// waitForAlerts waits until every alert of names fires.
+func waitForAlerts(t *testing.T, prom *prometheus, names ...string) {
+	t.Helper()
+	eventually(t, 30*time.Second, "alerts firing", func() error {
+		firing, err := firingAlerts(prom)
+		if err != nil {
+			return err
+		}
+		for _, want := range names {
+			if !slices.Contains(firing, want) {
+				return fmt.Errorf("%s not firing (firing: %v)", want, firing)
+			}
+		}
+		return nil
+	})
 }

@@ -8,7 +8,6 @@ package e2e
 import (
 	"fmt"
 	"path/filepath"
-	"slices"
 	"sort"
 	"testing"
 	"time"
@@ -71,31 +70,7 @@ func TestOTLPPushToPrometheus3(t *testing.T) {
 	})
 
 	t.Run("rules loaded and the degraded pool and failing disk alerts fire", func(t *testing.T) {
-		eventually(t, 30*time.Second, "alerts firing", func() error {
-			var alerts struct {
-				Data struct {
-					Alerts []struct {
-						Labels map[string]string `json:"labels"`
-						State  string            `json:"state"`
-					} `json:"alerts"`
-				} `json:"data"`
-			}
-			if err := prom.getJSON("/api/v1/alerts", &alerts); err != nil {
-				return err
-			}
-			firing := map[string]bool{}
-			for _, a := range alerts.Data.Alerts {
-				if a.State == "firing" {
-					firing[a.Labels["alertname"]] = true
-				}
-			}
-			for _, want := range []string{"ProxmoxZFSPoolUnhealthy", "ProxmoxDiskSMARTFailing"} {
-				if !firing[want] {
-					return fmt.Errorf("%s not firing (firing: %v)", want, firing)
-				}
-			}
-			return nil
-		})
+		waitForAlerts(t, prom, "ProxmoxZFSPoolUnhealthy", "ProxmoxDiskSMARTFailing")
 	})
 
 	t.Run("the Collector holds no copy of the series", func(t *testing.T) {
@@ -169,27 +144,4 @@ func seriesKeys(res []sample) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-// firingAlerts lists the names of the firing alerts, sorted and unique.
-func firingAlerts(prom *prometheus) ([]string, error) {
-	var alerts struct {
-		Data struct {
-			Alerts []struct {
-				Labels map[string]string `json:"labels"`
-				State  string            `json:"state"`
-			} `json:"alerts"`
-		} `json:"data"`
-	}
-	if err := prom.getJSON("/api/v1/alerts", &alerts); err != nil {
-		return nil, err
-	}
-	var names []string
-	for _, a := range alerts.Data.Alerts {
-		if a.State == "firing" && !slices.Contains(names, a.Labels["alertname"]) {
-			names = append(names, a.Labels["alertname"])
-		}
-	}
-	sort.Strings(names)
-	return names, nil
 }
