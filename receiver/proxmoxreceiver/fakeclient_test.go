@@ -7,6 +7,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/mnm-net/otelcol-mnm/internal/pvesim"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 	"net/http"
 	"net/netip"
 	"sync"
@@ -184,30 +190,65 @@ func TestMetricsScraperWithFakeClientKeepsHealthyNodes(t *testing.T) {
 	assert.True(t, idx.has("mnm.proxmox.vm.status", "vmid", "100", "name", "web"))
 	assert.True(t, idx.has("mnm.proxmox.node.uptime", "node", "pve2"), "the failing path costs only that path")
 
-	// What scraperhelper sees: the partial error is in the problem log, not handed on.
+	// What scraperhelper sees: the partial error with its count, for the
+	// Collector's own telemetry.
 	_, err = s.scrapeForController(context.Background())
-	assert.NoError(t, err)
+	assert.True(t, scrapererror.IsPartialScrapeError(err))
 }
 
 func TestErrorGate(t *testing.T) {
 	var g errorGate
 	failed := errors.New("token rejected")
 	partial := scrapererror.NewPartialScrapeError(errors.New("one node"), 3)
-
-	handedOn := func(err error) {
+	failedPoints := func(err error) int {
 		t.Helper()
-		require.Error(t, err)
-		assert.True(t, scrapererror.IsPartialScrapeError(err), "as a partial error, so that up and the problem are kept")
-		assert.ErrorContains(t, err, "token rejected")
+		pe, ok := errors.AsType[scrapererror.PartialScrapeError](err)
+		require.True(t, ok, "handed on as a partial error, so that up and the problem are kept: %v", err)
+		return pe.Failed
 	}
-	assert.NoError(t, g.pass(nil))
-	assert.NoError(t, g.pass(partial), "partial errors are reported by the problem log only")
-	handedOn(g.pass(failed)) // the first failed collection
-	assert.NoError(t, g.pass(failed), "a repeated failure is not handed on")
-	assert.NoError(t, g.pass(nil))
-	handedOn(g.pass(failed)) // a failure after a success is new again
-	assert.NoError(t, g.pass(partial))
-	handedOn(g.pass(failed)) // a failure after a partial collection is new again
+
+	assert.Equal(t, 1, failedPoints(g.pass(failed, 2)), "before any complete collection: at least one")
+	assert.NoError(t, g.pass(nil, 100))
+	assert.Equal(t, 3, failedPoints(g.pass(partial, 97)), "a partial error keeps its count")
+	err := g.pass(failed, 2)
+	assert.Equal(t, 100, failedPoints(err), "a failed collection misses what the last complete one had")
+	assert.ErrorContains(t, err, "token rejected")
+	assert.Equal(t, 100, failedPoints(g.pass(failed, 2)), "and so at every failed collection, counted each time")
+	assert.NoError(t, g.pass(nil, 80))
+	assert.Equal(t, 80, failedPoints(g.pass(failed, 2)))
+}
+
+// The Collector counts what failed at every collection
+// (otelcol_scraper_errored_metric_points) while the log says each problem
+// once: the scraper controller's own "Error scraping metrics" lines are
+// dropped.
+func TestFailedCollectionsCountedAndLoggedOnce(t *testing.T) {
+	env := newTestEnv(t, goldenCluster)
+	env.sim.FailPath(pvesim.PathNodeStorage, 500, "storage backend unavailable")
+	env.cfg.CollectionInterval = 50 * time.Millisecond
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	core, logs := observer.New(zapcore.InfoLevel)
+	set := env.set
+	set.TelemetrySettings = tel.NewTelemetrySettings()
+	set.Logger = zap.New(core)
+
+	sink := new(consumertest.MetricsSink)
+	r, err := NewFactory().CreateMetrics(context.Background(), set, env.cfg, sink)
+	require.NoError(t, err)
+	require.NoError(t, r.Start(context.Background(), componenttest.NewNopHost()))
+	require.Eventually(t, func() bool { return len(sink.AllMetrics()) >= 3 }, 10*time.Second, 10*time.Millisecond)
+	require.NoError(t, r.Shutdown(context.Background()))
+
+	errored, err := tel.GetMetric("otelcol_scraper_errored_metric_points")
+	require.NoError(t, err)
+	sum, ok := errored.Data.(metricdata.Sum[int64])
+	require.True(t, ok, "%T", errored.Data)
+	require.Len(t, sum.DataPoints, 1)
+	assert.GreaterOrEqual(t, sum.DataPoints[0].Value, int64(3), "counted at every collection")
+	assert.Zero(t, logs.FilterMessage("Error scraping metrics").Len(), "the controller's line per collection is dropped")
+	assert.Equal(t, len(env.sim.Cluster().Nodes), logs.FilterMessage("Proxmox problem").Len(),
+		"each node's problem is said once, however many collections")
 }
 
 // MNM's store keeps one active location per MAC (endpoint_store.py,

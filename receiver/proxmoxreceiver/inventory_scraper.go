@@ -73,7 +73,7 @@ func (s *inventoryScraper) shutdown(ctx context.Context) error {
 // scrapeForController is scrape as scraperhelper sees it (see errorGate).
 func (s *inventoryScraper) scrapeForController(ctx context.Context) (plog.Logs, error) {
 	ld, err := s.scrape(ctx)
-	return ld, s.gate.pass(err)
+	return ld, s.gate.pass(err, ld.LogRecordCount())
 }
 
 // guestInventory is what one guest contributes to a cycle.

@@ -83,7 +83,7 @@ func (s *metricsScraper) shutdown(ctx context.Context) error {
 // scrapeForController is scrape as scraperhelper sees it (see errorGate).
 func (s *metricsScraper) scrapeForController(ctx context.Context) (pmetric.Metrics, error) {
 	md, err := s.scrape(ctx)
-	return md, s.gate.pass(err)
+	return md, s.gate.pass(err, md.DataPointCount())
 }
 
 // nodeData is what one online node answered in one collection.

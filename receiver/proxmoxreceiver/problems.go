@@ -7,8 +7,10 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/scraper/scrapererror"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 )
 
 // problemLog logs each distinct problem once when it appears and once when it
@@ -110,28 +112,54 @@ func (l *problemLog) current(now time.Time) (active, cleared []problem) {
 	return active, cleared
 }
 
-// errorGate decides what scraperhelper sees of a collection's error.
-// scraperhelper logs every error it is handed, at every collection, while the
-// problem log has already said each problem once, and mnm.proxmox.problem
-// shows it. So a partial error (the collection's data is good and is kept) is
-// not handed on, and a failed collection is handed on only the first time in
-// a row, as a partial error: the Collector logs and counts it once, and keeps
-// what the collection still reports (mnm.proxmox.up 0 and the problem).
+// errorGate decides what scraperhelper sees of a collection's error, so
+// that the Collector counts what failed (otelcol_scraper_errored_metric_points
+// and ..._log_records) at every collection while each problem is still
+// logged once, by the problem log: the scraper controller's own line for each
+// error is dropped (see quietScrapeErrors). A partial error is handed on as
+// it is, with its count. A failed collection is handed on as a partial error
+// too, so that what it still reports (mnm.proxmox.up 0 and the problem) is
+// kept, counted as the points or records of the last complete collection:
+// what is missing.
 type errorGate struct {
-	mu      sync.Mutex
-	failing bool
+	mu       sync.Mutex
+	expected int // points or records of the last complete collection
 }
 
-func (g *errorGate) pass(err error) error {
+// pass hands err on; produced is what the collection returned.
+func (g *errorGate) pass(err error, produced int) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if err == nil || scrapererror.IsPartialScrapeError(err) {
-		g.failing = false
+	switch {
+	case err == nil:
+		g.expected = produced
 		return nil
+	case scrapererror.IsPartialScrapeError(err):
+		return err
+	default:
+		return scrapererror.NewPartialScrapeError(err, max(g.expected, 1))
 	}
-	if g.failing {
-		return nil
-	}
-	g.failing = true
-	return scrapererror.NewPartialScrapeError(err, 0)
 }
+
+// scrapeErrorLines are what the scraper controller logs for every error a
+// collection hands on; the problem log says each problem once instead.
+var scrapeErrorLines = map[string]bool{"Error scraping metrics": true, "Error scraping logs": true}
+
+// quietScrapeErrors returns set with a logger that drops the scraper
+// controller's per-collection error lines, for the controller only.
+func quietScrapeErrors(set receiver.Settings) receiver.Settings {
+	set.Logger = set.Logger.WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core { return dropLines{c} }))
+	return set
+}
+
+// dropLines is a zap core without the scrapeErrorLines.
+type dropLines struct{ zapcore.Core }
+
+func (d dropLines) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
+	if scrapeErrorLines[e.Message] {
+		return ce
+	}
+	return d.Core.Check(e, ce)
+}
+
+func (d dropLines) With(fields []zapcore.Field) zapcore.Core { return dropLines{d.Core.With(fields)} }
