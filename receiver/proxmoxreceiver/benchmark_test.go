@@ -32,7 +32,7 @@ var benchSizes = []struct{ nodes, guests int }{{3, 50}, {16, 2000}, {32, 10000}}
 
 const (
 	// defaultBenchLatency is the simulated time per request; override it with
-	// PVESIM_BENCH_LATENCY (a Go duration, e.g. 10ms) for the target run.
+	// PVESIM_BENCH_LATENCY (a Go duration, e.g. 10ms).
 	defaultBenchLatency = 5 * time.Millisecond
 	benchWorkers        = 3
 )
