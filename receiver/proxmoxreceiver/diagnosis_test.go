@@ -164,20 +164,6 @@ func TestProxmoxVE7LXCInterfacesAskedOncePerNode(t *testing.T) {
 	assert.NotZero(t, withStatic, "static ip= addresses still fill in")
 }
 
-func TestAbsencesAreAskedAgainWhenTheVersionChanges(t *testing.T) {
-	a := newAbsences(time.Hour)
-	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
-	assert.True(t, a.due("pve1", now, "7.4-20"))
-	a.absent("pve1", now, "7.4-20")
-	assert.False(t, a.due("pve1", now.Add(time.Minute), "7.4-20"))
-	assert.True(t, a.due("pve1", now.Add(time.Minute), "8.1.4"), "an upgrade may add what was missing")
-	a.absent("pve1", now, "")
-	assert.False(t, a.due("pve1", now.Add(59*time.Minute), ""))
-	assert.True(t, a.due("pve1", now.Add(time.Hour), ""), "asked again after recheck")
-	a.forgetAllBut(nil)
-	assert.True(t, a.due("pve1", now, ""))
-}
-
 func TestNodeWithoutZFSIsAskedOncePerDiskRefresh(t *testing.T) {
 	env := newTestEnv(t, goldenCluster) // pve3 has no ZFS
 	s := env.metricsScraper(t)

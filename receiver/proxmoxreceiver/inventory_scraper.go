@@ -22,6 +22,7 @@ import (
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/guestnet"
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/metadata"
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
+	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/recheck"
 )
 
 const endpointSource = "proxmox"
@@ -42,7 +43,7 @@ type inventoryScraper struct {
 	// details: what each VM's agent said of its filesystems, OS and name.
 	details *agentDetails
 	// lxcInterfaces: nodes whose Proxmox version lacks /lxc/{vmid}/interfaces.
-	lxcInterfaces *absences
+	lxcInterfaces *recheck.Absences
 	sdn           sdnAccess
 	now           func() time.Time
 }
@@ -57,7 +58,7 @@ func newInventoryScraper(cfg *Config, set receiver.Settings, lease *clientLease)
 		known:   newLastKnown(cfg.Inventory.KeepLastKnown),
 		details: newAgentDetails(),
 		// Without a version to watch (no metrics pipeline), ask again now and then.
-		lxcInterfaces: newAbsences(6 * time.Hour),
+		lxcInterfaces: recheck.NewAbsences(6 * time.Hour),
 		now:           time.Now,
 	}
 }
@@ -317,7 +318,7 @@ func (s *inventoryScraper) collectGuest(client pveapi.Client, nodes *nodeBreaker
 		return inv, failures
 	}
 	version := s.shared.version(g.Node)
-	if g.Type == "lxc" && !s.lxcInterfaces.due(g.Node, now, version) {
+	if g.Type == "lxc" && !s.lxcInterfaces.Due(g.Node, now, version) {
 		// This Proxmox version has no interfaces path: static ip= only.
 		s.known.confirmAddrs(g.ID, nil, now)
 		return inv, failures
@@ -332,7 +333,7 @@ func (s *inventoryScraper) collectGuest(client pveapi.Client, nodes *nodeBreaker
 	case g.Type == "lxc" && pveapi.IsAbsent(err):
 		// Proxmox VE 7 answers 501 for /lxc/{vmid}/interfaces: learnt once
 		// per node, asked again when its version changes.
-		s.lxcInterfaces.absent(g.Node, now, version)
+		s.lxcInterfaces.Absent(g.Node, now, version)
 		s.known.confirmAddrs(g.ID, nil, now)
 	case err == nil:
 		s.agents.answered(g)

@@ -275,17 +275,17 @@ func (s *metricsScraper) recordNode(now pcommon.Timestamp, nd *nodeData) {
 // or life remaining; its size, a property of the device that smartctl does not
 // measure, is still reported.
 func (s *metricsScraper) recordDisks(now pcommon.Timestamp, node string, dv diskView) {
-	if dv.fetched.IsZero() {
+	if dv.Fetched.IsZero() {
 		return
 	}
-	age := now.AsTime().Sub(dv.fetched).Round(time.Second) / time.Second
+	age := now.AsTime().Sub(dv.Fetched).Round(time.Second) / time.Second
 	s.mb.RecordMnmProxmoxNodeDisksAgeDataPoint(now, int64(max(age, 0)), node)
-	for _, d := range dv.disks {
+	for _, d := range dv.Answer {
 		device := strings.TrimPrefix(d.DevPath, "/dev/")
 		model, typ := string(d.Model), string(d.Type)
 		recordInt(d.Size, func(v int64) { s.mb.RecordMnmProxmoxDiskSizeDataPoint(now, v, node, device, model, typ) })
 		health := diskHealth(string(d.Health))
-		if dv.stale {
+		if dv.Stale {
 			health = healthUnknown
 		}
 		switch health {
@@ -295,7 +295,7 @@ func (s *metricsScraper) recordDisks(now pcommon.Timestamp, node string, dv disk
 			s.mb.RecordMnmProxmoxDiskHealthUnknownDataPoint(now, 0, node, device, model, typ)
 			s.mb.RecordMnmProxmoxDiskHealthDataPoint(now, int64(health), node, device, model, typ)
 		}
-		if d.Wearout.Valid && !dv.stale {
+		if d.Wearout.Valid && !dv.Stale {
 			s.mb.RecordMnmProxmoxDiskLifeRemainingDataPoint(now, d.Wearout.Value, node, device, model, typ)
 		}
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/metadata"
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
+	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/recheck"
 )
 
 // Metric counts per source, for partial-scrape error accounting.
@@ -43,12 +44,15 @@ type metricsScraper struct {
 	mb         *metadata.MetricsBuilder
 	vms        guestRecorders
 	containers guestRecorders
-	disks      *diskCache
-	zfs        *absences // nodes without ZFS
+	// disks keeps each node's last /disks/list answer: Proxmox runs smartctl
+	// on every disk for it, so it is asked every disk_refresh_interval, with
+	// back-off after failures, and re-emitted in between.
+	disks *recheck.Cache[[]pveapi.Disk]
+	zfs   *recheck.Absences // nodes without ZFS
 	// The slow tier (see slow_tier.go).
-	state         slowGroup[stateAnswer]
-	certs         slowGroup[certAnswer]
-	backups       slowGroup[backupAnswer]
+	state         *recheck.Group[stateAnswer]
+	certs         *recheck.Group[certAnswer]
+	backups       *recheck.Group[backupAnswer]
 	backupHistory *backupHistory
 	now           func() time.Time
 }
@@ -62,11 +66,11 @@ func newMetricsScraper(cfg *Config, set receiver.Settings, lease *clientLease) *
 		mb:            mb,
 		vms:           vmRecorders(mb),
 		containers:    containerRecorders(mb),
-		disks:         newDiskCache(cfg.DiskRefreshInterval, cfg.CollectionInterval),
-		zfs:           newAbsences(cfg.DiskRefreshInterval),
-		state:         slowGroup[stateAnswer]{every: cfg.SlowTier.StateInterval},
-		certs:         slowGroup[certAnswer]{every: cfg.SlowTier.CertificateInterval},
-		backups:       slowGroup[backupAnswer]{every: cfg.SlowTier.BackupInterval},
+		disks:         recheck.NewCache[[]pveapi.Disk](cfg.DiskRefreshInterval, cfg.CollectionInterval),
+		zfs:           recheck.NewAbsences(cfg.DiskRefreshInterval),
+		state:         recheck.NewGroup[stateAnswer](cfg.SlowTier.StateInterval),
+		certs:         recheck.NewGroup[certAnswer](cfg.SlowTier.CertificateInterval),
+		backups:       recheck.NewGroup[backupAnswer](cfg.SlowTier.BackupInterval),
 		backupHistory: newBackupHistory(),
 		now:           time.Now,
 	}
@@ -85,6 +89,11 @@ func (s *metricsScraper) scrapeForController(ctx context.Context) (pmetric.Metri
 	md, err := s.scrape(ctx)
 	return md, s.gate.pass(err, md.DataPointCount())
 }
+
+// diskView is what one collection reports of one node's disks (see
+// recheck.Cache): the last good answer, when it was got, and whether it is
+// too old for its SMART readings to be reported as current.
+type diskView = recheck.View[[]pveapi.Disk]
 
 // nodeData is what one online node answered in one collection.
 type nodeData struct {
@@ -227,11 +236,11 @@ func boolToInt(b bool) int64 {
 }
 
 // collectNodes asks every online node for its status, storage, ZFS pools
-// and (when due, see diskCache) disks, all in parallel; the limiter keeps
+// and (when due, see recheck.Cache) disks, all in parallel; the limiter keeps
 // each node within its bound. begin is the start of the collection.
 func (s *metricsScraper) collectNodes(ctx context.Context, client pveapi.Client, begin time.Time, nodes []string, errs *scrapererror.ScrapeErrors, found problems) []*nodeData {
-	s.disks.forgetAllBut(nodes)
-	s.zfs.forgetAllBut(nodes)
+	s.disks.ForgetAllBut(nodes)
+	s.zfs.ForgetAllBut(nodes)
 	results := make([]*nodeData, len(nodes))
 	var mu sync.Mutex // guards errs and found
 	fail := func(tmpl, node string, count int, err error) {
@@ -272,7 +281,7 @@ func (s *metricsScraper) collectNodes(ctx context.Context, client pveapi.Client,
 				}
 			}()
 		}
-		if !s.zfs.due(node, begin, "") {
+		if !s.zfs.Due(node, begin, "") {
 			wg.Done() // a node without ZFS is asked again only every disk_refresh_interval
 		} else {
 			go func() {
@@ -280,19 +289,19 @@ func (s *metricsScraper) collectNodes(ctx context.Context, client pveapi.Client,
 				pools, err := client.NodeZFSPools(ctx, node)
 				switch {
 				case errors.Is(err, pveapi.ErrNoZFS):
-					s.zfs.absent(node, begin, "")
+					s.zfs.Absent(node, begin, "")
 				case err != nil:
 					fail(pveapi.PathNodeZFS, node, zfsMetricCount, err)
 				default:
 					nd.pools = pools
-					s.zfs.present(node)
+					s.zfs.Present(node)
 				}
 			}()
 		}
-		if !s.disks.due(node, begin) {
+		if !s.disks.Due(node, begin) {
 			// Backing off after a failure: the problem stays reported (not
 			// logged as resolved) until a retry succeeds.
-			if err := s.disks.pending(node); err != nil {
+			if err := s.disks.Pending(node); err != nil {
 				mu.Lock()
 				found.add(apiProblem(pveapi.PathNodeDisks, node, err))
 				mu.Unlock()
@@ -309,15 +318,15 @@ func (s *metricsScraper) collectNodes(ctx context.Context, client pveapi.Client,
 			// Entries that decoded are a good answer even when others were
 			// skipped (the error names them); retrying sooner would not help.
 			if err == nil || len(disks) > 0 {
-				s.disks.succeeded(node, disks, begin)
+				s.disks.Succeeded(node, disks, begin)
 			} else {
-				s.disks.failed(node, err, begin)
+				s.disks.Failed(node, err, begin)
 			}
 		}()
 	}
 	wg.Wait()
 	for _, nd := range results {
-		nd.disks = s.disks.view(nd.name, begin)
+		nd.disks = s.disks.View(nd.name, begin)
 	}
 	return results
 }

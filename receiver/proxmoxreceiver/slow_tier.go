@@ -52,16 +52,16 @@ func (c *slowCollection) fail(tmpl, node string, err error) {
 func (s *metricsScraper) collectSlow(ctx context.Context, client pveapi.Client, begin time.Time, online []string, resources []pveapi.ClusterResource) *slowCollection {
 	c := &slowCollection{found: problems{}}
 	var wg sync.WaitGroup
-	if s.stateEnabled() && s.state.due(begin, s.cfg.CollectionInterval) {
-		s.state.tryAt(begin)
+	if s.stateEnabled() && s.state.Due(begin, s.cfg.CollectionInterval) {
+		s.state.TryAt(begin)
 		wg.Go(func() { s.collectState(ctx, client, begin, online, c) })
 	}
-	if s.certsEnabled() && s.certs.due(begin, s.cfg.CollectionInterval) {
-		s.certs.tryAt(begin)
+	if s.certsEnabled() && s.certs.Due(begin, s.cfg.CollectionInterval) {
+		s.certs.TryAt(begin)
 		wg.Go(func() { s.collectCerts(ctx, client, begin, online, c) })
 	}
-	if s.backupsEnabled() && s.backups.due(begin, s.cfg.CollectionInterval) {
-		s.backups.tryAt(begin)
+	if s.backupsEnabled() && s.backups.Due(begin, s.cfg.CollectionInterval) {
+		s.backups.TryAt(begin)
 		wg.Go(func() { s.collectBackups(ctx, client, begin, online, resources, c) })
 	}
 	wg.Wait()
@@ -127,7 +127,7 @@ func (s *metricsScraper) collectState(ctx context.Context, client pveapi.Client,
 	}
 	wg.Wait()
 	if ok {
-		s.state.store(answer, begin)
+		s.state.Store(answer, begin)
 	}
 }
 
@@ -172,7 +172,7 @@ func (s *metricsScraper) collectCerts(ctx context.Context, client pveapi.Client,
 		})
 	}
 	wg.Wait()
-	s.certs.store(answer, begin)
+	s.certs.Store(answer, begin)
 }
 
 func (s *metricsScraper) stateEnabled() bool {

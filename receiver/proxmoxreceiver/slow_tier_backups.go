@@ -98,7 +98,7 @@ func (s *metricsScraper) collectBackups(ctx context.Context, client pveapi.Clien
 		}
 	}
 	answer.results = h.snapshot(existingVMIDs(resources))
-	s.backups.store(answer, begin)
+	s.backups.Store(answer, begin)
 }
 
 // learn counts the finished vzdump tasks of node not seen before. A task for

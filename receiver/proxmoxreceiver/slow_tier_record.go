@@ -15,16 +15,16 @@ import (
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
 )
 
-// recordSlowTier reports the slow tier's last answers (see slowGroup).
+// recordSlowTier reports the slow tier's last answers (see recheck.Group).
 func (s *metricsScraper) recordSlowTier(now pcommon.Timestamp, at time.Time, resources []pveapi.ClusterResource) {
-	if st, ok := s.state.current(at); ok {
+	if st, ok := s.state.Current(at); ok {
 		s.recordHA(now, st.ha)
 		s.recordReplication(now, st.replication)
 		if st.ceph != nil {
 			s.recordCeph(now, st.ceph)
 		}
 	}
-	if c, ok := s.certs.current(at); ok {
+	if c, ok := s.certs.Current(at); ok {
 		for node, certs := range c.certs {
 			for _, cert := range certs {
 				if cert.NotAfter.Valid {
@@ -36,7 +36,7 @@ func (s *metricsScraper) recordSlowTier(now pcommon.Timestamp, at time.Time, res
 			s.mb.RecordMnmProxmoxNodeSubscriptionDataPoint(now, 1, node, strings.ToLower(string(sub.Status)), string(sub.Level))
 		}
 	}
-	if b, ok := s.backups.current(at); ok {
+	if b, ok := s.backups.Current(at); ok {
 		s.recordBackups(now, b, resources)
 	}
 }

@@ -1,81 +1,79 @@
 // Copyright The otelcol-mnm Authors
 // SPDX-License-Identifier: Apache-2.0
 
-package proxmoxreceiver // import "github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver"
+package recheck
 
 import (
 	"math"
 	"sync"
 	"time"
-
-	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
 )
 
-// diskCache keeps the last good /disks/list answer of each node and decides
-// when each node is asked again. Proxmox runs smartctl on every disk for that
-// call, so a node is asked only every disk_refresh_interval and its last
-// answer is re-emitted in between.
+// Cache keeps the last good answer of each node and decides when each node
+// is asked again. It serves the disks (/disks/list): Proxmox runs smartctl on
+// every disk for that call, so a node is asked only every
+// disk_refresh_interval and its last answer is re-emitted in between.
 //
 // A failed request is retried with exponential back-off rather than at every
 // collection: first after one collection interval (at least a minute), then
-// twice as long each time, never longer than disk_refresh_interval. A good
+// twice as long each time, never longer than the refresh interval. A good
 // answer resets the back-off. The last good answer is re-emitted for at most
 // twice the refresh period (staleBound); past that its health is no longer
-// trusted (see diskView.stale).
+// trusted (see View.Stale).
 //
 // Times are collection start times and are compared rounded to the nearest
 // collection (slack): collections are one interval apart give or take
 // scheduling jitter, and a retry due "in one minute" must not slip to the
 // collection after next because the next one started a millisecond early.
-type diskCache struct {
+type Cache[T any] struct {
 	refresh    time.Duration // disk_refresh_interval
 	firstRetry time.Duration // delay of the first retry after a failure
 	staleBound time.Duration // age past which the last answer's health is unknown
 	slack      time.Duration // half a collection interval
 
 	mu    sync.Mutex
-	nodes map[string]*diskState
+	nodes map[string]*cacheState[T]
 }
 
-// diskState is what the cache knows about one node.
-type diskState struct {
-	disks    []pveapi.Disk
+// cacheState is what the cache knows about one node.
+type cacheState[T any] struct {
+	answer   T
 	fetched  time.Time // collection of the last good answer; zero: none yet
 	next     time.Time // when the node is due again
 	failures int       // failed requests since the last good answer
 	lastErr  error     // error of the last failed request, while failures > 0
 }
 
-// diskView is what one collection reports of one node's disks.
-type diskView struct {
-	// disks is the last good answer (nil when there was none).
-	disks []pveapi.Disk
-	// fetched is the start of the collection that got that answer; zero
+// View is what one collection reports of one node's answer.
+type View[T any] struct {
+	// Answer is the last good answer (the zero T when there was none).
+	Answer T
+	// Fetched is the start of the collection that got that answer; zero
 	// when the node has not answered since it came online.
-	fetched time.Time
-	// stale is set past the bound: the answer is too old for its SMART
+	Fetched time.Time
+	// Stale is set past the bound: the answer is too old for its SMART
 	// readings (health, life remaining) to be reported as current.
-	stale bool
+	Stale bool
 }
 
-// minFirstRetry is the shortest delay before a failed /disks/list is asked
+// minFirstRetry is the shortest delay before a failed request is asked
 // again, whatever the collection interval.
 const minFirstRetry = time.Minute
 
-// newDiskCache returns a cache for the given disk_refresh_interval and
-// metrics collection interval.
-func newDiskCache(refresh, interval time.Duration) *diskCache {
+// NewCache returns a cache for the given refresh interval
+// (disk_refresh_interval) and metrics collection interval.
+func NewCache[T any](refresh, interval time.Duration) *Cache[T] {
 	// Disks cannot be asked more often than collections happen, so a refresh
 	// shorter than the interval is effectively one interval: with
 	// disk_refresh_interval 0 one failed collection still re-emits the last
 	// answer, two in a row do not.
 	period := max(refresh, interval)
-	return &diskCache{
+	return &Cache[T]{
 		refresh:    refresh,
 		firstRetry: max(interval, minFirstRetry),
 		staleBound: doubled(period),
 		slack:      max(interval, 0) / 2,
-		nodes:      map[string]*diskState{},
+		nodes:      map[string]*cacheState[T]{},
 	}
 }
 
@@ -88,12 +86,12 @@ func doubled(d time.Duration) time.Duration {
 }
 
 // reached reports whether the collection at now is the one nearest to t, or later.
-func (c *diskCache) reached(now, t time.Time) bool {
+func (c *Cache[T]) reached(now, t time.Time) bool {
 	return !now.Before(t.Add(-c.slack))
 }
 
 // backoff is the delay after the n-th failed request in a row (n ≥ 1).
-func (c *diskCache) backoff(n int) time.Duration {
+func (c *Cache[T]) backoff(n int) time.Duration {
 	d := c.firstRetry
 	for i := 1; i < n && d < c.refresh; i++ {
 		d = doubled(d)
@@ -101,30 +99,30 @@ func (c *diskCache) backoff(n int) time.Duration {
 	return min(d, c.refresh)
 }
 
-// due reports whether node's disks should be asked for in the collection at now.
-func (c *diskCache) due(node string, now time.Time) bool {
+// Due reports whether node should be asked in the collection at now.
+func (c *Cache[T]) Due(node string, now time.Time) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	st, ok := c.nodes[node]
 	return !ok || c.reached(now, st.next)
 }
 
-// succeeded stores a good answer asked for in the collection at now and
+// Succeeded stores a good answer asked for in the collection at now and
 // resets the back-off.
-func (c *diskCache) succeeded(node string, disks []pveapi.Disk, now time.Time) {
+func (c *Cache[T]) Succeeded(node string, answer T, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.nodes[node] = &diskState{disks: disks, fetched: now, next: now.Add(c.refresh)}
+	c.nodes[node] = &cacheState[T]{answer: answer, fetched: now, next: now.Add(c.refresh)}
 }
 
-// failed records a failed request of the collection at now: the last good
+// Failed records a failed request of the collection at now: the last good
 // answer is kept and the node is asked again after the back-off.
-func (c *diskCache) failed(node string, err error, now time.Time) {
+func (c *Cache[T]) Failed(node string, err error, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	st, ok := c.nodes[node]
 	if !ok {
-		st = &diskState{}
+		st = &cacheState[T]{}
 		c.nodes[node] = st
 	}
 	st.failures++
@@ -132,10 +130,10 @@ func (c *diskCache) failed(node string, err error, now time.Time) {
 	st.next = now.Add(c.backoff(st.failures))
 }
 
-// pending is the error of node's last request while it is failing (nil
+// Pending is the error of node's last request while it is failing (nil
 // otherwise): collections that skip the request during the back-off still
 // report the problem, so it is not logged as resolved until a retry succeeds.
-func (c *diskCache) pending(node string) error {
+func (c *Cache[T]) Pending(node string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if st, ok := c.nodes[node]; ok && st.failures > 0 {
@@ -144,25 +142,25 @@ func (c *diskCache) pending(node string) error {
 	return nil
 }
 
-// view is what the collection at now reports for node.
-func (c *diskCache) view(node string, now time.Time) diskView {
+// View is what the collection at now reports for node.
+func (c *Cache[T]) View(node string, now time.Time) View[T] {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	st, ok := c.nodes[node]
 	if !ok || st.fetched.IsZero() {
-		return diskView{}
+		return View[T]{}
 	}
-	return diskView{
-		disks:   st.disks,
-		fetched: st.fetched,
-		stale:   now.Sub(st.fetched)-c.slack > c.staleBound,
+	return View[T]{
+		Answer:  st.answer,
+		Fetched: st.fetched,
+		Stale:   now.Sub(st.fetched)-c.slack > c.staleBound,
 	}
 }
 
-// forgetAllBut drops nodes that are no longer online, with their answer and
-// back-off, so their disks are not re-emitted and are asked for afresh when
-// the node returns.
-func (c *diskCache) forgetAllBut(online []string) {
+// ForgetAllBut drops nodes that are no longer online, with their answer and
+// back-off, so their answers are not re-emitted and are asked for afresh
+// when the node returns.
+func (c *Cache[T]) ForgetAllBut(online []string) {
 	keep := make(map[string]bool, len(online))
 	for _, n := range online {
 		keep[n] = true

@@ -1,20 +1,20 @@
 // Copyright The otelcol-mnm Authors
 // SPDX-License-Identifier: Apache-2.0
 
-package proxmoxreceiver // import "github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver"
+package recheck
 
 import (
 	"sync"
 	"time"
 )
 
-// absences remembers, per node, something Proxmox has said the node does not
+// Absences remembers, per node, something Proxmox has said the node does not
 // have, so that it is not asked again at every collection: a node without
 // ZFS (/disks/zfs answers 500 "zpool ... failed"), or a Proxmox VE 7 node,
 // which has no /lxc/{vmid}/interfaces (501). It is asked again after recheck,
 // or at once when the node's Proxmox version changes (an upgrade may add
 // what was missing).
-type absences struct {
+type Absences struct {
 	recheck time.Duration
 
 	mu    sync.Mutex
@@ -26,13 +26,14 @@ type absence struct {
 	version string // the node's pve-manager version when it was learnt; "" unknown
 }
 
-func newAbsences(recheck time.Duration) *absences {
-	return &absences{recheck: recheck, nodes: map[string]absence{}}
+// NewAbsences returns Absences asked again after recheck.
+func NewAbsences(recheck time.Duration) *Absences {
+	return &Absences{recheck: recheck, nodes: map[string]absence{}}
 }
 
-// due reports whether node should be asked: nothing is known missing, the
+// Due reports whether node should be asked: nothing is known missing, the
 // recheck time has come, or its version is no longer the one it was learnt on.
-func (a *absences) due(node string, now time.Time, version string) bool {
+func (a *Absences) Due(node string, now time.Time, version string) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	ab, ok := a.nodes[node]
@@ -46,21 +47,24 @@ func (a *absences) due(node string, now time.Time, version string) bool {
 	return now.Sub(ab.since) >= a.recheck
 }
 
-func (a *absences) absent(node string, now time.Time, version string) {
+// Absent records that Proxmox said node lacks the thing in the collection
+// at now, when node ran version ("" unknown).
+func (a *Absences) Absent(node string, now time.Time, version string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.nodes[node] = absence{since: now, version: version}
 }
 
-func (a *absences) present(node string) {
+// Present forgets a learnt absence: the node has it after all.
+func (a *Absences) Present(node string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	delete(a.nodes, node)
 }
 
-// forgetAllBut drops nodes that are no longer online: a node that returns is
+// ForgetAllBut drops nodes that are no longer online: a node that returns is
 // asked afresh.
-func (a *absences) forgetAllBut(online []string) {
+func (a *Absences) ForgetAllBut(online []string) {
 	keep := make(map[string]bool, len(online))
 	for _, n := range online {
 		keep[n] = true
