@@ -46,7 +46,7 @@ const (
 	metricsPath    = "testdata/metric-names.txt"
 	datasourceUID  = "${datasource}"
 	readmePath     = "../README.md"
-	kindsPath      = "../receiver/proxmoxreceiver/problem_kinds.go"
+	kindsPath      = "../receiver/proxmoxreceiver/internal/problems/kinds.go"
 	// causesPath has the causes of otelcol_exporter_mnmendpoint_delivery_failing.
 	causesPath = "../exporter/mnmendpointexporter/condition.go"
 	// readmeSectionURL is the README section every problem's fix is in; the
@@ -765,7 +765,7 @@ func checkLayout(t *testing.T, panels []grafanaPanel, top int) {
 // fails here.
 func problemKinds(t *testing.T) []string {
 	t.Helper()
-	return stringConstants(t, kindsPath, "kind")
+	return stringConstants(t, kindsPath, "Kind")
 }
 
 // stringConstants returns the values of the string constants of the Go file

@@ -6,6 +6,7 @@ package proxmoxreceiver // import "github.com/mnm-net/otelcol-mnm/receiver/proxm
 import (
 	"sync"
 
+	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/problems"
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
 )
 
@@ -25,7 +26,7 @@ type agentBackoff struct {
 
 type forbiddenProblem struct {
 	key string
-	pr  problem
+	pr  problems.Problem
 }
 
 type backoffEntry struct {
@@ -77,7 +78,7 @@ func (b *agentBackoff) answered(g *pveapi.ClusterResource) {
 
 // forbidden stops address requests of one guest type for the backoff
 // period; they are tried again afterwards so that a fixed ACL is noticed.
-func (b *agentBackoff) forbidden(guestType, key string, pr problem) {
+func (b *agentBackoff) forbidden(guestType, key string, pr problems.Problem) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.forbiddenUntil[guestType] = b.cycle + 1 + b.cycles
@@ -86,10 +87,10 @@ func (b *agentBackoff) forbidden(guestType, key string, pr problem) {
 
 // pausedProblems returns the privilege problems that address requests are
 // pausing for in this cycle, so they are not reported as resolved.
-func (b *agentBackoff) pausedProblems() problems {
+func (b *agentBackoff) pausedProblems() problems.Set {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	out := problems{}
+	out := problems.Set{}
 	for guestType, until := range b.forbiddenUntil {
 		if b.cycle < until {
 			p := b.forbiddenWhy[guestType]

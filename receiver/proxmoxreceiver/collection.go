@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/problems"
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
 )
 
@@ -23,28 +24,18 @@ func hasNodes(resources []pveapi.ClusterResource) bool {
 	return false
 }
 
-// problemKey names a problem by path template, node and reason, so it is
-// logged once however often it repeats.
-func problemKey(tmpl, node string, err error) string {
-	key := tmpl + " " + pveapi.ErrorReason(err)
-	if node != "" {
-		key = node + " " + key
-	}
-	return key
-}
-
 // diagnoseEmptyCluster explains a /cluster/resources answer without nodes.
 // Real Proxmox always lists the nodes (see privilegeSeparation), but a token
 // without rights that sees an empty cluster must still get an error with the
 // fix, never "0 nodes".
-func diagnoseEmptyCluster(ctx context.Context, client pveapi.Client, tokenID string) problem {
+func diagnoseEmptyCluster(ctx context.Context, client pveapi.Client, tokenID string) problems.Problem {
 	perms, err := client.AccessPermissions(ctx)
 	if err == nil && len(perms) == 0 {
 		return privilegeSeparationProblem(tokenID, "sees no nodes")
 	}
 	fix := fmt.Sprintf("pveum acl modify / --tokens '%s' --roles PVEAuditor", tokenID)
-	return problem{kind: kindForbidden, path: pveapi.PathClusterResources, privilege: "Sys.Audit",
-		err: fmt.Errorf("the API token %s sees no nodes in /cluster/resources: it lacks Sys.Audit and VM.Audit; grant read-only access with: %s", tokenID, fix)}
+	return problems.Problem{Kind: problems.KindForbidden, Path: pveapi.PathClusterResources, Privilege: "Sys.Audit",
+		Err: fmt.Errorf("the API token %s sees no nodes in /cluster/resources: it lacks Sys.Audit and VM.Audit; grant read-only access with: %s", tokenID, fix)}
 }
 
 // privilegeSeparation recognises a token with privilege separation and no
@@ -54,16 +45,16 @@ func diagnoseEmptyCluster(ctx context.Context, client pveapi.Client, tokenID str
 // and the node paths answer 403. It asks /access/permissions, which any
 // token may read and which is {} for such a token, only then. It returns the
 // one problem that replaces the many 403s, or false.
-func privilegeSeparation(ctx context.Context, client pveapi.Client, tokenID string, resources []pveapi.ClusterResource, found problems) (problem, bool) {
+func privilegeSeparation(ctx context.Context, client pveapi.Client, tokenID string, resources []pveapi.ClusterResource, found problems.Set) (problems.Problem, bool) {
 	forbidden := false
 	for _, pr := range found {
-		forbidden = forbidden || pr.kind == kindForbidden
+		forbidden = forbidden || pr.Kind == problems.KindForbidden
 	}
 	if !forbidden || !nodesWithoutStats(resources) {
-		return problem{}, false
+		return problems.Problem{}, false
 	}
 	if perms, err := client.AccessPermissions(ctx); err != nil || len(perms) > 0 {
-		return problem{}, false
+		return problems.Problem{}, false
 	}
 	return privilegeSeparationProblem(tokenID, "may read nothing"), true
 }
@@ -81,10 +72,10 @@ func nodesWithoutStats(resources []pveapi.ClusterResource) bool {
 	return nodes > 0
 }
 
-func privilegeSeparationProblem(tokenID, what string) problem {
+func privilegeSeparationProblem(tokenID, what string) problems.Problem {
 	user, _, _ := strings.Cut(tokenID, "!")
 	fix := fmt.Sprintf("pveum acl modify / --tokens '%s' --roles PVEAuditor", tokenID)
-	return problem{kind: kindPrivilegeSeparation, err: fmt.Errorf("the API token %s %s: it has privilege separation and no ACL of its own (/access/permissions is empty). Either grant the token itself read access: %s, or recreate it without privilege separation so it inherits the rights of %s: pveum user token add %s %s --privsep 0",
+	return problems.Problem{Kind: problems.KindPrivilegeSeparation, Err: fmt.Errorf("the API token %s %s: it has privilege separation and no ACL of its own (/access/permissions is empty). Either grant the token itself read access: %s, or recreate it without privilege separation so it inherits the rights of %s: pveum user token add %s %s --privsep 0",
 		tokenID, what, fix, user, user, tokenName(tokenID))}
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mnm-net/otelcol-mnm/internal/pvesim"
+	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/problems"
 )
 
 // problemsOf returns the kinds of the mnm.proxmox.problem points.
@@ -41,13 +42,13 @@ func TestPrivilegeSeparatedTokenAsProxmoxAnswersIt(t *testing.T) {
 	assert.ErrorContains(t, err, "--privsep 0")
 
 	idx := indexGauges(md)
-	assert.Equal(t, []string{kindPrivilegeSeparation}, problemsOf(idx), "one problem with both remedies, not one 403 per path")
+	assert.Equal(t, []string{problems.KindPrivilegeSeparation}, problemsOf(idx), "one problem with both remedies, not one 403 per path")
 	assert.Equal(t, 0.0, idx.value(t, "mnm.proxmox.up"))
 	assert.Equal(t, 1.0, idx.value(t, "mnm.proxmox.node.online", "node", "pve1"), "what the token may see is still reported")
 
 	warnings := env.logs.FilterMessage("Proxmox problem").All()
 	require.Len(t, warnings, 1)
-	assert.Equal(t, kindPrivilegeSeparation, warnings[0].ContextMap()["kind"])
+	assert.Equal(t, problems.KindPrivilegeSeparation, warnings[0].ContextMap()["kind"])
 
 	// Granting the ACL clears it; the disks, backing off after their 403,
 	// follow at their next retry.
@@ -55,7 +56,7 @@ func TestPrivilegeSeparatedTokenAsProxmoxAnswersIt(t *testing.T) {
 	md, err = s.scrape(context.Background())
 	require.NoError(t, err)
 	idx = indexGauges(md)
-	assert.NotContains(t, problemsOf(idx), kindPrivilegeSeparation)
+	assert.NotContains(t, problemsOf(idx), problems.KindPrivilegeSeparation)
 	assert.Equal(t, 1.0, idx.value(t, "mnm.proxmox.up"))
 	clk.advance(2 * time.Minute)
 	md, err = s.scrape(context.Background())
@@ -71,7 +72,7 @@ func TestPrivilegeSeparatedTokenSeeingEmptyLists(t *testing.T) {
 	md, err := s.scrape(context.Background())
 	require.Error(t, err)
 	assert.ErrorContains(t, err, "privilege separation")
-	assertOnlyWhy(t, md, kindPrivilegeSeparation)
+	assertOnlyWhy(t, md, problems.KindPrivilegeSeparation)
 }
 
 func TestProblemsAreMetricsAndClear(t *testing.T) {
@@ -83,7 +84,7 @@ func TestProblemsAreMetricsAndClear(t *testing.T) {
 	md, err := s.scrape(context.Background())
 	require.Error(t, err)
 	idx := indexGauges(md)
-	assert.Equal(t, 1.0, idx.value(t, "mnm.proxmox.problem", "kind", kindForbidden, "node", "pve1",
+	assert.Equal(t, 1.0, idx.value(t, "mnm.proxmox.problem", "kind", problems.KindForbidden, "node", "pve1",
 		"path", "/nodes/{node}/storage", "privilege", "Datastore.Audit"))
 	assert.Equal(t, 1.0, idx.value(t, "mnm.proxmox.up"), "a partial problem does not make the collection down")
 
@@ -91,9 +92,9 @@ func TestProblemsAreMetricsAndClear(t *testing.T) {
 	clk.advance(time.Minute)
 	md, err = s.scrape(context.Background())
 	require.NoError(t, err)
-	assert.Equal(t, 0.0, indexGauges(md).value(t, "mnm.proxmox.problem", "kind", kindForbidden, "node", "pve1"),
+	assert.Equal(t, 0.0, indexGauges(md).value(t, "mnm.proxmox.problem", "kind", problems.KindForbidden, "node", "pve1"),
 		"a cleared problem reads 0 at once, so that a pull exporter does not keep serving its 1")
-	clk.advance(clearedFor + time.Minute)
+	clk.advance(problems.ClearedFor + time.Minute)
 	md, err = s.scrape(context.Background())
 	require.NoError(t, err)
 	assert.False(t, indexGauges(md).hasMetric("mnm.proxmox.problem"), "then the series is gone")
@@ -105,13 +106,13 @@ func TestTLSProblemKinds(t *testing.T) {
 	s := env.metricsScraper(t)
 	md, err := s.scrape(context.Background())
 	require.Error(t, err)
-	assertOnlyWhy(t, md, kindTLSUnknownAuthority)
+	assertOnlyWhy(t, md, problems.KindTLSUnknownAuthority)
 
 	other := newTestEnv(t, goldenCluster)
 	other.cfg.ClientConfig.TLS.ServerName = "pve.wrong.example"
 	md, err = other.metricsScraper(t).scrape(context.Background())
 	require.Error(t, err)
-	assertOnlyWhy(t, md, kindTLSHostname)
+	assertOnlyWhy(t, md, problems.KindTLSHostname)
 }
 
 func TestPausedVMsCountAsRunning(t *testing.T) {

@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/collector/scraper/scraperhelper"
 
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/metadata"
+	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/problems"
 )
 
 const (
@@ -88,7 +89,7 @@ func createMetricsReceiver(ctx context.Context, set receiver.Settings, cfg compo
 	if err != nil {
 		return nil, errors.Join(err, s.shutdown(ctx))
 	}
-	r, err := scraperhelper.NewMetricsController(&rCfg.ControllerConfig, quietScrapeErrors(set), next, scraperhelper.AddMetricsScraper(metadata.Type, sc))
+	r, err := scraperhelper.NewMetricsController(&rCfg.ControllerConfig, problems.QuietScrapeErrors(set), next, scraperhelper.AddMetricsScraper(metadata.Type, sc))
 	if err != nil {
 		return nil, errors.Join(err, s.shutdown(ctx))
 	}
@@ -112,7 +113,7 @@ func createLogsReceiver(ctx context.Context, set receiver.Settings, cfg componen
 	f := scraper.NewFactory(metadata.Type, nil, scraper.WithLogs(func(context.Context, scraper.Settings, component.Config) (scraper.Logs, error) {
 		return sc, nil
 	}, metadata.LogsStability))
-	r, err := scraperhelper.NewLogsController(&cc, quietScrapeErrors(set), next, scraperhelper.AddFactoryWithConfig(f, nil))
+	r, err := scraperhelper.NewLogsController(&cc, problems.QuietScrapeErrors(set), next, scraperhelper.AddFactoryWithConfig(f, nil))
 	if err != nil {
 		return nil, errors.Join(err, s.shutdown(ctx))
 	}

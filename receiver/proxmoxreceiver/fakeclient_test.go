@@ -5,7 +5,6 @@ package proxmoxreceiver
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"github.com/mnm-net/otelcol-mnm/internal/pvesim"
 	"go.opentelemetry.io/collector/consumer/consumertest"
@@ -29,6 +28,7 @@ import (
 
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/guestnet"
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/metadata"
+	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/problems"
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
 )
 
@@ -196,28 +196,6 @@ func TestMetricsScraperWithFakeClientKeepsHealthyNodes(t *testing.T) {
 	assert.True(t, scrapererror.IsPartialScrapeError(err))
 }
 
-func TestErrorGate(t *testing.T) {
-	var g errorGate
-	failed := errors.New("token rejected")
-	partial := scrapererror.NewPartialScrapeError(errors.New("one node"), 3)
-	failedPoints := func(err error) int {
-		t.Helper()
-		pe, ok := errors.AsType[scrapererror.PartialScrapeError](err)
-		require.True(t, ok, "handed on as a partial error, so that up and the problem are kept: %v", err)
-		return pe.Failed
-	}
-
-	assert.Equal(t, 1, failedPoints(g.pass(failed, 2)), "before any complete collection: at least one")
-	assert.NoError(t, g.pass(nil, 100))
-	assert.Equal(t, 3, failedPoints(g.pass(partial, 97)), "a partial error keeps its count")
-	err := g.pass(failed, 2)
-	assert.Equal(t, 100, failedPoints(err), "a failed collection misses what the last complete one had")
-	assert.ErrorContains(t, err, "token rejected")
-	assert.Equal(t, 100, failedPoints(g.pass(failed, 2)), "and so at every failed collection, counted each time")
-	assert.NoError(t, g.pass(nil, 80))
-	assert.Equal(t, 80, failedPoints(g.pass(failed, 2)))
-}
-
 // The Collector counts what failed at every collection
 // (otelcol_scraper_errored_metric_points) while the log says each problem
 // once: the scraper controller's own "Error scraping metrics" lines are
@@ -351,18 +329,18 @@ func TestInventoryDuplicateMACSendsOneAndReportsBoth(t *testing.T) {
 		assert.ElementsMatch(t, []string{mac + " 205 vmbr1", "BC:24:11:00:00:08 101 vmbr0"}, got,
 			"the running guest's NIC is sent, the stopped one's is left out")
 	}
-	active, _ := s.shared.problems.current(time.Now())
-	var dup []problem
+	active, _ := s.shared.problems.Current(time.Now())
+	var dup []problems.Problem
 	for _, pr := range active {
-		if pr.kind == kindDuplicateMAC {
+		if pr.Kind == problems.KindDuplicateMAC {
 			dup = append(dup, pr)
 		}
 	}
 	require.Len(t, dup, 1)
-	assert.Equal(t, "pve1", dup[0].node, "the node of the guest left out")
-	assert.Contains(t, dup[0].err.Error(), "qemu 205 (web-clone, pve2) net0")
-	assert.Contains(t, dup[0].err.Error(), "qemu 100 (template-web, pve1) net0")
-	assert.Contains(t, dup[0].err.Error(), "give each guest NIC its own MAC")
+	assert.Equal(t, "pve1", dup[0].Node, "the node of the guest left out")
+	assert.Contains(t, dup[0].Err.Error(), "qemu 205 (web-clone, pve2) net0")
+	assert.Contains(t, dup[0].Err.Error(), "qemu 100 (template-web, pve1) net0")
+	assert.Contains(t, dup[0].Err.Error(), "give each guest NIC its own MAC")
 
 	// The metrics' NIC join still sees both guests' NICs.
 	nics, ok := s.shared.latestNICs()

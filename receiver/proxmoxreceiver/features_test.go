@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/mnm-net/otelcol-mnm/internal/pvesim"
+	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/problems"
 )
 
 // Proxmox VE 7.4 and 8.0 without libpve-network-perl answer 501 for the
@@ -36,7 +37,7 @@ func TestSDNPackageAbsentIsNoProblem(t *testing.T) {
 	}
 	assert.Equal(t, int64(1), env.sim.Stats().Paths[pvesim.PathSDNVNets], "learnt once")
 	assert.Zero(t, env.sim.Stats().Paths[pvesim.PathSDNZones])
-	active, _ := s.shared.problems.current(clk.now())
+	active, _ := s.shared.problems.Current(clk.now())
 	assert.Empty(t, active)
 	assert.Empty(t, env.logs.FilterLevelExact(zapcore.WarnLevel).All(), "no warning on a healthy cluster")
 
@@ -67,9 +68,9 @@ func TestOther501IsStillAProblem(t *testing.T) {
 		clk.advance(5 * time.Minute)
 	}
 	assert.Equal(t, int64(2), env.sim.Stats().Paths[pvesim.PathSDNVNets])
-	active, _ := s.shared.problems.current(clk.now())
+	active, _ := s.shared.problems.Current(clk.now())
 	require.Len(t, active, 1)
-	assert.Equal(t, kindServerError, active[0].kind)
+	assert.Equal(t, problems.KindServerError, active[0].Kind)
 }
 
 // Ceph not installed is asked once per featureRecheck, not at every state
@@ -92,5 +93,5 @@ func TestCephAbsenceIsLearnt(t *testing.T) {
 	clk.advance(featureRecheck)
 	md, err := s.scrape(context.Background())
 	require.Error(t, err)
-	assert.Equal(t, []string{kindServerError}, problemsOf(indexGauges(md)), "a configured Ceph that does not answer is a problem")
+	assert.Equal(t, []string{problems.KindServerError}, problemsOf(indexGauges(md)), "a configured Ceph that does not answer is a problem")
 }

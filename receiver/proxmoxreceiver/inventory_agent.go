@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/guestnet"
+	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/problems"
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
 )
 
@@ -107,7 +108,7 @@ func (st *agentState) supports(cmd string, uptime int64, now time.Time) bool {
 // readAgentDetails asks a running VM's agent, which answered this cycle,
 // for its filesystems and, when due, its OS and host name. Only one
 // goroutine works on a guest at a time (forEachGuestByNode).
-func (s *inventoryScraper) readAgentDetails(client pveapi.Client, nodes *nodeBreaker, g *pveapi.ClusterResource, name string, failures problems, now time.Time) {
+func (s *inventoryScraper) readAgentDetails(client pveapi.Client, nodes *nodeBreaker, g *pveapi.ClusterResource, name string, failures problems.Set, now time.Time) {
 	st := s.details.state(g.ID)
 	uptime := g.Uptime.Value
 	ask := func(cmd, tmpl string, call func(ctx context.Context) error) bool {
@@ -120,7 +121,7 @@ func (s *inventoryScraper) readAgentDetails(client pveapi.Client, nodes *nodeBre
 		case err == nil:
 			return true
 		case errors.Is(err, guestnet.ErrAgentCommandDisabled):
-			failures.add(fmt.Sprintf("agent-disabled %s %s", g.ID, cmd), s.disabledCommand(g, name, cmd, tmpl, err))
+			failures.Add(fmt.Sprintf("agent-disabled %s %s", g.ID, cmd), s.disabledCommand(g, name, cmd, tmpl, err))
 		case errors.Is(err, guestnet.ErrAgentUnsupported), pveapi.IsAbsent(err):
 			st.unsupported[cmd] = now // an agent (or a Proxmox) too old for it: quietly absent
 		default:
@@ -163,12 +164,12 @@ func (s *inventoryScraper) readAgentDetails(client pveapi.Client, nodes *nodeBre
 
 // disabledCommand is the problem of an agent whose own configuration
 // refuses cmd: it is not a passing fault, and an operator can enable it.
-func (s *inventoryScraper) disabledCommand(g *pveapi.ClusterResource, name, cmd, tmpl string, err error) problem {
+func (s *inventoryScraper) disabledCommand(g *pveapi.ClusterResource, name, cmd, tmpl string, err error) problems.Problem {
 	guest := fmt.Sprintf("qemu %d", g.VMID.Value)
 	if name != "" {
 		guest += " (" + name + ")"
 	}
-	return problem{kind: kindAgentCommandDisabled, node: g.Node, path: tmpl, err: fmt.Errorf(
+	return problems.Problem{Kind: problems.KindAgentCommandDisabled, Node: g.Node, Path: tmpl, Err: fmt.Errorf(
 		"%s on %s: %w: what it would tell is not reported; enable guest-%s in the guest agent's configuration: remove it from block-rpcs (or add it to allow-rpcs) in /etc/qemu/qemu-ga.conf or the qemu-ga service's --block-rpcs/--allow-rpcs arguments (on Windows the QEMU Guest Agent service's parameters), then restart qemu-ga",
 		guest, g.Node, err, cmd)}
 }
@@ -176,7 +177,7 @@ func (s *inventoryScraper) disabledCommand(g *pveapi.ClusterResource, name, cmd,
 // readBalloons reads each node's VMs with their balloon statistics in one
 // request per node that runs a VM (/nodes/{node}/qemu?full=1), and returns
 // the guest-visible used memory by resource ID.
-func (s *inventoryScraper) readBalloons(client pveapi.Client, nodes *nodeBreaker, guests []*pveapi.ClusterResource, now time.Time, found problems, mu *sync.Mutex) map[string]int64 {
+func (s *inventoryScraper) readBalloons(client pveapi.Client, nodes *nodeBreaker, guests []*pveapi.ClusterResource, now time.Time, found problems.Set, mu *sync.Mutex) map[string]int64 {
 	byNode := map[string]bool{}
 	for _, g := range guests {
 		if g.Type == "qemu" && g.Status == "running" {
@@ -195,7 +196,7 @@ func (s *inventoryScraper) readBalloons(client pveapi.Client, nodes *nodeBreaker
 			if err != nil {
 				if !nodes.observe(node, err) && nodes.open(node) == nil {
 					mu.Lock()
-					found.add(apiProblem(pveapi.PathNodeQemu, node, err))
+					found.Add(problems.FromAPI(pveapi.PathNodeQemu, node, err))
 					mu.Unlock()
 				}
 				return

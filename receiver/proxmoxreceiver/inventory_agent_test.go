@@ -25,6 +25,7 @@ import (
 
 	"github.com/mnm-net/otelcol-mnm/internal/pvesim"
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/guestnet"
+	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/problems"
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
 )
 
@@ -191,20 +192,20 @@ func TestAgentCommandDisabledIsAProblem(t *testing.T) {
 	assert.Equal(t, 2, fake.calls[cmdFSInfo], "a disabled command is asked at every cycle: the problem stays while it is disabled")
 	assert.Equal(t, 1, fake.calls[cmdOSInfo], "a command the agent lacks is not asked again")
 
-	active, _ := s.shared.problems.current(clk.now())
+	active, _ := s.shared.problems.Current(clk.now())
 	require.Len(t, active, 1)
-	assert.Equal(t, kindAgentCommandDisabled, active[0].kind)
-	assert.Equal(t, pveapi.PathAgentFSInfo, active[0].path)
-	assert.Equal(t, "pve1", active[0].node)
-	assert.Contains(t, active[0].err.Error(), "qemu 100 (web) on pve1")
-	assert.Contains(t, active[0].err.Error(), "allow-rpcs")
+	assert.Equal(t, problems.KindAgentCommandDisabled, active[0].Kind)
+	assert.Equal(t, pveapi.PathAgentFSInfo, active[0].Path)
+	assert.Equal(t, "pve1", active[0].Node)
+	assert.Contains(t, active[0].Err.Error(), "qemu 100 (web) on pve1")
+	assert.Contains(t, active[0].Err.Error(), "allow-rpcs")
 	vms := s.shared.latestVMDetails()
 	assert.False(t, vms["qemu/100"].hasFilesystems, "no fake filesystems")
 
 	fake.fsErr = nil // enabled again
 	_, err := s.scrape(context.Background())
 	require.NoError(t, err)
-	active, _ = s.shared.problems.current(clk.now())
+	active, _ = s.shared.problems.Current(clk.now())
 	assert.Empty(t, active)
 }
 
@@ -295,7 +296,7 @@ func TestGuestViewGolden(t *testing.T) {
 
 	// What the golden files hold, said plainly.
 	idx := indexGauges(md)
-	assert.Equal(t, []string{kindAgentCommandDisabled}, problemsOf(idx), "only the refused get-fsinfo")
+	assert.Equal(t, []string{problems.KindAgentCommandDisabled}, problemsOf(idx), "only the refused get-fsinfo")
 	truth := env.sim.Cluster()
 	for _, g := range truth.Guests {
 		if g.Type != "qemu" || g.Status != "running" || g.Agent != pvesim.AgentRunning {

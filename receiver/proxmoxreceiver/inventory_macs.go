@@ -6,6 +6,7 @@ package proxmoxreceiver // import "github.com/mnm-net/otelcol-mnm/receiver/proxm
 import (
 	"cmp"
 	"fmt"
+	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/problems"
 	"slices"
 )
 
@@ -26,7 +27,7 @@ func (c macClaim) String() string {
 // guest before one that is not, then the lower VMID, then the lower netN.
 // It returns, per guest, the devices whose record is left out, and one
 // problem per MAC claimed twice that names every guest and the fix.
-func claimMACs(results []*guestInventory) (skip map[*guestInventory]map[string]bool, found problems) {
+func claimMACs(results []*guestInventory) (skip map[*guestInventory]map[string]bool, found problems.Set) {
 	order := make([]*guestInventory, 0, len(results))
 	for _, inv := range results {
 		if inv != nil {
@@ -63,7 +64,7 @@ func claimMACs(results []*guestInventory) (skip map[*guestInventory]map[string]b
 			skip[inv][nic.Device] = true
 		}
 	}
-	found = problems{}
+	found = problems.Set{}
 	for _, mac := range macs {
 		kept := owner[mac]
 		left := others[mac]
@@ -73,7 +74,7 @@ func claimMACs(results []*guestInventory) (skip map[*guestInventory]map[string]b
 		}
 		err := fmt.Errorf("MAC %s is on %s and on %v: MNM keeps one location per MAC, so only the first is sent to the controller; give each guest NIC its own MAC (qm set VMID --netN model=...,bridge=... without a MAC makes Proxmox generate one; pct set VMID --netN likewise)",
 			mac, kept, names)
-		found.add("duplicate-mac "+mac, problem{kind: kindDuplicateMAC, node: left[0].inv.guest.Node, err: err})
+		found.Add("duplicate-mac "+mac, problems.Problem{Kind: problems.KindDuplicateMAC, Node: left[0].inv.guest.Node, Err: err})
 	}
 	return skip, found
 }

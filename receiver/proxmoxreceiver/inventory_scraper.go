@@ -21,6 +21,7 @@ import (
 
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/guestnet"
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/metadata"
+	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/problems"
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/recheck"
 )
@@ -36,7 +37,7 @@ type inventoryScraper struct {
 	cfg    *Config
 	lease  *clientLease
 	shared *sharedClient
-	gate   errorGate
+	gate   problems.ErrorGate
 	lb     *metadata.LogsBuilder
 	agents *agentBackoff
 	known  *lastKnown
@@ -71,10 +72,10 @@ func (s *inventoryScraper) shutdown(ctx context.Context) error {
 	return s.lease.shutdown(ctx)
 }
 
-// scrapeForController is scrape as scraperhelper sees it (see errorGate).
+// scrapeForController is scrape as scraperhelper sees it (see problems.ErrorGate).
 func (s *inventoryScraper) scrapeForController(ctx context.Context) (plog.Logs, error) {
 	ld, err := s.scrape(ctx)
-	return ld, s.gate.pass(err, ld.LogRecordCount())
+	return ld, s.gate.Pass(err, ld.LogRecordCount())
 }
 
 // guestInventory is what one guest contributes to a cycle.
@@ -98,12 +99,12 @@ func (s *inventoryScraper) scrape(ctx context.Context) (plog.Logs, error) {
 	ctx = pveapi.WithPriority(ctx, pveapi.Background)
 	now := s.now()
 	errs := &scrapererror.ScrapeErrors{}
-	found := problems{}
-	defer func() { s.shared.problems.update("inventory", found, now) }()
+	found := problems.Set{}
+	defer func() { s.shared.problems.Update("inventory", found, now) }()
 
 	resources, err := client.ClusterResources(ctx)
 	if err != nil {
-		found.add(apiProblem(pveapi.PathClusterResources, "", err))
+		found.Add(problems.FromAPI(pveapi.PathClusterResources, "", err))
 		if len(resources) == 0 {
 			return plog.NewLogs(), err
 		}
@@ -112,8 +113,8 @@ func (s *inventoryScraper) scrape(ctx context.Context) (plog.Logs, error) {
 	guests := s.selectGuests(resources)
 	if len(guests) == 0 && !hasNodes(resources) {
 		pr := diagnoseEmptyCluster(ctx, client, s.cfg.TokenID)
-		found.add("no-nodes", pr)
-		return plog.NewLogs(), pr.err
+		found.Add("no-nodes", pr)
+		return plog.NewLogs(), pr.Err
 	}
 	if err == nil {
 		// Only a complete list says which guests are gone.
@@ -139,46 +140,46 @@ func (s *inventoryScraper) scrape(ctx context.Context) (plog.Logs, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		for key, pr := range failures {
-			found.add(key, pr)
+			found.Add(key, pr)
 			failedGuests[key]++
 		}
 	})
 	memory := s.readBalloons(client, nodes, guests, now, found, &mu)
 	// One partial error per distinct problem, not one per guest.
 	for key, n := range failedGuests {
-		errs.AddPartial(n, found[key].err)
+		errs.AddPartial(n, found[key].Err)
 	}
 	// One per node that failed: the rest of its guests were not asked.
 	for node, err := range nodes.opened() {
 		err = fmt.Errorf("node %s: %w; no further requests to it in this inventory cycle, its guests keep their last known records", node, err)
-		kind, _ := classify(err)
-		if kind == kindUnreachable || kind == kindTimeout {
-			kind = kindNodeUnreachable // the endpoint answers for the cluster: it is this node that does not
+		kind, _ := problems.Classify(err)
+		if kind == problems.KindUnreachable || kind == problems.KindTimeout {
+			kind = problems.KindNodeUnreachable // the endpoint answers for the cluster: it is this node that does not
 		}
-		found.add(problemKey("inventory", node, err), problem{kind: kind, node: node, err: err})
+		found.Add(problems.Key("inventory", node, err), problems.Problem{Kind: kind, Node: node, Err: err})
 		errs.AddPartial(guestsOn(guests, node), err)
 	}
 	if ctx.Err() != nil {
 		err := fmt.Errorf("inventory cycle stopped before every guest was read (%w): the others keep their last known records; raise inventory::timeout if this repeats", context.Cause(ctx))
-		found.add("inventory deadline", problem{kind: kindInventoryDeadline, err: err})
+		found.Add("inventory deadline", problems.Problem{Kind: problems.KindInventoryDeadline, Err: err})
 		errs.AddPartial(1, err)
 	}
 	// A privilege problem stays a problem while address requests pause for it.
 	for key, pr := range s.agents.pausedProblems() {
-		found.add(key, pr)
+		found.Add(key, pr)
 	}
 	// Without the SDN package, bridges not named vmbrN are plain Linux bridges.
 	if s.shared.featureDue(featureSDN, now) {
 		if err := s.sdn.check(ctx, client, view, anyNIC(results)); err != nil {
-			_, pr := apiProblem(pveapi.PathSDN, "", err)
-			pr.err = fmt.Errorf("guest NICs sit on bridges that look like SDN VNets, but the token may not read SDN (%w): their VLAN is sent as the bridge's; grant SDN.Audit: pveum acl modify /sdn --tokens '%s' --roles PVEAuditor", err, s.cfg.TokenID)
-			found.add("sdn-forbidden", pr)
+			_, pr := problems.FromAPI(pveapi.PathSDN, "", err)
+			pr.Err = fmt.Errorf("guest NICs sit on bridges that look like SDN VNets, but the token may not read SDN (%w): their VLAN is sent as the bridge's; grant SDN.Audit: pveum acl modify /sdn --tokens '%s' --roles PVEAuditor", err, s.cfg.TokenID)
+			found.Add("sdn-forbidden", pr)
 		}
 	}
 
 	skip, duplicates := claimMACs(results)
 	for key, pr := range duplicates {
-		found.add(key, pr)
+		found.Add(key, pr)
 	}
 	vms := s.vmDetails(results, memory)
 	var nics []nicInfo
@@ -195,7 +196,7 @@ func (s *inventoryScraper) scrape(ctx context.Context) (plog.Logs, error) {
 // readSDN reads the cluster's VNets and zones (two requests per cycle). A
 // cluster without the SDN package (Proxmox VE 7.4 and 8.0 install it only on
 // request) answers 501: SDN is absent, no problem, asked again hourly.
-func (s *inventoryScraper) readSDN(ctx context.Context, client pveapi.Client, now time.Time, found problems, errs *scrapererror.ScrapeErrors) sdnView {
+func (s *inventoryScraper) readSDN(ctx context.Context, client pveapi.Client, now time.Time, found problems.Set, errs *scrapererror.ScrapeErrors) sdnView {
 	if !s.shared.featureDue(featureSDN, now) {
 		return nil
 	}
@@ -204,7 +205,7 @@ func (s *inventoryScraper) readSDN(ctx context.Context, client pveapi.Client, no
 		return nil
 	}
 	if err != nil {
-		found.add(apiProblem(pveapi.PathSDNVNets, "", err))
+		found.Add(problems.FromAPI(pveapi.PathSDNVNets, "", err))
 		errs.AddPartial(0, err)
 		return nil
 	}
@@ -213,7 +214,7 @@ func (s *inventoryScraper) readSDN(ctx context.Context, client pveapi.Client, no
 	}
 	zones, err := client.SDNZones(ctx)
 	if err != nil {
-		found.add(apiProblem(pveapi.PathSDNZones, "", err))
+		found.Add(problems.FromAPI(pveapi.PathSDNZones, "", err))
 		errs.AddPartial(0, err)
 	}
 	return newSDNView(vnets, zones)
@@ -281,8 +282,8 @@ func (s *inventoryScraper) selectGuests(resources []pveapi.ClusterResource) []*p
 // collectGuest reads one guest's config and, when it runs, its addresses,
 // and falls back on what was last confirmed where an answer fails
 // transiently. It returns the problems it met, keyed for the problem log.
-func (s *inventoryScraper) collectGuest(client pveapi.Client, nodes *nodeBreaker, g *pveapi.ClusterResource, now time.Time) (*guestInventory, problems) {
-	failures := problems{}
+func (s *inventoryScraper) collectGuest(client pveapi.Client, nodes *nodeBreaker, g *pveapi.ClusterResource, now time.Time) (*guestInventory, problems.Set) {
+	failures := problems.Set{}
 	known, _ := s.known.get(g.ID)
 	if nodes.open(g.Node) != nil {
 		return s.lastKnownInventory(g, known, now), failures
@@ -291,7 +292,7 @@ func (s *inventoryScraper) collectGuest(client pveapi.Client, nodes *nodeBreaker
 	config, err := client.GuestConfig(ctx, g.Node, g.Type, g.VMID.Value)
 	if err != nil {
 		if !nodes.observe(g.Node, err) && nodes.open(g.Node) == nil && ctx.Err() == nil {
-			failures.add(apiProblem(pveapi.PathGuestConfig, g.Node, err))
+			failures.Add(problems.FromAPI(pveapi.PathGuestConfig, g.Node, err))
 		}
 		if transient(err) {
 			return s.lastKnownInventory(g, known, now), failures
@@ -300,7 +301,7 @@ func (s *inventoryScraper) collectGuest(client pveapi.Client, nodes *nodeBreaker
 	}
 	for _, e := range config.NICErrors {
 		err := fmt.Errorf("%s/%d config: %w", g.Type, g.VMID.Value, e)
-		failures.add(fmt.Sprintf("%s/%d netN", g.Type, g.VMID.Value), problem{kind: kindUnparsableConfig, node: g.Node, path: pveapi.PathGuestConfig, err: err})
+		failures.Add(fmt.Sprintf("%s/%d netN", g.Type, g.VMID.Value), problems.Problem{Kind: problems.KindUnparsableConfig, Node: g.Node, Path: pveapi.PathGuestConfig, Err: err})
 	}
 	inv := &guestInventory{guest: g, nics: config.NICs, name: guestName(g, config), confirmed: now}
 	s.known.confirmConfig(g.ID, inv.name, inv.nics, now)
@@ -347,7 +348,7 @@ func (s *inventoryScraper) collectGuest(client pveapi.Client, nodes *nodeBreaker
 		// problem with its fix, asked again each cycle (it answers at once).
 		s.agents.answered(g)
 		s.known.confirmAddrs(g.ID, nil, now)
-		failures.add(fmt.Sprintf("agent-disabled %s %s", g.ID, "network-get-interfaces"),
+		failures.Add(fmt.Sprintf("agent-disabled %s %s", g.ID, "network-get-interfaces"),
 			s.disabledCommand(g, inv.name, "network-get-interfaces", pveapi.PathAgentInterfaces, err))
 		s.readAgentDetails(client, nodes, g, inv.name, failures, now)
 	case errors.Is(err, guestnet.ErrAgentUnsupported):
@@ -403,7 +404,7 @@ func (s *inventoryScraper) keepLastAddrs(inv *guestInventory, known knownGuest, 
 // and a guest without recent addresses is then left alone for a few cycles:
 // a silent agent costs Proxmox about 3 s per call. A 403 means the token
 // lacks the agent privilege; that is said once, with the fix.
-func (s *inventoryScraper) noteAddressFailure(g *pveapi.ClusterResource, err error, haveFresh bool, failures problems) {
+func (s *inventoryScraper) noteAddressFailure(g *pveapi.ClusterResource, err error, haveFresh bool, failures problems.Set) {
 	var ae *pveapi.APIError
 	switch {
 	case errors.As(err, &ae) && ae.Status == http.StatusForbidden:
@@ -413,17 +414,17 @@ func (s *inventoryScraper) noteAddressFailure(g *pveapi.ClusterResource, err err
 		}
 		key := "address-forbidden " + g.Type
 		err := fmt.Errorf("GET %s: 403 %s: guest IPs are left out until the token may read them; %s", ae.Path, ae.Message, fix)
-		pr := problem{kind: kindAgentPrivilege, path: ae.Path, err: err}
+		pr := problems.Problem{Kind: problems.KindAgentPrivilege, Path: ae.Path, Err: err}
 		if g.Type == "qemu" {
-			pr.path, pr.privilege = pveapi.PathAgentInterfaces, "VM.GuestAgent.Audit"
+			pr.Path, pr.Privilege = pveapi.PathAgentInterfaces, "VM.GuestAgent.Audit"
 		} else {
-			pr.path, pr.privilege = pveapi.PathLXCInterfaces, "VM.Audit"
+			pr.Path, pr.Privilege = pveapi.PathLXCInterfaces, "VM.Audit"
 		}
 		if _, priv := ae.Permission(); priv != "" {
-			pr.privilege = priv
+			pr.Privilege = priv
 		}
 		s.agents.forbidden(g.Type, key, pr)
-		failures.add(key, pr)
+		failures.Add(key, pr)
 	case !haveFresh:
 		// Agent not running, not configured, timed out, or an endpoint this
 		// Proxmox version lacks (501): back off quietly.

@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/collector/scraper/scrapererror"
 
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/metadata"
+	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/problems"
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/recheck"
 )
@@ -40,7 +41,7 @@ type metricsScraper struct {
 	cfg        *Config
 	lease      *clientLease
 	shared     *sharedClient
-	gate       errorGate
+	gate       problems.ErrorGate
 	mb         *metadata.MetricsBuilder
 	vms        guestRecorders
 	containers guestRecorders
@@ -84,10 +85,10 @@ func (s *metricsScraper) shutdown(ctx context.Context) error {
 	return s.lease.shutdown(ctx)
 }
 
-// scrapeForController is scrape as scraperhelper sees it (see errorGate).
+// scrapeForController is scrape as scraperhelper sees it (see problems.ErrorGate).
 func (s *metricsScraper) scrapeForController(ctx context.Context) (pmetric.Metrics, error) {
 	md, err := s.scrape(ctx)
-	return md, s.gate.pass(err, md.DataPointCount())
+	return md, s.gate.Pass(err, md.DataPointCount())
 }
 
 // diskView is what one collection reports of one node's disks (see
@@ -113,7 +114,7 @@ func (s *metricsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 	begin := s.now()
 	now := pcommon.NewTimestampFromTime(begin)
 	errs := &scrapererror.ScrapeErrors{}
-	found := problems{}
+	found := problems.Set{}
 
 	var (
 		resources           []pveapi.ClusterResource
@@ -130,11 +131,11 @@ func (s *metricsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 	if resErr != nil && len(resources) == 0 {
 		// Without the cluster view there is nothing to report but why: an
 		// error, never an empty success.
-		found.add(apiProblem(pveapi.PathClusterResources, "", resErr))
+		found.Add(problems.FromAPI(pveapi.PathClusterResources, "", resErr))
 		return s.emit(now, found, false), resErr
 	}
 	if resErr != nil {
-		found.add(apiProblem(pveapi.PathClusterResources, "", resErr))
+		found.Add(problems.FromAPI(pveapi.PathClusterResources, "", resErr))
 		errs.AddPartial(1, resErr)
 	}
 
@@ -142,11 +143,11 @@ func (s *metricsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 	if len(online) == 0 && !hasNodes(resources) {
 		// Nothing else is recorded: the builder would carry it into the next collection.
 		pr := diagnoseEmptyCluster(ctx, client, s.cfg.TokenID)
-		found.add("no-nodes", pr)
-		return s.emit(now, found, false), pr.err
+		found.Add("no-nodes", pr)
+		return s.emit(now, found, false), pr.Err
 	}
 	if statusErr != nil {
-		found.add(apiProblem(pveapi.PathClusterStatus, "", statusErr))
+		found.Add(problems.FromAPI(pveapi.PathClusterStatus, "", statusErr))
 		errs.AddPartial(clusterMetricCount, statusErr)
 	}
 
@@ -170,7 +171,7 @@ func (s *metricsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 	s.recordGuestView(now, resources)
 	slow := <-slowDone
 	for key, pr := range slow.found {
-		found.add(key, pr)
+		found.Add(key, pr)
 	}
 	if err := slow.errs.Combine(); err != nil {
 		errs.AddPartial(0, err)
@@ -181,12 +182,12 @@ func (s *metricsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 	if pr, ok := privilegeSeparation(ctx, client, s.cfg.TokenID, resources, found); ok {
 		// One problem with both remedies instead of one 403 per path.
 		for key, other := range found {
-			if other.kind == kindForbidden {
+			if other.Kind == problems.KindForbidden {
 				delete(found, key)
 			}
 		}
-		found.add("privilege-separation", pr)
-		errs.AddPartial(0, pr.err)
+		found.Add("privilege-separation", pr)
+		errs.AddPartial(0, pr.Err)
 		up = false
 	}
 	end := s.now()
@@ -199,15 +200,15 @@ func (s *metricsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 // collection reports, a failed one too, so that the dashboard shows why
 // rather than "no data": mnm.proxmox.up, one mnm.proxmox.problem per
 // active problem (of both collections), the API counters and endpoint.
-func (s *metricsScraper) emit(now pcommon.Timestamp, found problems, up bool) pmetric.Metrics {
-	s.shared.problems.update("metrics", found, s.now())
+func (s *metricsScraper) emit(now pcommon.Timestamp, found problems.Set, up bool) pmetric.Metrics {
+	s.shared.problems.Update("metrics", found, s.now())
 	s.mb.RecordMnmProxmoxUpDataPoint(now, boolToInt(up))
-	active, cleared := s.shared.problems.current(s.now())
+	active, cleared := s.shared.problems.Current(s.now())
 	for _, pr := range active {
-		s.mb.RecordMnmProxmoxProblemDataPoint(now, 1, pr.kind, pr.node, pr.path, pr.privilege)
+		s.mb.RecordMnmProxmoxProblemDataPoint(now, 1, pr.Kind, pr.Node, pr.Path, pr.Privilege)
 	}
 	for _, pr := range cleared {
-		s.mb.RecordMnmProxmoxProblemDataPoint(now, 0, pr.kind, pr.node, pr.path, pr.privilege)
+		s.mb.RecordMnmProxmoxProblemDataPoint(now, 0, pr.Kind, pr.Node, pr.Path, pr.Privilege)
 	}
 	requests, failures := s.shared.stats.Snapshot()
 	for path, n := range requests {
@@ -238,7 +239,7 @@ func boolToInt(b bool) int64 {
 // collectNodes asks every online node for its status, storage, ZFS pools
 // and (when due, see recheck.Cache) disks, all in parallel; the limiter keeps
 // each node within its bound. begin is the start of the collection.
-func (s *metricsScraper) collectNodes(ctx context.Context, client pveapi.Client, begin time.Time, nodes []string, errs *scrapererror.ScrapeErrors, found problems) []*nodeData {
+func (s *metricsScraper) collectNodes(ctx context.Context, client pveapi.Client, begin time.Time, nodes []string, errs *scrapererror.ScrapeErrors, found problems.Set) []*nodeData {
 	s.disks.ForgetAllBut(nodes)
 	s.zfs.ForgetAllBut(nodes)
 	results := make([]*nodeData, len(nodes))
@@ -247,7 +248,7 @@ func (s *metricsScraper) collectNodes(ctx context.Context, client pveapi.Client,
 		mu.Lock()
 		defer mu.Unlock()
 		errs.AddPartial(count, err)
-		found.add(apiProblem(tmpl, node, err))
+		found.Add(problems.FromAPI(tmpl, node, err))
 	}
 	var wg sync.WaitGroup
 	for i, node := range nodes {
@@ -303,7 +304,7 @@ func (s *metricsScraper) collectNodes(ctx context.Context, client pveapi.Client,
 			// logged as resolved) until a retry succeeds.
 			if err := s.disks.Pending(node); err != nil {
 				mu.Lock()
-				found.add(apiProblem(pveapi.PathNodeDisks, node, err))
+				found.Add(problems.FromAPI(pveapi.PathNodeDisks, node, err))
 				mu.Unlock()
 			}
 			continue

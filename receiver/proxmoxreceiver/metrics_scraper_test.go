@@ -24,6 +24,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/mnm-net/otelcol-mnm/internal/pvesim"
+	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/problems"
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
 )
 
@@ -239,7 +240,7 @@ func TestUnauthorized(t *testing.T) {
 	md, err := s.scrape(context.Background())
 	require.Error(t, err)
 	assert.False(t, scrapererror.IsPartialScrapeError(err), "no data at all is not a partial success")
-	assertOnlyWhy(t, md, kindUnauthorized)
+	assertOnlyWhy(t, md, problems.KindUnauthorized)
 	assert.Contains(t, err.Error(), `check token_id "monitor@pve!mnm" and token_secret`)
 	assert.NotContains(t, err.Error(), "wrong-secret-value")
 	assert.NotContains(t, env.allLogText(), "wrong-secret-value")
@@ -262,7 +263,7 @@ func TestUnreachableEndpointIsAnError(t *testing.T) {
 	s := env.metricsScraper(t)
 	md, err := s.scrape(context.Background())
 	require.Error(t, err, "an unreachable host must never be an empty success")
-	assertOnlyWhy(t, md, kindUnreachable)
+	assertOnlyWhy(t, md, problems.KindUnreachable)
 	assert.Contains(t, err.Error(), "cannot reach Proxmox at https://127.0.0.1:1")
 }
 

@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/mnm-net/otelcol-mnm/internal/pvesim"
+	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/problems"
 )
 
 var sdnCluster = pvesim.Config{Nodes: 3, Guests: 24, Seed: 1, SDN: true}
@@ -79,7 +80,7 @@ func TestInventoryWithoutSDNAuditSaysSoOnce(t *testing.T) {
 	assert.EqualValues(t, 1, env.sim.Stats().Paths[pvesim.PathClusterSDN], "asked once, not at every cycle")
 	warnings := env.logs.FilterMessage("Proxmox problem").All()
 	require.Len(t, warnings, 1, "said once")
-	assert.Equal(t, kindForbidden, warnings[0].ContextMap()["kind"])
+	assert.Equal(t, problems.KindForbidden, warnings[0].ContextMap()["kind"])
 	assert.Contains(t, warnings[0].ContextMap()["error"], "pveum acl modify /sdn")
 
 	// Granted: the VNets' VLANs arrive and the problem clears.

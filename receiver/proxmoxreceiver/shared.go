@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/collector/receiver"
 	"go.uber.org/zap"
 
+	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/problems"
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
 )
 
@@ -28,7 +29,7 @@ type sharedClient struct {
 	cfg      *Config
 	settings receiver.Settings
 	stats    *pveapi.Stats
-	problems *problemLog
+	problems *problems.Log
 	// newClient builds the API client at first start; tests replace it with a fake.
 	newClient func(ctx context.Context, host component.Host) (pveapi.Client, *http.Client, error)
 
@@ -59,7 +60,7 @@ func (r *sharedClientRegistry) lease(cfg *Config, set receiver.Settings) *client
 	defer r.mu.Unlock()
 	sc, ok := r.clients[cfg]
 	if !ok {
-		sc = &sharedClient{cfg: cfg, settings: set, stats: pveapi.NewStats(), problems: newProblemLog(set.Logger), features: newFeatureAbsences()}
+		sc = &sharedClient{cfg: cfg, settings: set, stats: pveapi.NewStats(), problems: problems.New(set.Logger), features: newFeatureAbsences()}
 		sc.newClient = sc.buildClient
 		sc.forget = func() {
 			r.mu.Lock()

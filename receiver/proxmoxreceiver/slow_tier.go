@@ -10,6 +10,7 @@ import (
 
 	"go.opentelemetry.io/collector/scraper/scrapererror"
 
+	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/problems"
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
 )
 
@@ -37,20 +38,20 @@ type certAnswer struct {
 type slowCollection struct {
 	mu    sync.Mutex
 	errs  scrapererror.ScrapeErrors
-	found problems
+	found problems.Set
 }
 
 func (c *slowCollection) fail(tmpl, node string, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.errs.AddPartial(1, err)
-	c.found.add(apiProblem(tmpl, node, err))
+	c.found.Add(problems.FromAPI(tmpl, node, err))
 }
 
 // collectSlow asks the slow groups that are due and enabled; it returns
 // when their requests are done.
 func (s *metricsScraper) collectSlow(ctx context.Context, client pveapi.Client, begin time.Time, online []string, resources []pveapi.ClusterResource) *slowCollection {
-	c := &slowCollection{found: problems{}}
+	c := &slowCollection{found: problems.Set{}}
 	var wg sync.WaitGroup
 	if s.stateEnabled() && s.state.Due(begin, s.cfg.CollectionInterval) {
 		s.state.TryAt(begin)

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/mnm-net/otelcol-mnm/internal/pvesim"
+	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/problems"
 )
 
 // matrixRounds is how many metrics collections and inventory cycles each
@@ -77,17 +78,17 @@ func TestVersionMatrixFaultsOnOldestAndNewest(t *testing.T) {
 		inject func(sim *pvesim.Simulator, node string)
 		want   string
 	}{
-		{"wrong token", func(sim *pvesim.Simulator, _ string) { sim.SetToken(pvesim.DefaultTokenID, "wrong") }, kindUnauthorized},
+		{"wrong token", func(sim *pvesim.Simulator, _ string) { sim.SetToken(pvesim.DefaultTokenID, "wrong") }, problems.KindUnauthorized},
 		{"node status 500", func(sim *pvesim.Simulator, _ string) {
 			sim.FailPath(pvesim.PathNodeStatus, 500, "unable to read /proc/meminfo")
-		}, kindServerError},
+		}, problems.KindServerError},
 		{"node unreachable (595)", func(sim *pvesim.Simulator, _ string) {
 			sim.FailPath(pvesim.PathNodeStatus, 595, "Connection timed out")
-		}, kindNodeUnreachable},
-		{"malformed answer", func(sim *pvesim.Simulator, _ string) { sim.MalformPath(pvesim.PathNodeStorage) }, kindMalformed},
+		}, problems.KindNodeUnreachable},
+		{"malformed answer", func(sim *pvesim.Simulator, _ string) { sim.MalformPath(pvesim.PathNodeStorage) }, problems.KindMalformed},
 		{"forbidden", func(sim *pvesim.Simulator, _ string) {
 			sim.FailPath(pvesim.PathNodeStorage, 403, "Permission check failed (/nodes/pve1, Sys.Audit)")
-		}, kindForbidden},
+		}, problems.KindForbidden},
 	}
 	for _, name := range []string{"pve7.4", "pve9"} {
 		shape, err := pvesim.ShapeNamed(name)

@@ -1,0 +1,10 @@
+// Copyright The otelcol-mnm Authors
+// SPDX-License-Identifier: Apache-2.0
+
+// Package problems is the problem model of the proxmox receiver: the kinds
+// of problem (the `kind` label of mnm_proxmox_problem), the Problem and the
+// Set of one collection, the classification of failed requests (Classify,
+// FromAPI, Key), the Log that logs each problem once when it appears and once
+// when it clears, and what the Collector's scraper helper is told of them
+// (ErrorGate, QuietScrapeErrors).
+package problems // import "github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/problems"
