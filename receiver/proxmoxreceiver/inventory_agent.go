@@ -140,7 +140,10 @@ func (s *inventoryScraper) readAgentDetails(client pveapi.Client, nodes *nodeBre
 		st.filesystems, st.hasFS = nil, false
 	}
 
-	if st.os != nil && now.Sub(st.osAt) < osRecheck && uptime >= st.osUptime {
+	// The OS and the host name are due together: at start, after a restart,
+	// hourly. osAt is set by whichever answered, so an agent without
+	// get-osinfo is not asked for its host name at every cycle.
+	if !st.osAt.IsZero() && now.Sub(st.osAt) < osRecheck && uptime >= st.osUptime {
 		return
 	}
 	var os guestnet.OSInfo
@@ -156,9 +159,7 @@ func (s *inventoryScraper) readAgentDetails(client pveapi.Client, nodes *nodeBre
 		return err
 	}) {
 		st.hostName = host
-		if st.os == nil {
-			st.osAt, st.osUptime = now, uptime
-		}
+		st.osAt, st.osUptime = now, uptime
 	}
 }
 

@@ -191,6 +191,7 @@ func TestAgentCommandDisabledIsAProblem(t *testing.T) {
 	}
 	assert.Equal(t, 2, fake.calls[cmdFSInfo], "a disabled command is asked at every cycle: the problem stays while it is disabled")
 	assert.Equal(t, 1, fake.calls[cmdOSInfo], "a command the agent lacks is not asked again")
+	assert.Equal(t, 1, fake.calls[cmdHostName], "the host name is due with the OS: at start and hourly, not at every cycle")
 
 	active, _ := s.shared.problems.Current(clk.now())
 	require.Len(t, active, 1)
