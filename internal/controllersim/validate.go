@@ -55,6 +55,11 @@ func (e *requestError) Error() string {
 	return string(b)
 }
 
+// The validation is the upsert route's, which this repository ships for
+// MNM's controller (integrations/mnm-controller: mnm_endpoint_upsert
+// validation.py read_upsert_request and models.py), since MNM's store itself
+// validates nothing (endpoint_store.py upsert_endpoint takes any dict).
+
 // decodeRequest parses and validates an upsert body as the contract says,
 // the whole request before anything is stored. limit is the most endpoints
 // accepted (413 above it).
@@ -308,8 +313,9 @@ func (v *validator) endpoint(item json.RawMessage, loc []any) Endpoint {
 			lastSeen, lastOK = v.timestamp(at(loc, "last_seen"), "last_seen", s)
 		}
 	}
-	// first_seen is optional (older exporters lack it) but checked.
-	if raw, ok := v.field(obj, loc, "first_seen", false); ok {
+	// first_seen is optional (older exporters lack it) but checked; null is
+	// absent, as the route's models.py Endpoint reads it.
+	if raw, ok := v.field(obj, loc, "first_seen", false); ok && string(raw) != "null" {
 		if s, ok := v.str(raw, at(loc, "first_seen")); ok {
 			ep.FirstSeen = s
 			if firstSeen, ok := v.timestamp(at(loc, "first_seen"), "first_seen", s); ok && lastOK && firstSeen.After(lastSeen) {
