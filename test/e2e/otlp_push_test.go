@@ -115,6 +115,7 @@ func TestPrometheusVersionsAgree(t *testing.T) {
 			require.NoError(t, err, "Prometheus %s, panel %q", version, q.Title)
 			got[version] = seriesKeys(res)
 		}
+		assert.NotEmpty(t, got["3.4"], "panel %q: %s returned no series", q.Title, q.Expr)
 		assert.Equal(t, got["2.42"], got["3.4"], "panel %q: %s", q.Title, q.Expr)
 	}
 
