@@ -160,6 +160,7 @@ done
 
 heap_profile end
 echo "VmRSS now $(kib_to_mib "$(status_kib VmRSS)") MiB, peak sampled in steady state $(kib_to_mib "$peak_rss") MiB, VmHWM (whole run) $(kib_to_mib "$(status_kib VmHWM)") MiB"
+echo "of VmRSS now: RssAnon $(kib_to_mib "$(status_kib RssAnon)") MiB (heap, stacks, runtime), RssFile $(kib_to_mib "$(status_kib RssFile)") MiB (executable pages)"
 if [ "$MODE" = pull ]; then
 	series=$(grep -c '^[a-z]' "$WORK/scrape.txt")
 	echo "Prometheus scrape: $series series, $(awk '{print $2}' "$WORK/scrapes.txt" | tail -1) bytes; time_total of $(wc -l <"$WORK/scrapes.txt") scrapes (s):"

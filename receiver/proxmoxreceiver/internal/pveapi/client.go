@@ -4,7 +4,6 @@
 package pveapi // import "github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -21,9 +20,9 @@ import (
 
 const (
 	apiPrefix = "/api2/json"
-	// maxResponseBytes bounds one answer; /cluster/resources of 10,000
+	// maxAnswerBytes bounds one answer; /cluster/resources of 10,000
 	// guests is about 4 MiB.
-	maxResponseBytes = 64 << 20
+	maxAnswerBytes = 64 << 20
 	// maxErrorBodyBytes bounds what is read of an error answer.
 	maxErrorBodyBytes = 64 << 10
 )
@@ -124,8 +123,10 @@ type client struct {
 	auth      string // the Authorization header; holds the secret, never logged
 	tokenID   string
 	limiter   *requestLimiter
-	stats     *Stats
-	logger    *zap.Logger
+	// maxAnswerBytes bounds one answer (a test lowers it).
+	maxAnswerBytes int64
+	stats          *Stats
+	logger         *zap.Logger
 }
 
 // New returns a Client that sends its requests with httpClient, whose
@@ -141,25 +142,31 @@ func New(httpClient *http.Client, s Settings) Client {
 	// token there. It is answered as an error naming the Location instead.
 	httpClient.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &client{
-		http:      httpClient,
-		endpoints: newEndpointSet(s.Endpoints, s.ProbeInterval, s.Stats, s.Logger),
-		auth:      "PVEAPIToken=" + s.TokenID + "=" + s.TokenSecret,
-		tokenID:   s.TokenID,
-		limiter:   newRequestLimiter(s.MaxConcurrentRequestsPerNode, s.MaxConcurrentRequests),
-		stats:     s.Stats,
-		logger:    s.Logger,
+		http:           httpClient,
+		endpoints:      newEndpointSet(s.Endpoints, s.ProbeInterval, s.Stats, s.Logger),
+		auth:           "PVEAPIToken=" + s.TokenID + "=" + s.TokenSecret,
+		tokenID:        s.TokenID,
+		limiter:        newRequestLimiter(s.MaxConcurrentRequestsPerNode, s.MaxConcurrentRequests),
+		maxAnswerBytes: maxAnswerBytes,
+		stats:          s.Stats,
+		logger:         s.Logger,
 	}
 }
 
 // get sends one GET for path (counted under template tmpl, limited by node)
 // and returns the "data" member of the answer.
 func (c *client) get(ctx context.Context, tmpl, node, path string) (json.RawMessage, error) {
-	body, err := c.doGet(ctx, tmpl, node, path)
-	if err == nil {
-		body, err = envelopeData(body, path)
-	}
+	var data json.RawMessage
+	err := c.doGet(ctx, tmpl, node, path, func(answer io.Reader) error {
+		body, err := io.ReadAll(answer)
+		if err != nil {
+			return err
+		}
+		data, err = envelopeData(body, path)
+		return err
+	})
 	c.noteFailure(tmpl, path, err)
-	return body, err
+	return data, err
 }
 
 // noteFailure counts and debug-logs a failed request; a node without ZFS is
@@ -182,36 +189,39 @@ func envelopeData(body []byte, path string) (json.RawMessage, error) {
 	return envelope.Data, nil
 }
 
-// doGet sends one GET and returns the whole body of a 200 answer. It goes to
-// the current endpoint and, when that one cannot answer as Proxmox (see
-// failsOver), to the next ones in turn: one answer per request, never the
-// same request answered twice.
-func (c *client) doGet(ctx context.Context, tmpl, node, path string) ([]byte, error) {
+// doGet sends one GET and hands the body of a 200 answer to read, while the
+// answer is being received: a list is decoded from the connection entry by
+// entry, never held whole (a 4 MiB /cluster/resources at 10,000 guests). It
+// goes to the current endpoint and, when that one cannot answer as Proxmox
+// (see failsOver), to the next ones in turn: one answer per request, never
+// the same request answered twice. read may be called once per endpoint
+// tried; what it keeps of a failed try is overwritten by the next.
+func (c *client) doGet(ctx context.Context, tmpl, node, path string, read func(io.Reader) error) error {
 	release, err := c.limiter.acquire(ctx, node)
 	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w", path, err)
+		return fmt.Errorf("GET %s: %w", path, err)
 	}
 	defer release()
 
 	var lastErr error
 	for _, i := range c.endpoints.order() {
-		body, err := c.getFrom(ctx, tmpl, i, path)
+		err := c.getFrom(ctx, tmpl, i, path, read)
 		if !failsOver(err) || ctx.Err() != nil {
 			c.endpoints.served(i)
-			return body, err
+			return err
 		}
 		c.endpoints.failed(i, err)
 		lastErr = err
 	}
-	return nil, lastErr
+	return lastErr
 }
 
 // getFrom sends one GET to endpoint i.
-func (c *client) getFrom(ctx context.Context, tmpl string, i int, path string) ([]byte, error) {
+func (c *client) getFrom(ctx context.Context, tmpl string, i int, path string, read func(io.Reader) error) error {
 	ep := c.endpoints.at(i)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ep.base+path, http.NoBody)
 	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w", path, err)
+		return fmt.Errorf("GET %s: %w", path, err)
 	}
 	req.Header.Set("Authorization", c.auth)
 	req.Header.Set("Accept", "application/json")
@@ -219,7 +229,7 @@ func (c *client) getFrom(ctx context.Context, tmpl string, i int, path string) (
 	c.stats.sent(tmpl)
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, transportError(ep.address, path, err)
+		return transportError(ep.address, path, err)
 	}
 	defer func() {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBodyBytes))
@@ -228,32 +238,46 @@ func (c *client) getFrom(ctx context.Context, tmpl string, i int, path string) (
 
 	if resp.StatusCode != http.StatusOK {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBodyBytes))
-		return nil, &APIError{Path: path, Status: resp.StatusCode, Message: errorMessage(resp, body), Location: redactedLocation(resp),
+		return &APIError{Path: path, Status: resp.StatusCode, Message: errorMessage(resp, body), Location: redactedLocation(resp),
 			fromProxmox: isProxmoxAnswer(resp), tokenID: c.tokenID}
 	}
 
-	body, err := readBody(resp, maxResponseBytes)
-	if err != nil {
-		return nil, transportError(ep.address, path, err)
+	answer := &answerReader{r: resp.Body, left: c.maxAnswerBytes + 1}
+	err = read(answer)
+	switch {
+	case answer.readErr != nil:
+		// The connection failed mid-answer (cut, reset, timed out): a
+		// transport failure, whatever the decoder made of the bytes it got.
+		return transportError(ep.address, path, answer.readErr)
+	case answer.left <= 0:
+		return fmt.Errorf("%w: GET %s: answer larger than %d bytes", ErrTooLarge, path, c.maxAnswerBytes)
 	}
-	if len(body) > maxResponseBytes {
-		return nil, fmt.Errorf("%w: GET %s: answer larger than %d bytes", ErrTooLarge, path, maxResponseBytes)
-	}
-	return body, nil
+	return err
 }
 
-// readBody reads at most limit+1 bytes of the body, sized from
-// Content-Length when Proxmox sends one, so that a 4 MiB /cluster/resources
-// is read into one buffer instead of a doubling series of copies.
-func readBody(resp *http.Response, limit int64) ([]byte, error) {
-	r := io.LimitReader(resp.Body, limit+1)
-	if resp.ContentLength <= 0 || resp.ContentLength > limit {
-		return io.ReadAll(r)
+// answerReader is the body of a 200 answer as a decoder reads it: at most
+// left bytes (the bound plus one, to tell an answer of exactly the bound from
+// a larger one), remembering a failed read so that getFrom can tell a lost
+// connection from an answer that is not valid JSON.
+type answerReader struct {
+	r       io.Reader
+	left    int64
+	readErr error
+}
+
+func (a *answerReader) Read(p []byte) (int, error) {
+	if a.left <= 0 {
+		return 0, ErrTooLarge
 	}
-	var buf bytes.Buffer
-	buf.Grow(int(resp.ContentLength) + bytes.MinRead)
-	_, err := buf.ReadFrom(r)
-	return buf.Bytes(), err
+	if int64(len(p)) > a.left {
+		p = p[:a.left]
+	}
+	n, err := a.r.Read(p)
+	a.left -= int64(n)
+	if err != nil && err != io.EOF && a.readErr == nil {
+		a.readErr = err
+	}
+	return n, err
 }
 
 // getObject decodes a single-object answer into out.
@@ -269,20 +293,25 @@ func (c *client) getObject(ctx context.Context, tmpl, node, path string, out any
 	return nil
 }
 
-// getList decodes a list answer entry by entry, so that one malformed entry
-// costs only that entry: the others are returned with an ErrDecode error.
+// getList decodes a list answer entry by entry as it arrives, so that one
+// malformed entry costs only that entry: the others are returned with an
+// ErrDecode error.
 func getList[T any](ctx context.Context, c *client, tmpl, node, path string) ([]T, error) {
-	body, err := c.doGet(ctx, tmpl, node, path)
-	if err == nil {
-		var out []T
-		out, err = decodeList[T](body, path)
-		if err != nil {
-			c.stats.failed(tmpl, "decode")
-		}
-		return out, err
+	var out []T
+	var decodeErr error
+	err := c.doGet(ctx, tmpl, node, path, func(answer io.Reader) error {
+		out, decodeErr = decodeList[T](answer, path)
+		return decodeErr
+	})
+	if err != nil && err == decodeErr {
+		c.stats.failed(tmpl, "decode")
+		return out, err // the entries that decoded, with the error naming the others
 	}
 	c.noteFailure(tmpl, path, err)
-	return nil, err
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 func nodePath(node, rest string) string {

@@ -4,7 +4,6 @@
 package pveapi // import "github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,19 +11,20 @@ import (
 	"strings"
 )
 
-// decodeList decodes a list answer {"data":[entry, ...], ...} in one pass,
-// entry by entry straight into T. Decoding the envelope, then a list of raw
-// entries, then each entry scans a 4 MiB /cluster/resources six times and
-// copies it twice; at 10,000 guests that was most of a metrics collection's
-// CPU.
+// decodeList decodes a list answer {"data":[entry, ...], ...} in one pass
+// as it is read, entry by entry straight into T. Decoding the envelope, then
+// a list of raw entries, then each entry scans a 4 MiB /cluster/resources six
+// times and copies it twice; at 10,000 guests that was most of a metrics
+// collection's CPU. Reading the whole answer first held it whole beside what
+// was decoded from it.
 //
 // It accepts what encoding/json would: "data" matched case-insensitively (the
 // last of duplicates wins), null or absent "data" as an empty answer. An entry
 // of the wrong shape is skipped and named in an ErrDecode error while the
 // others are returned; invalid JSON, a "data" that is not a list and trailing
 // data fail the whole answer.
-func decodeList[T any](body []byte, path string) ([]T, error) {
-	out, bad, err := scanList[T](body)
+func decodeList[T any](answer io.Reader, path string) ([]T, error) {
+	out, bad, err := scanList[T](answer)
 	if err != nil {
 		return nil, fmt.Errorf("%w: GET %s: %v", ErrDecode, path, err)
 	}
@@ -34,8 +34,8 @@ func decodeList[T any](body []byte, path string) ([]T, error) {
 	return out, nil
 }
 
-func scanList[T any](body []byte) (out []T, bad []error, err error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
+func scanList[T any](answer io.Reader) (out []T, bad []error, err error) {
+	dec := json.NewDecoder(answer)
 	if err := expectDelim(dec, '{', "an object"); err != nil {
 		return nil, nil, err
 	}

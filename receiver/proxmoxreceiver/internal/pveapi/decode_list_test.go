@@ -4,7 +4,9 @@
 package pveapi
 
 import (
+	"bytes"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -41,7 +43,7 @@ func TestDecodeList(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, err := decodeList[ClusterResource]([]byte(tt.body), "/cluster/resources")
+			out, err := decodeList[ClusterResource](strings.NewReader(tt.body), "/cluster/resources")
 			if tt.wantErr != "" {
 				require.ErrorIs(t, err, ErrDecode)
 				assert.ErrorContains(t, err, tt.wantErr)
@@ -68,7 +70,7 @@ func TestDecodeList(t *testing.T) {
 }
 
 func TestDecodeListKeepsFieldValues(t *testing.T) {
-	out, err := decodeList[ClusterResource]([]byte(`{"data":[{"id":"qemu/100","vmid":"100","cpu":"0.5","mem":1024,"name":42,"template":""}]}`), "/cluster/resources")
+	out, err := decodeList[ClusterResource](strings.NewReader(`{"data":[{"id":"qemu/100","vmid":"100","cpu":"0.5","mem":1024,"name":42,"template":""}]}`), "/cluster/resources")
 	require.NoError(t, err)
 	require.Len(t, out, 1)
 	assert.Equal(t, FlexInt{100, true}, out[0].VMID)
@@ -89,7 +91,7 @@ func BenchmarkDecodeClusterResources(b *testing.B) {
 	body = append(body, "]}"...)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := decodeList[ClusterResource](body, "/cluster/resources"); err != nil {
+		if _, err := decodeList[ClusterResource](bytes.NewReader(body), "/cluster/resources"); err != nil {
 			b.Fatal(err)
 		}
 	}
