@@ -158,6 +158,25 @@ func TestInventoryCycleTimeout(t *testing.T) {
 	}
 }
 
+// The inventory starts half a metrics interval after the metrics
+// collections, so that with intervals that are multiples of each other the
+// two never run at once.
+func TestInventoryStartsBetweenMetricsCollections(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cc := inventoryControllerConfig(cfg)
+	assert.Equal(t, cfg.InitialDelay+30*time.Second, cc.InitialDelay)
+	assert.Equal(t, 5*time.Minute, cc.CollectionInterval)
+	assert.Equal(t, 2*time.Minute, cc.Timeout)
+	// Every inventory cycle then starts 30 s after a metrics collection.
+	for k := range 10 {
+		start := cc.InitialDelay + time.Duration(k)*cc.CollectionInterval - cfg.InitialDelay
+		assert.Equal(t, 30*time.Second, start%cfg.CollectionInterval, "cycle %d", k)
+	}
+
+	cfg.CollectionInterval, cfg.InitialDelay = 15*time.Second, 0
+	assert.Equal(t, 7500*time.Millisecond, inventoryControllerConfig(cfg).InitialDelay)
+}
+
 func TestSecretNotInDumpedConfig(t *testing.T) {
 	cfg := createDefaultConfig().(*Config)
 	cfg.TokenID = "monitor@pve!mnm"

@@ -12,6 +12,8 @@ import (
 	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/scraper"
 	"go.opentelemetry.io/collector/scraper/scraperhelper"
@@ -83,9 +85,8 @@ func createDefaultConfig() component.Config {
 
 func createMetricsReceiver(ctx context.Context, set receiver.Settings, cfg component.Config, next consumer.Metrics) (receiver.Metrics, error) {
 	rCfg := cfg.(*Config)
-	s := newMetricsScraper(rCfg, set, sharedClients.lease(rCfg, set))
-	life := newStopOnShutdown()
-	sc, err := scraper.NewMetrics(stoppable(life, s.scrapeForController), scraper.WithStart(s.start), scraper.WithShutdown(s.shutdown))
+	s := newMetricsScraper(rCfg, set, shareClient(rCfg, set))
+	sc, err := scraper.NewMetrics(forController(&s.scraperBase, s.scrape, pmetric.Metrics.DataPointCount), scraper.WithStart(s.start), scraper.WithShutdown(s.shutdown))
 	if err != nil {
 		return nil, errors.Join(err, s.shutdown(ctx))
 	}
@@ -93,29 +94,38 @@ func createMetricsReceiver(ctx context.Context, set receiver.Settings, cfg compo
 	if err != nil {
 		return nil, errors.Join(err, s.shutdown(ctx))
 	}
-	return life.receiver(r), nil
+	return s.stopping(r), nil
 }
 
 func createLogsReceiver(ctx context.Context, set receiver.Settings, cfg component.Config, next consumer.Logs) (receiver.Logs, error) {
 	rCfg := cfg.(*Config)
-	s := newInventoryScraper(rCfg, set, sharedClients.lease(rCfg, set))
-	life := newStopOnShutdown()
-	sc, err := scraper.NewLogs(stoppable(life, s.scrapeForController), scraper.WithStart(s.start), scraper.WithShutdown(s.shutdown))
+	s := newInventoryScraper(rCfg, set, shareClient(rCfg, set))
+	sc, err := scraper.NewLogs(forController(&s.scraperBase, s.scrape, plog.Logs.LogRecordCount), scraper.WithStart(s.start), scraper.WithShutdown(s.shutdown))
 	if err != nil {
 		return nil, errors.Join(err, s.shutdown(ctx))
 	}
-	// The inventory has its own cadence and its own cycle deadline.
-	cc := scraperhelper.ControllerConfig{
-		CollectionInterval: rCfg.Inventory.CollectionInterval,
-		InitialDelay:       rCfg.InitialDelay,
-		Timeout:            rCfg.Inventory.cycleTimeout(),
-	}
+	// The scraper helper adds a logs scraper only through a factory.
 	f := scraper.NewFactory(metadata.Type, nil, scraper.WithLogs(func(context.Context, scraper.Settings, component.Config) (scraper.Logs, error) {
 		return sc, nil
 	}, metadata.LogsStability))
+	cc := inventoryControllerConfig(rCfg)
 	r, err := scraperhelper.NewLogsController(&cc, problems.QuietScrapeErrors(set), next, scraperhelper.AddFactoryWithConfig(f, nil))
 	if err != nil {
 		return nil, errors.Join(err, s.shutdown(ctx))
 	}
-	return life.receiver(r), nil
+	return s.stopping(r), nil
+}
+
+// inventoryControllerConfig gives the inventory its own cadence and cycle
+// deadline, and starts it half a metrics interval after the metrics
+// collections: with the default intervals (5 min, a multiple of 60 s) the
+// two never run at once, so they do not queue behind each other at pveproxy
+// and the Collector never holds a cycle's answers and records beside a
+// collection's metrics (at 2,000 guests about 5 MiB of the peak).
+func inventoryControllerConfig(cfg *Config) scraperhelper.ControllerConfig {
+	return scraperhelper.ControllerConfig{
+		CollectionInterval: cfg.Inventory.CollectionInterval,
+		InitialDelay:       cfg.InitialDelay + cfg.CollectionInterval/2,
+		Timeout:            cfg.Inventory.cycleTimeout(),
+	}
 }

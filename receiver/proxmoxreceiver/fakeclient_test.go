@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 	"go.opentelemetry.io/collector/scraper/scrapererror"
@@ -134,15 +135,15 @@ func (f *fakeClient) NodeZFSPools(context.Context, string) ([]pveapi.ZFSPool, er
 
 func (f *fakeClient) NodeDisks(context.Context, string) ([]pveapi.Disk, error) { return nil, nil }
 
-// leaseWithClient is a lease on a shared client that is client.
-func leaseWithClient(client pveapi.Client) (*Config, receiver.Settings, *clientLease) {
+// leaseWithClient is a handle on a shared client that is client.
+func leaseWithClient(client pveapi.Client) (*Config, receiver.Settings, *clientHandle) {
 	cfg := testConfig()
 	set := receivertest.NewNopSettings(metadata.Type)
-	lease := sharedClients.lease(cfg, set)
-	lease.shared.newClient = func(context.Context, component.Host) (pveapi.Client, *http.Client, error) {
+	handle := shareClient(cfg, set)
+	handle.Unwrap().newClient = func(context.Context, component.Host) (pveapi.Client, *http.Client, error) {
 		return client, nil, nil
 	}
-	return cfg, set, lease
+	return cfg, set, handle
 }
 
 // startWithClient starts a metrics scraper whose shared client is client.
@@ -192,7 +193,7 @@ func TestMetricsScraperWithFakeClientKeepsHealthyNodes(t *testing.T) {
 
 	// What scraperhelper sees: the partial error with its count, for the
 	// Collector's own telemetry.
-	_, err = s.scrapeForController(context.Background())
+	_, err = forController(&s.scraperBase, s.scrape, pmetric.Metrics.DataPointCount)(context.Background())
 	assert.True(t, scrapererror.IsPartialScrapeError(err))
 }
 
@@ -374,13 +375,13 @@ func TestInventoryForgetsDeletedGuests(t *testing.T) {
 	s := startInventoryWithClient(t, fake)
 	_, err := s.scrape(context.Background())
 	require.NoError(t, err)
-	assert.Equal(t, 2, s.known.size())
+	assert.Equal(t, 2, s.known.Len())
 
 	fake.resources = fake.resources[:2] // qemu/101 deleted
 	ld, err := s.scrape(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, 1, ld.LogRecordCount())
-	assert.Equal(t, 1, s.known.size(), "state is kept for existing guests only")
+	assert.Equal(t, 1, s.known.Len(), "state is kept for existing guests only")
 }
 
 // gatedClient counts the config requests in flight per node; a node's

@@ -4,7 +4,6 @@
 package proxmoxreceiver // import "github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver"
 
 import (
-	"sync"
 	"time"
 
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
@@ -28,52 +27,22 @@ const (
 	featureSubscription = "subscription"
 )
 
-// featureAbsences remembers the features Proxmox said are absent, with
-// the node versions known then.
-type featureAbsences struct {
-	mu     sync.Mutex
-	absent map[string]featureAbsence
-}
-
-type featureAbsence struct {
-	since    time.Time
-	versions map[string]string // node → pve-manager version
-}
-
-func newFeatureAbsences() *featureAbsences {
-	return &featureAbsences{absent: map[string]featureAbsence{}}
-}
-
 // featureDue reports whether the feature key is to be asked now: it is not
 // known absent, or its recheck has come, or a node's version changed since.
 func (sc *sharedClient) featureDue(key string, now time.Time) bool {
-	f := sc.features
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	ab, ok := f.absent[key]
-	if !ok {
-		return true
-	}
-	if now.Sub(ab.since) >= featureRecheck || sc.versionChanged(ab.versions) {
-		delete(f.absent, key)
-		return true
-	}
-	return false
+	return sc.features.Due(key, now, sc.version)
 }
 
 // featureAbsent records what the answer err says of the feature key and
 // reports whether Proxmox said the feature is absent (pveapi.IsAbsent):
 // not a problem, only asked again after featureRecheck.
 func (sc *sharedClient) featureAbsent(key string, err error, now time.Time) bool {
-	f := sc.features
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	if pveapi.IsAbsent(err) {
-		f.absent[key] = featureAbsence{since: now, versions: sc.knownVersions()}
+		sc.features.Absent(key, now, sc.knownVersions())
 		return true
 	}
 	if err == nil {
-		delete(f.absent, key)
+		sc.features.Present(key)
 	}
 	return false
 }
@@ -86,15 +55,4 @@ func (sc *sharedClient) knownVersions() map[string]string {
 		return true
 	})
 	return out
-}
-
-// versionChanged reports whether a node known in then runs another version
-// now: an upgrade may bring what was absent.
-func (sc *sharedClient) versionChanged(then map[string]string) bool {
-	for node, was := range then {
-		if v, ok := sc.versions.Load(node); ok && v.(string) != was {
-			return true
-		}
-	}
-	return false
 }

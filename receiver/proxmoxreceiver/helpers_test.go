@@ -67,7 +67,7 @@ func newTestEnv(t testing.TB, simCfg pvesim.Config) *testEnv {
 // metricsScraper starts a metrics scraper on the environment's config.
 func (e *testEnv) metricsScraper(t testing.TB) *metricsScraper {
 	t.Helper()
-	s := newMetricsScraper(e.cfg, e.set, sharedClients.lease(e.cfg, e.set))
+	s := newMetricsScraper(e.cfg, e.set, shareClient(e.cfg, e.set))
 	require.NoError(t, s.start(context.Background(), componenttest.NewNopHost()))
 	t.Cleanup(func() { require.NoError(t, s.shutdown(context.Background())) })
 	return s
@@ -76,7 +76,7 @@ func (e *testEnv) metricsScraper(t testing.TB) *metricsScraper {
 // inventoryScraper starts an inventory scraper on the environment's config.
 func (e *testEnv) inventoryScraper(t testing.TB) *inventoryScraper {
 	t.Helper()
-	s := newInventoryScraper(e.cfg, e.set, sharedClients.lease(e.cfg, e.set))
+	s := newInventoryScraper(e.cfg, e.set, shareClient(e.cfg, e.set))
 	require.NoError(t, s.start(context.Background(), componenttest.NewNopHost()))
 	t.Cleanup(func() { require.NoError(t, s.shutdown(context.Background())) })
 	return s

@@ -12,17 +12,16 @@ import (
 	"time"
 
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/guestnet"
+	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/known"
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/problems"
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
+	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/recheck"
 )
 
 // What a VM's guest agent knows beyond its addresses: its filesystems at
 // every inventory cycle, its OS and host name when it starts and hourly.
 // They are asked only of an agent that answered this cycle, after its
 // addresses, within the node's bound and its breaker.
-
-// osRecheck is how often a running VM's OS and host name are asked again.
-const osRecheck = time.Hour
 
 // Agent commands, as qemu-server's agent API names them.
 const (
@@ -43,79 +42,17 @@ type vmDetails struct {
 	hasMemGuestUsed  bool
 }
 
-// agentDetails keeps each VM's agent answers between cycles, by resource
-// ID (qemu/100).
-type agentDetails struct {
-	mu      sync.Mutex
-	byGuest map[string]*agentState
-}
-
-type agentState struct {
-	filesystems []guestnet.Filesystem
-	fsAt        time.Time
-	hasFS       bool
-	os          *guestnet.OSInfo
-	hostName    string
-	osAt        time.Time
-	// osUptime is the VM's uptime when the OS was read: a smaller uptime
-	// later means it restarted (maybe into another OS).
-	osUptime int64
-	// unsupported: commands the agent said it does not have, and when; an
-	// agent upgrade comes with a restart, or is noticed hourly.
-	unsupported map[string]time.Time
-}
-
-func newAgentDetails() *agentDetails {
-	return &agentDetails{byGuest: map[string]*agentState{}}
-}
-
-func (a *agentDetails) state(id string) *agentState {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	st, ok := a.byGuest[id]
-	if !ok {
-		st = &agentState{unsupported: map[string]time.Time{}}
-		a.byGuest[id] = st
-	}
-	return st
-}
-
-// prune forgets guests that no longer exist.
-func (a *agentDetails) prune(exists map[string]bool) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for id := range a.byGuest {
-		if !exists[id] {
-			delete(a.byGuest, id)
-		}
-	}
-}
-
-// supports reports whether cmd is worth asking: the agent did not say it
-// lacks it since the VM last started, nor within osRecheck.
-func (st *agentState) supports(cmd string, uptime int64, now time.Time) bool {
-	at, ok := st.unsupported[cmd]
-	if !ok {
-		return true
-	}
-	if now.Sub(at) >= osRecheck || uptime < st.osUptime {
-		delete(st.unsupported, cmd)
-		return true
-	}
-	return false
-}
-
 // readAgentDetails asks a running VM's agent, which answered this cycle,
 // for its filesystems and, when due, its OS and host name. Only one
 // goroutine works on a guest at a time (forEachGuestByNode).
-func (s *inventoryScraper) readAgentDetails(client pveapi.Client, nodes *nodeBreaker, g *pveapi.ClusterResource, name string, failures problems.Set, now time.Time) {
-	st := s.details.state(g.ID)
+func (s *inventoryScraper) readAgentDetails(client pveapi.Client, nodes *recheck.NodeBreaker, g *pveapi.ClusterResource, name string, failures problems.Set, now time.Time) {
+	st := s.known.Agent(g.ID)
 	uptime := g.Uptime.Value
 	ask := func(cmd, tmpl string, call func(ctx context.Context) error) bool {
-		if nodes.open(g.Node) != nil || !st.supports(cmd, uptime, now) {
+		if nodes.Open(g.Node) != nil || !st.Supports(cmd, uptime, now) {
 			return false
 		}
-		ctx := nodes.ctx(g.Node)
+		ctx := nodes.Ctx(g.Node)
 		err := call(ctx)
 		switch {
 		case err == nil:
@@ -123,9 +60,9 @@ func (s *inventoryScraper) readAgentDetails(client pveapi.Client, nodes *nodeBre
 		case errors.Is(err, guestnet.ErrAgentCommandDisabled):
 			failures.Add(fmt.Sprintf("agent-disabled %s %s", g.ID, cmd), s.disabledCommand(g, name, cmd, tmpl, err))
 		case errors.Is(err, guestnet.ErrAgentUnsupported), pveapi.IsAbsent(err):
-			st.unsupported[cmd] = now // an agent (or a Proxmox) too old for it: quietly absent
+			st.Unsupported(cmd, now) // an agent (or a Proxmox) too old for it: quietly absent
 		default:
-			nodes.observe(g.Node, err) // a hung agent costs its node one timeout per cycle
+			nodes.Observe(g.Node, err) // a hung agent costs its node one timeout per cycle
 		}
 		return false
 	}
@@ -135,15 +72,15 @@ func (s *inventoryScraper) readAgentDetails(client pveapi.Client, nodes *nodeBre
 		fs, err = client.AgentFSInfo(ctx, g.Node, g.VMID.Value)
 		return err
 	}) {
-		st.filesystems, st.fsAt, st.hasFS = countedFilesystems(fs), now, true
-	} else if !s.known.fresh(st.fsAt, now) {
-		st.filesystems, st.hasFS = nil, false
+		st.Filesystems, st.FSAt, st.HasFS = countedFilesystems(fs), now, true
+	} else if !s.known.Fresh(st.FSAt, now) {
+		st.Filesystems, st.HasFS = nil, false
 	}
 
 	// The OS and the host name are due together: at start, after a restart,
 	// hourly. osAt is set by whichever answered, so an agent without
 	// get-osinfo is not asked for its host name at every cycle.
-	if !st.osAt.IsZero() && now.Sub(st.osAt) < osRecheck && uptime >= st.osUptime {
+	if !st.OSDue(uptime, now) {
 		return
 	}
 	var os guestnet.OSInfo
@@ -151,15 +88,15 @@ func (s *inventoryScraper) readAgentDetails(client pveapi.Client, nodes *nodeBre
 		os, err = client.AgentOSInfo(ctx, g.Node, g.VMID.Value)
 		return err
 	}) {
-		st.os, st.osAt, st.osUptime = &os, now, uptime
+		st.OS, st.OSAt, st.OSUptime = &os, now, uptime
 	}
 	var host string
 	if ask(cmdHostName, pveapi.PathAgentHostName, func(ctx context.Context) (err error) {
 		host, err = client.AgentHostName(ctx, g.Node, g.VMID.Value)
 		return err
 	}) {
-		st.hostName = host
-		st.osAt, st.osUptime = now, uptime
+		st.HostName = host
+		st.OSAt, st.OSUptime = now, uptime
 	}
 }
 
@@ -178,7 +115,7 @@ func (s *inventoryScraper) disabledCommand(g *pveapi.ClusterResource, name, cmd,
 // readBalloons reads each node's VMs with their balloon statistics in one
 // request per node that runs a VM (/nodes/{node}/qemu?full=1), and returns
 // the guest-visible used memory by resource ID.
-func (s *inventoryScraper) readBalloons(client pveapi.Client, nodes *nodeBreaker, guests []*pveapi.ClusterResource, now time.Time, found problems.Set, mu *sync.Mutex) map[string]int64 {
+func (s *inventoryScraper) readBalloons(client pveapi.Client, nodes *recheck.NodeBreaker, guests []*pveapi.ClusterResource, now time.Time, found problems.Set, mu *sync.Mutex) map[string]int64 {
 	byNode := map[string]bool{}
 	for _, g := range guests {
 		if g.Type == "qemu" && g.Status == "running" {
@@ -189,13 +126,13 @@ func (s *inventoryScraper) readBalloons(client pveapi.Client, nodes *nodeBreaker
 	var outMu sync.Mutex
 	var wg sync.WaitGroup
 	for node := range byNode {
-		if nodes.open(node) != nil {
+		if nodes.Open(node) != nil {
 			continue
 		}
 		wg.Go(func() {
-			vms, err := client.NodeQemuFull(nodes.ctx(node), node)
+			vms, err := client.NodeQemuFull(nodes.Ctx(node), node)
 			if err != nil {
-				if !nodes.observe(node, err) && nodes.open(node) == nil {
+				if !nodes.Observe(node, err) && nodes.Open(node) == nil {
 					mu.Lock()
 					found.Add(problems.FromAPI(pveapi.PathNodeQemu, node, err))
 					mu.Unlock()
@@ -272,8 +209,7 @@ func countedFilesystems(all []guestnet.Filesystem) []guestnet.Filesystem {
 // balloon driver said, by resource ID.
 func (s *inventoryScraper) vmDetails(results []*guestInventory, memory map[string]int64) map[string]*vmDetails {
 	out := map[string]*vmDetails{}
-	s.details.mu.Lock()
-	defer s.details.mu.Unlock()
+	var ids []string
 	for _, inv := range results {
 		if inv == nil || inv.guest.Type != "qemu" || inv.guest.Status != "running" {
 			continue
@@ -283,11 +219,13 @@ func (s *inventoryScraper) vmDetails(results []*guestInventory, memory map[strin
 		if used, ok := memory[g.ID]; ok {
 			d.memGuestUsed, d.hasMemGuestUsed = used, true
 		}
-		if st, ok := s.details.byGuest[g.ID]; ok {
-			d.filesystems, d.hasFilesystems = st.filesystems, st.hasFS
-			d.os, d.hostName = st.os, st.hostName
-		}
 		out[g.ID] = d
+		ids = append(ids, g.ID)
 	}
+	s.known.Agents(ids, func(id string, st *known.Agent) {
+		d := out[id]
+		d.filesystems, d.hasFilesystems = st.Filesystems, st.HasFS
+		d.os, d.hostName = st.OS, st.HostName
+	})
 	return out
 }

@@ -25,6 +25,7 @@ import (
 
 	"github.com/mnm-net/otelcol-mnm/internal/pvesim"
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/guestnet"
+	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/known"
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/problems"
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
 )
@@ -146,7 +147,7 @@ func TestAgentDetailsCadence(t *testing.T) {
 	}
 	assert.Equal(t, map[string]int{cmdFSInfo: 3, cmdOSInfo: 1, cmdHostName: 1, "qemu?full=1": 3}, fake.calls)
 
-	clk.advance(osRecheck)
+	clk.advance(known.OSRecheck)
 	_, err := s.scrape(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, 2, fake.calls[cmdOSInfo], "asked again hourly")
@@ -224,7 +225,7 @@ func TestGuestViewMetrics(t *testing.T) {
 	fake.balloon = &pveapi.BalloonInfo{TotalMem: flex(4000), FreeMem: flex(1500), LastUpdate: flex(clk.now().Unix())}
 	cfg, set, lease := leaseWithClient(fake)
 	inventory := newInventoryScraper(cfg, set, lease)
-	metrics := newMetricsScraper(cfg, set, sharedClients.lease(cfg, set))
+	metrics := newMetricsScraper(cfg, set, shareClient(cfg, set))
 	for _, sc := range []interface {
 		start(context.Context, component.Host) error
 		shutdown(context.Context) error

@@ -167,7 +167,8 @@ func TestInventoryWithoutKeepLastKnownDropsAddressesAtOnce(t *testing.T) {
 
 func TestInventoryShutdownCancelsACycleWaitingOnAHungNode(t *testing.T) {
 	env := newTestEnv(t, faultInventoryCluster)
-	env.cfg.ClientConfig.Timeout = time.Minute // without cancellation, shutdown would wait this long
+	env.cfg.ClientConfig.Timeout = time.Minute          // without cancellation, shutdown would wait this long
+	env.cfg.CollectionInterval = 200 * time.Millisecond // the inventory starts half of it after the initial delay
 	env.sim.HangNode("pve1")
 	sink := new(consumertest.LogsSink)
 	r, err := NewFactory().CreateLogs(context.Background(), env.set, env.cfg, sink)

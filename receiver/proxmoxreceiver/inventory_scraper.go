@@ -14,12 +14,12 @@ import (
 	"sync"
 	"time"
 
-	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/scraper/scrapererror"
 
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/guestnet"
+	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/known"
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/metadata"
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/problems"
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
@@ -34,48 +34,26 @@ const endpointSource = "proxmox"
 // never makes per-guest requests. One cycle of M guests makes at most
 // 1 + M config requests plus one IP request per running guest that can answer.
 type inventoryScraper struct {
-	cfg    *Config
-	lease  *clientLease
-	shared *sharedClient
-	gate   problems.ErrorGate
-	lb     *metadata.LogsBuilder
-	agents *agentBackoff
-	known  *lastKnown
-	// details: what each VM's agent said of its filesystems, OS and name.
-	details *agentDetails
+	scraperBase
+	lb *metadata.LogsBuilder
+	// known is what the cycles learnt of each guest: its last confirmed
+	// state, its agent's back-off and what its agent said.
+	known *known.Guests
 	// lxcInterfaces: nodes whose Proxmox version lacks /lxc/{vmid}/interfaces.
 	lxcInterfaces *recheck.Absences
 	sdn           sdnAccess
 	now           func() time.Time
 }
 
-func newInventoryScraper(cfg *Config, set receiver.Settings, lease *clientLease) *inventoryScraper {
+func newInventoryScraper(cfg *Config, set receiver.Settings, handle *clientHandle) *inventoryScraper {
 	return &inventoryScraper{
-		cfg:     cfg,
-		lease:   lease,
-		shared:  lease.shared,
-		lb:      metadata.NewLogsBuilder(cfg.LogsBuilderConfig, set),
-		agents:  newAgentBackoff(cfg.Inventory.AgentBackoffCycles),
-		known:   newLastKnown(cfg.Inventory.KeepLastKnown),
-		details: newAgentDetails(),
+		scraperBase: newScraperBase(cfg, handle),
+		lb:          metadata.NewLogsBuilder(cfg.LogsBuilderConfig, set),
+		known:       known.NewGuests(cfg.Inventory.KeepLastKnown, cfg.Inventory.AgentBackoffCycles),
 		// Without a version to watch (no metrics pipeline), ask again now and then.
 		lxcInterfaces: recheck.NewAbsences(6 * time.Hour),
 		now:           time.Now,
 	}
-}
-
-func (s *inventoryScraper) start(ctx context.Context, host component.Host) error {
-	return s.lease.start(ctx, host)
-}
-
-func (s *inventoryScraper) shutdown(ctx context.Context) error {
-	return s.lease.shutdown(ctx)
-}
-
-// scrapeForController is scrape as scraperhelper sees it (see problems.ErrorGate).
-func (s *inventoryScraper) scrapeForController(ctx context.Context) (plog.Logs, error) {
-	ld, err := s.scrape(ctx)
-	return ld, s.gate.Pass(err, ld.LogRecordCount())
 }
 
 // guestInventory is what one guest contributes to a cycle.
@@ -118,17 +96,14 @@ func (s *inventoryScraper) scrape(ctx context.Context) (plog.Logs, error) {
 	}
 	if err == nil {
 		// Only a complete list says which guests are gone.
-		exists := existingGuests(resources)
-		s.known.prune(exists)
-		s.agents.prune(exists)
-		s.details.prune(exists)
+		s.known.Prune(existingGuests(resources))
 	}
 
 	view := s.readSDN(ctx, client, now, found, errs)
 
-	s.agents.startCycle()
-	nodes := newNodeBreaker(ctx)
-	defer nodes.close()
+	s.known.StartCycle()
+	nodes := recheck.NewNodeBreaker(ctx)
+	defer nodes.Close()
 	results := make([]*guestInventory, len(guests))
 	failedGuests := map[string]int{} // problem key → guests it cost data
 	var mu sync.Mutex                // guards found and failedGuests
@@ -150,7 +125,7 @@ func (s *inventoryScraper) scrape(ctx context.Context) (plog.Logs, error) {
 		errs.AddPartial(n, found[key].Err)
 	}
 	// One per node that failed: the rest of its guests were not asked.
-	for node, err := range nodes.opened() {
+	for node, err := range nodes.Opened() {
 		err = fmt.Errorf("node %s: %w; no further requests to it in this inventory cycle, its guests keep their last known records", node, err)
 		kind, _ := problems.Classify(err)
 		if kind == problems.KindUnreachable || kind == problems.KindTimeout {
@@ -165,7 +140,7 @@ func (s *inventoryScraper) scrape(ctx context.Context) (plog.Logs, error) {
 		errs.AddPartial(1, err)
 	}
 	// A privilege problem stays a problem while address requests pause for it.
-	for key, pr := range s.agents.pausedProblems() {
+	for key, pr := range s.known.PausedProblems() {
 		found.Add(key, pr)
 	}
 	// Without the SDN package, bridges not named vmbrN are plain Linux bridges.
@@ -282,20 +257,20 @@ func (s *inventoryScraper) selectGuests(resources []pveapi.ClusterResource) []*p
 // collectGuest reads one guest's config and, when it runs, its addresses,
 // and falls back on what was last confirmed where an answer fails
 // transiently. It returns the problems it met, keyed for the problem log.
-func (s *inventoryScraper) collectGuest(client pveapi.Client, nodes *nodeBreaker, g *pveapi.ClusterResource, now time.Time) (*guestInventory, problems.Set) {
+func (s *inventoryScraper) collectGuest(client pveapi.Client, nodes *recheck.NodeBreaker, g *pveapi.ClusterResource, now time.Time) (*guestInventory, problems.Set) {
 	failures := problems.Set{}
-	known, _ := s.known.get(g.ID)
-	if nodes.open(g.Node) != nil {
-		return s.lastKnownInventory(g, known, now), failures
+	last := s.known.Last(g.ID)
+	if nodes.Open(g.Node) != nil {
+		return s.lastKnownInventory(g, last, now), failures
 	}
-	ctx := nodes.ctx(g.Node)
+	ctx := nodes.Ctx(g.Node)
 	config, err := client.GuestConfig(ctx, g.Node, g.Type, g.VMID.Value)
 	if err != nil {
-		if !nodes.observe(g.Node, err) && nodes.open(g.Node) == nil && ctx.Err() == nil {
+		if !nodes.Observe(g.Node, err) && nodes.Open(g.Node) == nil && ctx.Err() == nil {
 			failures.Add(problems.FromAPI(pveapi.PathGuestConfig, g.Node, err))
 		}
 		if transient(err) {
-			return s.lastKnownInventory(g, known, now), failures
+			return s.lastKnownInventory(g, last, now), failures
 		}
 		return nil, failures
 	}
@@ -304,24 +279,24 @@ func (s *inventoryScraper) collectGuest(client pveapi.Client, nodes *nodeBreaker
 		failures.Add(fmt.Sprintf("%s/%d netN", g.Type, g.VMID.Value), problems.Problem{Kind: problems.KindUnparsableConfig, Node: g.Node, Path: pveapi.PathGuestConfig, Err: err})
 	}
 	inv := &guestInventory{guest: g, nics: config.NICs, name: guestName(g, config), confirmed: now}
-	s.known.confirmConfig(g.ID, inv.name, inv.nics, now)
+	s.known.ConfirmConfig(g.ID, inv.name, inv.nics, now)
 
 	if g.Status != "running" || !hasMAC(config.NICs) || (g.Type == "qemu" && !config.AgentEnabled) {
 		// Definitely nothing to ask: a stopped guest or one without an agent.
-		s.known.confirmAddrs(g.ID, nil, now)
+		s.known.ConfirmAddrs(g.ID, nil, now)
 		return inv, failures
 	}
-	haveFresh := s.known.fresh(known.addrsAt, now)
+	haveFresh := s.known.Fresh(last.AddrsAt, now)
 	// A guest whose agent answered recently is asked again at once after a
 	// miss; back-off is for agents that stay silent.
-	if nodes.open(g.Node) != nil || (!haveFresh && !s.agents.shouldAsk(g)) {
-		s.keepLastAddrs(inv, known, now)
+	if nodes.Open(g.Node) != nil || (!haveFresh && !s.known.ShouldAsk(g)) {
+		s.keepLastAddrs(inv, last, now)
 		return inv, failures
 	}
 	version := s.shared.version(g.Node)
-	if g.Type == "lxc" && !s.lxcInterfaces.Due(g.Node, now, version) {
+	if g.Type == "lxc" && !s.lxcInterfaces.Due(g.Node, now, s.shared.version) {
 		// This Proxmox version has no interfaces path: static ip= only.
-		s.known.confirmAddrs(g.ID, nil, now)
+		s.known.ConfirmAddrs(g.ID, nil, now)
 		return inv, failures
 	}
 	var ifaces []guestnet.InterfaceAddrs
@@ -334,32 +309,32 @@ func (s *inventoryScraper) collectGuest(client pveapi.Client, nodes *nodeBreaker
 	case g.Type == "lxc" && pveapi.IsAbsent(err):
 		// Proxmox VE 7 answers 501 for /lxc/{vmid}/interfaces: learnt once
 		// per node, asked again when its version changes.
-		s.lxcInterfaces.Absent(g.Node, now, version)
-		s.known.confirmAddrs(g.ID, nil, now)
+		s.lxcInterfaces.Absent(g.Node, now, map[string]string{g.Node: version})
+		s.known.ConfirmAddrs(g.ID, nil, now)
 	case err == nil:
-		s.agents.answered(g)
+		s.known.Answered(g)
 		inv.addrs = guestnet.MatchByMAC(config.NICs, ifaces)
-		s.known.confirmAddrs(g.ID, inv.addrs, now)
+		s.known.ConfirmAddrs(g.ID, inv.addrs, now)
 		if g.Type == "qemu" {
 			s.readAgentDetails(client, nodes, g, inv.name, failures, now)
 		}
 	case errors.Is(err, guestnet.ErrAgentCommandDisabled):
 		// The agent runs but its configuration refuses the command: a
 		// problem with its fix, asked again each cycle (it answers at once).
-		s.agents.answered(g)
-		s.known.confirmAddrs(g.ID, nil, now)
+		s.known.Answered(g)
+		s.known.ConfirmAddrs(g.ID, nil, now)
 		failures.Add(fmt.Sprintf("agent-disabled %s %s", g.ID, "network-get-interfaces"),
 			s.disabledCommand(g, inv.name, "network-get-interfaces", pveapi.PathAgentInterfaces, err))
 		s.readAgentDetails(client, nodes, g, inv.name, failures, now)
 	case errors.Is(err, guestnet.ErrAgentUnsupported):
 		// The agent answered that it cannot list interfaces: a definite none.
-		s.agents.silent(g)
-		s.known.confirmAddrs(g.ID, nil, now)
+		s.known.Silent(g)
+		s.known.ConfirmAddrs(g.ID, nil, now)
 	default:
-		if !nodes.observe(g.Node, err) && nodes.open(g.Node) == nil && ctx.Err() == nil {
+		if !nodes.Observe(g.Node, err) && nodes.Open(g.Node) == nil && ctx.Err() == nil {
 			s.noteAddressFailure(g, err, haveFresh, failures)
 		}
-		s.keepLastAddrs(inv, known, now)
+		s.keepLastAddrs(inv, last, now)
 	}
 	return inv, failures
 }
@@ -378,24 +353,24 @@ func transient(err error) bool {
 // lastKnownInventory is the guest as last confirmed, while that is recent
 // enough; nil otherwise (the guest is then left out of this cycle, as it
 // would be without any knowledge).
-func (s *inventoryScraper) lastKnownInventory(g *pveapi.ClusterResource, known knownGuest, now time.Time) *guestInventory {
-	if !s.known.fresh(known.nicsAt, now) {
+func (s *inventoryScraper) lastKnownInventory(g *pveapi.ClusterResource, last known.Last, now time.Time) *guestInventory {
+	if !s.known.Fresh(last.NICsAt, now) {
 		return nil
 	}
-	inv := &guestInventory{guest: g, name: known.name, nics: known.nics, confirmed: known.nicsAt}
-	s.keepLastAddrs(inv, known, now)
+	inv := &guestInventory{guest: g, name: last.Name, nics: last.NICs, confirmed: last.NICsAt}
+	s.keepLastAddrs(inv, last, now)
 	return inv
 }
 
 // keepLastAddrs gives inv the guest's last reported addresses while they
 // are recent enough, and dates the record by when they were confirmed.
-func (s *inventoryScraper) keepLastAddrs(inv *guestInventory, known knownGuest, now time.Time) {
-	if known.addrs == nil || !s.known.fresh(known.addrsAt, now) {
+func (s *inventoryScraper) keepLastAddrs(inv *guestInventory, last known.Last, now time.Time) {
+	if last.Addrs == nil || !s.known.Fresh(last.AddrsAt, now) {
 		return
 	}
-	inv.addrs = known.addrs
-	if known.addrsAt.Before(inv.confirmed) {
-		inv.confirmed = known.addrsAt
+	inv.addrs = last.Addrs
+	if last.AddrsAt.Before(inv.confirmed) {
+		inv.confirmed = last.AddrsAt
 	}
 }
 
@@ -423,11 +398,11 @@ func (s *inventoryScraper) noteAddressFailure(g *pveapi.ClusterResource, err err
 		if _, priv := ae.Permission(); priv != "" {
 			pr.Privilege = priv
 		}
-		s.agents.forbidden(g.Type, key, pr)
+		s.known.Forbidden(g.Type, key, pr)
 		failures.Add(key, pr)
 	case !haveFresh:
 		// Agent not running, not configured, timed out, or an endpoint this
 		// Proxmox version lacks (501): back off quietly.
-		s.agents.silent(g)
+		s.known.Silent(g)
 	}
 }

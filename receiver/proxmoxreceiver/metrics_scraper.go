@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/receiver"
@@ -38,10 +37,7 @@ const (
 // At most 2 + 5N requests for N online nodes (2 + 4N without the per-NIC
 // traffic metrics), none per guest.
 type metricsScraper struct {
-	cfg        *Config
-	lease      *clientLease
-	shared     *sharedClient
-	gate       problems.ErrorGate
+	scraperBase
 	mb         *metadata.MetricsBuilder
 	vms        guestRecorders
 	containers guestRecorders
@@ -58,12 +54,10 @@ type metricsScraper struct {
 	now           func() time.Time
 }
 
-func newMetricsScraper(cfg *Config, set receiver.Settings, lease *clientLease) *metricsScraper {
+func newMetricsScraper(cfg *Config, set receiver.Settings, handle *clientHandle) *metricsScraper {
 	mb := metadata.NewMetricsBuilder(cfg.MetricsBuilderConfig, set)
 	return &metricsScraper{
-		cfg:           cfg,
-		lease:         lease,
-		shared:        lease.shared,
+		scraperBase:   newScraperBase(cfg, handle),
 		mb:            mb,
 		vms:           vmRecorders(mb),
 		containers:    containerRecorders(mb),
@@ -75,20 +69,6 @@ func newMetricsScraper(cfg *Config, set receiver.Settings, lease *clientLease) *
 		backupHistory: newBackupHistory(),
 		now:           time.Now,
 	}
-}
-
-func (s *metricsScraper) start(ctx context.Context, host component.Host) error {
-	return s.lease.start(ctx, host)
-}
-
-func (s *metricsScraper) shutdown(ctx context.Context) error {
-	return s.lease.shutdown(ctx)
-}
-
-// scrapeForController is scrape as scraperhelper sees it (see problems.ErrorGate).
-func (s *metricsScraper) scrapeForController(ctx context.Context) (pmetric.Metrics, error) {
-	md, err := s.scrape(ctx)
-	return md, s.gate.Pass(err, md.DataPointCount())
 }
 
 // diskView is what one collection reports of one node's disks (see
@@ -282,7 +262,7 @@ func (s *metricsScraper) collectNodes(ctx context.Context, client pveapi.Client,
 				}
 			}()
 		}
-		if !s.zfs.Due(node, begin, "") {
+		if !s.zfs.Due(node, begin, nil) {
 			wg.Done() // a node without ZFS is asked again only every disk_refresh_interval
 		} else {
 			go func() {
@@ -290,7 +270,7 @@ func (s *metricsScraper) collectNodes(ctx context.Context, client pveapi.Client,
 				pools, err := client.NodeZFSPools(ctx, node)
 				switch {
 				case errors.Is(err, pveapi.ErrNoZFS):
-					s.zfs.Absent(node, begin, "")
+					s.zfs.Absent(node, begin, nil)
 				case err != nil:
 					fail(pveapi.PathNodeZFS, node, zfsMetricCount, err)
 				default:

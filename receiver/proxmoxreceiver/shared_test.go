@@ -25,7 +25,7 @@ func testConfig() *Config {
 }
 
 func TestSharedClientIsForgottenWithoutStart(t *testing.T) {
-	before := sharedClients.size()
+	before := sharedClients.Len()
 	cfg := testConfig()
 	f := NewFactory()
 	set := receivertest.NewNopSettings(metadata.Type)
@@ -33,19 +33,19 @@ func TestSharedClientIsForgottenWithoutStart(t *testing.T) {
 	require.NoError(t, err)
 	l, err := f.CreateLogs(context.Background(), set, cfg, consumertest.NewNop())
 	require.NoError(t, err)
-	assert.Equal(t, before+1, sharedClients.size(), "both signals of one config share one client")
+	assert.Equal(t, before+1, sharedClients.Len(), "both signals of one config share one client")
 
 	require.NoError(t, m.Shutdown(context.Background()))
 	require.NoError(t, l.Shutdown(context.Background()))
-	assert.Equal(t, before, sharedClients.size(), "a receiver created and shut down without start leaves no entry")
+	assert.Equal(t, before, sharedClients.Len(), "a receiver created and shut down without start leaves no entry")
 }
 
 func TestSharedClientStartAndShutdownTwice(t *testing.T) {
-	before := sharedClients.size()
+	before := sharedClients.Len()
 	cfg := testConfig()
 	set := receivertest.NewNopSettings(metadata.Type)
-	metrics := newMetricsScraper(cfg, set, sharedClients.lease(cfg, set))
-	inventory := newInventoryScraper(cfg, set, sharedClients.lease(cfg, set))
+	metrics := newMetricsScraper(cfg, set, shareClient(cfg, set))
+	inventory := newInventoryScraper(cfg, set, shareClient(cfg, set))
 	host := componenttest.NewNopHost()
 
 	require.NoError(t, metrics.start(context.Background(), host))
@@ -59,24 +59,24 @@ func TestSharedClientStartAndShutdownTwice(t *testing.T) {
 	assert.Same(t, client, inventory.shared.get(), "the client lives while one receiver still runs")
 	require.NoError(t, inventory.shutdown(context.Background()))
 	assert.Nil(t, inventory.shared.get())
-	assert.Equal(t, before, sharedClients.size())
+	assert.Equal(t, before, sharedClients.Len())
 
 	// A restarted pipeline builds everything afresh.
-	again := newMetricsScraper(cfg, set, sharedClients.lease(cfg, set))
+	again := newMetricsScraper(cfg, set, shareClient(cfg, set))
 	require.NoError(t, again.start(context.Background(), host))
 	assert.NotSame(t, client, again.shared.get())
 	require.NoError(t, again.shutdown(context.Background()))
-	assert.Equal(t, before, sharedClients.size())
+	assert.Equal(t, before, sharedClients.Len())
 }
 
 func TestSharedClientStartFailureKeepsTheLease(t *testing.T) {
 	cfg := testConfig()
 	cfg.ClientConfig.TLS.CAFile = "/nonexistent/pve-root-ca.pem"
 	set := receivertest.NewNopSettings(metadata.Type)
-	s := newMetricsScraper(cfg, set, sharedClients.lease(cfg, set))
+	s := newMetricsScraper(cfg, set, shareClient(cfg, set))
 	err := s.start(context.Background(), componenttest.NewNopHost())
 	require.ErrorContains(t, err, "tls/proxy settings")
+	before := sharedClients.Len()
 	require.NoError(t, s.shutdown(context.Background()))
-	_, ok := sharedClients.clients[cfg]
-	assert.False(t, ok)
+	assert.Equal(t, before-1, sharedClients.Len(), "forgotten")
 }

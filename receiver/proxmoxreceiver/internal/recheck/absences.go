@@ -8,72 +8,85 @@ import (
 	"time"
 )
 
-// Absences remembers, per node, something Proxmox has said the node does not
-// have, so that it is not asked again at every collection: a node without
-// ZFS (/disks/zfs answers 500 "zpool ... failed"), or a Proxmox VE 7 node,
-// which has no /lxc/{vmid}/interfaces (501). It is asked again after recheck,
-// or at once when the node's Proxmox version changes (an upgrade may add
-// what was missing).
+// Absences remembers what Proxmox said is absent, by key, so that it is not
+// asked again at every collection: a feature of the cluster (SDN, Ceph, HA,
+// ...: Proxmox's 501 or "not installed", see pveapi.IsAbsent), or of one node
+// (a node without ZFS, a Proxmox VE 7 node without /lxc/{vmid}/interfaces).
+// It is asked again after recheck, or at once when a node's Proxmox version
+// changes from the one it ran when the absence was learnt: an upgrade may
+// add what was missing.
 type Absences struct {
 	recheck time.Duration
 
-	mu    sync.Mutex
-	nodes map[string]absence
+	mu     sync.Mutex
+	absent map[string]absence
 }
 
 type absence struct {
-	since   time.Time
-	version string // the node's pve-manager version when it was learnt; "" unknown
+	since time.Time
+	// versions are the pve-manager versions of the nodes the absence
+	// depends on, when it was learnt ("" unknown).
+	versions map[string]string
 }
 
 // NewAbsences returns Absences asked again after recheck.
 func NewAbsences(recheck time.Duration) *Absences {
-	return &Absences{recheck: recheck, nodes: map[string]absence{}}
+	return &Absences{recheck: recheck, absent: map[string]absence{}}
 }
 
-// Due reports whether node should be asked: nothing is known missing, the
-// recheck time has come, or its version is no longer the one it was learnt on.
-func (a *Absences) Due(node string, now time.Time, version string) bool {
+// Due reports whether key should be asked: nothing is known absent, the
+// recheck time has come, or a node runs another version now (current, nil
+// when no version matters) than when the absence was learnt. An unknown
+// version, then or now, is no change.
+func (a *Absences) Due(key string, now time.Time, current func(node string) string) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	ab, ok := a.nodes[node]
+	ab, ok := a.absent[key]
 	if !ok {
 		return true
 	}
-	if version != "" && ab.version != "" && version != ab.version {
-		delete(a.nodes, node)
+	if current != nil {
+		for node, was := range ab.versions {
+			if v := current(node); was != "" && v != "" && v != was {
+				delete(a.absent, key)
+				return true
+			}
+		}
+	}
+	if now.Sub(ab.since) >= a.recheck {
+		delete(a.absent, key)
 		return true
 	}
-	return now.Sub(ab.since) >= a.recheck
+	return false
 }
 
-// Absent records that Proxmox said node lacks the thing in the collection
-// at now, when node ran version ("" unknown).
-func (a *Absences) Absent(node string, now time.Time, version string) {
+// Absent records that Proxmox said key is absent, in the collection at now,
+// when the nodes it depends on ran versions (nil: none matters).
+func (a *Absences) Absent(key string, now time.Time, versions map[string]string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.nodes[node] = absence{since: now, version: version}
+	a.absent[key] = absence{since: now, versions: versions}
 }
 
-// Present forgets a learnt absence: the node has it after all.
-func (a *Absences) Present(node string) {
+// Present forgets a learnt absence: it is there after all.
+func (a *Absences) Present(key string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	delete(a.nodes, node)
+	delete(a.absent, key)
 }
 
-// ForgetAllBut drops nodes that are no longer online: a node that returns is
-// asked afresh.
-func (a *Absences) ForgetAllBut(online []string) {
-	keep := make(map[string]bool, len(online))
-	for _, n := range online {
-		keep[n] = true
+// ForgetAllBut drops every key not in keep (nodes no longer online: a node
+// that returns is asked afresh).
+func (a *Absences) ForgetAllBut(keep []string) {
+	set := make(map[string]bool, len(keep))
+	for _, k := range keep {
+		set[k] = true
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for n := range a.nodes {
-		if !keep[n] {
-			delete(a.nodes, n)
+	for k := range a.absent {
+		if !set[k] {
+			delete(a.absent, k)
 		}
 	}
 }

@@ -1,7 +1,7 @@
 // Copyright The otelcol-mnm Authors
 // SPDX-License-Identifier: Apache-2.0
 
-package proxmoxreceiver // import "github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver"
+package recheck
 
 import (
 	"context"
@@ -11,13 +11,13 @@ import (
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
 )
 
-// nodeBreaker gives up on a node for the rest of an inventory cycle at its
+// NodeBreaker gives up on a node for the rest of an inventory cycle at its
 // first timeout or transport failure. A hung node (a stuck NFS mount or
 // pvestatd) would otherwise cost every one of its guests a full request
 // timeout, a few at a time, and hold the whole cycle: the first failure
 // cancels the node's requests in flight and in the queue, and its guests keep
 // their last known records.
-type nodeBreaker struct {
+type NodeBreaker struct {
 	cycle context.Context
 
 	mu    sync.Mutex
@@ -30,11 +30,13 @@ type nodeCircuit struct {
 	err    error // the failure that opened it; nil while closed
 }
 
-func newNodeBreaker(cycle context.Context) *nodeBreaker {
-	return &nodeBreaker{cycle: cycle, nodes: map[string]*nodeCircuit{}}
+// NewNodeBreaker returns the breaker of one inventory cycle, whose context
+// bounds every node's.
+func NewNodeBreaker(cycle context.Context) *NodeBreaker {
+	return &NodeBreaker{cycle: cycle, nodes: map[string]*nodeCircuit{}}
 }
 
-func (b *nodeBreaker) circuit(node string) *nodeCircuit {
+func (b *NodeBreaker) circuit(node string) *nodeCircuit {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	c, ok := b.nodes[node]
@@ -46,25 +48,25 @@ func (b *nodeBreaker) circuit(node string) *nodeCircuit {
 	return c
 }
 
-// ctx is the context of node's requests: cancelled when the node fails.
-func (b *nodeBreaker) ctx(node string) context.Context {
+// Ctx is the context of node's requests: cancelled when the node fails.
+func (b *NodeBreaker) Ctx(node string) context.Context {
 	return b.circuit(node).ctx
 }
 
-// open reports the failure that stopped node's requests, or nil.
-func (b *nodeBreaker) open(node string) error {
+// Open reports the failure that stopped node's requests, or nil.
+func (b *NodeBreaker) Open(node string) error {
 	c := b.circuit(node)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return c.err
 }
 
-// observe looks at a failed request to node and opens its circuit when the
+// Observe looks at a failed request to node and opens its circuit when the
 // failure is the node's: a timeout or transport failure, or Proxmox's own
 // "node unreachable" (595/596). It returns true when this failure opened it.
 // Failures caused by the cycle's own deadline or cancellation, or by the
 // circuit having opened already, are not the node's.
-func (b *nodeBreaker) observe(node string, err error) bool {
+func (b *NodeBreaker) Observe(node string, err error) bool {
 	if b.cycle.Err() != nil || !(errors.Is(err, pveapi.ErrUnreachable) || errors.Is(err, pveapi.ErrNodeUnreachable)) {
 		return false
 	}
@@ -79,8 +81,8 @@ func (b *nodeBreaker) observe(node string, err error) bool {
 	return true
 }
 
-// opened returns every node whose circuit opened in this cycle.
-func (b *nodeBreaker) opened() map[string]error {
+// Opened returns every node whose circuit opened in this cycle.
+func (b *NodeBreaker) Opened() map[string]error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	out := map[string]error{}
@@ -92,8 +94,8 @@ func (b *nodeBreaker) opened() map[string]error {
 	return out
 }
 
-// close releases the cycle's node contexts.
-func (b *nodeBreaker) close() {
+// Close releases the cycle's node contexts.
+func (b *NodeBreaker) Close() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, c := range b.nodes {

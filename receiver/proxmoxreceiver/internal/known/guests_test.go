@@ -1,0 +1,117 @@
+// Copyright The otelcol-mnm Authors
+// SPDX-License-Identifier: Apache-2.0
+
+package known
+
+import (
+	"errors"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/guestnet"
+	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/problems"
+	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
+)
+
+var t0 = time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+
+func vm(id string, uptime int64) *pveapi.ClusterResource {
+	return &pveapi.ClusterResource{ID: id, Type: "qemu", Uptime: pveapi.FlexInt{Value: uptime, Valid: true}}
+}
+
+func TestLastConfirmedStandsInForKeep(t *testing.T) {
+	k := NewGuests(15*time.Minute, 3)
+	nics := []guestnet.NIC{{Device: "net0", MAC: "BC:24:11:00:00:01"}}
+	k.ConfirmConfig("qemu/100", "web", nics, t0)
+	addrs := map[guestnet.AddrKey][]netip.Addr{{MAC: "BC:24:11:00:00:01"}: {netip.MustParseAddr("10.0.0.5")}}
+	k.ConfirmAddrs("qemu/100", addrs, t0)
+
+	last := k.Last("qemu/100")
+	assert.Equal(t, "web", last.Name)
+	assert.Equal(t, nics, last.NICs)
+	assert.Equal(t, addrs, last.Addrs)
+	assert.True(t, k.Fresh(last.NICsAt, t0.Add(15*time.Minute)))
+	assert.False(t, k.Fresh(last.NICsAt, t0.Add(15*time.Minute+time.Second)), "too old to stand for the present")
+
+	k.ConfirmAddrs("qemu/100", nil, t0.Add(time.Minute))
+	last = k.Last("qemu/100")
+	assert.Nil(t, last.Addrs)
+	assert.True(t, last.AddrsAt.IsZero(), "no addresses: nothing to date")
+	assert.Equal(t, "web", last.Name, "the config stays")
+
+	assert.False(t, NewGuests(0, 3).Fresh(t0, t0), "keep 0: never stands in")
+	assert.Equal(t, Last{}, k.Last("qemu/999"))
+}
+
+func TestSilentAgentIsLeftAloneForTheBackoffCycles(t *testing.T) {
+	k := NewGuests(time.Hour, 2)
+	g := vm("qemu/100", 5000)
+	k.StartCycle()
+	require.True(t, k.ShouldAsk(g))
+	k.Silent(g)
+	for cycle := range 2 {
+		k.StartCycle()
+		assert.False(t, k.ShouldAsk(g), "backed-off cycle %d", cycle+1)
+	}
+	k.StartCycle()
+	assert.True(t, k.ShouldAsk(g), "asked again after 2 cycles")
+
+	// A restart (uptime went down) is asked at once; an answer ends the back-off.
+	k.Silent(g)
+	k.StartCycle()
+	assert.True(t, k.ShouldAsk(vm("qemu/100", 30)))
+	k.Silent(g)
+	k.Answered(g)
+	k.StartCycle()
+	assert.True(t, k.ShouldAsk(g))
+}
+
+func TestForbiddenPausesOneGuestTypeAndKeepsItsProblem(t *testing.T) {
+	k := NewGuests(time.Hour, 1)
+	k.StartCycle()
+	pr := problems.Problem{Kind: problems.KindAgentPrivilege, Err: errors.New("403")}
+	k.Forbidden("qemu", "address-forbidden qemu", pr)
+	k.StartCycle()
+	assert.False(t, k.ShouldAsk(vm("qemu/100", 1)))
+	assert.True(t, k.ShouldAsk(&pveapi.ClusterResource{ID: "lxc/200", Type: "lxc"}), "containers are asked")
+	assert.Equal(t, problems.Set{"address-forbidden qemu": pr}, k.PausedProblems(), "not resolved while paused")
+	k.StartCycle()
+	assert.True(t, k.ShouldAsk(vm("qemu/100", 1)), "asked again, so that a fixed ACL is noticed")
+	assert.Empty(t, k.PausedProblems())
+}
+
+func TestAgentCommandsAndTheOSCadence(t *testing.T) {
+	k := NewGuests(time.Hour, 3)
+	a := k.Agent("qemu/100")
+	assert.True(t, a.OSDue(100, t0), "never asked")
+	a.OSAt, a.OSUptime = t0, 100
+	assert.False(t, a.OSDue(160, t0.Add(time.Minute)))
+	assert.True(t, a.OSDue(10, t0.Add(time.Minute)), "restarted")
+	assert.True(t, a.OSDue(4000, t0.Add(OSRecheck)), "hourly")
+
+	a.Unsupported("get-osinfo", t0)
+	assert.False(t, a.Supports("get-osinfo", 160, t0.Add(time.Minute)))
+	assert.True(t, a.Supports("get-fsinfo", 160, t0.Add(time.Minute)))
+	assert.True(t, a.Supports("get-osinfo", 160, t0.Add(OSRecheck)), "an agent upgrade is noticed hourly")
+	assert.Same(t, a, k.Agent("qemu/100"), "one entry per guest")
+}
+
+func TestPruneForgetsEverythingOfAGoneGuest(t *testing.T) {
+	k := NewGuests(time.Hour, 3)
+	k.ConfirmConfig("qemu/100", "a", nil, t0)
+	k.ConfirmConfig("qemu/101", "b", nil, t0)
+	k.Silent(vm("qemu/101", 1))
+	k.Agent("qemu/101").HostName = "b.example"
+	k.Prune(map[string]bool{"qemu/100": true})
+	assert.Equal(t, 1, k.Len())
+	assert.Equal(t, Last{}, k.Last("qemu/101"))
+	assert.True(t, k.ShouldAsk(vm("qemu/101", 1)), "its back-off is gone")
+	assert.Empty(t, k.Agent("qemu/101").HostName, "and what its agent said")
+	var seen []string
+	k.Agents([]string{"qemu/100", "qemu/101", "qemu/102"}, func(id string, _ *Agent) { seen = append(seen, id) })
+	assert.Equal(t, []string{"qemu/100", "qemu/101"}, seen, "only guests with an entry")
+}
