@@ -27,6 +27,8 @@
 # the metrics to Prometheus 3's OTLP receiver (make prometheus3 builds it into
 # _build/prometheus3), and the script reads the collections from Prometheus
 # instead of scraping; it also prints the metric points pushed per collection.
+# COLLECTOR_ARGS adds an argument to the collector's command line, e.g.
+#   COLLECTOR_ARGS='--config=yaml:exporters::otlp_http/prometheus::compression: none' (one argument)
 # PROFILE_DIR=dir also enables the pprof extension and saves heap profiles
 # there after the first collection and at the end (go tool pprof -top -sample_index=inuse_space).
 set -euo pipefail
@@ -124,7 +126,7 @@ PROXMOX_ENDPOINT="https://$(cat "$WORK/pve.addr")" \
 	MNM_HEALTH_CHECK_LISTEN="127.0.0.1:$HEALTH_PORT" \
 	MNM_TELEMETRY_HOST=127.0.0.1 MNM_TELEMETRY_PORT="$TELEMETRY_PORT" \
 	MNM_PROMETHEUS_OTLP_URL="http://127.0.0.1:${SINK_PORT:-1}/api/v1/otlp" \
-	env "${RUNTIME_ENV[@]}" GODEBUG="${GODEBUG:-}${GCTRACE:+,gctrace=1}" "$BIN" --config "$CONFIG" "${OVERLAY[@]}" "${PROFILE_ARGS[@]}" >"$WORK/collector.log" 2>&1 &
+	env "${RUNTIME_ENV[@]}" GODEBUG="${GODEBUG:-}${GCTRACE:+,gctrace=1}" "$BIN" --config "$CONFIG" "${OVERLAY[@]}" "${PROFILE_ARGS[@]}" ${COLLECTOR_ARGS:+"$COLLECTOR_ARGS"} >"$WORK/collector.log" 2>&1 &
 COLLECTOR=$!
 PIDS+=("$COLLECTOR")
 

@@ -45,8 +45,8 @@ type vmDetails struct {
 // readAgentDetails asks a running VM's agent, which answered this cycle,
 // for its filesystems and, when due, its OS and host name. Only one
 // goroutine works on a guest at a time (forEachGuestByNode).
-func (s *inventoryScraper) readAgentDetails(client pveapi.Client, nodes *recheck.NodeBreaker, g *pveapi.ClusterResource, name string, failures problems.Set, now time.Time) {
-	st := s.known.Agent(g.ID)
+func readAgentDetails(client pveapi.Client, nodes *recheck.NodeBreaker, guests *known.Guests, g *pveapi.ClusterResource, name string, failures problems.Set, now time.Time) {
+	st := guests.Agent(g.ID)
 	uptime := g.Uptime.Value
 	ask := func(cmd, tmpl string, call func(ctx context.Context) error) bool {
 		if nodes.Open(g.Node) != nil || !st.Supports(cmd, uptime, now) {
@@ -58,7 +58,7 @@ func (s *inventoryScraper) readAgentDetails(client pveapi.Client, nodes *recheck
 		case err == nil:
 			return true
 		case errors.Is(err, guestnet.ErrAgentCommandDisabled):
-			failures.Add(fmt.Sprintf("agent-disabled %s %s", g.ID, cmd), s.disabledCommand(g, name, cmd, tmpl, err))
+			failures.Add(fmt.Sprintf("agent-disabled %s %s", g.ID, cmd), disabledCommand(g, name, cmd, tmpl, err))
 		case errors.Is(err, guestnet.ErrAgentUnsupported), pveapi.IsAbsent(err):
 			st.Unsupported(cmd, now) // an agent (or a Proxmox) too old for it: quietly absent
 		default:
@@ -73,7 +73,7 @@ func (s *inventoryScraper) readAgentDetails(client pveapi.Client, nodes *recheck
 		return err
 	}) {
 		st.Filesystems, st.FSAt, st.HasFS = countedFilesystems(fs), now, true
-	} else if !s.known.Fresh(st.FSAt, now) {
+	} else if !guests.Fresh(st.FSAt, now) {
 		st.Filesystems, st.HasFS = nil, false
 	}
 
@@ -102,7 +102,7 @@ func (s *inventoryScraper) readAgentDetails(client pveapi.Client, nodes *recheck
 
 // disabledCommand is the problem of an agent whose own configuration
 // refuses cmd: it is not a passing fault, and an operator can enable it.
-func (s *inventoryScraper) disabledCommand(g *pveapi.ClusterResource, name, cmd, tmpl string, err error) problems.Problem {
+func disabledCommand(g *pveapi.ClusterResource, name, cmd, tmpl string, err error) problems.Problem {
 	guest := fmt.Sprintf("qemu %d", g.VMID.Value)
 	if name != "" {
 		guest += " (" + name + ")"
@@ -115,7 +115,7 @@ func (s *inventoryScraper) disabledCommand(g *pveapi.ClusterResource, name, cmd,
 // readBalloons reads each node's VMs with their balloon statistics in one
 // request per node that runs a VM (/nodes/{node}/qemu?full=1), and returns
 // the guest-visible used memory by resource ID.
-func (s *inventoryScraper) readBalloons(client pveapi.Client, nodes *recheck.NodeBreaker, guests []*pveapi.ClusterResource, now time.Time, found problems.Set, mu *sync.Mutex) map[string]int64 {
+func readBalloons(client pveapi.Client, nodes *recheck.NodeBreaker, guests []*pveapi.ClusterResource, now time.Time, found problems.Set, mu *sync.Mutex) map[string]int64 {
 	byNode := map[string]bool{}
 	for _, g := range guests {
 		if g.Type == "qemu" && g.Status == "running" {
@@ -205,9 +205,9 @@ func countedFilesystems(all []guestnet.Filesystem) []guestnet.Filesystem {
 	return out
 }
 
-// vmDetails gathers, per running VM of the cycle, what its agent and its
+// vmDetailsOf gathers, per running VM of the cycle, what its agent and its
 // balloon driver said, by resource ID.
-func (s *inventoryScraper) vmDetails(results []*guestInventory, memory map[string]int64) map[string]*vmDetails {
+func vmDetailsOf(results []*guestInventory, memory map[string]int64, guests *known.Guests) map[string]*vmDetails {
 	out := map[string]*vmDetails{}
 	var ids []string
 	for _, inv := range results {
@@ -222,7 +222,7 @@ func (s *inventoryScraper) vmDetails(results []*guestInventory, memory map[strin
 		out[g.ID] = d
 		ids = append(ids, g.ID)
 	}
-	s.known.Agents(ids, func(id string, st *known.Agent) {
+	guests.Agents(ids, func(id string, st *known.Agent) {
 		d := out[id]
 		d.filesystems, d.hasFilesystems = st.Filesystems, st.HasFS
 		d.os, d.hostName = st.OS, st.HostName

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
@@ -17,6 +18,24 @@ import (
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/metadata"
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
 )
+
+// inventoryRecorder turns a cycle's guests into mnm.endpoint records.
+type inventoryRecorder struct {
+	lb  *metadata.LogsBuilder
+	cfg *InventoryConfig // hostname_from
+}
+
+// guestInventory is what one guest contributes to a cycle.
+type guestInventory struct {
+	guest *pveapi.ClusterResource
+	name  string // from the config: /cluster/resources lacks it for guests without RRD data
+	nics  []guestnet.NIC
+	addrs map[guestnet.AddrKey][]netip.Addr // by NIC MAC and in-guest VLAN
+	// confirmed is when what is recorded was last confirmed by Proxmox: now,
+	// or earlier for a guest kept from its last known state. It becomes the
+	// records' timestamp, and so the controller's last_seen.
+	confirmed time.Time
+}
 
 // nicInfo is one guest NIC as the latest inventory saw it: what the metrics
 // collection joins the per-NIC traffic with (mnm.proxmox.guest.nic.info).
@@ -40,7 +59,7 @@ type nicInfo struct {
 // The VM's agent details d (nil for a container) add its own host name and
 // OS (host.name, os.*); hostname is the guest name unless
 // inventory::hostname_from is agent.
-func (s *inventoryScraper) recordNICs(ctx context.Context, inv *guestInventory, view sdnView, skip map[string]bool, d *vmDetails) []nicInfo {
+func (r inventoryRecorder) recordNICs(ctx context.Context, inv *guestInventory, view sdnView, skip map[string]bool, d *vmDetails) []nicInfo {
 	g := inv.guest
 	classification := metadata.AttributeMnmEndpointClassificationVirtualMachine
 	if g.Type == "lxc" {
@@ -52,7 +71,7 @@ func (s *inventoryScraper) recordNICs(ctx context.Context, inv *guestInventory, 
 	if d != nil {
 		if d.hostName != "" {
 			agentOpts = append(agentOpts, metadata.WithHostNameEventAttribute(d.hostName))
-			if s.cfg.Inventory.HostnameFrom == HostnameFromAgent {
+			if r.cfg.HostnameFrom == HostnameFromAgent {
 				hostname = d.hostName
 			}
 		}
@@ -100,7 +119,7 @@ func (s *inventoryScraper) recordNICs(ctx context.Context, inv *guestInventory, 
 				opts = append(opts, metadata.WithProxmoxSdnServiceVlanEventAttribute(int64(wire.serviceVLAN)))
 			}
 		}
-		s.lb.RecordMnmEndpointEvent(ctx, ts, nic.MAC, extra, hostname, classification, g.Node, nic.Bridge,
+		r.lb.RecordMnmEndpointEvent(ctx, ts, nic.MAC, extra, hostname, classification, g.Node, nic.Bridge,
 			int64(vlan), endpointSource, g.VMID.Value, g.Type, g.Status, nic.Device, nic.Model, nic.Firewall, nic.LinkDown, opts...)
 	}
 	return out

@@ -9,9 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/netip"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -35,7 +35,7 @@ const endpointSource = "proxmox"
 // 1 + M config requests plus one IP request per running guest that can answer.
 type inventoryScraper struct {
 	scraperBase
-	lb *metadata.LogsBuilder
+	records inventoryRecorder
 	// known is what the cycles learnt of each guest: its last confirmed
 	// state, its agent's back-off and what its agent said.
 	known *known.Guests
@@ -48,24 +48,12 @@ type inventoryScraper struct {
 func newInventoryScraper(cfg *Config, set receiver.Settings, handle *clientHandle) *inventoryScraper {
 	return &inventoryScraper{
 		scraperBase: newScraperBase(cfg, handle),
-		lb:          metadata.NewLogsBuilder(cfg.LogsBuilderConfig, set),
+		records:     inventoryRecorder{lb: metadata.NewLogsBuilder(cfg.LogsBuilderConfig, set), cfg: &cfg.Inventory},
 		known:       known.NewGuests(cfg.Inventory.KeepLastKnown, cfg.Inventory.AgentBackoffCycles),
 		// Without a version to watch (no metrics pipeline), ask again now and then.
 		lxcInterfaces: recheck.NewAbsences(6 * time.Hour),
 		now:           time.Now,
 	}
-}
-
-// guestInventory is what one guest contributes to a cycle.
-type guestInventory struct {
-	guest *pveapi.ClusterResource
-	name  string // from the config: /cluster/resources lacks it for guests without RRD data
-	nics  []guestnet.NIC
-	addrs map[guestnet.AddrKey][]netip.Addr // by NIC MAC and in-guest VLAN
-	// confirmed is when what is recorded was last confirmed by Proxmox: now,
-	// or earlier for a guest kept from its last known state. It becomes the
-	// records' timestamp, and so the controller's last_seen.
-	confirmed time.Time
 }
 
 func (s *inventoryScraper) scrape(ctx context.Context) (plog.Logs, error) {
@@ -119,7 +107,7 @@ func (s *inventoryScraper) scrape(ctx context.Context) (plog.Logs, error) {
 			failedGuests[key]++
 		}
 	})
-	memory := s.readBalloons(client, nodes, guests, now, found, &mu)
+	memory := readBalloons(client, nodes, guests, now, found, &mu)
 	// One partial error per distinct problem, not one per guest.
 	for key, n := range failedGuests {
 		errs.AddPartial(n, found[key].Err)
@@ -156,16 +144,16 @@ func (s *inventoryScraper) scrape(ctx context.Context) (plog.Logs, error) {
 	for key, pr := range duplicates {
 		found.Add(key, pr)
 	}
-	vms := s.vmDetails(results, memory)
+	vms := vmDetailsOf(results, memory, s.known)
 	var nics []nicInfo
 	for _, inv := range results {
 		if inv != nil {
-			nics = append(nics, s.recordNICs(ctx, inv, view, skip[inv], vms[inv.guest.ID])...)
+			nics = append(nics, s.records.recordNICs(ctx, inv, view, skip[inv], vms[inv.guest.ID])...)
 		}
 	}
 	s.shared.publishNICs(nics)
 	s.shared.publishVMDetails(vms)
-	return s.lb.Emit(), errs.Combine()
+	return s.records.lb.Emit(), errs.Combine()
 }
 
 // readSDN reads the cluster's VNets and zones (two requests per cycle). A
@@ -316,7 +304,7 @@ func (s *inventoryScraper) collectGuest(client pveapi.Client, nodes *recheck.Nod
 		inv.addrs = guestnet.MatchByMAC(config.NICs, ifaces)
 		s.known.ConfirmAddrs(g.ID, inv.addrs, now)
 		if g.Type == "qemu" {
-			s.readAgentDetails(client, nodes, g, inv.name, failures, now)
+			readAgentDetails(client, nodes, s.known, g, inv.name, failures, now)
 		}
 	case errors.Is(err, guestnet.ErrAgentCommandDisabled):
 		// The agent runs but its configuration refuses the command: a
@@ -324,8 +312,8 @@ func (s *inventoryScraper) collectGuest(client pveapi.Client, nodes *recheck.Nod
 		s.known.Answered(g)
 		s.known.ConfirmAddrs(g.ID, nil, now)
 		failures.Add(fmt.Sprintf("agent-disabled %s %s", g.ID, "network-get-interfaces"),
-			s.disabledCommand(g, inv.name, "network-get-interfaces", pveapi.PathAgentInterfaces, err))
-		s.readAgentDetails(client, nodes, g, inv.name, failures, now)
+			disabledCommand(g, inv.name, "network-get-interfaces", pveapi.PathAgentInterfaces, err))
+		readAgentDetails(client, nodes, s.known, g, inv.name, failures, now)
 	case errors.Is(err, guestnet.ErrAgentUnsupported):
 		// The agent answered that it cannot list interfaces: a definite none.
 		s.known.Silent(g)
@@ -405,4 +393,28 @@ func (s *inventoryScraper) noteAddressFailure(g *pveapi.ClusterResource, err err
 		// Proxmox version lacks (501): back off quietly.
 		s.known.Silent(g)
 	}
+}
+
+// forEachGuestByNode calls collect with the index of every guest, from
+// `workers` goroutines per node that take that node's guests in order. A
+// goroutine per guest held one stack per guest while they queued for their
+// node's few request slots (26 MB of stacks at 10,000 guests); a node that
+// hangs holds only its own workers, never another node's guests.
+func forEachGuestByNode(guests []*pveapi.ClusterResource, workers int, collect func(i int)) {
+	byNode := map[string][]int{}
+	for i, g := range guests {
+		byNode[g.Node] = append(byNode[g.Node], i)
+	}
+	var wg sync.WaitGroup
+	for _, queue := range byNode {
+		var next atomic.Int64
+		for range min(workers, len(queue)) {
+			wg.Go(func() {
+				for k := next.Add(1) - 1; k < int64(len(queue)); k = next.Add(1) - 1 {
+					collect(queue[k])
+				}
+			})
+		}
+	}
+	wg.Wait()
 }

@@ -45,6 +45,9 @@ func (a *Agent) Supports(cmd string, uptime int64, now time.Time) bool {
 
 // Unsupported records that the agent (or Proxmox) lacks cmd.
 func (a *Agent) Unsupported(cmd string, now time.Time) {
+	if a.unsupported == nil {
+		a.unsupported = map[string]time.Time{} // most agents lack nothing: no map for them
+	}
 	a.unsupported[cmd] = now
 }
 

@@ -63,7 +63,7 @@ func NewGuests(keep time.Duration, backoffCycles int) *Guests {
 func (k *Guests) entry(id string) *guest {
 	g, ok := k.guests[id]
 	if !ok {
-		g = &guest{agent: Agent{unsupported: map[string]time.Time{}}}
+		g = &guest{}
 		k.guests[id] = g
 	}
 	return g
