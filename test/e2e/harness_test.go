@@ -293,6 +293,9 @@ func orDefault(v, def string) string {
 type prometheus struct {
 	*process
 	url string
+	// name, bin and args start it again on the same address and data (restart).
+	name, bin string
+	args      []string
 }
 
 // prometheusServer is one Prometheus version the suite runs against.
@@ -411,8 +414,14 @@ func runPrometheus(t *testing.T, name, bin, cfgFile string, extra ...string) *pr
 		"--web.listen-address=" + addr,
 		"--log.level=warn",
 	}, extra...)
-	p := &prometheus{process: startProcess(t, name, nil, bin, args...), url: "http://" + addr}
-	eventually(t, 60*time.Second, name+" ready", func() error {
+	p := &prometheus{process: startProcess(t, name, nil, bin, args...), url: "http://" + addr, name: name, bin: bin, args: args}
+	p.waitReady(t)
+	return p
+}
+
+func (p *prometheus) waitReady(t *testing.T) {
+	t.Helper()
+	eventually(t, 60*time.Second, p.name+" ready", func() error {
 		resp, err := http.Get(p.url + "/-/ready")
 		if err != nil {
 			return err
@@ -423,7 +432,14 @@ func runPrometheus(t *testing.T, name, bin, cfgFile string, extra ...string) *pr
 		}
 		return nil
 	})
-	return p
+}
+
+// start runs a stopped Prometheus again, on the same address and data.
+func (p *prometheus) start(t *testing.T) {
+	t.Helper()
+	require.True(t, p.exited(), "%s is still running", p.name)
+	p.process = startProcess(t, p.name, nil, p.bin, p.args...)
+	p.waitReady(t)
 }
 
 // sample is one series of an instant query result.
@@ -436,6 +452,36 @@ func (s sample) float() float64 {
 	var f float64
 	_, _ = fmt.Sscan(fmt.Sprint(s.Value[1]), &f)
 	return f
+}
+
+// sampleTimes runs an instant query of one range vector and returns the
+// times (Unix seconds) of the samples of its first series.
+func (p *prometheus) sampleTimes(t *testing.T, expr string) ([]float64, error) {
+	t.Helper()
+	var body struct {
+		Status string `json:"status"`
+		Error  string `json:"error"`
+		Data   struct {
+			Result []struct {
+				Values [][2]any `json:"values"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	if err := p.getJSON("/api/v1/query?query="+url.QueryEscape(expr), &body); err != nil {
+		return nil, err
+	}
+	if body.Status != "success" {
+		return nil, fmt.Errorf("query %q: %s", expr, body.Error)
+	}
+	if len(body.Data.Result) == 0 {
+		return nil, nil
+	}
+	var out []float64
+	for _, v := range body.Data.Result[0].Values {
+		ts, _ := v[0].(float64)
+		out = append(out, ts)
+	}
+	return out, nil
 }
 
 // query runs an instant PromQL query.

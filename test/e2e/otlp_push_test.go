@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
+	"syscall"
 	"testing"
 	"time"
 
@@ -145,4 +146,56 @@ func seriesKeys(res []sample) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// TestOTLPPushSurvivesAPrometheusRestart stops Prometheus 3 for several
+// collections and starts it again on the same data: the push variant's queue
+// and retries deliver the collections made meanwhile, so the outage leaves no
+// gap in the series, and nothing is reported as failed for good.
+func TestOTLPPushSurvivesAPrometheusRestart(t *testing.T) {
+	server := prometheus3(t)
+	cluster := startCluster(t, pvesim.Config{Nodes: 2, Guests: 8, Seed: 1})
+	ctl := startController(t, "e2e-otlp-secret")
+	setup := &collectorSetup{cluster: cluster, controller: ctl, telemetryAddr: freeAddr(t),
+		overlays: []string{filepath.Join(repoRoot, "config", "otelcol-mnm-otlp.yaml")}}
+	prom := startOTLPPrometheus(t, server, setup.telemetryAddr)
+	setup.extraEnv = []string{"MNM_PROMETHEUS_OTLP_URL=" + prom.url + "/api/v1/otlp"}
+	collector := startCollector(t, setup)
+	collections := func() ([]float64, error) { return prom.sampleTimes(t, "mnm_proxmox_last_collection_timestamp[10m]") }
+	eventually(t, 60*time.Second, "two pushed collections", func() error {
+		if ts, err := collections(); err != nil || len(ts) < 2 {
+			return fmt.Errorf("collections so far: %v %v", ts, err)
+		}
+		return nil
+	})
+
+	prom.stop(syscall.SIGTERM)
+	down := time.Now()
+	time.Sleep(9 * time.Second) // four or five collections at the harness's 2 s
+	up := time.Now()
+	prom.start(t)
+	require.False(t, collector.exited(), "otelcol-mnm exited:\n%s", tail(collector.out.String(), 3000))
+
+	// The retries wait up to 5 s, then 10 s, ...: within a minute every
+	// queued collection is in, with its own time.
+	eventually(t, 60*time.Second, "the collections made while Prometheus was down", func() error {
+		ts, err := collections()
+		if err != nil {
+			return err
+		}
+		during := 0
+		for _, s := range ts {
+			if at := time.Unix(int64(s), 0); at.After(down.Add(time.Second)) && at.Before(up) {
+				during++
+			}
+		}
+		if during < 3 {
+			return fmt.Errorf("%d samples from the %s outage, want 3 or more (all: %v)", during, up.Sub(down).Round(time.Second), ts)
+		}
+		return nil
+	})
+	own, err := scrapeCollector(setup.telemetryAddr)
+	require.NoError(t, err)
+	failed, _ := own.value("otelcol_exporter_send_failed_metric_points", nil)
+	assert.Zero(t, failed, "nothing was dropped for good")
 }
