@@ -135,8 +135,8 @@ func (f *fakeClient) NodeZFSPools(context.Context, string) ([]pveapi.ZFSPool, er
 
 func (f *fakeClient) NodeDisks(context.Context, string) ([]pveapi.Disk, error) { return nil, nil }
 
-// leaseWithClient is a handle on a shared client that is client.
-func leaseWithClient(client pveapi.Client) (*Config, receiver.Settings, *clientHandle) {
+// shareFakeClient is a handle on a shared client that is client.
+func shareFakeClient(client pveapi.Client) (*Config, receiver.Settings, *clientHandle) {
 	cfg := testConfig()
 	set := receivertest.NewNopSettings(metadata.Type)
 	handle := shareClient(cfg, set)
@@ -149,8 +149,8 @@ func leaseWithClient(client pveapi.Client) (*Config, receiver.Settings, *clientH
 // startWithClient starts a metrics scraper whose shared client is client.
 func startWithClient(t *testing.T, client pveapi.Client) *metricsScraper {
 	t.Helper()
-	cfg, set, lease := leaseWithClient(client)
-	s := newMetricsScraper(cfg, set, lease)
+	cfg, set, handle := shareFakeClient(client)
+	s := newMetricsScraper(cfg, set, handle)
 	require.NoError(t, s.start(context.Background(), componenttest.NewNopHost()))
 	t.Cleanup(func() { require.NoError(t, s.shutdown(context.Background())) })
 	return s
@@ -159,8 +159,8 @@ func startWithClient(t *testing.T, client pveapi.Client) *metricsScraper {
 // startInventoryWithClient starts an inventory scraper whose shared client is client.
 func startInventoryWithClient(t *testing.T, client pveapi.Client) *inventoryScraper {
 	t.Helper()
-	cfg, set, lease := leaseWithClient(client)
-	s := newInventoryScraper(cfg, set, lease)
+	cfg, set, handle := shareFakeClient(client)
+	s := newInventoryScraper(cfg, set, handle)
 	require.NoError(t, s.start(context.Background(), componenttest.NewNopHost()))
 	t.Cleanup(func() { require.NoError(t, s.shutdown(context.Background())) })
 	return s

@@ -223,8 +223,8 @@ func TestGuestViewMetrics(t *testing.T) {
 	fake.os = guestnet.OSInfo{ID: "rocky", Name: "Rocky Linux", PrettyName: "Rocky Linux 9.4 (Blue Onyx)", VersionID: "9.4", KernelRelease: "5.14.0-427.el9.x86_64"}
 	clk := newClock()
 	fake.balloon = &pveapi.BalloonInfo{TotalMem: flex(4000), FreeMem: flex(1500), LastUpdate: flex(clk.now().Unix())}
-	cfg, set, lease := leaseWithClient(fake)
-	inventory := newInventoryScraper(cfg, set, lease)
+	cfg, set, handle := shareFakeClient(fake)
+	inventory := newInventoryScraper(cfg, set, handle)
 	metrics := newMetricsScraper(cfg, set, shareClient(cfg, set))
 	for _, sc := range []interface {
 		start(context.Context, component.Host) error
