@@ -211,3 +211,11 @@ func redactedURL(raw string) string {
 	}
 	return "(unparsable URL)"
 }
+
+// endpointHost is the host part of the endpoint, for server.address.
+func endpointHost(endpoint string) string {
+	if u, err := url.Parse(endpoint); err == nil && u.Hostname() != "" {
+		return u.Hostname()
+	}
+	return endpoint
+}

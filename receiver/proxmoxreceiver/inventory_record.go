@@ -17,6 +17,7 @@ import (
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/guestnet"
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/metadata"
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
+	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/sdn"
 )
 
 // inventoryRecorder turns a cycle's guests into mnm.endpoint records.
@@ -53,13 +54,13 @@ type nicInfo struct {
 // an in-guest VLAN sub-interface (ens18.50) join their NIC's record as
 // additional IPs, and its VLAN is listed in proxmox.nic.guest_vlans. Each
 // record is dated by when Proxmox last confirmed it. A NIC on an SDN VNet
-// carries the VNet's VLAN (see vnetWire). It returns every NIC of the guest,
+// carries the VNet's VLAN (see sdn.Wire). It returns every NIC of the guest,
 // skipped ones too, for the metrics' join.
 //
 // The VM's agent details d (nil for a container) add its own host name and
 // OS (host.name, os.*); hostname is the guest name unless
 // inventory::hostname_from is agent.
-func (r inventoryRecorder) recordNICs(ctx context.Context, inv *guestInventory, view sdnView, skip map[string]bool, d *vmDetails) []nicInfo {
+func (r inventoryRecorder) recordNICs(ctx context.Context, inv *guestInventory, view sdn.View, skip map[string]bool, d *vmDetails) []nicInfo {
 	g := inv.guest
 	classification := metadata.AttributeMnmEndpointClassificationVirtualMachine
 	if g.Type == "lxc" {
@@ -84,9 +85,9 @@ func (r inventoryRecorder) recordNICs(ctx context.Context, inv *guestInventory, 
 			continue // qemu assigns it at start; nothing to key an endpoint on
 		}
 		vlan := nic.VLAN
-		wire, onVNet := view.wire(nic)
+		wire, onVNet := view.Wire(nic)
 		if onVNet && vlan == 0 {
-			vlan = wire.vlan
+			vlan = wire.VLAN
 		}
 		out = append(out, nicInfo{node: g.Node, vmid: strconv.FormatInt(g.VMID.Value, 10), nic: nic.Device, mac: nic.MAC,
 			bridge: nic.Bridge, model: nic.Model, vlan: vlan, linkDown: nic.LinkDown})
@@ -110,13 +111,13 @@ func (r inventoryRecorder) recordNICs(ctx context.Context, inv *guestInventory, 
 			opts = append(opts, metadata.WithProxmoxNicGuestVlansEventAttribute(guestVLANs))
 		}
 		if onVNet {
-			opts = append(opts, metadata.WithProxmoxSdnVnetEventAttribute(wire.vnet),
-				metadata.WithProxmoxSdnZoneEventAttribute(wire.zone), metadata.WithProxmoxSdnZoneTypeEventAttribute(wire.zoneType))
-			if wire.vni != 0 {
-				opts = append(opts, metadata.WithProxmoxSdnVniEventAttribute(int64(wire.vni)))
+			opts = append(opts, metadata.WithProxmoxSdnVnetEventAttribute(wire.VNet),
+				metadata.WithProxmoxSdnZoneEventAttribute(wire.Zone), metadata.WithProxmoxSdnZoneTypeEventAttribute(wire.ZoneType))
+			if wire.VNI != 0 {
+				opts = append(opts, metadata.WithProxmoxSdnVniEventAttribute(int64(wire.VNI)))
 			}
-			if wire.serviceVLAN != 0 {
-				opts = append(opts, metadata.WithProxmoxSdnServiceVlanEventAttribute(int64(wire.serviceVLAN)))
+			if wire.ServiceVLAN != 0 {
+				opts = append(opts, metadata.WithProxmoxSdnServiceVlanEventAttribute(int64(wire.ServiceVLAN)))
 			}
 		}
 		r.lb.RecordMnmEndpointEvent(ctx, ts, nic.MAC, extra, hostname, classification, g.Node, nic.Bridge,

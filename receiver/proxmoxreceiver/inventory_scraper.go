@@ -24,6 +24,7 @@ import (
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/problems"
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/recheck"
+	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/sdn"
 )
 
 const endpointSource = "proxmox"
@@ -41,7 +42,7 @@ type inventoryScraper struct {
 	known *known.Guests
 	// lxcInterfaces: nodes whose Proxmox version lacks /lxc/{vmid}/interfaces.
 	lxcInterfaces *recheck.Absences
-	sdn           sdnAccess
+	sdn           sdn.Access
 	now           func() time.Time
 }
 
@@ -77,8 +78,8 @@ func (s *inventoryScraper) scrape(ctx context.Context) (plog.Logs, error) {
 		errs.AddPartial(1, err)
 	}
 	guests := s.selectGuests(resources)
-	if len(guests) == 0 && !hasNodes(resources) {
-		pr := diagnoseEmptyCluster(ctx, client, s.cfg.TokenID)
+	if len(guests) == 0 && !problems.HasNodes(resources) {
+		pr := problems.DiagnoseEmptyCluster(ctx, client, s.cfg.TokenID)
 		found.Add("no-nodes", pr)
 		return plog.NewLogs(), pr.Err
 	}
@@ -133,7 +134,7 @@ func (s *inventoryScraper) scrape(ctx context.Context) (plog.Logs, error) {
 	}
 	// Without the SDN package, bridges not named vmbrN are plain Linux bridges.
 	if s.shared.featureDue(featureSDN, now) {
-		if err := s.sdn.check(ctx, client, view, anyNIC(results)); err != nil {
+		if err := s.sdn.Check(ctx, client, view, anyNIC(results)); err != nil {
 			_, pr := problems.FromAPI(pveapi.PathSDN, "", err)
 			pr.Err = fmt.Errorf("guest NICs sit on bridges that look like SDN VNets, but the token may not read SDN (%w): their VLAN is sent as the bridge's; grant SDN.Audit: pveum acl modify /sdn --tokens '%s' --roles PVEAuditor", err, s.cfg.TokenID)
 			found.Add("sdn-forbidden", pr)
@@ -159,7 +160,7 @@ func (s *inventoryScraper) scrape(ctx context.Context) (plog.Logs, error) {
 // readSDN reads the cluster's VNets and zones (two requests per cycle). A
 // cluster without the SDN package (Proxmox VE 7.4 and 8.0 install it only on
 // request) answers 501: SDN is absent, no problem, asked again hourly.
-func (s *inventoryScraper) readSDN(ctx context.Context, client pveapi.Client, now time.Time, found problems.Set, errs *scrapererror.ScrapeErrors) sdnView {
+func (s *inventoryScraper) readSDN(ctx context.Context, client pveapi.Client, now time.Time, found problems.Set, errs *scrapererror.ScrapeErrors) sdn.View {
 	if !s.shared.featureDue(featureSDN, now) {
 		return nil
 	}
@@ -180,7 +181,7 @@ func (s *inventoryScraper) readSDN(ctx context.Context, client pveapi.Client, no
 		found.Add(problems.FromAPI(pveapi.PathSDNZones, "", err))
 		errs.AddPartial(0, err)
 	}
-	return newSDNView(vnets, zones)
+	return sdn.NewView(vnets, zones)
 }
 
 // anyNIC reports whether a NIC of the cycle's guests matches.

@@ -120,9 +120,9 @@ func (s *metricsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 	}
 
 	online := onlineNodes(resources)
-	if len(online) == 0 && !hasNodes(resources) {
+	if len(online) == 0 && !problems.HasNodes(resources) {
 		// Nothing else is recorded: the builder would carry it into the next collection.
-		pr := diagnoseEmptyCluster(ctx, client, s.cfg.TokenID)
+		pr := problems.DiagnoseEmptyCluster(ctx, client, s.cfg.TokenID)
 		found.Add("no-nodes", pr)
 		return s.emit(now, found, false), pr.Err
 	}
@@ -159,7 +159,7 @@ func (s *metricsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 	s.recordSlowTier(now, begin, resources)
 
 	up := true
-	if pr, ok := privilegeSeparation(ctx, client, s.cfg.TokenID, resources, found); ok {
+	if pr, ok := problems.PrivilegeSeparation(ctx, client, s.cfg.TokenID, resources, found); ok {
 		// One problem with both remedies instead of one 403 per path.
 		for key, other := range found {
 			if other.Kind == problems.KindForbidden {

@@ -5,6 +5,7 @@
 // of problem (the `kind` label of mnm_proxmox_problem), the Problem and the
 // Set of one collection, the classification of failed requests (Classify,
 // FromAPI, Key), the Log that logs each problem once when it appears and once
-// when it clears, and what the Collector's scraper helper is told of them
-// (ErrorGate, QuietScrapeErrors).
+// when it clears, what the Collector's scraper helper is told of them
+// (ErrorGate, QuietScrapeErrors), and the diagnoses that ask Proxmox why an
+// answer looks wrong (DiagnoseEmptyCluster, PrivilegeSeparation).
 package problems // import "github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/problems"

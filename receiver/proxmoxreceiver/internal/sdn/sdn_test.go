@@ -1,7 +1,7 @@
 // Copyright The otelcol-mnm Authors
 // SPDX-License-Identifier: Apache-2.0
 
-package proxmoxreceiver
+package sdn
 
 import (
 	"testing"
@@ -14,7 +14,7 @@ import (
 
 func TestSDNViewWhatTheWireCarries(t *testing.T) {
 	tag := func(n int64) pveapi.FlexInt { return pveapi.FlexInt{Value: n, Valid: true} }
-	view := newSDNView(
+	view := NewView(
 		[]pveapi.SDNVNet{
 			{VNet: "vnet110", Zone: "vlanz", Tag: tag(110)},
 			{VNet: "cust20", Zone: "qinqz", Tag: tag(20)},
@@ -30,25 +30,25 @@ func TestSDNViewWhatTheWireCarries(t *testing.T) {
 			{Zone: "evpnz", Type: "evpn"},
 			{Zone: "simplez", Type: "simple"},
 		})
-	tests := map[string]vnetWire{
-		"vnet110": {vnet: "vnet110", zone: "vlanz", zoneType: "vlan", vlan: 110},
-		"cust20":  {vnet: "cust20", zone: "qinqz", zoneType: "qinq", vlan: 20, serviceVLAN: 100},
-		"vx5000":  {vnet: "vx5000", zone: "vxz", zoneType: "vxlan", vni: 5000},
-		"evpn77":  {vnet: "evpn77", zone: "evpnz", zoneType: "evpn", vni: 77000},
-		"lan":     {vnet: "lan", zone: "simplez", zoneType: "simple"},
-		"orphan":  {vnet: "orphan", zone: "gone"}, // a zone we cannot see: untagged, no guess
+	tests := map[string]Wire{
+		"vnet110": {VNet: "vnet110", Zone: "vlanz", ZoneType: "vlan", VLAN: 110},
+		"cust20":  {VNet: "cust20", Zone: "qinqz", ZoneType: "qinq", VLAN: 20, ServiceVLAN: 100},
+		"vx5000":  {VNet: "vx5000", Zone: "vxz", ZoneType: "vxlan", VNI: 5000},
+		"evpn77":  {VNet: "evpn77", Zone: "evpnz", ZoneType: "evpn", VNI: 77000},
+		"lan":     {VNet: "lan", Zone: "simplez", ZoneType: "simple"},
+		"orphan":  {VNet: "orphan", Zone: "gone"}, // a zone we cannot see: untagged, no guess
 	}
 	for bridge, want := range tests {
-		got, ok := view.wire(guestnet.NIC{Bridge: bridge})
+		got, ok := view.Wire(guestnet.NIC{Bridge: bridge})
 		assert.True(t, ok, bridge)
 		assert.Equal(t, want, got, bridge)
 	}
-	_, ok := view.wire(guestnet.NIC{Bridge: "vmbr0"})
+	_, ok := view.Wire(guestnet.NIC{Bridge: "vmbr0"})
 	assert.False(t, ok, "a plain bridge is not a VNet")
 }
 
 func TestLooksLikeVNet(t *testing.T) {
 	for bridge, want := range map[string]bool{"vmbr0": false, "vmbr1": false, "": false, "vnet110": true, "prod": true} {
-		assert.Equal(t, want, looksLikeVNet(bridge), bridge)
+		assert.Equal(t, want, LooksLikeVNet(bridge), bridge)
 	}
 }

@@ -1,7 +1,7 @@
 // Copyright The otelcol-mnm Authors
 // SPDX-License-Identifier: Apache-2.0
 
-package proxmoxreceiver // import "github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver"
+package sdn
 
 import (
 	"context"
@@ -13,76 +13,77 @@ import (
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
 )
 
-// vnetWire is what a NIC attached to an SDN VNet carries on the wire, as the
+// Wire is what a NIC attached to an SDN VNet carries on the wire, as the
 // switches see it (pve-network src/PVE/Network/SDN/Zones/*Plugin.pm):
 // a VLAN zone tags the VNet's tag; a QinQ zone the VNet's tag as customer
 // VLAN inside the zone's service VLAN; VXLAN and EVPN zones have no 802.1Q
 // VLAN at all, the VNet's tag is a VNI; a simple zone is untagged.
-type vnetWire struct {
-	vnet, zone, zoneType string
-	vlan                 int
-	vni                  int // vxlan, evpn
-	serviceVLAN          int // qinq
+type Wire struct {
+	VNet, Zone, ZoneType string
+	VLAN                 int
+	VNI                  int // vxlan, evpn
+	ServiceVLAN          int // qinq
 }
 
-// sdnView is the cluster's VNets by name.
-type sdnView map[string]vnetWire
+// View is the cluster's VNets by name.
+type View map[string]Wire
 
-func newSDNView(vnets []pveapi.SDNVNet, zones []pveapi.SDNZone) sdnView {
+// NewView joins the VNets with their zones.
+func NewView(vnets []pveapi.SDNVNet, zones []pveapi.SDNZone) View {
 	byZone := make(map[string]pveapi.SDNZone, len(zones))
 	for _, z := range zones {
 		byZone[z.Zone] = z
 	}
-	view := make(sdnView, len(vnets))
+	view := make(View, len(vnets))
 	for _, v := range vnets {
 		z := byZone[string(v.Zone)]
-		w := vnetWire{vnet: v.VNet, zone: string(v.Zone), zoneType: string(z.Type)}
+		w := Wire{VNet: v.VNet, Zone: string(v.Zone), ZoneType: string(z.Type)}
 		tag := int(v.Tag.Value)
-		switch w.zoneType {
+		switch w.ZoneType {
 		case "vlan":
-			w.vlan = tag
+			w.VLAN = tag
 		case "qinq":
-			w.vlan, w.serviceVLAN = tag, int(z.Tag.Value)
+			w.VLAN, w.ServiceVLAN = tag, int(z.Tag.Value)
 		case "vxlan", "evpn":
-			w.vni = tag
+			w.VNI = tag
 		}
 		view[v.VNet] = w
 	}
 	return view
 }
 
-// wire returns what nic carries: its VNet's wire when its bridge is a VNet.
-func (v sdnView) wire(nic guestnet.NIC) (vnetWire, bool) {
+// Wire returns what nic carries: its VNet's wire when its bridge is a VNet.
+func (v View) Wire(nic guestnet.NIC) (Wire, bool) {
 	w, ok := v[nic.Bridge]
 	return w, ok
 }
 
-// looksLikeVNet tells a bridge that may be an SDN VNet from Proxmox's own
+// LooksLikeVNet tells a bridge that may be an SDN VNet from Proxmox's own
 // Linux and OVS bridges, which its installer and GUI name vmbrN.
-func looksLikeVNet(bridge string) bool {
+func LooksLikeVNet(bridge string) bool {
 	return bridge != "" && !strings.HasPrefix(bridge, "vmbr")
 }
 
-// sdnAccess remembers whether the token may see SDN at all. Without
+// Access remembers whether the token may see SDN at all. Without
 // SDN.Audit Proxmox filters the VNet and zone lists per entry and answers
 // 200 [], as for a cluster without SDN; only GET /cluster/sdn answers 403.
 // It is asked once, when NICs sit on bridges that look like VNets while the
 // lists are empty; the answer stands until the lists are no longer empty.
-type sdnAccess struct {
+type Access struct {
 	mu        sync.Mutex
 	probed    bool
 	forbidden error
 }
 
-// check returns the 403 of a token without SDN.Audit, or nil.
-func (a *sdnAccess) check(ctx context.Context, client pveapi.Client, view sdnView, nics func(func(guestnet.NIC) bool) bool) error {
+// Check returns the 403 of a token without SDN.Audit, or nil.
+func (a *Access) Check(ctx context.Context, client pveapi.Client, view View, nics func(func(guestnet.NIC) bool) bool) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if len(view) > 0 {
 		a.probed, a.forbidden = false, nil // SDN is visible: ask again should it ever vanish
 		return nil
 	}
-	if a.probed || !nics(func(n guestnet.NIC) bool { return looksLikeVNet(n.Bridge) }) {
+	if a.probed || !nics(func(n guestnet.NIC) bool { return LooksLikeVNet(n.Bridge) }) {
 		return a.forbidden
 	}
 	err := client.SDNIndex(ctx)
