@@ -18,8 +18,19 @@ import (
 
 // How one collection's answers become data points.
 
+// metricsRecorder turns a collection's answers into data points; the
+// metrics scraper holds one.
+type metricsRecorder struct {
+	mb         *metadata.MetricsBuilder
+	vms        guestRecorders
+	containers guestRecorders
+	// latest is where the inventory publishes its NICs and VMs' details.
+	latest  *sharedClient
+	metrics *metadata.MetricsConfig // which metrics are enabled
+}
+
 // recordResources records node and guest metrics from /cluster/resources.
-func (s *metricsScraper) recordResources(now pcommon.Timestamp, resources []pveapi.ClusterResource) {
+func (rec *metricsRecorder) recordResources(now pcommon.Timestamp, resources []pveapi.ClusterResource) {
 	for i := range resources {
 		r := &resources[i]
 		switch r.Type {
@@ -28,11 +39,11 @@ func (s *metricsScraper) recordResources(now pcommon.Timestamp, resources []pvea
 			if r.Status == "online" {
 				up = 1
 			}
-			s.mb.RecordMnmProxmoxNodeOnlineDataPoint(now, up, r.Node)
+			rec.mb.RecordMnmProxmoxNodeOnlineDataPoint(now, up, r.Node)
 		case "qemu":
-			recordGuestMetrics(now, r, s.vms)
+			recordGuestMetrics(now, r, rec.vms)
 		case "lxc":
-			recordGuestMetrics(now, r, s.containers)
+			recordGuestMetrics(now, r, rec.containers)
 		}
 	}
 }
@@ -132,8 +143,8 @@ func guestLabelName(r *pveapi.ClusterResource) string {
 // running VM's agent and balloon driver: its filesystems and their sum, the
 // memory the guest counts as used, its OS. Only for VMs /cluster/resources
 // still shows running; never a 0 for what was not told.
-func (s *metricsScraper) recordGuestView(now pcommon.Timestamp, resources []pveapi.ClusterResource) {
-	vms := s.shared.latestVMDetails()
+func (rec *metricsRecorder) recordGuestView(now pcommon.Timestamp, resources []pveapi.ClusterResource) {
+	vms := rec.latest.latestVMDetails()
 	if len(vms) == 0 {
 		return
 	}
@@ -147,17 +158,17 @@ func (s *metricsScraper) recordGuestView(now pcommon.Timestamp, resources []pvea
 		if d.hasFilesystems && len(d.filesystems) > 0 {
 			var used int64
 			for _, fs := range d.filesystems {
-				s.mb.RecordMnmProxmoxVMFilesystemUsedDataPoint(now, int64(fs.UsedBytes), d.node, d.vmid, name, fs.Mountpoint, fs.Type)
-				s.mb.RecordMnmProxmoxVMFilesystemSizeDataPoint(now, int64(fs.TotalBytes), d.node, d.vmid, name, fs.Mountpoint, fs.Type)
+				rec.mb.RecordMnmProxmoxVMFilesystemUsedDataPoint(now, int64(fs.UsedBytes), d.node, d.vmid, name, fs.Mountpoint, fs.Type)
+				rec.mb.RecordMnmProxmoxVMFilesystemSizeDataPoint(now, int64(fs.TotalBytes), d.node, d.vmid, name, fs.Mountpoint, fs.Type)
 				used += int64(fs.UsedBytes)
 			}
-			s.mb.RecordMnmProxmoxVMDiskUsedDataPoint(now, used, d.node, d.vmid, name)
+			rec.mb.RecordMnmProxmoxVMDiskUsedDataPoint(now, used, d.node, d.vmid, name)
 		}
 		if d.hasMemGuestUsed {
-			s.mb.RecordMnmProxmoxVMMemoryGuestUsedDataPoint(now, d.memGuestUsed, d.node, d.vmid, name)
+			rec.mb.RecordMnmProxmoxVMMemoryGuestUsedDataPoint(now, d.memGuestUsed, d.node, d.vmid, name)
 		}
 		if d.os != nil {
-			s.mb.RecordMnmProxmoxVMOsInfoDataPoint(now, 1, d.node, d.vmid, name, d.os.ID, cmp.Or(d.os.PrettyName, d.os.Name), d.os.VersionID, d.os.KernelRelease)
+			rec.mb.RecordMnmProxmoxVMOsInfoDataPoint(now, 1, d.node, d.vmid, name, d.os.ID, cmp.Or(d.os.PrettyName, d.os.Name), d.os.VersionID, d.os.KernelRelease)
 		}
 	}
 }
@@ -168,7 +179,7 @@ func recordInt(v pveapi.FlexInt, record func(int64)) {
 	}
 }
 
-func (s *metricsScraper) recordClusterStatus(now pcommon.Timestamp, entries []pveapi.ClusterStatusEntry) {
+func (rec *metricsRecorder) recordClusterStatus(now pcommon.Timestamp, entries []pveapi.ClusterStatusEntry) {
 	var cluster *pveapi.ClusterStatusEntry
 	var nodes, online int64
 	standalone := ""
@@ -190,9 +201,9 @@ func (s *metricsScraper) recordClusterStatus(now pcommon.Timestamp, entries []pv
 		if nodes == 0 {
 			return
 		}
-		s.mb.RecordMnmProxmoxClusterQuorateDataPoint(now, 1, standalone)
-		s.mb.RecordMnmProxmoxClusterNodesDataPoint(now, nodes, standalone)
-		s.mb.RecordMnmProxmoxClusterNodesOnlineDataPoint(now, online, standalone)
+		rec.mb.RecordMnmProxmoxClusterQuorateDataPoint(now, 1, standalone)
+		rec.mb.RecordMnmProxmoxClusterNodesDataPoint(now, nodes, standalone)
+		rec.mb.RecordMnmProxmoxClusterNodesOnlineDataPoint(now, online, standalone)
 		return
 	}
 	quorate := int64(0)
@@ -203,40 +214,40 @@ func (s *metricsScraper) recordClusterStatus(now pcommon.Timestamp, entries []pv
 	if !cluster.Nodes.Valid {
 		configured = nodes
 	}
-	s.mb.RecordMnmProxmoxClusterQuorateDataPoint(now, quorate, cluster.Name)
-	s.mb.RecordMnmProxmoxClusterNodesDataPoint(now, configured, cluster.Name)
-	s.mb.RecordMnmProxmoxClusterNodesOnlineDataPoint(now, online, cluster.Name)
+	rec.mb.RecordMnmProxmoxClusterQuorateDataPoint(now, quorate, cluster.Name)
+	rec.mb.RecordMnmProxmoxClusterNodesDataPoint(now, configured, cluster.Name)
+	rec.mb.RecordMnmProxmoxClusterNodesOnlineDataPoint(now, online, cluster.Name)
 }
 
-func (s *metricsScraper) recordNode(now pcommon.Timestamp, nd *nodeData) {
+func (rec *metricsRecorder) recordNode(now pcommon.Timestamp, nd *nodeData) {
 	node := nd.name
 	if st := nd.status; st != nil {
-		s.mb.RecordMnmProxmoxNodeInfoDataPoint(now, 1, node, kernelRelease(string(st.KVersion)), pveVersion(string(st.PVEVersion)))
+		rec.mb.RecordMnmProxmoxNodeInfoDataPoint(now, 1, node, kernelRelease(string(st.KVersion)), pveVersion(string(st.PVEVersion)))
 		if st.CPU.Valid {
-			s.mb.RecordMnmProxmoxNodeCPUUsageDataPoint(now, st.CPU.Value, node)
+			rec.mb.RecordMnmProxmoxNodeCPUUsageDataPoint(now, st.CPU.Value, node)
 		}
 		if st.Wait.Valid {
-			s.mb.RecordMnmProxmoxNodeIowaitDataPoint(now, st.Wait.Value, node)
+			rec.mb.RecordMnmProxmoxNodeIowaitDataPoint(now, st.Wait.Value, node)
 		}
-		recordInt(st.CPUInfo.CPUs, func(v int64) { s.mb.RecordMnmProxmoxNodeCPUCountDataPoint(now, v, node) })
-		recordInt(st.CPUInfo.Cores, func(v int64) { s.mb.RecordMnmProxmoxNodeCPUCoresDataPoint(now, v, node) })
-		recordInt(st.CPUInfo.Sockets, func(v int64) { s.mb.RecordMnmProxmoxNodeCPUSocketsDataPoint(now, v, node) })
+		recordInt(st.CPUInfo.CPUs, func(v int64) { rec.mb.RecordMnmProxmoxNodeCPUCountDataPoint(now, v, node) })
+		recordInt(st.CPUInfo.Cores, func(v int64) { rec.mb.RecordMnmProxmoxNodeCPUCoresDataPoint(now, v, node) })
+		recordInt(st.CPUInfo.Sockets, func(v int64) { rec.mb.RecordMnmProxmoxNodeCPUSocketsDataPoint(now, v, node) })
 		if st.CPUInfo.MHz.Valid {
-			s.mb.RecordMnmProxmoxNodeCPUMhzDataPoint(now, st.CPUInfo.MHz.Value, node)
+			rec.mb.RecordMnmProxmoxNodeCPUMhzDataPoint(now, st.CPUInfo.MHz.Value, node)
 		}
-		recordInt(st.Memory.Used, func(v int64) { s.mb.RecordMnmProxmoxNodeMemoryUsedDataPoint(now, v, node) })
-		recordInt(st.Memory.Total, func(v int64) { s.mb.RecordMnmProxmoxNodeMemoryTotalDataPoint(now, v, node) })
-		recordInt(st.Memory.Free, func(v int64) { s.mb.RecordMnmProxmoxNodeMemoryFreeDataPoint(now, v, node) })
-		recordInt(st.Swap.Used, func(v int64) { s.mb.RecordMnmProxmoxNodeSwapUsedDataPoint(now, v, node) })
-		recordInt(st.Swap.Total, func(v int64) { s.mb.RecordMnmProxmoxNodeSwapTotalDataPoint(now, v, node) })
-		recordInt(st.RootFS.Used, func(v int64) { s.mb.RecordMnmProxmoxNodeRootfsUsedDataPoint(now, v, node) })
-		recordInt(st.RootFS.Total, func(v int64) { s.mb.RecordMnmProxmoxNodeRootfsTotalDataPoint(now, v, node) })
-		recordInt(st.KSM.Shared, func(v int64) { s.mb.RecordMnmProxmoxNodeKsmSharedDataPoint(now, v, node) })
-		recordInt(st.Uptime, func(v int64) { s.mb.RecordMnmProxmoxNodeUptimeDataPoint(now, v, node) })
+		recordInt(st.Memory.Used, func(v int64) { rec.mb.RecordMnmProxmoxNodeMemoryUsedDataPoint(now, v, node) })
+		recordInt(st.Memory.Total, func(v int64) { rec.mb.RecordMnmProxmoxNodeMemoryTotalDataPoint(now, v, node) })
+		recordInt(st.Memory.Free, func(v int64) { rec.mb.RecordMnmProxmoxNodeMemoryFreeDataPoint(now, v, node) })
+		recordInt(st.Swap.Used, func(v int64) { rec.mb.RecordMnmProxmoxNodeSwapUsedDataPoint(now, v, node) })
+		recordInt(st.Swap.Total, func(v int64) { rec.mb.RecordMnmProxmoxNodeSwapTotalDataPoint(now, v, node) })
+		recordInt(st.RootFS.Used, func(v int64) { rec.mb.RecordMnmProxmoxNodeRootfsUsedDataPoint(now, v, node) })
+		recordInt(st.RootFS.Total, func(v int64) { rec.mb.RecordMnmProxmoxNodeRootfsTotalDataPoint(now, v, node) })
+		recordInt(st.KSM.Shared, func(v int64) { rec.mb.RecordMnmProxmoxNodeKsmSharedDataPoint(now, v, node) })
+		recordInt(st.Uptime, func(v int64) { rec.mb.RecordMnmProxmoxNodeUptimeDataPoint(now, v, node) })
 		loads := []func(pcommon.Timestamp, float64, string){
-			s.mb.RecordMnmProxmoxNodeLoadavg1mDataPoint,
-			s.mb.RecordMnmProxmoxNodeLoadavg5mDataPoint,
-			s.mb.RecordMnmProxmoxNodeLoadavg15mDataPoint,
+			rec.mb.RecordMnmProxmoxNodeLoadavg1mDataPoint,
+			rec.mb.RecordMnmProxmoxNodeLoadavg5mDataPoint,
+			rec.mb.RecordMnmProxmoxNodeLoadavg15mDataPoint,
 		}
 		for i, load := range st.LoadAvg {
 			if i < len(loads) && load.Valid {
@@ -245,28 +256,28 @@ func (s *metricsScraper) recordNode(now pcommon.Timestamp, nd *nodeData) {
 		}
 	}
 	for _, st := range nd.storage {
-		recordInt(st.Used, func(v int64) { s.mb.RecordMnmProxmoxStorageUsedDataPoint(now, v, node, st.Storage, st.Type) })
-		recordInt(st.Total, func(v int64) { s.mb.RecordMnmProxmoxStorageTotalDataPoint(now, v, node, st.Storage, st.Type) })
-		recordInt(st.Avail, func(v int64) { s.mb.RecordMnmProxmoxStorageAvailableDataPoint(now, v, node, st.Storage, st.Type) })
-		s.mb.RecordMnmProxmoxStorageEnabledDataPoint(now, boolInt(st.Enabled), node, st.Storage, st.Type)
-		s.mb.RecordMnmProxmoxStorageActiveDataPoint(now, boolInt(st.Active), node, st.Storage, st.Type)
-		s.mb.RecordMnmProxmoxStorageSharedDataPoint(now, boolInt(st.Shared), node, st.Storage, st.Type)
+		recordInt(st.Used, func(v int64) { rec.mb.RecordMnmProxmoxStorageUsedDataPoint(now, v, node, st.Storage, st.Type) })
+		recordInt(st.Total, func(v int64) { rec.mb.RecordMnmProxmoxStorageTotalDataPoint(now, v, node, st.Storage, st.Type) })
+		recordInt(st.Avail, func(v int64) { rec.mb.RecordMnmProxmoxStorageAvailableDataPoint(now, v, node, st.Storage, st.Type) })
+		rec.mb.RecordMnmProxmoxStorageEnabledDataPoint(now, boolInt(st.Enabled), node, st.Storage, st.Type)
+		rec.mb.RecordMnmProxmoxStorageActiveDataPoint(now, boolInt(st.Active), node, st.Storage, st.Type)
+		rec.mb.RecordMnmProxmoxStorageSharedDataPoint(now, boolInt(st.Shared), node, st.Storage, st.Type)
 	}
 	for _, p := range nd.pools {
-		recordInt(p.Size, func(v int64) { s.mb.RecordMnmProxmoxZfsPoolSizeDataPoint(now, v, node, p.Name) })
-		recordInt(p.Alloc, func(v int64) { s.mb.RecordMnmProxmoxZfsPoolUsedDataPoint(now, v, node, p.Name) })
-		recordInt(p.Free, func(v int64) { s.mb.RecordMnmProxmoxZfsPoolFreeDataPoint(now, v, node, p.Name) })
-		recordInt(p.Frag, func(v int64) { s.mb.RecordMnmProxmoxZfsPoolFragmentationDataPoint(now, v, node, p.Name) })
+		recordInt(p.Size, func(v int64) { rec.mb.RecordMnmProxmoxZfsPoolSizeDataPoint(now, v, node, p.Name) })
+		recordInt(p.Alloc, func(v int64) { rec.mb.RecordMnmProxmoxZfsPoolUsedDataPoint(now, v, node, p.Name) })
+		recordInt(p.Free, func(v int64) { rec.mb.RecordMnmProxmoxZfsPoolFreeDataPoint(now, v, node, p.Name) })
+		recordInt(p.Frag, func(v int64) { rec.mb.RecordMnmProxmoxZfsPoolFragmentationDataPoint(now, v, node, p.Name) })
 		if p.Dedup.Valid {
-			s.mb.RecordMnmProxmoxZfsPoolDedupDataPoint(now, p.Dedup.Value, node, p.Name)
+			rec.mb.RecordMnmProxmoxZfsPoolDedupDataPoint(now, p.Dedup.Value, node, p.Name)
 		}
 		healthy := int64(0)
 		if strings.EqualFold(p.Health, "ONLINE") {
 			healthy = 1
 		}
-		s.mb.RecordMnmProxmoxZfsPoolHealthDataPoint(now, healthy, node, p.Name)
+		rec.mb.RecordMnmProxmoxZfsPoolHealthDataPoint(now, healthy, node, p.Name)
 	}
-	s.recordDisks(now, node, nd.disks)
+	rec.recordDisks(now, node, nd.disks)
 }
 
 // recordDisks records the node's last good /disks/list answer. Once it is
@@ -274,29 +285,29 @@ func (s *metricsScraper) recordNode(now pcommon.Timestamp, nd *nodeData) {
 // reported as current: every known disk reads health unknown, without health
 // or life remaining; its size, a property of the device that smartctl does not
 // measure, is still reported.
-func (s *metricsScraper) recordDisks(now pcommon.Timestamp, node string, dv diskView) {
+func (rec *metricsRecorder) recordDisks(now pcommon.Timestamp, node string, dv diskView) {
 	if dv.Fetched.IsZero() {
 		return
 	}
 	age := now.AsTime().Sub(dv.Fetched).Round(time.Second) / time.Second
-	s.mb.RecordMnmProxmoxNodeDisksAgeDataPoint(now, int64(max(age, 0)), node)
+	rec.mb.RecordMnmProxmoxNodeDisksAgeDataPoint(now, int64(max(age, 0)), node)
 	for _, d := range dv.Answer {
 		device := strings.TrimPrefix(d.DevPath, "/dev/")
 		model, typ := string(d.Model), string(d.Type)
-		recordInt(d.Size, func(v int64) { s.mb.RecordMnmProxmoxDiskSizeDataPoint(now, v, node, device, model, typ) })
+		recordInt(d.Size, func(v int64) { rec.mb.RecordMnmProxmoxDiskSizeDataPoint(now, v, node, device, model, typ) })
 		health := diskHealth(string(d.Health))
 		if dv.Stale {
 			health = healthUnknown
 		}
 		switch health {
 		case healthUnknown:
-			s.mb.RecordMnmProxmoxDiskHealthUnknownDataPoint(now, 1, node, device, model, typ)
+			rec.mb.RecordMnmProxmoxDiskHealthUnknownDataPoint(now, 1, node, device, model, typ)
 		default:
-			s.mb.RecordMnmProxmoxDiskHealthUnknownDataPoint(now, 0, node, device, model, typ)
-			s.mb.RecordMnmProxmoxDiskHealthDataPoint(now, int64(health), node, device, model, typ)
+			rec.mb.RecordMnmProxmoxDiskHealthUnknownDataPoint(now, 0, node, device, model, typ)
+			rec.mb.RecordMnmProxmoxDiskHealthDataPoint(now, int64(health), node, device, model, typ)
 		}
 		if d.Wearout.Valid && !dv.Stale {
-			s.mb.RecordMnmProxmoxDiskLifeRemainingDataPoint(now, d.Wearout.Value, node, device, model, typ)
+			rec.mb.RecordMnmProxmoxDiskLifeRemainingDataPoint(now, d.Wearout.Value, node, device, model, typ)
 		}
 	}
 }

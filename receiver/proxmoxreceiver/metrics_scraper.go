@@ -38,9 +38,7 @@ const (
 // traffic metrics), none per guest.
 type metricsScraper struct {
 	scraperBase
-	mb         *metadata.MetricsBuilder
-	vms        guestRecorders
-	containers guestRecorders
+	metricsRecorder
 	// disks keeps each node's last /disks/list answer: Proxmox runs smartctl
 	// on every disk for it, so it is asked every disk_refresh_interval, with
 	// back-off after failures, and re-emitted in between.
@@ -57,10 +55,9 @@ type metricsScraper struct {
 func newMetricsScraper(cfg *Config, set receiver.Settings, handle *clientHandle) *metricsScraper {
 	mb := metadata.NewMetricsBuilder(cfg.MetricsBuilderConfig, set)
 	return &metricsScraper{
-		scraperBase:   newScraperBase(cfg, handle),
-		mb:            mb,
-		vms:           vmRecorders(mb),
-		containers:    containerRecorders(mb),
+		scraperBase: newScraperBase(cfg, handle),
+		metricsRecorder: metricsRecorder{mb: mb, vms: vmRecorders(mb), containers: containerRecorders(mb),
+			latest: handle.Unwrap(), metrics: &cfg.MetricsBuilderConfig.Metrics},
 		disks:         recheck.NewCache[[]pveapi.Disk](cfg.DiskRefreshInterval, cfg.CollectionInterval),
 		zfs:           recheck.NewAbsences(cfg.DiskRefreshInterval),
 		state:         recheck.NewGroup[stateAnswer](cfg.SlowTier.StateInterval),

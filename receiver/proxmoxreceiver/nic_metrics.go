@@ -13,8 +13,8 @@ import (
 
 // nicTrafficEnabled reports whether any per-NIC traffic metric is on: the
 // per-node /netstat request is made only then.
-func (s *metricsScraper) nicTrafficEnabled() bool {
-	m := s.cfg.MetricsBuilderConfig.Metrics
+func (rec *metricsRecorder) nicTrafficEnabled() bool {
+	m := *rec.metrics
 	return m.MnmProxmoxVMNicNetin.Enabled || m.MnmProxmoxVMNicNetout.Enabled ||
 		m.MnmProxmoxCtNicNetin.Enabled || m.MnmProxmoxCtNicNetout.Enabled
 }
@@ -23,7 +23,7 @@ func (s *metricsScraper) nicTrafficEnabled() bool {
 // /netstat. An entry whose VMID /cluster/resources does not list (a device
 // left over while the guest is being destroyed or migrated) is left out:
 // nothing names it.
-func (s *metricsScraper) recordNICTraffic(now pcommon.Timestamp, resources []pveapi.ClusterResource, nodes []*nodeData) {
+func (rec *metricsRecorder) recordNICTraffic(now pcommon.Timestamp, resources []pveapi.ClusterResource, nodes []*nodeData) {
 	guests := make(map[string]*pveapi.ClusterResource) // node/vmid → guest
 	for i := range resources {
 		if r := &resources[i]; (r.Type == "qemu" || r.Type == "lxc") && r.VMID.Valid {
@@ -41,9 +41,9 @@ func (s *metricsScraper) recordNICTraffic(now pcommon.Timestamp, resources []pve
 				continue
 			}
 			name, nic := guestLabelName(g), string(e.Dev)
-			in, out := s.mb.RecordMnmProxmoxVMNicNetinDataPoint, s.mb.RecordMnmProxmoxVMNicNetoutDataPoint
+			in, out := rec.mb.RecordMnmProxmoxVMNicNetinDataPoint, rec.mb.RecordMnmProxmoxVMNicNetoutDataPoint
 			if g.Type == "lxc" {
-				in, out = s.mb.RecordMnmProxmoxCtNicNetinDataPoint, s.mb.RecordMnmProxmoxCtNicNetoutDataPoint
+				in, out = rec.mb.RecordMnmProxmoxCtNicNetinDataPoint, rec.mb.RecordMnmProxmoxCtNicNetoutDataPoint
 			}
 			if e.In.Valid {
 				in(now, e.In.Value, nd.name, vmid, name, nic)
@@ -57,12 +57,12 @@ func (s *metricsScraper) recordNICTraffic(now pcommon.Timestamp, resources []pve
 
 // recordNICInfo records one mnm.proxmox.guest.nic.info per NIC of the
 // latest inventory cycle; nothing before the first one.
-func (s *metricsScraper) recordNICInfo(now pcommon.Timestamp) {
-	nics, ok := s.shared.latestNICs()
+func (rec *metricsRecorder) recordNICInfo(now pcommon.Timestamp) {
+	nics, ok := rec.latest.latestNICs()
 	if !ok {
 		return
 	}
 	for _, n := range nics {
-		s.mb.RecordMnmProxmoxGuestNicInfoDataPoint(now, 1, n.node, n.vmid, n.nic, n.mac, n.bridge, strconv.Itoa(n.vlan), n.model, strconv.FormatBool(n.linkDown))
+		rec.mb.RecordMnmProxmoxGuestNicInfoDataPoint(now, 1, n.node, n.vmid, n.nic, n.mac, n.bridge, strconv.Itoa(n.vlan), n.model, strconv.FormatBool(n.linkDown))
 	}
 }

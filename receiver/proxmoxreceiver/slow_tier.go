@@ -5,9 +5,11 @@ package proxmoxreceiver // import "github.com/mnm-net/otelcol-mnm/receiver/proxm
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/scraper/scrapererror"
 
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/problems"
@@ -193,4 +195,30 @@ func (s *metricsScraper) certsEnabled() bool {
 func (s *metricsScraper) backupsEnabled() bool {
 	m := s.cfg.MetricsBuilderConfig.Metrics
 	return m.MnmProxmoxGuestBackupExcluded.Enabled || m.MnmProxmoxGuestBackupLastSuccessTimestamp.Enabled || m.MnmProxmoxGuestBackupLastFailureTimestamp.Enabled
+}
+
+// recordSlowTier reports the slow tier's last answers (see recheck.Group).
+func (s *metricsScraper) recordSlowTier(now pcommon.Timestamp, at time.Time, resources []pveapi.ClusterResource) {
+	if st, ok := s.state.Current(at); ok {
+		s.recordHA(now, st.ha)
+		s.recordReplication(now, st.replication)
+		if st.ceph != nil {
+			s.recordCeph(now, st.ceph)
+		}
+	}
+	if c, ok := s.certs.Current(at); ok {
+		for node, certs := range c.certs {
+			for _, cert := range certs {
+				if cert.NotAfter.Valid {
+					s.mb.RecordMnmProxmoxNodeCertificateExpiryTimestampDataPoint(now, cert.NotAfter.Value, node, string(cert.Filename), string(cert.Subject))
+				}
+			}
+		}
+		for node, sub := range c.subs {
+			s.mb.RecordMnmProxmoxNodeSubscriptionDataPoint(now, 1, node, strings.ToLower(string(sub.Status)), string(sub.Level))
+		}
+	}
+	if b, ok := s.backups.Current(at); ok {
+		s.recordBackups(now, b, resources)
+	}
 }

@@ -7,7 +7,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
@@ -15,59 +14,33 @@ import (
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
 )
 
-// recordSlowTier reports the slow tier's last answers (see recheck.Group).
-func (s *metricsScraper) recordSlowTier(now pcommon.Timestamp, at time.Time, resources []pveapi.ClusterResource) {
-	if st, ok := s.state.Current(at); ok {
-		s.recordHA(now, st.ha)
-		s.recordReplication(now, st.replication)
-		if st.ceph != nil {
-			s.recordCeph(now, st.ceph)
-		}
-	}
-	if c, ok := s.certs.Current(at); ok {
-		for node, certs := range c.certs {
-			for _, cert := range certs {
-				if cert.NotAfter.Valid {
-					s.mb.RecordMnmProxmoxNodeCertificateExpiryTimestampDataPoint(now, cert.NotAfter.Value, node, string(cert.Filename), string(cert.Subject))
-				}
-			}
-		}
-		for node, sub := range c.subs {
-			s.mb.RecordMnmProxmoxNodeSubscriptionDataPoint(now, 1, node, strings.ToLower(string(sub.Status)), string(sub.Level))
-		}
-	}
-	if b, ok := s.backups.Current(at); ok {
-		s.recordBackups(now, b, resources)
-	}
-}
-
-func (s *metricsScraper) recordHA(now pcommon.Timestamp, entries []pveapi.HAStatusEntry) {
+func (rec *metricsRecorder) recordHA(now pcommon.Timestamp, entries []pveapi.HAStatusEntry) {
 	for _, e := range entries {
 		switch e.Type {
 		case "quorum":
-			s.mb.RecordMnmProxmoxHaQuorateDataPoint(now, boolInt(e.Quorate))
+			rec.mb.RecordMnmProxmoxHaQuorateDataPoint(now, boolInt(e.Quorate))
 		case "master":
-			s.mb.RecordMnmProxmoxHaMasterDataPoint(now, 1, string(e.Node))
+			rec.mb.RecordMnmProxmoxHaMasterDataPoint(now, 1, string(e.Node))
 		case "lrm":
-			s.mb.RecordMnmProxmoxHaLrmDataPoint(now, 1, string(e.Node), lrmState(e))
+			rec.mb.RecordMnmProxmoxHaLrmDataPoint(now, 1, string(e.Node), lrmState(e))
 		case "service":
-			s.mb.RecordMnmProxmoxHaResourceDataPoint(now, 1, string(e.SID), string(e.Node), string(e.State))
+			rec.mb.RecordMnmProxmoxHaResourceDataPoint(now, 1, string(e.SID), string(e.Node), string(e.State))
 		}
 	}
 }
 
-func (s *metricsScraper) recordReplication(now pcommon.Timestamp, jobs []pveapi.ReplicationJob) {
+func (rec *metricsRecorder) recordReplication(now pcommon.Timestamp, jobs []pveapi.ReplicationJob) {
 	for _, j := range jobs {
 		guest := strconv.FormatInt(j.Guest.Value, 10)
 		src, dst := string(j.Source), string(j.Target)
-		s.mb.RecordMnmProxmoxReplicationLastSyncTimestampDataPoint(now, j.LastSync.Value, j.ID, guest, src, dst)
+		rec.mb.RecordMnmProxmoxReplicationLastSyncTimestampDataPoint(now, j.LastSync.Value, j.ID, guest, src, dst)
 		if j.LastTry.Valid {
-			s.mb.RecordMnmProxmoxReplicationLastTryTimestampDataPoint(now, j.LastTry.Value, j.ID, guest, src, dst)
+			rec.mb.RecordMnmProxmoxReplicationLastTryTimestampDataPoint(now, j.LastTry.Value, j.ID, guest, src, dst)
 		}
 		if j.Duration.Valid {
-			s.mb.RecordMnmProxmoxReplicationDurationDataPoint(now, j.Duration.Value, j.ID, guest, src, dst)
+			rec.mb.RecordMnmProxmoxReplicationDurationDataPoint(now, j.Duration.Value, j.ID, guest, src, dst)
 		}
-		s.mb.RecordMnmProxmoxReplicationFailCountDataPoint(now, j.FailCount.Value, j.ID, guest, src, dst)
+		rec.mb.RecordMnmProxmoxReplicationFailCountDataPoint(now, j.FailCount.Value, j.ID, guest, src, dst)
 	}
 }
 
@@ -84,9 +57,9 @@ func cephHealth(status string) (int64, bool) {
 	return 0, false
 }
 
-func (s *metricsScraper) recordCeph(now pcommon.Timestamp, st *pveapi.CephStatus) {
+func (rec *metricsRecorder) recordCeph(now pcommon.Timestamp, st *pveapi.CephStatus) {
 	if h, ok := cephHealth(string(st.Health.Status)); ok {
-		s.mb.RecordMnmProxmoxCephHealthDataPoint(now, h)
+		rec.mb.RecordMnmProxmoxCephHealthDataPoint(now, h)
 	}
 	codes := make([]string, 0, len(st.Health.Checks))
 	for code := range st.Health.Checks {
@@ -94,7 +67,7 @@ func (s *metricsScraper) recordCeph(now pcommon.Timestamp, st *pveapi.CephStatus
 	}
 	sort.Strings(codes)
 	for _, code := range codes {
-		s.mb.RecordMnmProxmoxCephHealthCheckDataPoint(now, 1, code, string(st.Health.Checks[code].Severity))
+		rec.mb.RecordMnmProxmoxCephHealthCheckDataPoint(now, 1, code, string(st.Health.Checks[code].Severity))
 	}
 	total, up, in := st.OSDMap.Counts()
 	for _, c := range []struct {
@@ -102,20 +75,20 @@ func (s *metricsScraper) recordCeph(now pcommon.Timestamp, st *pveapi.CephStatus
 		state metadata.AttributeOsdState
 	}{{total, metadata.AttributeOsdStateTotal}, {up, metadata.AttributeOsdStateUp}, {in, metadata.AttributeOsdStateIn}} {
 		if c.v.Valid {
-			s.mb.RecordMnmProxmoxCephOsdsDataPoint(now, c.v.Value, c.state)
+			rec.mb.RecordMnmProxmoxCephOsdsDataPoint(now, c.v.Value, c.state)
 		}
 	}
 	for _, pg := range st.PGMap.PGsByState {
-		s.mb.RecordMnmProxmoxCephPgsDataPoint(now, pg.Count.Value, string(pg.StateName))
+		rec.mb.RecordMnmProxmoxCephPgsDataPoint(now, pg.Count.Value, string(pg.StateName))
 	}
-	recordInt(st.PGMap.BytesUsed, func(v int64) { s.mb.RecordMnmProxmoxCephUsedDataPoint(now, v) })
-	recordInt(st.PGMap.BytesAvail, func(v int64) { s.mb.RecordMnmProxmoxCephAvailableDataPoint(now, v) })
+	recordInt(st.PGMap.BytesUsed, func(v int64) { rec.mb.RecordMnmProxmoxCephUsedDataPoint(now, v) })
+	recordInt(st.PGMap.BytesAvail, func(v int64) { rec.mb.RecordMnmProxmoxCephAvailableDataPoint(now, v) })
 }
 
 // recordBackups reports every guest no job covers, and for every other
 // guest (templates excepted) its last success (0: none within the lookback,
 // so that an alert sees a covered guest that never succeeded) and failure.
-func (s *metricsScraper) recordBackups(now pcommon.Timestamp, b backupAnswer, resources []pveapi.ClusterResource) {
+func (rec *metricsRecorder) recordBackups(now pcommon.Timestamp, b backupAnswer, resources []pveapi.ClusterResource) {
 	for i := range resources {
 		r := &resources[i]
 		if (r.Type != "qemu" && r.Type != "lxc") || !r.VMID.Valid {
@@ -123,16 +96,16 @@ func (s *metricsScraper) recordBackups(now pcommon.Timestamp, b backupAnswer, re
 		}
 		vmid, name := strconv.FormatInt(r.VMID.Value, 10), guestLabelName(r)
 		if b.notCovered[vmid] {
-			s.mb.RecordMnmProxmoxGuestBackupExcludedDataPoint(now, 1, r.Node, vmid, name)
+			rec.mb.RecordMnmProxmoxGuestBackupExcludedDataPoint(now, 1, r.Node, vmid, name)
 			continue
 		}
 		if r.Template.Value {
 			continue
 		}
 		res := b.results[vmid]
-		s.mb.RecordMnmProxmoxGuestBackupLastSuccessTimestampDataPoint(now, res.success, r.Node, vmid, name)
+		rec.mb.RecordMnmProxmoxGuestBackupLastSuccessTimestampDataPoint(now, res.success, r.Node, vmid, name)
 		if res.failure != 0 {
-			s.mb.RecordMnmProxmoxGuestBackupLastFailureTimestampDataPoint(now, res.failure, r.Node, vmid, name)
+			rec.mb.RecordMnmProxmoxGuestBackupLastFailureTimestampDataPoint(now, res.failure, r.Node, vmid, name)
 		}
 	}
 }
