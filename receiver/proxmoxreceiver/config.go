@@ -17,6 +17,14 @@ import (
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/metadata"
 )
 
+const (
+	// defaultEndpoint is the endpoint of the default configuration: a
+	// Collector on a Proxmox node. Validate reads it as "not set".
+	defaultEndpoint = "https://localhost:8006"
+	// maxDefaultInventoryTimeout caps the inventory cycle's default deadline.
+	maxDefaultInventoryTimeout = 2 * time.Minute
+)
+
 // tokenIDPattern is USER@REALM!TOKENID as pveum prints it.
 var tokenIDPattern = regexp.MustCompile(`^[^\s@!=]+@[A-Za-z][A-Za-z0-9.\-_]*![A-Za-z][A-Za-z0-9.\-_]*$`)
 

@@ -29,9 +29,7 @@ const (
 	defaultDiskRefreshInterval = 30 * time.Minute
 	defaultInventoryInterval   = 5 * time.Minute
 	defaultAgentBackoffCycles  = 3
-	maxDefaultInventoryTimeout = 2 * time.Minute
 	defaultKeepLastKnown       = 3 * defaultInventoryInterval
-	defaultEndpoint            = "https://localhost:8006"
 	defaultIdleConnsPerHost    = 100
 )
 
