@@ -14,9 +14,25 @@ import (
 
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/metadata"
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
+	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/recheck"
 )
 
 // How one collection's answers become data points.
+
+// diskView is what one collection reports of one node's disks (see
+// recheck.Cache): the last good answer, when it was got, and whether it is
+// too old for its SMART readings to be reported as current.
+type diskView = recheck.View[[]pveapi.Disk]
+
+// nodeData is what one online node answered in one collection.
+type nodeData struct {
+	name    string
+	status  *pveapi.NodeStatus
+	storage []pveapi.Storage
+	pools   []pveapi.ZFSPool
+	disks   diskView
+	netstat []pveapi.NetstatEntry
+}
 
 // metricsRecorder turns a collection's answers into data points; the
 // metrics scraper holds one.

@@ -68,21 +68,6 @@ func newMetricsScraper(cfg *Config, set receiver.Settings, handle *clientHandle)
 	}
 }
 
-// diskView is what one collection reports of one node's disks (see
-// recheck.Cache): the last good answer, when it was got, and whether it is
-// too old for its SMART readings to be reported as current.
-type diskView = recheck.View[[]pveapi.Disk]
-
-// nodeData is what one online node answered in one collection.
-type nodeData struct {
-	name    string
-	status  *pveapi.NodeStatus
-	storage []pveapi.Storage
-	pools   []pveapi.ZFSPool
-	disks   diskView
-	netstat []pveapi.NetstatEntry
-}
-
 func (s *metricsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 	client := s.shared.get()
 	if client == nil {
