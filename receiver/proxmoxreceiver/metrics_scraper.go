@@ -44,28 +44,22 @@ type metricsScraper struct {
 	// back-off after failures, and re-emitted in between.
 	disks *recheck.Cache[[]pveapi.Disk]
 	zfs   *recheck.Absences // nodes without ZFS
-	// The slow tier (see slow_tier.go).
-	state         *recheck.Group[stateAnswer]
-	certs         *recheck.Group[certAnswer]
-	backups       *recheck.Group[backupAnswer]
-	backupHistory *backupHistory
-	now           func() time.Time
+	slow  slowTier          // HA, replication, Ceph, certificates, backups
+	now   func() time.Time
 }
 
 func newMetricsScraper(cfg *Config, set receiver.Settings, handle *clientHandle) *metricsScraper {
 	mb := metadata.NewMetricsBuilder(cfg.MetricsBuilderConfig, set)
-	return &metricsScraper{
+	s := &metricsScraper{
 		scraperBase: newScraperBase(cfg, handle),
 		metricsRecorder: metricsRecorder{mb: mb, vms: vmRecorders(mb), containers: containerRecorders(mb),
 			latest: handle.Unwrap(), metrics: &cfg.MetricsBuilderConfig.Metrics},
-		disks:         recheck.NewCache[[]pveapi.Disk](cfg.DiskRefreshInterval, cfg.CollectionInterval),
-		zfs:           recheck.NewAbsences(cfg.DiskRefreshInterval),
-		state:         recheck.NewGroup[stateAnswer](cfg.SlowTier.StateInterval),
-		certs:         recheck.NewGroup[certAnswer](cfg.SlowTier.CertificateInterval),
-		backups:       recheck.NewGroup[backupAnswer](cfg.SlowTier.BackupInterval),
-		backupHistory: newBackupHistory(),
-		now:           time.Now,
+		disks: recheck.NewCache[[]pveapi.Disk](cfg.DiskRefreshInterval, cfg.CollectionInterval),
+		zfs:   recheck.NewAbsences(cfg.DiskRefreshInterval),
+		now:   time.Now,
 	}
+	s.slow = newSlowTier(cfg, s.shared, &s.metricsRecorder)
+	return s
 }
 
 func (s *metricsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
@@ -119,7 +113,7 @@ func (s *metricsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 	nodesDone := make(chan []*nodeData, 1)
 	go func() { nodesDone <- s.collectNodes(ctx, client, begin, online, errs, found) }()
 	slowDone := make(chan *slowCollection, 1)
-	go func() { slowDone <- s.collectSlow(ctx, client, begin, online, resources) }()
+	go func() { slowDone <- s.slow.collect(ctx, client, begin, online, resources) }()
 	s.recordResources(now, resources)
 	if statusErr == nil {
 		s.recordClusterStatus(now, status)
@@ -138,7 +132,7 @@ func (s *metricsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 	if err := slow.errs.Combine(); err != nil {
 		errs.AddPartial(0, err)
 	}
-	s.recordSlowTier(now, begin, resources)
+	s.slow.record(now, begin, resources)
 
 	up := true
 	if pr, ok := problems.PrivilegeSeparation(ctx, client, s.cfg.TokenID, resources, found); ok {

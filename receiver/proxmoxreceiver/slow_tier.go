@@ -14,6 +14,7 @@ import (
 
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/problems"
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
+	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/recheck"
 )
 
 // What an operator expects beyond usage: HA, replication and Ceph state,
@@ -21,6 +22,30 @@ import (
 // slow cadence (slow_tier), only when one of its metrics is on, and its last
 // answer is reported in between; one failing path is a partial problem, and
 // a feature Proxmox says is not set up is not a problem at all.
+
+// slowTier asks and reports the slow groups, each on its own cadence, for
+// the metrics scraper.
+type slowTier struct {
+	cfg           *Config
+	shared        *sharedClient
+	rec           *metricsRecorder
+	state         *recheck.Group[stateAnswer]
+	certs         *recheck.Group[certAnswer]
+	backups       *recheck.Group[backupAnswer]
+	backupHistory *backupHistory
+}
+
+func newSlowTier(cfg *Config, shared *sharedClient, rec *metricsRecorder) slowTier {
+	return slowTier{
+		cfg:           cfg,
+		shared:        shared,
+		rec:           rec,
+		state:         recheck.NewGroup[stateAnswer](cfg.SlowTier.StateInterval),
+		certs:         recheck.NewGroup[certAnswer](cfg.SlowTier.CertificateInterval),
+		backups:       recheck.NewGroup[backupAnswer](cfg.SlowTier.BackupInterval),
+		backupHistory: newBackupHistory(),
+	}
+}
 
 // stateAnswer is what the HA, replication and Ceph requests said.
 type stateAnswer struct {
@@ -52,7 +77,7 @@ func (c *slowCollection) fail(tmpl, node string, err error) {
 
 // collectSlow asks the slow groups that are due and enabled; it returns
 // when their requests are done.
-func (s *metricsScraper) collectSlow(ctx context.Context, client pveapi.Client, begin time.Time, online []string, resources []pveapi.ClusterResource) *slowCollection {
+func (s *slowTier) collect(ctx context.Context, client pveapi.Client, begin time.Time, online []string, resources []pveapi.ClusterResource) *slowCollection {
 	c := &slowCollection{found: problems.Set{}}
 	var wg sync.WaitGroup
 	if s.stateEnabled() && s.state.Due(begin, s.cfg.CollectionInterval) {
@@ -71,7 +96,7 @@ func (s *metricsScraper) collectSlow(ctx context.Context, client pveapi.Client, 
 	return c
 }
 
-func (s *metricsScraper) collectState(ctx context.Context, client pveapi.Client, begin time.Time, online []string, c *slowCollection) {
+func (s *slowTier) collectState(ctx context.Context, client pveapi.Client, begin time.Time, online []string, c *slowCollection) {
 	var answer stateAnswer
 	var mu sync.Mutex
 	ok := true
@@ -134,7 +159,7 @@ func (s *metricsScraper) collectState(ctx context.Context, client pveapi.Client,
 	}
 }
 
-func (s *metricsScraper) collectCerts(ctx context.Context, client pveapi.Client, begin time.Time, online []string, c *slowCollection) {
+func (s *slowTier) collectCerts(ctx context.Context, client pveapi.Client, begin time.Time, online []string, c *slowCollection) {
 	answer := certAnswer{certs: map[string][]pveapi.Certificate{}, subs: map[string]pveapi.Subscription{}}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -178,7 +203,7 @@ func (s *metricsScraper) collectCerts(ctx context.Context, client pveapi.Client,
 	s.certs.Store(answer, begin)
 }
 
-func (s *metricsScraper) stateEnabled() bool {
+func (s *slowTier) stateEnabled() bool {
 	m := s.cfg.MetricsBuilderConfig.Metrics
 	return m.MnmProxmoxHaResource.Enabled || m.MnmProxmoxHaLrm.Enabled || m.MnmProxmoxHaMaster.Enabled || m.MnmProxmoxHaQuorate.Enabled ||
 		m.MnmProxmoxCephHealth.Enabled || m.MnmProxmoxCephHealthCheck.Enabled || m.MnmProxmoxCephOsds.Enabled || m.MnmProxmoxCephPgs.Enabled ||
@@ -187,38 +212,38 @@ func (s *metricsScraper) stateEnabled() bool {
 		m.MnmProxmoxReplicationDuration.Enabled || m.MnmProxmoxReplicationFailCount.Enabled
 }
 
-func (s *metricsScraper) certsEnabled() bool {
+func (s *slowTier) certsEnabled() bool {
 	m := s.cfg.MetricsBuilderConfig.Metrics
 	return m.MnmProxmoxNodeCertificateExpiryTimestamp.Enabled || m.MnmProxmoxNodeSubscription.Enabled
 }
 
-func (s *metricsScraper) backupsEnabled() bool {
+func (s *slowTier) backupsEnabled() bool {
 	m := s.cfg.MetricsBuilderConfig.Metrics
 	return m.MnmProxmoxGuestBackupExcluded.Enabled || m.MnmProxmoxGuestBackupLastSuccessTimestamp.Enabled || m.MnmProxmoxGuestBackupLastFailureTimestamp.Enabled
 }
 
-// recordSlowTier reports the slow tier's last answers (see recheck.Group).
-func (s *metricsScraper) recordSlowTier(now pcommon.Timestamp, at time.Time, resources []pveapi.ClusterResource) {
+// record reports the slow tier's last answers (see recheck.Group).
+func (s *slowTier) record(now pcommon.Timestamp, at time.Time, resources []pveapi.ClusterResource) {
 	if st, ok := s.state.Current(at); ok {
-		s.recordHA(now, st.ha)
-		s.recordReplication(now, st.replication)
+		s.rec.recordHA(now, st.ha)
+		s.rec.recordReplication(now, st.replication)
 		if st.ceph != nil {
-			s.recordCeph(now, st.ceph)
+			s.rec.recordCeph(now, st.ceph)
 		}
 	}
 	if c, ok := s.certs.Current(at); ok {
 		for node, certs := range c.certs {
 			for _, cert := range certs {
 				if cert.NotAfter.Valid {
-					s.mb.RecordMnmProxmoxNodeCertificateExpiryTimestampDataPoint(now, cert.NotAfter.Value, node, string(cert.Filename), string(cert.Subject))
+					s.rec.mb.RecordMnmProxmoxNodeCertificateExpiryTimestampDataPoint(now, cert.NotAfter.Value, node, string(cert.Filename), string(cert.Subject))
 				}
 			}
 		}
 		for node, sub := range c.subs {
-			s.mb.RecordMnmProxmoxNodeSubscriptionDataPoint(now, 1, node, strings.ToLower(string(sub.Status)), string(sub.Level))
+			s.rec.mb.RecordMnmProxmoxNodeSubscriptionDataPoint(now, 1, node, strings.ToLower(string(sub.Status)), string(sub.Level))
 		}
 	}
 	if b, ok := s.backups.Current(at); ok {
-		s.recordBackups(now, b, resources)
+		s.rec.recordBackups(now, b, resources)
 	}
 }

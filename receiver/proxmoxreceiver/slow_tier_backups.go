@@ -52,7 +52,7 @@ func newBackupHistory() *backupHistory {
 	return &backupHistory{since: map[string]int64{}, seen: map[string]map[string]int64{}, results: map[string]backupResult{}}
 }
 
-func (s *metricsScraper) collectBackups(ctx context.Context, client pveapi.Client, begin time.Time, online []string, resources []pveapi.ClusterResource, c *slowCollection) {
+func (s *slowTier) collectBackups(ctx context.Context, client pveapi.Client, begin time.Time, online []string, resources []pveapi.ClusterResource, c *slowCollection) {
 	if !s.shared.featureDue(featureBackupInfo, begin) {
 		return
 	}
