@@ -30,18 +30,6 @@ const (
 	cmdHostName = "get-host-name"
 )
 
-// vmDetails is what the latest inventory knows of one running VM's guest,
-// for the metrics collection and the inventory records.
-type vmDetails struct {
-	node, vmid, name string
-	filesystems      []guestnet.Filesystem // counted ones only (see countedFilesystems)
-	hasFilesystems   bool
-	os               *guestnet.OSInfo
-	hostName         string
-	memGuestUsed     int64
-	hasMemGuestUsed  bool
-}
-
 // readAgentDetails asks a running VM's agent, which answered this cycle,
 // for its filesystems and, when due, its OS and host name. Only one
 // goroutine works on a guest at a time (forEachGuestByNode).

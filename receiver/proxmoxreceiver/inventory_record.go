@@ -38,6 +38,18 @@ type guestInventory struct {
 	confirmed time.Time
 }
 
+// vmDetails is what the latest inventory knows of one running VM's guest,
+// for the metrics collection and the inventory records.
+type vmDetails struct {
+	node, vmid, name string
+	filesystems      []guestnet.Filesystem // counted ones only (see countedFilesystems)
+	hasFilesystems   bool
+	os               *guestnet.OSInfo
+	hostName         string
+	memGuestUsed     int64
+	hasMemGuestUsed  bool
+}
+
 // nicInfo is one guest NIC as the latest inventory saw it: what the metrics
 // collection joins the per-NIC traffic with (mnm.proxmox.guest.nic.info).
 type nicInfo struct {
