@@ -235,15 +235,7 @@ func qemuFullEntry(g *Guest, memhost bool, now int64) []byte {
 		}
 		o.int("memhost", mh)
 	}
-	if g.Template {
-		o.int("template", 1)
-	}
-	if g.Lock != "" {
-		o.str("lock", g.Lock)
-	}
-	if g.Tags != "" {
-		o.str("tags", g.Tags)
-	}
+	qemuListMarks(o, g)
 	qemuRuntime(o, g, true, now)
 	return o.bytes()
 }

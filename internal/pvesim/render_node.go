@@ -142,15 +142,7 @@ func qemuListEntry(g *Guest) *obj {
 	if g.Status == "running" {
 		o.int("pid", int64(g.PID)).int("memhost", g.Mem+g.Mem/50)
 	}
-	if g.Template {
-		o.int("template", 1)
-	}
-	if g.Lock != "" {
-		o.str("lock", g.Lock)
-	}
-	if g.Tags != "" {
-		o.str("tags", g.Tags)
-	}
+	qemuListMarks(o, g)
 	return o
 }
 
@@ -179,15 +171,7 @@ func lxcListEntry(g *Guest, stringVMID bool) *obj {
 	if g.Status == "running" {
 		o.int("pid", int64(g.PID))
 	}
-	if g.Template {
-		o.int("template", 1)
-	}
-	if g.Lock != "" {
-		o.str("lock", g.Lock)
-	}
-	if g.Tags != "" {
-		o.str("tags", g.Tags)
-	}
+	qemuListMarks(o, g)
 	return o
 }
 
@@ -232,4 +216,18 @@ func (s *Simulator) renderNode(i int) nodeRender {
 	r.vmsFull, r.vmsUnknown = join(full), join(unknown)
 	r.qemuList, r.lxcList = envelope(array(qemu)), envelope(array(lxc))
 	return r
+}
+
+// qemuListMarks adds what /nodes/{node}/qemu lists only when set: template,
+// lock, tags (qemu-server PVE/QemuServer.pm vmstatus).
+func qemuListMarks(o *obj, g *Guest) {
+	if g.Template {
+		o.int("template", 1)
+	}
+	if g.Lock != "" {
+		o.str("lock", g.Lock)
+	}
+	if g.Tags != "" {
+		o.str("tags", g.Tags)
+	}
 }
