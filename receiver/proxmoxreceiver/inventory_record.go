@@ -204,19 +204,6 @@ func deviceIndex(device string) int {
 	return n
 }
 
-// guestName is the config's name (qemu) or hostname (lxc), else the name
-// /cluster/resources gave.
-func guestName(g *pveapi.ClusterResource, config pveapi.GuestConfig) string {
-	if config.Name != "" {
-		return config.Name
-	}
-	return string(g.Name)
-}
-
-func hasMAC(nics []guestnet.NIC) bool {
-	return slices.ContainsFunc(nics, func(n guestnet.NIC) bool { return n.MAC != "" })
-}
-
 // osAttributes are the semantic-convention os.* attributes of what the
 // agent reported; none for what it left out.
 func osAttributes(os *guestnet.OSInfo) []metadata.EventAttributeOption {

@@ -8,10 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -93,22 +90,13 @@ func (s *inventoryScraper) scrape(ctx context.Context) (plog.Logs, error) {
 	s.known.StartCycle()
 	nodes := recheck.NewNodeBreaker(ctx)
 	defer nodes.Close()
-	results := make([]*guestInventory, len(guests))
-	failedGuests := map[string]int{} // problem key → guests it cost data
-	var mu sync.Mutex                // guards found and failedGuests
+	reader := guestReader{client: nodes.Guard(client), known: s.known, lxcInterfaces: s.lxcInterfaces,
+		version: s.shared.version, tokenID: s.cfg.TokenID, now: now}
 	// One worker more than the node's request slots keeps them busy while a
 	// worker reads an answer.
-	forEachGuestByNode(guests, s.cfg.MaxConcurrentRequestsPerNode+1, func(i int) {
-		inv, failures := s.collectGuest(client, nodes, guests[i], now)
-		results[i] = inv
-		mu.Lock()
-		defer mu.Unlock()
-		for key, pr := range failures {
-			found.Add(key, pr)
-			failedGuests[key]++
-		}
-	})
-	memory := readBalloons(client, nodes, guests, now, found, &mu)
+	results, failedGuests := reader.readAll(ctx, guests, s.cfg.MaxConcurrentRequestsPerNode+1, found)
+	// What the cycle's VMs said, for the metrics collection and the records.
+	vms := vmDetailsOf(results, readBalloons(ctx, reader.client, guests, now, found), s.known)
 	// One partial error per distinct problem, not one per guest.
 	for key, n := range failedGuests {
 		errs.AddPartial(n, found[key].Err)
@@ -145,7 +133,6 @@ func (s *inventoryScraper) scrape(ctx context.Context) (plog.Logs, error) {
 	for key, pr := range duplicates {
 		found.Add(key, pr)
 	}
-	vms := vmDetailsOf(results, memory, s.known)
 	var nics []nicInfo
 	for _, inv := range results {
 		if inv != nil {
@@ -241,181 +228,4 @@ func (s *inventoryScraper) selectGuests(resources []pveapi.ClusterResource) []*p
 	}
 	slices.SortFunc(guests, func(a, b *pveapi.ClusterResource) int { return cmp.Compare(a.VMID.Value, b.VMID.Value) })
 	return guests
-}
-
-// collectGuest reads one guest's config and, when it runs, its addresses,
-// and falls back on what was last confirmed where an answer fails
-// transiently. It returns the problems it met, keyed for the problem log.
-func (s *inventoryScraper) collectGuest(client pveapi.Client, nodes *recheck.NodeBreaker, g *pveapi.ClusterResource, now time.Time) (*guestInventory, problems.Set) {
-	failures := problems.Set{}
-	last := s.known.Last(g.ID)
-	if nodes.Open(g.Node) != nil {
-		return s.lastKnownInventory(g, last, now), failures
-	}
-	ctx := nodes.Ctx(g.Node)
-	config, err := client.GuestConfig(ctx, g.Node, g.Type, g.VMID.Value)
-	if err != nil {
-		if !nodes.Observe(g.Node, err) && nodes.Open(g.Node) == nil && ctx.Err() == nil {
-			failures.Add(problems.FromAPI(pveapi.PathGuestConfig, g.Node, err))
-		}
-		if transient(err) {
-			return s.lastKnownInventory(g, last, now), failures
-		}
-		return nil, failures
-	}
-	for _, e := range config.NICErrors {
-		err := fmt.Errorf("%s/%d config: %w", g.Type, g.VMID.Value, e)
-		failures.Add(fmt.Sprintf("%s/%d netN", g.Type, g.VMID.Value), problems.Problem{Kind: problems.KindUnparsableConfig, Node: g.Node, Path: pveapi.PathGuestConfig, Err: err})
-	}
-	inv := &guestInventory{guest: g, nics: config.NICs, name: guestName(g, config), confirmed: now}
-	s.known.ConfirmConfig(g.ID, inv.name, inv.nics, now)
-
-	if g.Status != "running" || !hasMAC(config.NICs) || (g.Type == "qemu" && !config.AgentEnabled) {
-		// Definitely nothing to ask: a stopped guest or one without an agent.
-		s.known.ConfirmAddrs(g.ID, nil, now)
-		return inv, failures
-	}
-	haveFresh := s.known.Fresh(last.AddrsAt, now)
-	// A guest whose agent answered recently is asked again at once after a
-	// miss; back-off is for agents that stay silent.
-	if nodes.Open(g.Node) != nil || (!haveFresh && !s.known.ShouldAsk(g)) {
-		s.keepLastAddrs(inv, last, now)
-		return inv, failures
-	}
-	version := s.shared.version(g.Node)
-	if g.Type == "lxc" && !s.lxcInterfaces.Due(g.Node, now, s.shared.version) {
-		// This Proxmox version has no interfaces path: static ip= only.
-		s.known.ConfirmAddrs(g.ID, nil, now)
-		return inv, failures
-	}
-	var ifaces []guestnet.InterfaceAddrs
-	if g.Type == "qemu" {
-		ifaces, err = client.AgentInterfaces(ctx, g.Node, g.VMID.Value)
-	} else {
-		ifaces, err = client.LXCInterfaces(ctx, g.Node, g.VMID.Value)
-	}
-	switch {
-	case g.Type == "lxc" && pveapi.IsAbsent(err):
-		// Proxmox VE 7 answers 501 for /lxc/{vmid}/interfaces: learnt once
-		// per node, asked again when its version changes.
-		s.lxcInterfaces.Absent(g.Node, now, map[string]string{g.Node: version})
-		s.known.ConfirmAddrs(g.ID, nil, now)
-	case err == nil:
-		s.known.Answered(g)
-		inv.addrs = guestnet.MatchByMAC(config.NICs, ifaces)
-		s.known.ConfirmAddrs(g.ID, inv.addrs, now)
-		if g.Type == "qemu" {
-			readAgentDetails(client, nodes, s.known, g, inv.name, failures, now)
-		}
-	case errors.Is(err, guestnet.ErrAgentCommandDisabled):
-		// The agent runs but its configuration refuses the command: a
-		// problem with its fix, asked again each cycle (it answers at once).
-		s.known.Answered(g)
-		s.known.ConfirmAddrs(g.ID, nil, now)
-		failures.Add(fmt.Sprintf("agent-disabled %s %s", g.ID, "network-get-interfaces"),
-			disabledCommand(g, inv.name, "network-get-interfaces", pveapi.PathAgentInterfaces, err))
-		readAgentDetails(client, nodes, s.known, g, inv.name, failures, now)
-	case errors.Is(err, guestnet.ErrAgentUnsupported):
-		// The agent answered that it cannot list interfaces: a definite none.
-		s.known.Silent(g)
-		s.known.ConfirmAddrs(g.ID, nil, now)
-	default:
-		if !nodes.Observe(g.Node, err) && nodes.Open(g.Node) == nil && ctx.Err() == nil {
-			s.noteAddressFailure(g, err, haveFresh, failures)
-		}
-		s.keepLastAddrs(inv, last, now)
-	}
-	return inv, failures
-}
-
-// transient reports whether a failed answer says nothing about the guest: no
-// answer at all, a server error, or Proxmox unable to reach the node. A 4xx
-// (gone, forbidden) is an answer.
-func transient(err error) bool {
-	var ae *pveapi.APIError
-	if errors.As(err, &ae) {
-		return ae.Status >= 500
-	}
-	return !errors.Is(err, pveapi.ErrDecode) && !errors.Is(err, pveapi.ErrTooLarge)
-}
-
-// lastKnownInventory is the guest as last confirmed, while that is recent
-// enough; nil otherwise (the guest is then left out of this cycle, as it
-// would be without any knowledge).
-func (s *inventoryScraper) lastKnownInventory(g *pveapi.ClusterResource, last known.Last, now time.Time) *guestInventory {
-	if !s.known.Fresh(last.NICsAt, now) {
-		return nil
-	}
-	inv := &guestInventory{guest: g, name: last.Name, nics: last.NICs, confirmed: last.NICsAt}
-	s.keepLastAddrs(inv, last, now)
-	return inv
-}
-
-// keepLastAddrs gives inv the guest's last reported addresses while they
-// are recent enough, and dates the record by when they were confirmed.
-func (s *inventoryScraper) keepLastAddrs(inv *guestInventory, last known.Last, now time.Time) {
-	if last.Addrs == nil || !s.known.Fresh(last.AddrsAt, now) {
-		return
-	}
-	inv.addrs = last.Addrs
-	if last.AddrsAt.Before(inv.confirmed) {
-		inv.confirmed = last.AddrsAt
-	}
-}
-
-// noteAddressFailure classifies a failed address request. A guest agent
-// that is not running (or not installed, or too old) is normal and silent,
-// and a guest without recent addresses is then left alone for a few cycles:
-// a silent agent costs Proxmox about 3 s per call. A 403 means the token
-// lacks the agent privilege; that is said once, with the fix.
-func (s *inventoryScraper) noteAddressFailure(g *pveapi.ClusterResource, err error, haveFresh bool, failures problems.Set) {
-	var ae *pveapi.APIError
-	switch {
-	case errors.As(err, &ae) && ae.Status == http.StatusForbidden:
-		fix := fmt.Sprintf("on Proxmox VE 9 grant VM.GuestAgent.Audit (part of PVEAuditor): pveum acl modify /vms --tokens '%[1]s' --roles PVEAuditor; on Proxmox VE 8 grant VM.Monitor: pveum role add MNMGuestAgent --privs VM.Monitor && pveum acl modify /vms --tokens '%[1]s' --roles MNMGuestAgent", s.cfg.TokenID)
-		if g.Type == "lxc" {
-			fix = fmt.Sprintf("grant VM.Audit: pveum acl modify /vms --tokens '%s' --roles PVEAuditor", s.cfg.TokenID)
-		}
-		key := "address-forbidden " + g.Type
-		err := fmt.Errorf("GET %s: 403 %s: guest IPs are left out until the token may read them; %s", ae.Path, ae.Message, fix)
-		pr := problems.Problem{Kind: problems.KindAgentPrivilege, Path: ae.Path, Err: err}
-		if g.Type == "qemu" {
-			pr.Path, pr.Privilege = pveapi.PathAgentInterfaces, "VM.GuestAgent.Audit"
-		} else {
-			pr.Path, pr.Privilege = pveapi.PathLXCInterfaces, "VM.Audit"
-		}
-		if _, priv := ae.Permission(); priv != "" {
-			pr.Privilege = priv
-		}
-		s.known.Forbidden(g.Type, key, pr)
-		failures.Add(key, pr)
-	case !haveFresh:
-		// Agent not running, not configured, timed out, or an endpoint this
-		// Proxmox version lacks (501): back off quietly.
-		s.known.Silent(g)
-	}
-}
-
-// forEachGuestByNode calls collect with the index of every guest, from
-// `workers` goroutines per node that take that node's guests in order. A
-// goroutine per guest held one stack per guest while they queued for their
-// node's few request slots (26 MB of stacks at 10,000 guests); a node that
-// hangs holds only its own workers, never another node's guests.
-func forEachGuestByNode(guests []*pveapi.ClusterResource, workers int, collect func(i int)) {
-	byNode := map[string][]int{}
-	for i, g := range guests {
-		byNode[g.Node] = append(byNode[g.Node], i)
-	}
-	var wg sync.WaitGroup
-	for _, queue := range byNode {
-		var next atomic.Int64
-		for range min(workers, len(queue)) {
-			wg.Go(func() {
-				for k := next.Add(1) - 1; k < int64(len(queue)); k = next.Add(1) - 1 {
-					collect(queue[k])
-				}
-			})
-		}
-	}
-	wg.Wait()
 }

@@ -47,23 +47,6 @@ func (k *Guests) ShouldAsk(g *pveapi.ClusterResource) bool {
 	return false
 }
 
-// Silent backs g off: its agent did not answer.
-func (k *Guests) Silent(g *pveapi.ClusterResource) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	e := k.entry(g.ID)
-	e.silentUntil, e.silentUptime = k.cycle+1+k.backoffCycles, g.Uptime.Value
-}
-
-// Answered ends g's back-off.
-func (k *Guests) Answered(g *pveapi.ClusterResource) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if e, ok := k.guests[g.ID]; ok {
-		e.silentUntil, e.silentUptime = 0, 0
-	}
-}
-
 // Forbidden pauses the address requests of one guest type for the back-off
 // period, for the privilege problem pr (reported under key).
 func (k *Guests) Forbidden(guestType, key string, pr problems.Problem) {

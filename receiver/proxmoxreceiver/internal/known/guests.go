@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/guestnet"
+	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
 )
 
 // Guests is what is known of every guest, by /cluster/resources id
@@ -92,33 +93,69 @@ func (k *Guests) Fresh(at, now time.Time) bool {
 	return k.keep > 0 && !at.IsZero() && now.Sub(at) <= k.keep
 }
 
-// Last returns the guest as last confirmed (zero when never).
-func (k *Guests) Last(id string) Last {
+// Recall returns the guest as last confirmed, with only what is recent
+// enough to stand in for a failed answer: a part older than keep is left
+// zero, as if never confirmed.
+func (k *Guests) Recall(id string, now time.Time) Last {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	var last Last
 	if g, ok := k.guests[id]; ok {
-		return g.last
+		last = g.last
 	}
-	return Last{}
+	if !k.Fresh(last.NICsAt, now) {
+		last.Name, last.NICs, last.NICsAt = "", nil, time.Time{}
+	}
+	if !k.Fresh(last.AddrsAt, now) {
+		last.Addrs, last.AddrsAt = nil, time.Time{}
+	}
+	return last
 }
 
-// ConfirmConfig stores a guest's config as read at.
-func (k *Guests) ConfirmConfig(id, name string, nics []guestnet.NIC, at time.Time) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	l := &k.entry(id).last
-	l.Name, l.NICs, l.NICsAt = name, nics, at
+// AgentNews is what a cycle learnt of a guest's agent (or, for a container,
+// of its interface list) that matters for the back-off.
+type AgentNews int
+
+const (
+	// NoNews: not asked, or a failure that says nothing of the agent.
+	NoNews AgentNews = iota
+	// Answered ends the guest's back-off.
+	Answered
+	// Silent backs the guest off: its agent did not answer, or cannot list
+	// interfaces.
+	Silent
+)
+
+// Learnt is what one inventory cycle confirmed of a guest whose config it
+// read.
+type Learnt struct {
+	Name string
+	NICs []guestnet.NIC
+	// AddrsConfirmed says that Addrs are what the guest reports now (nil: it
+	// definitely has none, being stopped, without an agent, or unable to
+	// tell); otherwise its last addresses stand.
+	AddrsConfirmed bool
+	Addrs          map[guestnet.AddrKey][]netip.Addr
+	Agent          AgentNews
 }
 
-// ConfirmAddrs stores a guest's addresses as reported at; nil means it
-// definitely has none to report (stopped, no agent, agent unsupported).
-func (k *Guests) ConfirmAddrs(id string, addrs map[guestnet.AddrKey][]netip.Addr, at time.Time) {
+// Learn stores what the cycle at now confirmed of g.
+func (k *Guests) Learn(g *pveapi.ClusterResource, l Learnt, now time.Time) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	l := &k.entry(id).last
-	l.Addrs, l.AddrsAt = addrs, at
-	if addrs == nil {
-		l.AddrsAt = time.Time{}
+	e := k.entry(g.ID)
+	e.last.Name, e.last.NICs, e.last.NICsAt = l.Name, l.NICs, now
+	if l.AddrsConfirmed {
+		e.last.Addrs, e.last.AddrsAt = l.Addrs, now
+		if l.Addrs == nil {
+			e.last.AddrsAt = time.Time{}
+		}
+	}
+	switch l.Agent {
+	case Answered:
+		e.silentUntil, e.silentUptime = 0, 0
+	case Silent:
+		e.silentUntil, e.silentUptime = k.cycle+1+k.backoffCycles, g.Uptime.Value
 	}
 }
 

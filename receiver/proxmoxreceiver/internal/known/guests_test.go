@@ -23,28 +23,33 @@ func vm(id string, uptime int64) *pveapi.ClusterResource {
 	return &pveapi.ClusterResource{ID: id, Type: "qemu", Uptime: pveapi.FlexInt{Value: uptime, Valid: true}}
 }
 
-func TestLastConfirmedStandsInForKeep(t *testing.T) {
+func TestRecallGivesWhatWasLearntWhileFresh(t *testing.T) {
 	k := NewGuests(15*time.Minute, 3)
+	g := vm("qemu/100", 5000)
 	nics := []guestnet.NIC{{Device: "net0", MAC: "BC:24:11:00:00:01"}}
-	k.ConfirmConfig("qemu/100", "web", nics, t0)
 	addrs := map[guestnet.AddrKey][]netip.Addr{{MAC: "BC:24:11:00:00:01"}: {netip.MustParseAddr("10.0.0.5")}}
-	k.ConfirmAddrs("qemu/100", addrs, t0)
-
-	last := k.Last("qemu/100")
+	k.Learn(g, Learnt{Name: "web", NICs: nics, AddrsConfirmed: true, Addrs: addrs}, t0)
+	last := k.Recall(g.ID, t0.Add(15*time.Minute))
 	assert.Equal(t, "web", last.Name)
 	assert.Equal(t, nics, last.NICs)
 	assert.Equal(t, addrs, last.Addrs)
-	assert.True(t, k.Fresh(last.NICsAt, t0.Add(15*time.Minute)))
-	assert.False(t, k.Fresh(last.NICsAt, t0.Add(15*time.Minute+time.Second)), "too old to stand for the present")
+	assert.Equal(t, t0, last.AddrsAt)
+	assert.Equal(t, Last{}, k.Recall(g.ID, t0.Add(15*time.Minute+time.Second)), "too old to stand for the present")
 
-	k.ConfirmAddrs("qemu/100", nil, t0.Add(time.Minute))
-	last = k.Last("qemu/100")
+	// A config read without news of the addresses keeps the last ones.
+	k.Learn(g, Learnt{Name: "web2", NICs: nics}, t0.Add(time.Minute))
+	last = k.Recall(g.ID, t0.Add(time.Minute))
+	assert.Equal(t, "web2", last.Name)
+	assert.Equal(t, addrs, last.Addrs, "the last addresses stand")
+	assert.Equal(t, t0, last.AddrsAt, "dated when they were confirmed")
+
+	k.Learn(g, Learnt{Name: "web", NICs: nics, AddrsConfirmed: true}, t0.Add(2*time.Minute))
+	last = k.Recall(g.ID, t0.Add(2*time.Minute))
 	assert.Nil(t, last.Addrs)
-	assert.True(t, last.AddrsAt.IsZero(), "no addresses: nothing to date")
+	assert.True(t, last.AddrsAt.IsZero(), "definitely none: nothing to date")
 	assert.Equal(t, "web", last.Name, "the config stays")
-
-	assert.False(t, NewGuests(0, 3).Fresh(t0, t0), "keep 0: never stands in")
-	assert.Equal(t, Last{}, k.Last("qemu/999"))
+	assert.Equal(t, Last{}, NewGuests(0, 3).Recall(g.ID, t0.Add(2*time.Minute)), "keep 0: never stands in")
+	assert.Equal(t, Last{}, k.Recall("qemu/999", t0))
 }
 
 func TestSilentAgentIsLeftAloneForTheBackoffCycles(t *testing.T) {
@@ -52,21 +57,22 @@ func TestSilentAgentIsLeftAloneForTheBackoffCycles(t *testing.T) {
 	g := vm("qemu/100", 5000)
 	k.StartCycle()
 	require.True(t, k.ShouldAsk(g))
-	k.Silent(g)
+	k.Learn(g, Learnt{Agent: Silent}, t0)
 	for cycle := range 2 {
 		k.StartCycle()
 		assert.False(t, k.ShouldAsk(g), "backed-off cycle %d", cycle+1)
 	}
 	k.StartCycle()
 	assert.True(t, k.ShouldAsk(g), "asked again after 2 cycles")
-
 	// A restart (uptime went down) is asked at once; an answer ends the back-off.
-	k.Silent(g)
+	k.Learn(g, Learnt{Agent: Silent}, t0)
 	k.StartCycle()
 	assert.True(t, k.ShouldAsk(vm("qemu/100", 30)))
-	k.Silent(g)
-	k.Answered(g)
+	k.Learn(g, Learnt{Agent: Silent}, t0)
 	k.StartCycle()
+	k.Learn(g, Learnt{Agent: NoNews}, t0)
+	assert.False(t, k.ShouldAsk(g), "no news keeps the back-off")
+	k.Learn(g, Learnt{Agent: Answered}, t0)
 	assert.True(t, k.ShouldAsk(g))
 }
 
@@ -102,13 +108,12 @@ func TestAgentCommandsAndTheOSCadence(t *testing.T) {
 
 func TestPruneForgetsEverythingOfAGoneGuest(t *testing.T) {
 	k := NewGuests(time.Hour, 3)
-	k.ConfirmConfig("qemu/100", "a", nil, t0)
-	k.ConfirmConfig("qemu/101", "b", nil, t0)
-	k.Silent(vm("qemu/101", 1))
+	k.Learn(vm("qemu/100", 1), Learnt{Name: "a"}, t0)
+	k.Learn(vm("qemu/101", 1), Learnt{Name: "b", Agent: Silent}, t0)
 	k.Agent("qemu/101").HostName = "b.example"
 	k.Prune(map[string]bool{"qemu/100": true})
 	assert.Equal(t, 1, k.Len())
-	assert.Equal(t, Last{}, k.Last("qemu/101"))
+	assert.Equal(t, Last{}, k.Recall("qemu/101", t0))
 	assert.True(t, k.ShouldAsk(vm("qemu/101", 1)), "its back-off is gone")
 	assert.Empty(t, k.Agent("qemu/101").HostName, "and what its agent said")
 	var seen []string

@@ -10,34 +10,6 @@ import (
 	"go.uber.org/zap"
 )
 
-// Problem is one thing that keeps the receiver from reporting everything,
-// with bounded labels (never free text) for mnm.proxmox.problem.
-type Problem struct {
-	Kind      string // see the Kind constants
-	Node      string // the node it is about, or ""
-	Path      string // the Proxmox path template, or ""
-	Privilege string // the privilege a 403 names, or ""
-	Err       error  // what is logged
-}
-
-// Labels are the labels of a problem's mnm.proxmox.problem series.
-type Labels struct{ kind, node, path, privilege string }
-
-// Labels returns the labels of p's series.
-func (p Problem) Labels() Labels { return Labels{p.Kind, p.Node, p.Path, p.Privilege} }
-
-// Set collects the problems of one collection, keyed by what they are
-// about (path template, node, reason), so that a changing detail such as a
-// timeout's duration does not count as a new problem.
-type Set map[string]Problem
-
-// Add adds pr under key unless a problem is known under key already.
-func (p Set) Add(key string, pr Problem) {
-	if _, seen := p[key]; !seen {
-		p[key] = pr
-	}
-}
-
 // Log logs each distinct problem once when it appears and once when it
 // clears, instead of at every collection: a node that stays down for a day
 // must not fill the log. It also holds the problems active now, which the

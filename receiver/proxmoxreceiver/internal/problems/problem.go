@@ -10,6 +10,34 @@ import (
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/pveapi"
 )
 
+// Problem is one thing that keeps the receiver from reporting everything,
+// with bounded labels (never free text) for mnm.proxmox.problem.
+type Problem struct {
+	Kind      string // see the Kind constants
+	Node      string // the node it is about, or ""
+	Path      string // the Proxmox path template, or ""
+	Privilege string // the privilege a 403 names, or ""
+	Err       error  // what is logged
+}
+
+// Labels are the labels of a problem's mnm.proxmox.problem series.
+type Labels struct{ kind, node, path, privilege string }
+
+// Labels returns the labels of p's series.
+func (p Problem) Labels() Labels { return Labels{p.Kind, p.Node, p.Path, p.Privilege} }
+
+// Set collects the problems of one collection, keyed by what they are
+// about (path template, node, reason), so that a changing detail such as a
+// timeout's duration does not count as a new problem.
+type Set map[string]Problem
+
+// Add adds pr under key unless a problem is known under key already.
+func (p Set) Add(key string, pr Problem) {
+	if _, seen := p[key]; !seen {
+		p[key] = pr
+	}
+}
+
 // FromAPI describes a failed request of path template tmpl about node.
 func FromAPI(tmpl, node string, err error) (string, Problem) {
 	kind, privilege := Classify(err)
