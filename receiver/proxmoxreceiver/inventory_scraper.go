@@ -82,7 +82,7 @@ func (s *inventoryScraper) scrape(ctx context.Context) (plog.Logs, error) {
 	}
 	if err == nil {
 		// Only a complete list says which guests are gone.
-		s.known.Prune(existingGuests(resources))
+		s.known.Prune(resources)
 	}
 
 	view := s.readSDN(ctx, client, now, found, errs)
@@ -181,16 +181,6 @@ func anyNIC(results []*guestInventory) func(func(guestnet.NIC) bool) bool {
 		}
 		return false
 	}
-}
-
-func existingGuests(resources []pveapi.ClusterResource) map[string]bool {
-	exists := map[string]bool{}
-	for i := range resources {
-		if r := &resources[i]; r.Type == "qemu" || r.Type == "lxc" {
-			exists[r.ID] = true
-		}
-	}
-	return exists
 }
 
 func guestsOn(guests []*pveapi.ClusterResource, node string) int {

@@ -70,8 +70,16 @@ func (k *Guests) entry(id string) *guest {
 	return g
 }
 
-// Prune forgets the guests that no longer exist, everything about them.
-func (k *Guests) Prune(exists map[string]bool) {
+// Prune forgets, everything about them, the guests that are not in
+// resources, a complete /cluster/resources list (a partial one does not say
+// which guests are gone).
+func (k *Guests) Prune(resources []pveapi.ClusterResource) {
+	exists := make(map[string]bool, len(resources))
+	for i := range resources {
+		if r := &resources[i]; r.Type == "qemu" || r.Type == "lxc" {
+			exists[r.ID] = true
+		}
+	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	for id := range k.guests {

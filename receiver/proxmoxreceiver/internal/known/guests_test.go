@@ -111,7 +111,7 @@ func TestPruneForgetsEverythingOfAGoneGuest(t *testing.T) {
 	k.Learn(vm("qemu/100", 1), Learnt{Name: "a"}, t0)
 	k.Learn(vm("qemu/101", 1), Learnt{Name: "b", Agent: Silent}, t0)
 	k.Agent("qemu/101").HostName = "b.example"
-	k.Prune(map[string]bool{"qemu/100": true})
+	k.Prune([]pveapi.ClusterResource{{ID: "node/pve1", Type: "node"}, {ID: "qemu/100", Type: "qemu"}, {ID: "storage/pve1/local", Type: "storage"}})
 	assert.Equal(t, 1, k.Len())
 	assert.Equal(t, Last{}, k.Recall("qemu/101", t0))
 	assert.True(t, k.ShouldAsk(vm("qemu/101", 1)), "its back-off is gone")
