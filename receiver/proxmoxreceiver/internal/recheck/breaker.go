@@ -127,10 +127,14 @@ func through[T any](ctx context.Context, b *NodeBreaker, node string, request fu
 		var none T
 		return none, fmt.Errorf("%w: %w", ErrNodeStopped, err)
 	}
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	stop := context.AfterFunc(c.ctx, func() { cancel(context.Cause(c.ctx)) })
-	defer stop()
+	if ctx == b.cycle {
+		ctx = c.ctx // the node's context ends with the cycle's already
+	} else {
+		var cancel context.CancelCauseFunc
+		ctx, cancel = context.WithCancelCause(ctx)
+		defer cancel(nil)
+		defer context.AfterFunc(c.ctx, func() { cancel(context.Cause(c.ctx)) })()
+	}
 	v, err := request(ctx)
 	if err != nil {
 		b.Observe(node, err)

@@ -35,12 +35,10 @@ func (c *configClient) GuestConfig(ctx context.Context, node, _ string, _ int64)
 func TestGuardStopsANodeAtItsFirstFailureOnly(t *testing.T) {
 	timeout := fmt.Errorf("%w: GET /nodes/pve2/qemu/100/config: no answer", pveapi.ErrUnreachable)
 	forbidden := &pveapi.APIError{Path: "/nodes/pve3/qemu/100/config", Status: 403, Message: "Permission check failed"}
-	inFlight := make(chan struct{})
 	fake := &configClient{calls: map[string]int{}, answers: map[string]func(context.Context) error{
 		"pve1": func(context.Context) error { return nil },
 		"pve2": func(context.Context) error { return timeout },
 		"pve3": func(context.Context) error { return forbidden },
-		"pve4": func(ctx context.Context) error { close(inFlight); <-ctx.Done(); return context.Cause(ctx) },
 	}}
 	b := NewNodeBreaker(context.Background())
 	defer b.Close()
@@ -60,17 +58,36 @@ func TestGuardStopsANodeAtItsFirstFailureOnly(t *testing.T) {
 	assert.NoError(t, err)
 	assert.NotContains(t, b.Opened(), "pve3")
 
-	// A request in flight when its node fails is cancelled with the node's failure.
-	done := make(chan error)
-	go func() {
-		_, err := client.GuestConfig(context.Background(), "pve4", "qemu", 100)
-		done <- err
-	}()
-	<-inFlight
-	b.Observe("pve4", timeout)
-	err = <-done
-	assert.ErrorIs(t, err, ErrNodeStopped)
-	assert.ErrorIs(t, err, context.Canceled)
+}
+
+type ctxKey struct{}
+
+func TestGuardCancelsTheRequestsInFlightWhenTheirNodeFails(t *testing.T) {
+	timeout := fmt.Errorf("%w: no answer", pveapi.ErrUnreachable)
+	cycle := context.Background()
+	for name, callerCtx := range map[string]context.Context{
+		"the cycle's context":           cycle,
+		"a context of the caller's own": context.WithValue(cycle, ctxKey{}, 1),
+	} {
+		t.Run(name, func(t *testing.T) {
+			inFlight := make(chan struct{})
+			fake := &configClient{calls: map[string]int{}, answers: map[string]func(context.Context) error{
+				"pve4": func(ctx context.Context) error { close(inFlight); <-ctx.Done(); return context.Cause(ctx) },
+			}}
+			b := NewNodeBreaker(cycle)
+			defer b.Close()
+			done := make(chan error)
+			go func() {
+				_, err := b.Guard(fake).GuestConfig(callerCtx, "pve4", "qemu", 100)
+				done <- err
+			}()
+			<-inFlight
+			b.Observe("pve4", timeout)
+			err := <-done
+			assert.ErrorIs(t, err, ErrNodeStopped)
+			assert.ErrorIs(t, err, context.Canceled)
+		})
+	}
 }
 
 func TestGuardKeepsTheCallersContext(t *testing.T) {
