@@ -20,6 +20,9 @@ import (
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/sdn"
 )
 
+// endpointSource is the records' mnm.endpoint.source: what MNM says found them.
+const endpointSource = "proxmox"
+
 // inventoryRecorder turns a cycle's guests into mnm.endpoint records.
 type inventoryRecorder struct {
 	lb  *metadata.LogsBuilder

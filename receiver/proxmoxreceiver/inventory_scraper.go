@@ -24,8 +24,6 @@ import (
 	"github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/sdn"
 )
 
-const endpointSource = "proxmox"
-
 // inventoryScraper emits one log record per guest NIC that has a MAC: the
 // config of every guest, plus its IPs from the QEMU guest agent or the
 // container's namespace. It runs on its own cadence so that the metrics path
