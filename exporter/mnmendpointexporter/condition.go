@@ -26,6 +26,14 @@ const (
 	causeRefused       = "refused"
 )
 
+// proxyHint names the usual cause of an answer that is not the controller's.
+const proxyHint = "a proxy or login page in front of the controller? point `endpoint` at the controller itself"
+
+// noRouteFix says where the upsert route comes from: MNM's controller does
+// not ship one, and v1.0.1 answers its POST with 405 because the path
+// matches GET /api/endpoints/{mac} (controller/app/main.py).
+const noRouteFix = "the controller has no upsert route (POST /api/endpoints/upsert): MNM's controller does not ship one. Add it from otelcol-mnm's integrations/mnm-controller (its README says how) and restart the controller, and check that `endpoint` is the controller's base URL"
+
 // lastingCauses do not heal by retrying: an operator must act. Each is
 // logged once with its fix, the others are the Collector's retry lines.
 var lastingCauses = map[string]string{

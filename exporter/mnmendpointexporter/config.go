@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/config/confighttp"
@@ -15,6 +16,12 @@ import (
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
+)
+
+// Defaults that validation names in its errors.
+const (
+	defaultMaxBatchSize = 500
+	defaultTimeout      = 30 * time.Second
 )
 
 // Config defines the configuration of the mnmendpoint exporter.

@@ -5,7 +5,17 @@ package mnmendpointexporter // import "github.com/mnm-net/otelcol-mnm/exporter/m
 
 import (
 	"encoding/json"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 )
+
+// upsertPath is the controller route, relative to `endpoint`.
+const upsertPath = "api/endpoints/upsert"
+
+// maxSourceRunes is the longest source (and change_source) the controller's
+// route accepts.
+const maxSourceRunes = 64
 
 // upsertRequest is the body of POST {endpoint}/api/endpoints/upsert.
 type upsertRequest struct {
@@ -54,4 +64,20 @@ type upsertResult struct {
 	MAC    string            `json:"mac"`
 	Action string            `json:"action"`
 	Events []json.RawMessage `json:"events"`
+}
+
+// cleanText trims s, removes control characters (a NUL byte makes
+// PostgreSQL refuse the whole row; the route refuses every control
+// character) and, when limit > 0, cuts it to limit runes.
+func cleanText(s string, limit int) string {
+	s = strings.TrimSpace(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == utf8.RuneError {
+			return -1
+		}
+		return r
+	}, s))
+	if limit > 0 && utf8.RuneCountInString(s) > limit {
+		s = strings.TrimSpace(string([]rune(s)[:limit]))
+	}
+	return s
 }

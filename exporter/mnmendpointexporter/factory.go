@@ -5,7 +5,6 @@ package mnmendpointexporter // import "github.com/mnm-net/otelcol-mnm/exporter/m
 
 import (
 	"context"
-	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/confighttp"
@@ -16,11 +15,6 @@ import (
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 
 	"github.com/mnm-net/otelcol-mnm/exporter/mnmendpointexporter/internal/metadata"
-)
-
-const (
-	defaultMaxBatchSize = 500
-	defaultTimeout      = 30 * time.Second
 )
 
 // NewFactory creates the factory of the mnmendpoint exporter.

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -29,10 +28,6 @@ const (
 	// controller's route takes; they are part of the key, so never cut.
 	dropInvalidLocation = "invalid_location"
 )
-
-// maxSourceRunes is the longest source (and change_source) the controller's
-// route accepts.
-const maxSourceRunes = 64
 
 // mapRecord turns one log record into an endpoint and the source it belongs
 // to. It returns a non-empty drop reason when the record cannot be sent.
@@ -92,22 +87,6 @@ const (
 	maxClassificationRunes = 64
 	maxLocationRunes       = 255
 )
-
-// cleanText trims s, removes control characters (a NUL byte makes
-// PostgreSQL refuse the whole row; the route refuses every control
-// character) and, when limit > 0, cuts it to limit runes.
-func cleanText(s string, limit int) string {
-	s = strings.TrimSpace(strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || r == utf8.RuneError {
-			return -1
-		}
-		return r
-	}, s))
-	if limit > 0 && utf8.RuneCountInString(s) > limit {
-		s = strings.TrimSpace(string([]rune(s)[:limit]))
-	}
-	return s
-}
 
 // vlanAttr reads the VLAN id; absent means untagged (0). Connectors should
 // send an int, but a numeric string or an integral double is accepted too.

@@ -29,14 +29,6 @@ const maxRetryAfter = 5 * time.Minute
 // errCredentialsRejected marks a 401/403: no further batch can succeed.
 var errCredentialsRejected = errors.New("controller rejected the credentials: check that `secret` matches the controller's NAUTOBOT_SECRET_KEY (or the configured `auth` / `headers`)")
 
-// proxyHint names the usual cause of an answer that is not the controller's.
-const proxyHint = "a proxy or login page in front of the controller? point `endpoint` at the controller itself"
-
-// noRouteFix says where the upsert route comes from: MNM's controller does
-// not ship one, and v1.0.1 answers its POST with 405 because the path
-// matches GET /api/endpoints/{mac} (controller/app/main.py).
-const noRouteFix = "the controller has no upsert route (POST /api/endpoints/upsert): MNM's controller does not ship one. Add it from otelcol-mnm's integrations/mnm-controller (its README says how) and restart the controller, and check that `endpoint` is the controller's base URL"
-
 // failureKind says what the exporter does with a failed upsert.
 type failureKind int
 

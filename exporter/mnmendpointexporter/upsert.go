@@ -18,9 +18,6 @@ import (
 	"go.opentelemetry.io/collector/consumer/consumererror"
 )
 
-// upsertPath is the controller route, relative to `endpoint`.
-const upsertPath = "api/endpoints/upsert"
-
 // maxResponseBytes bounds how much of a response is read, and then how much
 // more is drained so the connection can be reused.
 const maxResponseBytes = 64 * 1024
