@@ -546,6 +546,7 @@ var wantAlerts = []string{
 	"ProxmoxInventoryDeadline",
 	"ProxmoxGuestDuplicateMAC",
 	"ProxmoxGuestAgentCommandDisabled",
+	"ProxmoxKnownBug",
 	"ProxmoxBackupMissing",
 	"ProxmoxBackupFailed",
 	"ProxmoxReplicationFailing",

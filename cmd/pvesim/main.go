@@ -86,6 +86,7 @@ func flagSet(o *options, base pvesim.Config, stderr io.Writer) (fs *flag.FlagSet
 	fs.BoolVar(&o.cfg.HAAbsent, "ha-absent", base.HAAbsent, "with -operations: HA never configured (the HA status lists only the quorum)")
 	fs.BoolVar(&o.cfg.GuestAgentDetails, "guest-agent-details", base.GuestAgentDetails, "serve what the guest agent knows (agent/get-fsinfo, get-osinfo, get-host-name: Linux and Windows guests, old agents, "+
 		"a disabled command) and the balloon statistics of /nodes/{node}/qemu?full=1")
+	fs.BoolVar(&o.cfg.LXCInterfacesUnproxied, "lxc-interfaces-unproxied", base.LXCInterfacesUnproxied, "answer container interfaces as pve-container before 5.2.0 (Proxmox VE 8.1, 8.2; bug #5674): {\"data\":null} for every container not on the first node")
 	fs.BoolVar(&o.cfg.FullFilesystem, "full-filesystem", base.FullFilesystem, "with -guest-agent-details: fill the root filesystem of one Linux guest to 96 %")
 	opsTime = fs.String("operations-time", defaultOpsTime, "with -operations: the time the generated history ends at (RFC 3339; default: now)")
 	fs.StringVar(&o.cfg.TokenID, "token-id", base.TokenID, "accepted API token id (user@realm!name)")

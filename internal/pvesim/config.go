@@ -206,6 +206,16 @@ type Config struct {
 	// running guest has balloon: 0. Off by default so that the clusters
 	// other packages' golden files were made from stay as they are.
 	GuestAgentDetails bool
+	// LXCInterfacesUnproxied answers /nodes/{node}/lxc/{vmid}/interfaces as
+	// pve-container 5.0.6 to 5.1.x (Proxmox VE 8.1 and 8.2) did: the method
+	// had no proxyto, so the node that receives the request looks for the
+	// container among its own processes (src/PVE/LXC.pm get_interfaces:
+	// find_lxc_pid fails, it returns nothing) and answers {"data":null} for
+	// every container on another node. Proxmox bug #5674, fixed in 5.2.0
+	// (src/PVE/API2/LXC.pm, commit 8b967af "add missing 'proxyto' for LXC
+	// interfaces API"). The simulator's API address belongs to the first
+	// node; the containers there answer as usual, in the 8.1 to 8.3 format.
+	LXCInterfacesUnproxied bool
 	// FullFilesystem (with GuestAgentDetails) fills the root filesystem of
 	// one Linux guest whose agent reports byte counts to 96 %, for alert
 	// tests (see SetGuestFilesystemUsed to do it while serving).

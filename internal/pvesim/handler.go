@@ -393,10 +393,12 @@ func (s *Simulator) answerGuest(r *http.Request, template string, ni int, node, 
 	case PathLXCStatus:
 		return renderLXCStatus(g), apiError{}
 	case PathLXCInterfaces:
-		if g.Status != "running" {
+		if g.Status != "running" || s.cfg.LXCInterfacesUnproxied && ni != 0 {
+			// get_interfaces finds no container process on the node that
+			// runs the request (see Config.LXCInterfacesUnproxied).
 			return []byte(`{"data":null}`), apiError{}
 		}
-		return renderLXCInterfaces(g, s.cluster.Nodes[ni].Legacy), apiError{}
+		return renderLXCInterfaces(g, s.cluster.Nodes[ni].Legacy || s.cfg.LXCInterfacesUnproxied), apiError{}
 	}
 	return nil, apiError{status: http.StatusNotImplemented, msg: fmt.Sprintf("Method 'GET %s' not implemented", r.URL.Path)}
 }

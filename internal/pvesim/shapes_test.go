@@ -428,6 +428,30 @@ func TestLXCInterfaces(t *testing.T) {
 	assert.True(t, sawOld && sawNew && sawStopped)
 }
 
+// pve-container before 5.2.0 lacks proxyto on the interfaces method (bug
+// #5674): only the containers of the node the request reaches answer.
+func TestLXCInterfacesUnproxied(t *testing.T) {
+	e := newEnv(t, Config{Nodes: 3, Guests: 30, Seed: 5, LXCInterfacesUnproxied: true})
+	c := e.sim.Cluster()
+	answered, null := 0, 0
+	for _, g := range c.Guests {
+		if g.Type != "lxc" || g.Status != "running" {
+			continue
+		}
+		data := e.data(t, fmt.Sprintf("/nodes/%s/lxc/%d/interfaces", g.Node, g.VMID))
+		if g.Node != c.Nodes[0].Name {
+			assert.Nil(t, data, "ct %d on %s", g.VMID, g.Node)
+			null++
+			continue
+		}
+		eth0 := list(t, data)[1]
+		assert.NotContains(t, eth0, "ip-addresses", "the format before 8.4")
+		answered++
+	}
+	assert.Positive(t, answered)
+	assert.Positive(t, null)
+}
+
 func TestGuestStatusMatchesResources(t *testing.T) {
 	e := newEnv(t, Config{})
 	res := map[string]map[string]any{}

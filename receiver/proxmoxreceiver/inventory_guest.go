@@ -152,6 +152,13 @@ func (r guestReader) readAddrs(ctx context.Context, g *pveapi.ClusterResource, c
 			disabledCommand(g, inv.name, "network-get-interfaces", pveapi.PathAgentInterfaces, err))
 		r.readAgentDetails(ctx, g, inv.name, failures)
 		return known.Learnt{AddrsConfirmed: true, Agent: known.Answered}
+	case errors.Is(err, guestnet.ErrNoContainerProcess):
+		// No answer about the container's addresses: its last ones stand.
+		keepAddrs(inv, last)
+		if r.known.Unanswered(g) {
+			failures.Add("proxmox-bug-5674 "+g.Node, r.unproxiedInterfaces(g))
+		}
+		return known.Learnt{}
 	case errors.Is(err, guestnet.ErrAgentUnsupported):
 		// The agent answered that it cannot list interfaces: a definite none.
 		return known.Learnt{AddrsConfirmed: true, Agent: known.Silent}
@@ -245,6 +252,17 @@ func (r guestReader) noteAddressFailure(g *pveapi.ClusterResource, err error, ha
 		return known.Silent
 	}
 	return known.NoNews
+}
+
+// unproxiedInterfaces is the problem of a container whose interfaces
+// Proxmox answered null two cycles in a row while it runs: pve-container
+// before 5.2.0 reads them on the node the request reaches, not the
+// container's (bug #5674), so every container on another node than the
+// endpoint's answers null.
+func (r guestReader) unproxiedInterfaces(g *pveapi.ClusterResource) problems.Problem {
+	return problems.Problem{Kind: problems.KindProxmoxBug, Node: g.Node, Path: pveapi.PathLXCInterfaces, Err: fmt.Errorf(
+		"GET /nodes/%s/lxc/%d/interfaces answered null twice in a row while the container runs: pve-container before 5.2.0 (Proxmox VE 8.1, 8.2) looks for the container on the node the request reaches, not on %s (Proxmox bug #5674); the containers on %s keep their static ip= addresses and, for inventory::keep_last_known, their last known ones; update the nodes to pve-container 5.2.0 or later: apt update && apt full-upgrade",
+		g.Node, g.VMID.Value, g.Node, g.Node)}
 }
 
 // readAgentDetails asks a running VM's agent, which answered this cycle,

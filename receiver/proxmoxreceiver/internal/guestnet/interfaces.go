@@ -5,6 +5,7 @@ package guestnet
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -17,13 +18,24 @@ type InterfaceAddrs struct {
 	Addrs []netip.Addr
 }
 
+// ErrNoContainerProcess is Proxmox's null answer for a container's
+// interfaces: the node that ran the request found no process of that
+// container (pve-container src/PVE/LXC.pm get_interfaces returns nothing).
+// The container stopped, or, before pve-container 5.2.0, it runs on another
+// node than the one the request reached (bug #5674). It says nothing of the
+// container's addresses.
+var ErrNoContainerProcess = errors.New("no process of the container on the node that answered (Proxmox found nothing to list the interfaces of)")
+
 // ParseLXCInterfaces decodes the data member of GET /nodes/{node}/lxc/{vmid}/interfaces (PVE >= 8.1), in
 // both the 8.1-8.3 format ({name, hwaddr, inet, inet6}) and the >= 8.4 one (hardware-address, ip-addresses).
-// A stopped container answers null: no interfaces and no error.
+// A null answer is ErrNoContainerProcess.
 func ParseLXCInterfaces(data json.RawMessage) ([]InterfaceAddrs, error) {
 	var list []guestIface
 	if len(data) == 0 {
 		return nil, nil
+	}
+	if string(data) == "null" {
+		return nil, ErrNoContainerProcess
 	}
 	if err := json.Unmarshal(data, &list); err != nil {
 		return nil, fmt.Errorf("decode lxc interfaces: %w", err)

@@ -46,7 +46,9 @@ func TestParseLXCInterfaces(t *testing.T) {
 				"ip-addresses":[{"ip-address-type":"inet","ip-address":"10.0.0.1","prefix":"24"}]}]`,
 			want: []InterfaceAddrs{{Name: "eth0", MAC: "BC:24:11:89:67:07", Addrs: addrs(t, "10.0.0.1", "10.0.0.2")}},
 		},
-		{name: "stopped container", data: `null`},
+		// pve-container src/PVE/LXC.pm get_interfaces returns nothing when the
+		// node that runs the request has no process of the container.
+		{name: "no container process on the node asked", data: `null`, wantErr: "no process of the container"},
 		{name: "empty", data: ``},
 		{name: "empty list", data: `[]`},
 		{name: "object", data: `{"name":"eth0"}`, wantErr: "decode lxc interfaces"},

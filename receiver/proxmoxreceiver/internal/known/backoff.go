@@ -47,6 +47,19 @@ func (k *Guests) ShouldAsk(g *pveapi.ClusterResource) bool {
 	return false
 }
 
+// Unanswered records that Proxmox had no answer for g's interfaces in this
+// cycle although g runs, and reports whether it had none in the previous
+// cycle either: once may be a container that stopped in between, twice in a
+// row is not.
+func (k *Guests) Unanswered(g *pveapi.ClusterResource) (again bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	e := k.entry(g.ID)
+	again = e.unansweredCycle != 0 && e.unansweredCycle == k.cycle-1
+	e.unansweredCycle = k.cycle
+	return again
+}
+
 // Forbidden pauses the address requests of one guest type for the back-off
 // period, for the privilege problem pr (reported under key).
 func (k *Guests) Forbidden(guestType, key string, pr problems.Problem) {

@@ -36,6 +36,9 @@ type guest struct {
 	// agent stayed silent (0: not backed off); silentUptime its uptime then.
 	silentUntil  int
 	silentUptime int64
+	// unansweredCycle is the last cycle Proxmox had no answer for its
+	// container's interfaces (0: never).
+	unansweredCycle int
 }
 
 // Last is a guest as Proxmox last confirmed it. Only a definite answer

@@ -120,3 +120,16 @@ func TestPruneForgetsEverythingOfAGoneGuest(t *testing.T) {
 	k.Agents([]string{"qemu/100", "qemu/101", "qemu/102"}, func(id string, _ *Agent) { seen = append(seen, id) })
 	assert.Equal(t, []string{"qemu/100", "qemu/101"}, seen, "only guests with an entry")
 }
+
+func TestUnansweredTwiceInARow(t *testing.T) {
+	k := NewGuests(time.Hour, 3)
+	ct := &pveapi.ClusterResource{ID: "lxc/200", Type: "lxc"}
+	k.StartCycle()
+	assert.False(t, k.Unanswered(ct), "once may be a container that just stopped")
+	k.StartCycle()
+	assert.True(t, k.Unanswered(ct), "twice in a row")
+	k.StartCycle()
+	k.StartCycle()
+	assert.False(t, k.Unanswered(ct), "a cycle with an answer in between starts again")
+	assert.False(t, k.Unanswered(&pveapi.ClusterResource{ID: "lxc/201", Type: "lxc"}), "per guest")
+}

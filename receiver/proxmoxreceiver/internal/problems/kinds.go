@@ -25,4 +25,5 @@ const (
 	KindInventoryDeadline    = "inventory_deadline"     // an inventory cycle ran out of time
 	KindDuplicateMAC         = "duplicate_mac"          // two guest NICs of the cluster share a MAC
 	KindAgentCommandDisabled = "agent_command_disabled" // a guest agent's configuration blocks a command
+	KindProxmoxBug           = "proxmox_bug"            // a known Proxmox VE bug, fixed by an update, makes an answer wrong
 )
