@@ -434,9 +434,11 @@ func (s *Simulator) answerSDNList(r *http.Request, rf requestFaults, template st
 	return sdn.zonesBody(typ), apiError{}
 }
 
+// answerAgent answers network-get-interfaces as qemu-server does any agent
+// command (see answerAgentCommand).
 func (s *Simulator) answerAgent(r *http.Request, g *Guest) ([]byte, apiError) {
-	if g.Status != "running" {
-		return nil, apiError{status: http.StatusInternalServerError, msg: fmt.Sprintf("VM %d is not running", g.VMID)}
+	if e := agentAvailable(g); e.status != 0 {
+		return nil, e
 	}
 	switch g.Agent {
 	case AgentRunning:

@@ -25,13 +25,8 @@ func isWindows(g *Guest) bool { return g.OS != nil && g.OS.ID == "mswindows" }
 // open monitor socket"). Each is a 500. Then it returns {"result": <what
 // the agent answered>}, an in-band error included, with 200.
 func (s *Simulator) answerAgentCommand(r *http.Request, g *Guest, cmd string) ([]byte, apiError) {
-	switch {
-	case g.AgentConfig == "":
-		return nil, apiError{status: http.StatusInternalServerError, msg: "No QEMU guest agent configured"}
-	case g.Status != "running":
-		return nil, apiError{status: http.StatusInternalServerError, msg: fmt.Sprintf("VM %d is not running", g.VMID)}
-	case !agentEnabled(g.AgentConfig):
-		return nil, apiError{status: http.StatusInternalServerError, msg: "QEMU guest agent is not running"}
+	if e := agentAvailable(g); e.status != 0 {
+		return nil, e
 	}
 	switch g.Agent {
 	case AgentRunning:
@@ -57,6 +52,21 @@ func (s *Simulator) answerAgentCommand(r *http.Request, g *Guest, cmd string) ([
 		return nil, apiError{status: http.StatusInternalServerError, msg: "QEMU guest agent is not running"}
 	}
 	return nil, apiError{status: http.StatusInternalServerError, msg: "No QEMU guest agent configured"}
+}
+
+// agentAvailable is assert_agent_available's verdict before the agent is
+// asked (see answerAgentCommand), the same for every agent command,
+// network-get-interfaces included: a zero apiError when it passes.
+func agentAvailable(g *Guest) apiError {
+	switch {
+	case g.AgentConfig == "":
+		return apiError{status: http.StatusInternalServerError, msg: "No QEMU guest agent configured"}
+	case g.Status != "running":
+		return apiError{status: http.StatusInternalServerError, msg: fmt.Sprintf("VM %d is not running", g.VMID)}
+	case !agentEnabled(g.AgentConfig):
+		return apiError{status: http.StatusInternalServerError, msg: "QEMU guest agent is not running"}
+	}
+	return apiError{}
 }
 
 // renderAgentError is an in-band QGA error as the API passes it on:

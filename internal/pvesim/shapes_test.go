@@ -377,10 +377,17 @@ func TestAgentAnswers(t *testing.T) {
 	}{
 		{"not running", func(g Guest) bool { return g.Agent == AgentNotRunning && g.Status == "running" },
 			func(Guest) string { return "QEMU guest agent is not running" }},
-		{"not configured", func(g Guest) bool { return g.Agent == AgentNone && g.Status == "running" },
+		// qemu-server src/PVE/QemuServer/Agent.pm assert_agent_available:
+		// no agent key first, then the VM, then the agent's socket (agent: 0
+		// gives the VM none).
+		{"not configured", func(g Guest) bool { return g.Type == "qemu" && g.AgentConfig == "" && g.Status == "running" },
 			func(Guest) string { return "No QEMU guest agent configured" }},
-		{"stopped", func(g Guest) bool { return g.Type == "qemu" && g.Status == "stopped" },
+		{"disabled", func(g Guest) bool { return g.Type == "qemu" && g.AgentConfig == "0" && g.Status == "running" },
+			func(Guest) string { return "QEMU guest agent is not running" }},
+		{"stopped", func(g Guest) bool { return g.Type == "qemu" && g.AgentConfig != "" && g.Status == "stopped" },
 			func(g Guest) string { return fmt.Sprintf("VM %d is not running", g.VMID) }},
+		{"stopped without agent", func(g Guest) bool { return g.Type == "qemu" && g.AgentConfig == "" && g.Status == "stopped" },
+			func(Guest) string { return "No QEMU guest agent configured" }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
