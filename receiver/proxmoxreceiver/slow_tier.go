@@ -43,7 +43,7 @@ func newSlowTier(cfg *Config, shared *sharedClient, rec *metricsRecorder) slowTi
 		state:         recheck.NewGroup[stateAnswer](cfg.SlowTier.StateInterval),
 		certs:         recheck.NewGroup[certAnswer](cfg.SlowTier.CertificateInterval),
 		backups:       recheck.NewGroup[backupAnswer](cfg.SlowTier.BackupInterval),
-		backupHistory: newBackupHistory(),
+		backupHistory: newBackupHistory(shared, cfg.SlowTier.BackupLookback),
 	}
 }
 
@@ -90,7 +90,11 @@ func (s *slowTier) collect(ctx context.Context, client pveapi.Client, begin time
 	}
 	if s.backupsEnabled() && s.backups.Due(begin, s.cfg.CollectionInterval) {
 		s.backups.TryAt(begin)
-		wg.Go(func() { s.collectBackups(ctx, client, begin, online, resources, c) })
+		wg.Go(func() {
+			if answer, ok := s.backupHistory.read(ctx, client, begin, online, resources, c.fail); ok {
+				s.backups.Store(answer, begin)
+			}
+		})
 	}
 	wg.Wait()
 	return c

@@ -38,33 +38,42 @@ type backupResult struct {
 	success, failure int64 // Unix time; 0 none
 }
 
-// backupHistory reads the vzdump tasks incrementally: only tasks newer than
-// the last ones seen, per node; the first look goes back backup_lookback. It
-// is kept across collections, bounded to guests that exist.
+// backupHistory reads the backup group (read): which guests no job covers,
+// and the vzdump tasks incrementally, only tasks newer than the last ones
+// seen, per node; the first look goes back backup_lookback. It is kept
+// across collections, bounded to guests that exist.
 type backupHistory struct {
+	shared   *sharedClient // which of the group's paths Proxmox lacks
+	lookback time.Duration // slow_tier::backup_lookback
+
 	mu      sync.Mutex
 	since   map[string]int64            // node → the next request's since
 	seen    map[string]map[string]int64 // node → UPID → its start, to count a task once
 	results map[string]backupResult
 }
 
-func newBackupHistory() *backupHistory {
-	return &backupHistory{since: map[string]int64{}, seen: map[string]map[string]int64{}, results: map[string]backupResult{}}
+func newBackupHistory(shared *sharedClient, lookback time.Duration) *backupHistory {
+	return &backupHistory{shared: shared, lookback: lookback,
+		since: map[string]int64{}, seen: map[string]map[string]int64{}, results: map[string]backupResult{}}
 }
 
-func (s *slowTier) collectBackups(ctx context.Context, client pveapi.Client, begin time.Time, online []string, resources []pveapi.ClusterResource, c *slowCollection) {
-	if !s.shared.featureDue(featureBackupInfo, begin) {
-		return
+// read asks the backup group's requests of the collection that began at
+// begin: which guests no job covers, and the vzdump tasks of each online node
+// since the last look. It reports each failed request to fail, and returns
+// the group's answer, or false when there is none (the group's paths are
+// absent, or not-backed-up failed).
+func (h *backupHistory) read(ctx context.Context, client pveapi.Client, begin time.Time, online []string, resources []pveapi.ClusterResource, fail func(tmpl, node string, err error)) (backupAnswer, bool) {
+	if !h.shared.featureDue(featureBackupInfo, begin) {
+		return backupAnswer{}, false
 	}
 	notCovered, err := client.NotBackedUp(ctx)
-	if s.shared.featureAbsent(featureBackupInfo, err, begin) {
-		return // Proxmox VE before 6.4 has no backup-info
+	if h.shared.featureAbsent(featureBackupInfo, err, begin) {
+		return backupAnswer{}, false // Proxmox VE before 6.4 has no backup-info
 	}
 	if err != nil {
-		c.fail(pveapi.PathNotBackedUp, "", err)
-		return
+		fail(pveapi.PathNotBackedUp, "", err)
+		return backupAnswer{}, false
 	}
-	h := s.backupHistory
 	var wg sync.WaitGroup
 	for _, node := range online {
 		wg.Go(func() {
@@ -72,21 +81,21 @@ func (s *slowTier) collectBackups(ctx context.Context, client pveapi.Client, beg
 			since, ok := h.since[node]
 			h.mu.Unlock()
 			if !ok {
-				since = begin.Add(-s.cfg.SlowTier.BackupLookback).Unix()
+				since = begin.Add(-h.lookback).Unix()
 			}
 			key := featureTasks + " " + node
-			if !s.shared.featureDue(key, begin) {
+			if !h.shared.featureDue(key, begin) {
 				return
 			}
 			tasks, err := client.NodeBackupTasks(ctx, node, since, taskPageSize)
-			if s.shared.featureAbsent(key, err, begin) {
+			if h.shared.featureAbsent(key, err, begin) {
 				return
 			}
 			if err != nil {
-				c.fail(pveapi.PathNodeTasks, node, err)
+				fail(pveapi.PathNodeTasks, node, err)
 				return
 			}
-			h.learn(ctx, client, node, since, tasks, c)
+			h.learn(ctx, client, node, since, tasks, fail)
 		})
 	}
 	wg.Wait()
@@ -98,13 +107,13 @@ func (s *slowTier) collectBackups(ctx context.Context, client pveapi.Client, beg
 		}
 	}
 	answer.results = h.snapshot(existingVMIDs(resources))
-	s.backups.Store(answer, begin)
+	return answer, true
 }
 
 // learn counts the finished vzdump tasks of node not seen before. A task for
 // one guest carries its vmid and its status; a job of several guests has an
 // empty id, and its log says which guest finished or failed.
-func (h *backupHistory) learn(ctx context.Context, client pveapi.Client, node string, since int64, tasks []pveapi.Task, c *slowCollection) {
+func (h *backupHistory) learn(ctx context.Context, client pveapi.Client, node string, since int64, tasks []pveapi.Task, fail func(tmpl, node string, err error)) {
 	next := since
 	running := int64(0) // the earliest start of a task to look at again
 	for _, t := range tasks {
@@ -130,7 +139,7 @@ func (h *backupHistory) learn(ctx context.Context, client pveapi.Client, node st
 		} else {
 			lines, err := client.TaskLog(ctx, node, t.UPID, taskLogLines)
 			if err != nil {
-				c.fail(pveapi.PathTaskLog, node, err)
+				fail(pveapi.PathTaskLog, node, err)
 				// Not marked seen, and the next look starts no later than
 				// it: read again next time.
 				if running == 0 || t.StartTime.Value < running {
