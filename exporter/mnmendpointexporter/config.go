@@ -70,7 +70,7 @@ func (cfg *Config) Validate() error {
 		}
 	}
 	if cfg.Secret == "" && !cfg.hasOtherCredentials() {
-		errs = append(errs, errors.New("`secret` is required: set it to the controller's NAUTOBOT_SECRET_KEY (e.g. secret: ${env:MNM_CONTROLLER_SECRET}), or configure `auth` or a Cookie/Authorization entry in `headers`"))
+		errs = append(errs, errors.New("`secret` is required: set it to the controller's NAUTOBOT_SECRET_KEY (e.g. secret: ${env:MNM_CONTROLLER_SECRET}), or configure `auth`, or a Cookie or Authorization header in `headers`"))
 	}
 	return errors.Join(errs...)
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math/bits"
 	"net/http"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -16,6 +17,8 @@ import (
 
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/mnm-net/otelcol-mnm/exporter/mnmendpointexporter/internal/metadata"
 )
 
 // Reasons the controller's refusal of endpoints is counted under (the
@@ -74,7 +77,7 @@ func maxServerErrorRun(maxBatchSize int) int {
 // delivered, suspects included, goes back to the retry, nothing that was
 // accepted is sent again. A 401/403 stops it too, for good.
 type exportRun struct {
-	e      *endpointExporter
+	d      *delivery
 	ctx    context.Context
 	maxRun int
 
@@ -106,8 +109,43 @@ type suspect struct {
 	err    error
 }
 
-func (e *endpointExporter) newExportRun(ctx context.Context) *exportRun {
-	return &exportRun{e: e, ctx: ctx, maxRun: maxServerErrorRun(e.cfg.MaxBatchSize)}
+// delivery is what every export's run works with: the configuration, the
+// transport, the telemetry and the clock. The exporter holds it, and runs one
+// export at a time, so a run may change it.
+type delivery struct {
+	cfg       *Config
+	logger    *zap.Logger
+	telemetry *metadata.TelemetryBuilder
+	transport *upsertClient
+	now       func() time.Time
+	// adviseBatchSizeDone: the advice to lower max_batch_size after a 413
+	// was logged.
+	adviseBatchSizeDone bool
+}
+
+func (d *delivery) newExportRun(ctx context.Context) *exportRun {
+	return &exportRun{d: d, ctx: ctx, maxRun: maxServerErrorRun(d.cfg.MaxBatchSize)}
+}
+
+// recordResults counts the n endpoints of b the controller accepted by the
+// action it reported; an endpoint without a result, or whose result has no
+// action, is counted as "unknown".
+func (d *delivery) recordResults(ctx context.Context, b *batch, n int, reply upsertReply) {
+	counts := map[string]int64{}
+	for _, r := range reply.response.Results {
+		action := r.Action
+		if action == "" {
+			action = "unknown"
+		}
+		counts[action]++
+	}
+	if missing := int64(n - len(reply.response.Results)); missing > 0 {
+		counts["unknown"] += missing
+	}
+	for action, n := range counts {
+		d.telemetry.ExporterMnmendpointEndpointsUpserted.Add(ctx, n,
+			metric.WithAttributes(attribute.String("action", action), attribute.String("source", b.source)))
+	}
 }
 
 // deliver sends part, a slice of b's entries, splitting it if needed. It
@@ -118,9 +156,9 @@ func (x *exportRun) deliver(b *batch, part []*entry) bool {
 
 // send posts part once and records an acceptance.
 func (x *exportRun) send(b *batch, part []*entry) error {
-	x.e.logger.Debug("sending endpoints to the controller",
-		zap.String("url", x.e.transport.logURL), zap.String("source", b.source), zap.Int("endpoints", len(part)))
-	reply, err := x.e.transport.upsert(x.ctx, b.request(part), x.e.now())
+	x.d.logger.Debug("sending endpoints to the controller",
+		zap.String("url", x.d.transport.logURL), zap.String("source", b.source), zap.Int("endpoints", len(part)))
+	reply, err := x.d.transport.upsert(x.ctx, b.request(part), x.d.now())
 	if err != nil {
 		x.lastFailure = err
 		if kind, _ := kindOf(err); kind == failServer {
@@ -134,7 +172,7 @@ func (x *exportRun) send(b *batch, part []*entry) error {
 	for _, en := range part {
 		en.state = stateDelivered
 	}
-	x.e.recordResults(context.WithoutCancel(x.ctx), b, len(part), reply)
+	x.d.recordResults(context.WithoutCancel(x.ctx), b, len(part), reply)
 	return nil
 }
 
@@ -164,7 +202,7 @@ func (x *exportRun) handle(b *batch, part []*entry, err error) bool {
 		x.count(b.source, reason, status, len(part))
 		x.permanentErrs = append(x.permanentErrs, err)
 		// Debug only: the error is returned, and exporterhelper logs it.
-		x.e.logger.Debug("controller rejected a batch of endpoints; it will not be retried",
+		x.d.logger.Debug("controller rejected a batch of endpoints; it will not be retried",
 			zap.String("source", b.source), zap.Int("endpoints", len(part)), zap.Error(err))
 		return false
 	case failRecords:
@@ -193,12 +231,12 @@ func (x *exportRun) handle(b *batch, part []*entry, err error) bool {
 // either is split further: the sibling's answer is the quickest evidence of
 // whether the controller works at all.
 func (x *exportRun) split(b *batch, part []*entry, status int, err error) bool {
-	x.e.logger.Debug("controller refused a request; splitting it in halves to isolate the endpoints it refuses",
+	x.d.logger.Debug("controller refused a request; splitting it in halves to isolate the endpoints it refuses",
 		zap.String("source", b.source), zap.Int("endpoints", len(part)), zap.Error(err))
-	if status == http.StatusRequestEntityTooLarge && !x.e.adviseBatchSizeDone {
-		x.e.adviseBatchSizeDone = true
-		x.e.logger.Info("controller refused a request as too large (HTTP 413); it is sent again in smaller parts. Lower `max_batch_size` below this size to spare the extra requests",
-			zap.Int("endpoints", len(part)), zap.Int("max_batch_size", x.e.cfg.MaxBatchSize))
+	if status == http.StatusRequestEntityTooLarge && !x.d.adviseBatchSizeDone {
+		x.d.adviseBatchSizeDone = true
+		x.d.logger.Info("controller refused a request as too large (HTTP 413); it is sent again in smaller parts. Lower `max_batch_size` below this size to spare the extra requests",
+			zap.Int("endpoints", len(part)), zap.Int("max_batch_size", x.d.cfg.MaxBatchSize))
 	}
 	mid := len(part) / 2
 	halves := [2][]*entry{part[:mid], part[mid:]}
@@ -231,7 +269,7 @@ func (x *exportRun) drop(b *batch, en *entry, reason string, status int, err err
 	en.state = stateRejected
 	x.count(b.source, reason, status, 1)
 	ep := en.endpoint
-	x.e.logger.Error("controller refused an endpoint; it is dropped and will not be retried",
+	x.d.logger.Error("controller refused an endpoint; it is dropped and will not be retried",
 		zap.String("mac", ep.MAC),
 		zap.String("source", b.source),
 		zap.String("hostname", ep.Hostname),
@@ -247,7 +285,7 @@ func (x *exportRun) count(source, reason string, status, n int) {
 	if n == 0 {
 		return
 	}
-	x.e.telemetry.ExporterMnmendpointEndpointsRejected.Add(context.WithoutCancel(x.ctx), int64(n), metric.WithAttributes(
+	x.d.telemetry.ExporterMnmendpointEndpointsRejected.Add(context.WithoutCancel(x.ctx), int64(n), metric.WithAttributes(
 		attribute.String("source", source), attribute.String("reason", reason), attribute.Int(attrStatus, status)))
 }
 
@@ -306,7 +344,7 @@ func (x *exportRun) finish(ld plog.Logs, batches []*batch) error {
 	// Returning the batch refusals along would make the error permanent and
 	// stop the retry: they are logged here instead.
 	for _, err := range x.permanentErrs {
-		x.e.logger.Error("controller rejected a batch of endpoints; it will not be retried", zap.Error(err))
+		x.d.logger.Error("controller rejected a batch of endpoints; it will not be retried", zap.Error(err))
 	}
 	var pending []recordRef
 	for _, b := range batches {

@@ -27,19 +27,13 @@ import (
 // endpointExporter orchestrates an export: it maps and batches the records,
 // hands each batch to the transport and records the outcome in its telemetry.
 type endpointExporter struct {
-	cfg       *Config
+	// delivery is what each export's run works with (deliver.go).
+	delivery
 	settings  component.TelemetrySettings
-	logger    *zap.Logger
-	telemetry *metadata.TelemetryBuilder
-	transport *upsertClient
-	now       func() time.Time
 	condition *deliveryCondition
 
-	// mu makes exports run one at a time and guards the fields below.
+	// mu makes exports run one at a time: a run may change delivery.
 	mu sync.Mutex
-	// adviseBatchSizeDone: the advice to lower max_batch_size after a 413
-	// was logged.
-	adviseBatchSizeDone bool
 }
 
 func newEndpointExporter(cfg *Config, set exporter.Settings) (*endpointExporter, error) {
@@ -53,12 +47,14 @@ func newEndpointExporter(cfg *Config, set exporter.Settings) (*endpointExporter,
 		return nil, fmt.Errorf("creating the exporter's telemetry: %w", err)
 	}
 	return &endpointExporter{
-		cfg:       cfg,
+		delivery: delivery{
+			cfg:       cfg,
+			logger:    set.Logger,
+			telemetry: tb,
+			transport: transport,
+			now:       time.Now,
+		},
 		settings:  set.TelemetrySettings,
-		logger:    set.Logger,
-		telemetry: tb,
-		transport: transport,
-		now:       time.Now,
 		condition: &deliveryCondition{logger: set.Logger, telemetry: tb},
 	}, nil
 }
@@ -124,27 +120,6 @@ func (e *endpointExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 		e.condition.failed(context.WithoutCancel(ctx), cause, failure)
 	}
 	return err
-}
-
-// recordResults counts the n endpoints of b the controller accepted by the
-// action it reported; an endpoint without a result, or whose result has no
-// action, is counted as "unknown".
-func (e *endpointExporter) recordResults(ctx context.Context, b *batch, n int, reply upsertReply) {
-	counts := map[string]int64{}
-	for _, r := range reply.response.Results {
-		action := r.Action
-		if action == "" {
-			action = "unknown"
-		}
-		counts[action]++
-	}
-	if missing := int64(n - len(reply.response.Results)); missing > 0 {
-		counts["unknown"] += missing
-	}
-	for action, n := range counts {
-		e.telemetry.ExporterMnmendpointEndpointsUpserted.Add(ctx, n,
-			metric.WithAttributes(attribute.String("action", action), attribute.String("source", b.source)))
-	}
 }
 
 func (e *endpointExporter) recordDropped(ctx context.Context, dropped []droppedRecord) {
