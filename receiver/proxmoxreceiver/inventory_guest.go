@@ -6,7 +6,6 @@ package proxmoxreceiver // import "github.com/mnm-net/otelcol-mnm/receiver/proxm
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"slices"
 	"sync"
@@ -98,8 +97,7 @@ func (r guestReader) read(ctx context.Context, g *pveapi.ClusterResource) (*gues
 		return nil, failures
 	}
 	for _, e := range config.NICErrors {
-		err := fmt.Errorf("%s/%d config: %w", g.Type, g.VMID.Value, e)
-		failures.Add(fmt.Sprintf("%s/%d netN", g.Type, g.VMID.Value), problems.Problem{Kind: problems.KindUnparsableConfig, Node: g.Node, Path: pveapi.PathGuestConfig, Err: err})
+		failures.Add(problems.UnparsableNIC(g, e))
 	}
 	inv := &guestInventory{guest: g, nics: config.NICs, name: guestName(g, config), confirmed: r.now}
 	learnt := r.readAddrs(ctx, g, config, last, inv, failures)
@@ -148,15 +146,14 @@ func (r guestReader) readAddrs(ctx context.Context, g *pveapi.ClusterResource, c
 	case errors.Is(err, guestnet.ErrAgentCommandDisabled):
 		// The agent runs but its configuration refuses the command: a
 		// problem with its fix, asked again each cycle (it answers at once).
-		failures.Add(fmt.Sprintf("agent-disabled %s %s", g.ID, "network-get-interfaces"),
-			disabledCommand(g, inv.name, "network-get-interfaces", pveapi.PathAgentInterfaces, err))
+		failures.Add(problems.AgentCommandDisabled(g, inv.name, "network-get-interfaces", pveapi.PathAgentInterfaces, err))
 		r.readAgentDetails(ctx, g, inv.name, failures)
 		return known.Learnt{AddrsConfirmed: true, Agent: known.Answered}
 	case errors.Is(err, guestnet.ErrNoContainerProcess):
 		// No answer about the container's addresses: its last ones stand.
 		keepAddrs(inv, last)
 		if r.known.Unanswered(g) {
-			failures.Add("proxmox-bug-5674 "+g.Node, r.unproxiedInterfaces(g))
+			failures.Add(problems.UnproxiedContainerInterfaces(g))
 		}
 		return known.Learnt{}
 	case errors.Is(err, guestnet.ErrAgentUnsupported):
@@ -229,21 +226,7 @@ func (r guestReader) noteAddressFailure(g *pveapi.ClusterResource, err error, ha
 	var ae *pveapi.APIError
 	switch {
 	case errors.As(err, &ae) && ae.Status == http.StatusForbidden:
-		fix := fmt.Sprintf("on Proxmox VE 9 grant VM.GuestAgent.Audit (part of PVEAuditor): pveum acl modify /vms --tokens '%[1]s' --roles PVEAuditor; on Proxmox VE 8 grant VM.Monitor: pveum role add MNMGuestAgent --privs VM.Monitor && pveum acl modify /vms --tokens '%[1]s' --roles MNMGuestAgent", r.tokenID)
-		if g.Type == "lxc" {
-			fix = fmt.Sprintf("grant VM.Audit: pveum acl modify /vms --tokens '%s' --roles PVEAuditor", r.tokenID)
-		}
-		key := "address-forbidden " + g.Type
-		err := fmt.Errorf("GET %s: 403 %s: guest IPs are left out until the token may read them; %s", ae.Path, ae.Message, fix)
-		pr := problems.Problem{Kind: problems.KindAgentPrivilege, Path: ae.Path, Err: err}
-		if g.Type == "qemu" {
-			pr.Path, pr.Privilege = pveapi.PathAgentInterfaces, "VM.GuestAgent.Audit"
-		} else {
-			pr.Path, pr.Privilege = pveapi.PathLXCInterfaces, "VM.Audit"
-		}
-		if _, priv := ae.Permission(); priv != "" {
-			pr.Privilege = priv
-		}
+		key, pr := problems.AgentPrivilege(g.Type, ae, r.tokenID)
 		r.known.Forbidden(g.Type, key, pr)
 		failures.Add(key, pr)
 	case !haveFresh:
@@ -252,17 +235,6 @@ func (r guestReader) noteAddressFailure(g *pveapi.ClusterResource, err error, ha
 		return known.Silent
 	}
 	return known.NoNews
-}
-
-// unproxiedInterfaces is the problem of a container whose interfaces
-// Proxmox answered null two cycles in a row while it runs: pve-container
-// before 5.2.0 reads them on the node the request reaches, not the
-// container's (bug #5674), so every container on another node than the
-// endpoint's answers null.
-func (r guestReader) unproxiedInterfaces(g *pveapi.ClusterResource) problems.Problem {
-	return problems.Problem{Kind: problems.KindProxmoxBug, Node: g.Node, Path: pveapi.PathLXCInterfaces, Err: fmt.Errorf(
-		"GET /nodes/%s/lxc/%d/interfaces answered null twice in a row while the container runs: pve-container before 5.2.0 (Proxmox VE 8.1, 8.2) looks for the container on the node the request reaches, not on %s (Proxmox bug #5674); the containers on %s keep their static ip= addresses and, for inventory::keep_last_known, their last known ones; update the nodes to pve-container 5.2.0 or later: apt update && apt full-upgrade",
-		g.Node, g.VMID.Value, g.Node, g.Node)}
 }
 
 // readAgentDetails asks a running VM's agent, which answered this cycle,
@@ -280,7 +252,7 @@ func (r guestReader) readAgentDetails(ctx context.Context, g *pveapi.ClusterReso
 		case err == nil:
 			return true
 		case errors.Is(err, guestnet.ErrAgentCommandDisabled):
-			failures.Add(fmt.Sprintf("agent-disabled %s %s", g.ID, cmd), disabledCommand(g, name, cmd, tmpl, err))
+			failures.Add(problems.AgentCommandDisabled(g, name, cmd, tmpl, err))
 		case errors.Is(err, guestnet.ErrAgentUnsupported), pveapi.IsAbsent(err):
 			st.Unsupported(cmd, r.now) // an agent (or a Proxmox) too old for it: quietly absent
 		}
@@ -318,18 +290,6 @@ func (r guestReader) readAgentDetails(ctx context.Context, g *pveapi.ClusterReso
 		st.HostName = host
 		st.OSAt, st.OSUptime = r.now, uptime
 	}
-}
-
-// disabledCommand is the problem of an agent whose own configuration
-// refuses cmd: it is not a passing fault, and an operator can enable it.
-func disabledCommand(g *pveapi.ClusterResource, name, cmd, tmpl string, err error) problems.Problem {
-	guest := fmt.Sprintf("qemu %d", g.VMID.Value)
-	if name != "" {
-		guest += " (" + name + ")"
-	}
-	return problems.Problem{Kind: problems.KindAgentCommandDisabled, Node: g.Node, Path: tmpl, Err: fmt.Errorf(
-		"%s on %s: %w: what it would tell is not reported; enable guest-%s in the guest agent's configuration: remove it from block-rpcs (or add it to allow-rpcs) in /etc/qemu/qemu-ga.conf or the qemu-ga service's --block-rpcs/--allow-rpcs arguments (on Windows the QEMU Guest Agent service's parameters), then restart qemu-ga",
-		guest, g.Node, err, cmd)}
 }
 
 // skippedFSTypes are read-only images whose used space says nothing about

@@ -6,6 +6,8 @@
 // Set of one collection, the classification of failed requests (Classify,
 // FromAPI, Key), the Log that logs each problem once when it appears and once
 // when it clears, what the Collector's scraper helper is told of them
-// (ErrorGate, QuietScrapeErrors), and the diagnoses that ask Proxmox why an
-// answer looks wrong (DiagnoseEmptyCluster, PrivilegeSeparation).
+// (ErrorGate, QuietScrapeErrors), the diagnoses that ask Proxmox why an
+// answer looks wrong (DiagnoseEmptyCluster, PrivilegeSeparation), and those
+// of a failed request about one guest, with their fixes (AgentPrivilege,
+// AgentCommandDisabled, UnparsableNIC, UnproxiedContainerInterfaces).
 package problems // import "github.com/mnm-net/otelcol-mnm/receiver/proxmoxreceiver/internal/problems"
