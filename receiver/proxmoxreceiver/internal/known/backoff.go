@@ -22,6 +22,31 @@ type pause struct {
 	pr    problems.Problem
 }
 
+// AgentNews is what a cycle learnt of a guest's agent (or, for a container,
+// of its interface list) that matters for the back-off.
+type AgentNews int
+
+const (
+	// NoNews: not asked, or a failure that says nothing of the agent.
+	NoNews AgentNews = iota
+	// Answered ends the guest's back-off.
+	Answered
+	// Silent backs the guest off: its agent did not answer, or cannot list
+	// interfaces.
+	Silent
+)
+
+// backOff starts or ends e's back-off by what the cycle learnt of g's
+// agent; the caller holds mu.
+func (k *Guests) backOff(e *guest, g *pveapi.ClusterResource, news AgentNews) {
+	switch news {
+	case Answered:
+		e.silentUntil, e.silentUptime = 0, 0
+	case Silent:
+		e.silentUntil, e.silentUptime = k.cycle+1+k.backoffCycles, g.Uptime.Value
+	}
+}
+
 // StartCycle counts one inventory cycle.
 func (k *Guests) StartCycle() {
 	k.mu.Lock()

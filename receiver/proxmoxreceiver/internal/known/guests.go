@@ -123,20 +123,6 @@ func (k *Guests) Recall(id string, now time.Time) Last {
 	return last
 }
 
-// AgentNews is what a cycle learnt of a guest's agent (or, for a container,
-// of its interface list) that matters for the back-off.
-type AgentNews int
-
-const (
-	// NoNews: not asked, or a failure that says nothing of the agent.
-	NoNews AgentNews = iota
-	// Answered ends the guest's back-off.
-	Answered
-	// Silent backs the guest off: its agent did not answer, or cannot list
-	// interfaces.
-	Silent
-)
-
 // Learnt is what one inventory cycle confirmed of a guest whose config it
 // read.
 type Learnt struct {
@@ -162,12 +148,7 @@ func (k *Guests) Learn(g *pveapi.ClusterResource, l Learnt, now time.Time) {
 			e.last.AddrsAt = time.Time{}
 		}
 	}
-	switch l.Agent {
-	case Answered:
-		e.silentUntil, e.silentUptime = 0, 0
-	case Silent:
-		e.silentUntil, e.silentUptime = k.cycle+1+k.backoffCycles, g.Uptime.Value
-	}
+	k.backOff(e, g, l.Agent)
 }
 
 // Agent returns what id's agent said. Only the worker on that guest uses it.
