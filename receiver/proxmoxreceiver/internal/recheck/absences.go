@@ -4,6 +4,8 @@
 package recheck
 
 import (
+	"maps"
+	"slices"
 	"sync"
 	"time"
 )
@@ -78,15 +80,7 @@ func (a *Absences) Present(key string) {
 // ForgetAllBut drops every key not in keep (nodes no longer online: a node
 // that returns is asked afresh).
 func (a *Absences) ForgetAllBut(keep []string) {
-	set := make(map[string]bool, len(keep))
-	for _, k := range keep {
-		set[k] = true
-	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for k := range a.absent {
-		if !set[k] {
-			delete(a.absent, k)
-		}
-	}
+	maps.DeleteFunc(a.absent, func(key string, _ absence) bool { return !slices.Contains(keep, key) })
 }

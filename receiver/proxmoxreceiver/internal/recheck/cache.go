@@ -4,7 +4,9 @@
 package recheck
 
 import (
+	"maps"
 	"math"
+	"slices"
 	"sync"
 	"time"
 )
@@ -161,15 +163,7 @@ func (c *Cache[T]) View(node string, now time.Time) View[T] {
 // back-off, so their answers are not re-emitted and are asked for afresh
 // when the node returns.
 func (c *Cache[T]) ForgetAllBut(online []string) {
-	keep := make(map[string]bool, len(online))
-	for _, n := range online {
-		keep[n] = true
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for n := range c.nodes {
-		if !keep[n] {
-			delete(c.nodes, n)
-		}
-	}
+	maps.DeleteFunc(c.nodes, func(node string, _ *cacheState[T]) bool { return !slices.Contains(online, node) })
 }
